@@ -1,0 +1,37 @@
+# Tokyo regional industry revitalization plans: PDF summaries to tables.
+# `make all` and `make test` bootstrap the virtual environment themselves.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RAW    ?= raw
+OUT    ?= out
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help all extract segment normalize test sample bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
+	@echo "  variables: RAW=$(RAW) OUT=$(OUT) JOBS=$(JOBS)"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+all: $(STAMP) ## install into .venv, then read every file in RAW into tables in OUT
+	$(PY) -m pipeline all --raw "$(RAW)" --out "$(OUT)" -j $(JOBS)
+
+extract segment normalize: $(STAMP) ## run one stage (and those before it) over RAW into OUT
+	$(PY) -m pipeline $@ --raw "$(RAW)" --out "$(OUT)" -j $(JOBS)
+
+test: $(STAMP) ## run the test suite
+	$(PY) -m pytest -q
+
+sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
+	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
+
+clean: ## remove OUT and the virtual environment
+	rm -rf "$(OUT)" $(VENV)

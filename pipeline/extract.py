@@ -1,0 +1,221 @@
+"""Extract stage: one pass over each page's characters, grouped into positioned text lines.
+
+Structure is read later from geometry, so every line keeps its page, bounding box, font size and
+font name, and every page keeps its image boxes (photos) and flags on the quality of its text.
+Only pdfplumber/pypdfium2 and the standard library are imported here: workers stay light.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from pathlib import Path
+
+# A gap wider than this many font sizes between two characters of one row separates two
+# columns (text beside photos); narrower gaps are letter spacing or word spacing.
+COLUMN_GAP_EM = 2.0
+# A gap wider than this many font sizes between two Latin characters becomes a space.
+WORD_GAP_EM = 0.2
+_CID_RE = re.compile(r"\(cid:\d+\)")
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether a character belongs to Japanese script, where words are not separated by spaces."""
+    o = ord(ch)
+    return (
+        0x3000 <= o <= 0x30FF  # punctuation, kana
+        or 0x3400 <= o <= 0x9FFF  # ideographs
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF  # full-width forms
+        or 0x2E80 <= o <= 0x2FDF  # radicals
+        or 0x20000 <= o <= 0x3FFFF
+    )
+
+
+def _is_unmapped(text: str) -> bool:
+    return "\ufffd" in text or bool(_CID_RE.search(text))
+
+
+def group_rows(chars: list[dict]) -> list[list[dict]]:
+    """Cluster characters into rows: a character joins a recent row its vertical middle falls in."""
+    rows: list[list[dict]] = []
+    bounds: list[tuple[float, float]] = []  # top, bottom of each row's first character
+    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        mid = (c["top"] + c["bottom"]) / 2
+        home = next(
+            (k for k in range(len(rows) - 1, max(len(rows) - 4, -1), -1) if bounds[k][0] <= mid <= bounds[k][1]),
+            None,
+        )
+        if home is None:
+            rows.append([c])
+            bounds.append((c["top"], c["bottom"]))
+        else:
+            rows[home].append(c)
+    return rows
+
+
+def split_row(row: list[dict]) -> list[list[dict]]:
+    """Split one row into fragments at column gaps, so side-by-side columns stay apart."""
+    row = sorted(row, key=lambda c: c["x0"])
+    fragments = [[row[0]]]
+    for prev, c in zip(row, row[1:]):
+        size = max(prev["size"], c["size"], 1.0)
+        if c["x0"] - prev["x1"] > COLUMN_GAP_EM * size:
+            fragments.append([c])
+        else:
+            fragments[-1].append(c)
+    return fragments
+
+
+def join_chars(chars: list[dict]) -> str:
+    """Text of a fragment: Japanese joined without spaces, a space only between spaced Latin words."""
+    out: list[str] = []
+    prev = None
+    for c in chars:
+        text = c["text"]
+        if prev is not None and out and not out[-1].endswith(" ") and text != " ":
+            gap = c["x0"] - prev["x1"]
+            if gap > WORD_GAP_EM * max(c["size"], 1.0) and not (is_cjk(prev["text"][-1]) or is_cjk(text[0])):
+                out.append(" ")
+        out.append(text)
+        prev = c
+    return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+def make_line(chars: list[dict], page_no: int) -> dict:
+    """A positioned line record from its characters."""
+    sizes = [round(c["size"], 1) for c in chars if c["text"].strip()] or [round(chars[0]["size"], 1)]
+    fonts = Counter(c.get("fontname", "") for c in chars)
+    return {
+        "page": page_no,
+        "text": join_chars(chars),
+        "x0": round(min(c["x0"] for c in chars), 2),
+        "top": round(min(c["top"] for c in chars), 2),
+        "x1": round(max(c["x1"] for c in chars), 2),
+        "bottom": round(max(c["bottom"] for c in chars), 2),
+        "size": statistics.median(sizes),
+        "fontname": fonts.most_common(1)[0][0],
+    }
+
+
+def is_vertical(chars: list[dict]) -> bool:
+    """Whether the page is written top to bottom: rotated glyphs, or glyphs that advance downwards."""
+    if not chars:
+        return False
+    if sum(1 for c in chars if not c.get("upright", True)) > len(chars) / 2:
+        return True
+    down = right = 0
+    for a, b in zip(chars, chars[1:]):
+        size = max(a["size"], 1.0)
+        dx, dy = b["x0"] - a["x0"], b["top"] - a["top"]
+        if abs(dx) < 0.5 * size and 0.5 * size < dy < 2 * size:
+            down += 1
+        elif abs(dy) < 0.5 * size and 0 < dx < 3 * size:
+            right += 1
+    return down >= 10 and down > right
+
+
+def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
+    """Lines of a vertical page: columns read right to left, each top to bottom."""
+    cols: list[list[dict]] = []
+    for c in sorted(chars, key=lambda c: -c["x1"]):
+        mid = (c["x0"] + c["x1"]) / 2
+        for col in cols:
+            if col[0]["x0"] - 1 <= mid <= col[0]["x1"] + 1:
+                col.append(c)
+                break
+        else:
+            cols.append([c])
+    lines = []
+    for col in cols:
+        col.sort(key=lambda c: c["top"])
+        line = make_line(col, page_no)
+        line["text"] = "".join(c["text"] for c in col).strip()
+        lines.append(line)
+    return [l for l in lines if l["text"]]
+
+
+def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[dict]:
+    """Positioned text lines of one page, in reading order (rows top to bottom, fragments left to right)."""
+    if vertical:
+        return vertical_lines(chars, page_no)
+    lines = []
+    for row in group_rows(chars):
+        for frag in split_row(row):
+            line = make_line(frag, page_no)
+            if line["text"]:
+                lines.append(line)
+    return lines
+
+
+def chars_from_pdfium(pdf_path: Path, page_index: int, page_height: float) -> list[dict]:
+    """Characters of one page as pypdfium2 reads them, for pages whose fonts lack a Unicode map."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        page = doc[page_index]
+        textpage = page.get_textpage()
+        chars = []
+        for i in range(textpage.count_chars()):
+            text = textpage.get_text_range(i, 1)
+            if not text or text in "\r\n":
+                continue
+            left, bottom, right, top = textpage.get_charbox(i)
+            size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+            chars.append(
+                {"text": text, "x0": left, "x1": right, "top": page_height - top,
+                 "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "", "upright": True}
+            )
+        textpage.close()
+        page.close()
+        return chars
+    finally:
+        doc.close()
+
+
+def read_page(page, pdf_path: Path) -> dict:
+    """One page record: lines, image boxes, size and text-quality flags."""
+    page_no = page.page_number
+    chars = [
+        {k: c[k] for k in ("text", "x0", "x1", "top", "bottom", "size", "fontname", "upright")}
+        for c in page.dedupe_chars().chars
+    ]
+    unmapped = sum(1 for c in chars if _is_unmapped(c["text"]))
+    text_source = "pdfplumber"
+    if unmapped:
+        alt = chars_from_pdfium(pdf_path, page_no - 1, float(page.height))
+        if sum(1 for c in alt if _is_unmapped(c["text"])) < unmapped:
+            chars, text_source = alt, "pypdfium2"
+    vertical = is_vertical(chars)
+    images = [
+        {k: round(float(im[k]), 2) for k in ("x0", "top", "x1", "bottom")}
+        for im in page.images
+    ]
+    return {
+        "page": page_no,
+        "width": round(float(page.width), 2),
+        "height": round(float(page.height), 2),
+        "chars": len(chars),
+        "unmapped_chars": unmapped,
+        "text_source": text_source,
+        "is_vertical": vertical,
+        "images": images,
+        "lines": build_lines(chars, page_no, vertical),
+    }
+
+
+def extract_pdf(pdf_path: Path) -> list[dict]:
+    """All page records of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            try:
+                pages.append(read_page(page, pdf_path))
+            finally:
+                page.close()
+    return pages

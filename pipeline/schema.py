@@ -1,0 +1,125 @@
+"""The one source of truth for the output tables: fields, types, titles, descriptions, keys.
+
+The Arrow schemas, the CSV layout, the datapackage and the README's data dictionary are all
+generated from FIELDS and TABLES below; nothing else names a column's type.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+STRING, INT, BOOL, STRINGS = "string", "integer", "boolean", "list"
+ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: pa.list_(pa.string())}
+
+# name: (type, Japanese title, English description, constraints)
+FIELDS: dict[str, tuple[str, str, str, dict]] = {
+    "source_file": (STRING, "ファイル名", "File name of the source PDF, relative to the raw folder.", {"required": True}),
+    "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name.",
+                      {"required": True, "pattern": "^[0-9a-f]{64}$"}),
+    "pages": (INT, "ページ数", "Number of pages in the PDF (null when it could not be opened).", {"minimum": 0}),
+    "status": (STRING, "処理結果", "`ok`, or the kind of failure: not_pdf, empty, encrypted, corrupt, timeout, "
+               "too_large, no_text, no_plans.",
+               {"required": True, "enum": ["ok", "not_pdf", "empty", "encrypted", "corrupt", "timeout", "too_large",
+                                           "no_text", "no_plans"]}),
+    "error": (STRING, "エラー", "One-line reason the file failed; null when status is ok.", {}),
+    "plans_found": (INT, "計画数", "Number of plans read from the file.", {"minimum": 0}),
+    "warnings": (STRINGS, "警告", "What was read but looked wrong (a pillar without projects, an unknown municipality).",
+                 {}),
+    "vertical_pages": (STRINGS, "縦書きページ", "Pages detected as vertical writing (tategaki), read right to left.", {}),
+    "pages_with_unmapped_glyphs": (STRINGS, "文字化けページ",
+                                   "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
+                                   {}),
+    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020; the municipality name "
+                "stands in for an unknown code.", {"required": True}),
+    "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
+    "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit; null when the "
+                          "name is not one of Tokyo's 62 municipalities.", {"pattern": "^[0-9]{6}$"}),
+    "plan_title": (STRING, "計画名", "Plan title inside 「」.", {"required": True}),
+    "period_text": (STRING, "計画期間（表記）", "Plan period exactly as printed, e.g. 令和2年度～令和4年度.", {}),
+    "period_start_fy": (INT, "開始年度", "First fiscal year of the plan (Gregorian year in which the FY starts).",
+                        {"minimum": 1989, "maximum": 2100}),
+    "period_end_fy": (INT, "終了年度", "Last fiscal year of the plan.", {"minimum": 1989, "maximum": 2100}),
+    "summary": (STRING, "概要", "The plan's overview paragraph, lines joined without spaces.", {}),
+    "photo_captions": (STRINGS, "写真キャプション", "Captions of the plan's photos, in page order.", {}),
+    "themes": (STRINGS, "政策テーマ", "Policy theme codes (see the vocabulary).", {}),
+    "instruments": (STRINGS, "支援手法", "Policy instrument codes (see the vocabulary).", {}),
+    "page_start": (INT, "開始ページ", "Page of the plan's header line (1-based).", {"minimum": 1}),
+    "page_end": (INT, "終了ページ", "Last page holding text of the plan.", {"minimum": 1}),
+    "page": (INT, "ページ", "Page on which the row's text starts (1-based).", {"minimum": 1}),
+    "pillar_no": (INT, "柱番号", "Number of the pillar within its plan, 1-based, as printed.", {"minimum": 1}),
+    "pillar_title": (STRING, "柱", "Title of the pillar, without its number.", {"required": True}),
+    "has_more_projects": (BOOL, "等あり", "True when the pillar's project list ends in 等 (more projects than listed).",
+                          {"required": True}),
+    "project_no": (INT, "事業番号", "Position of the project within its pillar, 1-based.", {"minimum": 1}),
+    "project_name": (STRING, "事業名", "Project name: the item before its final parenthesised group.", {"required": True}),
+    "project_detail": (STRING, "事業内容", "Inside of the item's final parenthesised group; null when there is none.", {}),
+    "level": (STRING, "階層", "Level the tag applies to: plan, pillar or project.",
+              {"required": True, "enum": ["plan", "pillar", "project"]}),
+    "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
+    "code": (STRING, "コード", "Tag code from pipeline/data/vocabulary.csv.", {"required": True}),
+    "label_ja": (STRING, "ラベル", "Japanese label of the code.", {}),
+    "terms": (STRINGS, "根拠語", "Vocabulary terms matched in the text, as evidence.", {}),
+}
+
+# name: (fields in order, primary key, foreign keys as (fields, table))
+TABLES: dict[str, tuple[list[str], list[str], list[tuple[list[str], str]]]] = {
+    "documents": (
+        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "warnings", "vertical_pages",
+         "pages_with_unmapped_glyphs"],
+        ["source_file"],
+        [],
+    ),
+    "plans": (
+        ["plan_id", "municipality", "municipality_code", "plan_title", "period_text", "period_start_fy", "period_end_fy",
+         "summary", "photo_captions", "themes", "instruments", "source_file", "source_sha256", "page_start", "page_end"],
+        ["plan_id"],
+        [(["source_file"], "documents")],
+    ),
+    "pillars": (
+        ["plan_id", "pillar_no", "pillar_title", "has_more_projects", "themes", "instruments", "source_file",
+         "source_sha256", "page"],
+        ["plan_id", "pillar_no"],
+        [(["plan_id"], "plans")],
+    ),
+    "projects": (
+        ["plan_id", "pillar_no", "project_no", "project_name", "project_detail", "themes", "instruments", "source_file",
+         "source_sha256", "page"],
+        ["plan_id", "pillar_no", "project_no"],
+        [(["plan_id", "pillar_no"], "pillars")],
+    ),
+    "tags": (
+        ["level", "plan_id", "pillar_no", "project_no", "kind", "code", "label_ja", "terms"],
+        ["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
+        [(["plan_id"], "plans")],
+    ),
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """Arrow schema of a table, each field carrying its title and description as metadata."""
+    fields = []
+    for name in TABLES[table][0]:
+        kind, title, description, constraints = FIELDS[name]
+        fields.append(
+            pa.field(
+                name,
+                ARROW_TYPES[kind],
+                nullable=not constraints.get("required", False),
+                metadata={"title": title, "description": description},
+            )
+        )
+    return pa.schema(fields)
+
+
+def dictionary_markdown() -> str:
+    """The README's data dictionary: one Markdown table per output table."""
+    out = []
+    for table, (names, key, _) in TABLES.items():
+        out.append(f"### `{table}` (key: {', '.join(key)})\n")
+        out.append("| column | type | 項目 | description |\n|---|---|---|---|")
+        for name in names:
+            kind, title, description, _ = FIELDS[name]
+            shown = "list of strings" if kind == STRINGS else kind
+            out.append(f"| `{name}` | {shown} | {title} | {description} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,306 @@
+"""Segment stage: positioned lines to plans, with their summary, photo captions, pillars and projects.
+
+Structure comes from the page: captions are the lines set under a photo's image box, page furniture
+sits in the page margins, a pillar heading starts a line where the text before it has ended, and a
+footnote is the parenthesised paragraph after the last plan. Patterns only name what a line says.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+import statistics
+
+from pipeline.normalize import fold_radicals, normalize_text
+
+HEADER_RE = re.compile(
+    r"^「(?P<title>[^」]+)」\s*[（(](?P<municipality>[^）)]+)[）)]\s*"
+    r"(?:[【\[〔]?\s*計画期間\s*[:：]?\s*(?P<period>[^】\]〕]*?)\s*[】\]〕]?)?$"
+)
+PERIOD_LINE_RE = re.compile(r"^[【\[〔]?\s*計画期間\s*[:：]?\s*(?P<period>[^】\]〕]*?)\s*[】\]〕]?$")
+PILLAR_RE = re.compile(
+    r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
+    r"\s*(?P<title>.*)$"
+)
+# A number followed by one of these is a quantity or a date in running text, not a pillar number.
+_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + tuple("0123456789")
+FURNITURE_RES = [
+    re.compile(r"^[-(（]?\s*\d{1,3}\s*[-)）]?$"),  # page numbers: - 1 -, －1－, 1, (1)
+    re.compile(r"^\d{1,3}\s*/\s*\d{1,3}$"),  # 1/3
+    re.compile(r"^[〔【\[]?\s*別\s*紙\s*\d*\s*[〕】\]]?$"),  # 別紙, 〔別紙〕, 別紙1
+]
+TITLE_RE = re.compile(r"^[【〔\[]?承認した.*計画の概要[】〕\]]?(?:[（(][^）)]*[）)])?[】〕\]]?$")
+BULLETS = "・○◯●◆◇■□▪"
+MARGIN_BAND = 0.1  # share of the page height counted as header or footer band
+OPEN_PARENS, CLOSE_PARENS = "（(", "）)"
+
+
+def canonical(line: dict) -> str:
+    return line.setdefault("norm", normalize_text(line["text"]))
+
+
+def is_furniture(line: dict, page_height: float) -> bool:
+    """Page headers, page numbers and the document title: none of it belongs to a plan."""
+    text = canonical(line)
+    if TITLE_RE.match(text):
+        return True
+    in_band = line["top"] < MARGIN_BAND * page_height or line["bottom"] > (1 - MARGIN_BAND) * page_height
+    return in_band and any(r.match(text) for r in FURNITURE_RES)
+
+
+def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]:
+    """Image index → indices of the lines set under it: centred on the photo, right below it or below
+    the caption line before."""
+    taken: set[int] = set()
+    captions: dict[int, list[int]] = {}
+    for k, im in enumerate(images):
+        width = im["x1"] - im["x0"]
+        if width <= 0 or im["bottom"] - im["top"] <= 0:
+            continue
+        centre = (im["x0"] + im["x1"]) / 2
+        below = im["bottom"]
+        chain: list[int] = []
+        for i, line in sorted(enumerate(lines), key=lambda p: p[1]["top"]):
+            if i in taken or line["top"] < below - 1:
+                continue
+            gap = line["top"] - below
+            limit = (1.5 if not chain else 0.8) * line["size"]
+            if gap > limit:
+                if line["top"] > below + limit:
+                    break
+                continue
+            line_centre = (line["x0"] + line["x1"]) / 2
+            if abs(line_centre - centre) > 0.25 * width:
+                continue
+            chain.append(i)
+            below = line["bottom"]
+        if chain:
+            captions[k] = chain
+            taken.update(chain)
+    return captions
+
+
+def split_top_level(text: str, sep: str = "、") -> list[tuple[int, str]]:
+    """Split at separators outside parentheses, which nest: 重点分野（ICT、コンテンツ…）stays whole.
+    Each item comes with its offset in `text`."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text + sep):
+        if ch in OPEN_PARENS:
+            depth += 1
+        elif ch in CLOSE_PARENS:
+            depth = max(depth - 1, 0)
+        elif ch == sep and (depth == 0 or i == len(text)):
+            if text[start:i].strip():
+                items.append((start, text[start:i].strip()))
+            start = i + 1
+    return items
+
+
+def split_name_detail(item: str) -> tuple[str, str | None]:
+    """Name before the item's final parenthesised group, and that group's content (None without one).
+    A leading group such as (仮称) stays in the name."""
+    if not item or item[-1] not in CLOSE_PARENS:
+        return item, None
+    depth = 0
+    for i in range(len(item) - 1, -1, -1):
+        ch = item[i]
+        if ch in CLOSE_PARENS:
+            depth += 1
+        elif ch in OPEN_PARENS:
+            depth -= 1
+            if depth == 0:
+                name = item[:i].strip()
+                return (name, item[i + 1 : -1].strip()) if name else (item, None)
+    return item, None
+
+
+def strip_more_marker(items: list[str]) -> tuple[list[str], bool]:
+    """A 等 closing the run, outside any parentheses, says the list goes on: drop it and report it."""
+    if items and items[-1].endswith("等") and len(items[-1]) > 1:
+        return items[:-1] + [items[-1][:-1].rstrip()], True
+    return items, False
+
+
+def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[dict], bool]:
+    """Projects of a pillar from its (text, page) lines: one project per bulleted line, or one 、-joined run.
+    Each project keeps the page its text starts on."""
+    if any(text[:1] in BULLETS for text, _ in lines):
+        items: list[tuple[int, str]] = []  # page, text
+        for text, page in lines:
+            if text[:1] in BULLETS or not items:
+                items.append((page, text.lstrip(BULLETS).strip()))
+            else:
+                items[-1] = (items[-1][0], items[-1][1] + text)
+    else:
+        starts = list(itertools.accumulate(len(text) for text, _ in lines))
+        items = [(lines[bisect.bisect_right(starts, offset)][1], item)
+                 for offset, item in split_top_level("".join(text for text, _ in lines))]
+    texts, has_more = strip_more_marker([text for _, text in items])
+    projects = []
+    for (page, _), item in zip(items, texts):
+        name, detail = split_name_detail(item)
+        projects.append({"project_name": name, "project_detail": detail, "page": page})
+    return projects, has_more
+
+
+def match_pillar(text: str, expected: int) -> str | None:
+    """Title of a pillar heading numbered `expected`, or None when the line is no such heading."""
+    m = PILLAR_RE.match(text)
+    if not m:
+        return None
+    if m["circled"]:
+        number = ord(m["circled"]) - 0x2460 + 1
+    else:
+        number = int(m["paren"] or m["plain"])
+    title = m["title"].strip()
+    if number != expected or not title or title.startswith(_NOT_A_TITLE_START):
+        return None
+    glued = text[m.end("plain") : m.end("plain") + 1] if m["plain"] else " "
+    if glued.isascii() and glued.isalnum():
+        return None  # "5G…": a number glued to a Latin letter is a word
+    return title
+
+
+def paragraph_gap(lines: list[dict]) -> float:
+    """Vertical gap above which two lines belong to different paragraphs: the usual leading plus half a line."""
+    gaps = [
+        b["top"] - a["bottom"]
+        for a, b in zip(lines, lines[1:])
+        if a["page"] == b["page"] and 0 <= b["top"] - a["bottom"] < 2 * a["size"]
+    ]
+    usual = statistics.median(gaps) if gaps else 2.0
+    return usual + 0.5 * (statistics.median(l["size"] for l in lines) if lines else 10)
+
+
+def segment_document(pages: list[dict]) -> dict:
+    """Plans of one extracted document, plus warnings about what could not be read as expected."""
+    lines: list[dict] = []
+    captions: list[tuple[tuple, str]] = []
+    right_edge: dict[int, float] = {}
+    for page in pages:
+        page_lines = [l for l in page["lines"] if not is_furniture(l, page["height"])]
+        by_image = find_captions(page_lines, page["images"])
+        caption_idx = {i for chain in by_image.values() for i in chain}
+        for k, chain in by_image.items():
+            im = page["images"][k]
+            text = normalize_text("".join(page_lines[i]["text"] for i in chain))
+            captions.append(((page["page"], im["top"], im["x0"]), text))
+        body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
+        if body:
+            right_edge[page["page"]] = max(l["x1"] for l in body)
+        lines.extend(body)
+    for line in lines:
+        canonical(line)
+    gap = paragraph_gap(lines)
+    plans = split_plans(lines)
+    warnings: list[str] = []
+    assign_captions(plans, captions)
+    if plans:
+        drop_footnote(plans[-1], gap)
+    result = [build_plan(plan, gap, right_edge, warnings) for plan in plans]
+    return {"plans": result, "warnings": warnings}
+
+
+def split_plans(lines: list[dict]) -> list[dict]:
+    """Cut the line stream at plan header lines; a period on the next line joins its header."""
+    plans: list[dict] = []
+    i = 0
+    while i < len(lines):
+        m = HEADER_RE.match(lines[i]["norm"])
+        if not m:
+            if plans:
+                plans[-1]["lines"].append(lines[i])
+            i += 1
+            continue
+        header_lines = [lines[i]]
+        period = m["period"]
+        if not period and i + 1 < len(lines):
+            pm = PERIOD_LINE_RE.match(lines[i + 1]["norm"])
+            if pm:
+                period = pm["period"]
+                header_lines.append(lines[i + 1])
+        raw = "".join(l["text"] for l in header_lines)
+        raw_period = re.search(r"計画期間\s*[:：]?\s*([^】\]〕]*)", raw)
+        plans.append(
+            {
+                "plan_title": m["title"].strip(),
+                "municipality": m["municipality"].strip(),
+                "period_text": fold_radicals(raw_period[1]) if raw_period else None,
+                "header": header_lines[0],
+                "lines": [],
+                "captions": [],
+            }
+        )
+        i += len(header_lines)
+    return plans
+
+
+def assign_captions(plans: list[dict], captions: list[tuple[tuple, str]]) -> None:
+    """Give each plan the captions of the photos placed between its header and the next plan's header."""
+    starts = [(p["header"]["page"], p["header"]["top"]) for p in plans]
+    for (page, top, x0), text in sorted(captions):
+        owner = None
+        for k, start in enumerate(starts):
+            if (page, top + 1) >= start:
+                owner = k
+        if owner is not None:
+            plans[owner]["captions"].append(text)
+
+
+def drop_footnote(plan: dict, gap: float) -> None:
+    """Remove the closing footnote: a parenthesised paragraph that ends the document."""
+    lines = plan["lines"]
+    for i in range(len(lines) - 1, -1, -1):
+        starts_paragraph = i == 0 or lines[i]["page"] != lines[i - 1]["page"] or lines[i]["top"] - lines[i - 1]["bottom"] > gap
+        if lines[i]["norm"][:1] in OPEN_PARENS and starts_paragraph:
+            text = "".join(l["norm"] for l in lines[i:])
+            if text[-1:] in CLOSE_PARENS and split_name_detail(text) == (text, None):
+                del lines[i:]
+            return
+
+
+def build_plan(plan: dict, gap: float, right_edge: dict[int, float], warnings: list[str]) -> dict:
+    """Summary, pillars and projects of one plan, read line by line."""
+    summary: list[str] = []
+    pillars: list[dict] = []
+    prev = plan["header"]
+    for line in plan["lines"]:
+        text = line["norm"]
+        title = match_pillar(text, len(pillars) + 1)
+        if title is not None and starts_block(line, prev, gap, right_edge):
+            pillars.append({"pillar_no": len(pillars) + 1, "pillar_title": title, "page": line["page"], "lines": []})
+        elif pillars:
+            pillars[-1]["lines"].append((text, line["page"]))
+        else:
+            summary.append(text)
+        prev = line
+    out_pillars = []
+    for p in pillars:
+        projects, has_more = parse_projects(p.pop("lines"))
+        if not projects:
+            warnings.append(f"{plan['municipality']}: pillar {p['pillar_no']} has no projects")
+        out_pillars.append({**p, "has_more_projects": has_more, "projects": projects})
+    if not pillars:
+        warnings.append(f"{plan['municipality']}: no numbered pillars found")
+    pages = [plan["header"]["page"]] + [l["page"] for l in plan["lines"]]
+    return {
+        "plan_title": normalize_text(plan["plan_title"]),
+        "municipality": normalize_text(plan["municipality"]),
+        "period_text": plan["period_text"],
+        "summary": "".join(summary) or None,
+        "photo_captions": plan["captions"],
+        "page_start": min(pages),
+        "page_end": max(pages),
+        "header_bbox": [plan["header"][k] for k in ("x0", "top", "x1", "bottom")],
+        "pillars": out_pillars,
+    }
+
+
+def starts_block(line: dict, prev: dict, gap: float, right_edge: dict[int, float]) -> bool:
+    """Whether a line begins a new block rather than continuing a wrapped one: the line before it ended
+    short of the right edge, or a gap or page break lies between them, or the line itself is short."""
+    if prev["page"] != line["page"] or line["top"] - prev["bottom"] > gap:
+        return True
+    edge = right_edge.get(line["page"], line["x1"])
+    return prev["x1"] < edge - 2 * prev["size"] or line["x1"] < edge - 2 * line["size"]

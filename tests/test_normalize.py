@@ -1,0 +1,87 @@
+import csv
+from collections import Counter
+from importlib import resources
+
+import pytest
+
+from pipeline.normalize import check_digit, municipality_code, normalize_text, parse_period, plan_id
+
+
+def municipality_rows():
+    with resources.files("pipeline").joinpath("data/municipalities.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_table_holds_all_62_tokyo_municipalities_by_kind():
+    rows = municipality_rows()
+    assert Counter(r["municipality_kind"] for r in rows) == {"特別区": 23, "市": 26, "町": 5, "村": 8}
+    assert len({r["municipality_code"] for r in rows}) == 62
+
+
+@pytest.mark.parametrize("row", municipality_rows(), ids=lambda r: r["municipality"])
+def test_every_code_carries_its_check_digit(row):
+    code = row["municipality_code"]
+    assert code.startswith("13") and len(code) == 6
+    assert check_digit(code[:5]) == int(code[5])
+
+
+@pytest.mark.parametrize(
+    ("code5", "digit"), [("13109", 1), ("13113", 0), ("13201", 2), ("13303", 5), ("13421", 0)]
+)
+def test_check_digit_known_codes(code5, digit):
+    assert check_digit(code5) == digit
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("品川区", "131091"), ("八王子市", "132012"), ("瑞穂町", "133035"), ("檜原村", "133078"),
+     ("⻘梅市", "132055"), ("青ケ島村", "134023"), ("東京都国立市", "132152"), ("架空町", None), (None, None)],
+)
+def test_municipality_code(name, code):
+    assert municipality_code(name) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("令和2年度～令和4年度", (2020, 2022)),
+        ("令和２年度〜令和４年度", (2020, 2022)),
+        ("平成27年度~平成29年度", (2015, 2017)),
+        ("平成27年度˜平成29年度", (2015, 2017)),
+        ("平成26~28年度", (2014, 2016)),
+        ("令和7～9年度", (2025, 2027)),
+        ("令和元年度～令和3年度", (2019, 2021)),
+        ("平成30年度～令和2年度", (2018, 2020)),
+        ("平成元年度～平成3年度", (1989, 1991)),
+        ("未定", (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_parse_period(text, years):
+    assert parse_period(text) == years
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("「⻘梅市地域産業活性化計画」（⻘梅市）", "「青梅市地域産業活性化計画」（青梅市）"),
+        ("⼤⽥区の⻑期計画と⻄側", "大田区の長期計画と西側"),
+        ("ＩｏＴ導入　２０２０年", "IoT導入 2020年"),
+        ("ｽﾀｰﾄｱｯﾌﾟ", "スタートアップ"),
+        ("令和2年度〜令和4年度、A~B˜C∼D", "令和2年度～令和4年度、A～B～C～D"),
+        ("A−B－C‐D", "A-B-C-D"),
+        ("事 業 承 継 支 援", "事業承継支援"),
+        ("産業交流展 区内企業", "産業交流展 区内企業"),
+        ("重点分野（ICT、コンテンツ）", "重点分野（ICT、コンテンツ）"),
+        ("(仮称)  Tech×Future\u3000カンファレンス", "(仮称) Tech×Future カンファレンス"),
+        ("事業者ー", "事業者ー"),
+    ],
+)
+def test_normalize_text(raw, canonical):
+    assert normalize_text(raw) == canonical
+
+
+def test_plan_id_falls_back_to_the_name():
+    assert plan_id("131091", "品川区", 2020) == "131091-2020"
+    assert plan_id(None, "架空町", 2021) == "架空町-2021"
+    assert plan_id("131091", "品川区", None) == "131091-unknown"

@@ -1,0 +1,93 @@
+import pytest
+
+from pipeline.segment import HEADER_RE, match_pillar, parse_projects, split_name_detail, split_top_level
+
+
+def test_split_top_level_keeps_nested_parentheses_whole():
+    text = "A事業（出展料補助、重点分野（ICT、コンテンツ及びライフサポートサービス）に関連する出展等）、B事業（調査）"
+    assert [item for _, item in split_top_level(text)] == [
+        "A事業（出展料補助、重点分野（ICT、コンテンツ及びライフサポートサービス）に関連する出展等）",
+        "B事業（調査）",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "name", "detail"),
+    [
+        ("事業承継支援事業（専門家派遣、後継者塾の開催等）", "事業承継支援事業", "専門家派遣、後継者塾の開催等"),
+        ("(仮称) Tech×Future カンファレンス事業（令和4年2月完成予定の(仮称)産業交流拠点における展示会）",
+         "(仮称) Tech×Future カンファレンス事業", "令和4年2月完成予定の(仮称)産業交流拠点における展示会"),
+        ("(仮称)産業交流拠点整備", "(仮称)産業交流拠点整備", None),
+        ("起業家ネットワーク支援", "起業家ネットワーク支援", None),
+        ("X事業（移転（転入を含む）の補助）", "X事業", "移転（転入を含む）の補助"),
+        ("販路拡大(展示会出展)", "販路拡大", "展示会出展"),
+    ],
+)
+def test_split_name_detail(item, name, detail):
+    assert split_name_detail(item) == (name, detail)
+
+
+def lines(*texts):
+    return [(t, 1) for t in texts]
+
+
+def test_run_wrapped_over_lines_with_closing_nado():
+    projects, more = parse_projects(lines("A事業（a、b", "等）、B事業（c）等"))
+    assert more is True
+    assert [(p["project_name"], p["project_detail"]) for p in projects] == [("A事業", "a、b等"), ("B事業", "c")]
+
+
+def test_run_without_closing_nado():
+    projects, more = parse_projects(lines("A事業（a等）"))
+    assert more is False
+    assert projects == [{"project_name": "A事業", "project_detail": "a等", "page": 1}]
+
+
+@pytest.mark.parametrize("bullet", ["・", "○"])
+def test_bulleted_projects_one_per_line(bullet):
+    projects, more = parse_projects(lines(f"{bullet}A事業（a、", "b）", f"{bullet}B事業等"))
+    assert more is True
+    assert [(p["project_name"], p["project_detail"]) for p in projects] == [("A事業", "a、b"), ("B事業", None)]
+
+
+def test_projects_keep_the_page_they_start_on():
+    projects, _ = parse_projects([("A事業（a）、B事", 1), ("業（b）", 2), ("、C事業", 2)])
+    assert [p["page"] for p in projects] == [1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "title"),
+    [
+        ("1 事業承継支援", 1, "事業承継支援"),
+        ("1事業承継支援", 1, "事業承継支援"),
+        ("(1) 事業承継支援", 1, "事業承継支援"),
+        ("（1）事業承継支援", 1, "事業承継支援"),
+        ("② 販路拡大", 2, "販路拡大"),
+        ("1. 事業承継支援", 1, "事業承継支援"),
+        ("- 1 事業承継支援", 1, "事業承継支援"),
+        ("4 (仮称) Tech×Future カンファレンス事業", 4, "(仮称) Tech×Future カンファレンス事業"),
+        ("3 人材確保・生産性向上支援", 3, "人材確保・生産性向上支援"),
+        ("2 事業承継支援", 1, None),  # out of sequence
+        ("30年度に実施した調査では", 3, None),
+        ("2020年度から", 2, None),
+        ("5Gの活用", 5, None),
+        ("1", 1, None),
+    ],
+)
+def test_match_pillar(text, expected, title):
+    assert match_pillar(text, expected) == title
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "municipality", "period"),
+    [
+        ("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", "品川区地域産業活性化計画", "品川区",
+         "令和2年度～令和4年度"),
+        ("「大田区ものづくり集積基盤強化計画」(大田区) 【計画期間：平成24～26年度】", "大田区ものづくり集積基盤強化計画",
+         "大田区", "平成24～26年度"),
+        ("「瑞穂町地域産業活性化計画」（瑞穂町）", "瑞穂町地域産業活性化計画", "瑞穂町", None),
+    ],
+)
+def test_header_forms(line, title, municipality, period):
+    m = HEADER_RE.match(line)
+    assert (m["title"], m["municipality"], m["period"]) == (title, municipality, period)
