@@ -127,10 +127,14 @@ def extract_record(source: Source) -> list[dict]:
 
 
 def _worker(source: Source, target: Path, memory_mb: int) -> None:
-    """Child process: cap memory, extract, write the interim file atomically."""
+    """Child process: cap memory, extract, write the interim file atomically.
+
+    The cap is counted on top of the address space the fork inherited, so a parent that has already
+    mapped large libraries does not leave its workers without room to import the PDF reader."""
     import resource
 
-    cap = memory_mb * 1024 * 1024
+    inherited = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    cap = inherited + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     records = extract_record(source)
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))

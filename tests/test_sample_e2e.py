@@ -5,6 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.normalize import normalize_text
+from tests.conftest import check_golden
 from tests.fixtures.make_sample import load_reference
 
 CODES = ["131091", "131148", "131237", "132012", "132047", "132152"]
@@ -107,3 +108,7 @@ def test_csv_joins_lists_and_keeps_codes(sample_out):
     text = (sample_out / "plans.csv").read_text(encoding="utf-8-sig")
     assert "131091-2020,品川区,131091," in text
     assert "オープンイノベーションフォーラムの様子|後継者塾の様子" in text
+
+
+def test_sample_output_is_unchanged(sample, regen_golden):
+    check_golden("r2-approval-summary", sample, regen_golden)
