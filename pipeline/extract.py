@@ -17,6 +17,8 @@ from pathlib import Path
 COLUMN_GAP_EM = 2.0
 # A gap wider than this many font sizes between two Latin characters becomes a space.
 WORD_GAP_EM = 0.2
+# pypdfium2's reading of a page replaces pdfplumber's only when at least this share of it is readable.
+MIN_READABLE_SHARE = 0.9
 _CID_RE = re.compile(r"\(cid:\d+\)")
 
 
@@ -35,6 +37,15 @@ def is_cjk(ch: str) -> bool:
 
 def _is_unmapped(text: str) -> bool:
     return "\ufffd" in text or bool(_CID_RE.search(text))
+
+
+def readable_share(chars: list[dict]) -> float:
+    """Share of characters that are printable ASCII or Japanese script: low for (cid:N) runs and for the
+    Latin-1 gibberish a reader makes of a font without a Unicode map."""
+    if not chars:
+        return 0.0
+    ok = sum(1 for c in chars if not _is_unmapped(c["text"]) and all(" " <= ch <= "~" or is_cjk(ch) for ch in c["text"]))
+    return ok / len(chars)
 
 
 def group_rows(chars: list[dict]) -> list[list[dict]]:
@@ -99,11 +110,17 @@ def make_line(chars: list[dict], page_no: int) -> dict:
     }
 
 
+def is_rotated(c: dict) -> bool:
+    """Whether a glyph is turned by more than 45 degrees (its text matrix leans more up than across)."""
+    a, b = c["matrix"][0], c["matrix"][1]
+    return abs(b) > abs(a)
+
+
 def is_vertical(chars: list[dict]) -> bool:
-    """Whether the page is written top to bottom: rotated glyphs, or glyphs that advance downwards."""
+    """Whether the page is written top to bottom: rotated glyphs, or upright glyphs that advance downwards."""
     if not chars:
         return False
-    if sum(1 for c in chars if not c.get("upright", True)) > len(chars) / 2:
+    if sum(1 for c in chars if is_rotated(c)) > len(chars) / 2:
         return True
     down = right = 0
     for a, b in zip(chars, chars[1:]):
@@ -117,7 +134,8 @@ def is_vertical(chars: list[dict]) -> bool:
 
 
 def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
-    """Lines of a vertical page: columns read right to left, each top to bottom."""
+    """Lines of a vertical page: columns read right to left, each top to bottom; for glyphs turned
+    counter-clockwise (rotated Latin text), left to right, each bottom to top."""
     cols: list[list[dict]] = []
     for c in sorted(chars, key=lambda c: -c["x1"]):
         mid = (c["x0"] + c["x1"]) / 2
@@ -127,13 +145,16 @@ def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
                 break
         else:
             cols.append([c])
+    upwards = sum(1 for c in chars if c["matrix"][1] > 0 and is_rotated(c)) > len(chars) / 2
+    if upwards:
+        cols.reverse()  # turned counter-clockwise, the next line lies to the right
     lines = []
     for col in cols:
-        col.sort(key=lambda c: c["top"])
+        col.sort(key=lambda c: -c["bottom"] if upwards else c["top"])
         line = make_line(col, page_no)
-        line["text"] = "".join(c["text"] for c in col).strip()
+        line["text"] = re.sub(r" {2,}", " ", "".join(c["text"] for c in col)).strip()
         lines.append(line)
-    return [l for l in lines if l["text"]]
+    return [line for line in lines if line["text"]]
 
 
 def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[dict]:
@@ -167,7 +188,8 @@ def chars_from_pdfium(pdf_path: Path, page_index: int, page_height: float) -> li
             size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
             chars.append(
                 {"text": text, "x0": left, "x1": right, "top": page_height - top,
-                 "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "", "upright": True}
+                 "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "",
+                 "matrix": (1, 0, 0, 1, left, bottom)}
             )
         textpage.close()
         page.close()
@@ -180,14 +202,14 @@ def read_page(page, pdf_path: Path) -> dict:
     """One page record: lines, image boxes, size and text-quality flags."""
     page_no = page.page_number
     chars = [
-        {k: c[k] for k in ("text", "x0", "x1", "top", "bottom", "size", "fontname", "upright")}
+        {k: c[k] for k in ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")}
         for c in page.dedupe_chars().chars
     ]
     unmapped = sum(1 for c in chars if _is_unmapped(c["text"]))
     text_source = "pdfplumber"
     if unmapped:
         alt = chars_from_pdfium(pdf_path, page_no - 1, float(page.height))
-        if sum(1 for c in alt if _is_unmapped(c["text"])) < unmapped:
+        if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
             chars, text_source = alt, "pypdfium2"
     vertical = is_vertical(chars)
     images = [

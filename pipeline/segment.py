@@ -18,7 +18,6 @@ HEADER_RE = re.compile(
     r"^「(?P<title>[^」]+)」\s*[（(](?P<municipality>[^）)]+)[）)]\s*"
     r"(?:[【\[〔]?\s*計画期間\s*[:：]?\s*(?P<period>[^】\]〕]*?)\s*[】\]〕]?)?$"
 )
-PERIOD_LINE_RE = re.compile(r"^[【\[〔]?\s*計画期間\s*[:：]?\s*(?P<period>[^】\]〕]*?)\s*[】\]〕]?$")
 PILLAR_RE = re.compile(
     r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
     r"\s*(?P<title>.*)$"
@@ -50,8 +49,8 @@ def is_furniture(line: dict, page_height: float) -> bool:
 
 
 def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]:
-    """Image index → indices of the lines set under it: centred on the photo, right below it or below
-    the caption line before."""
+    """Image index → indices of the lines set under it: centred on the photo or within its width, right
+    below it or below the caption line before."""
     taken: set[int] = set()
     captions: dict[int, list[int]] = {}
     for k, im in enumerate(images):
@@ -70,8 +69,9 @@ def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]
                 if line["top"] > below + limit:
                     break
                 continue
-            line_centre = (line["x0"] + line["x1"]) / 2
-            if abs(line_centre - centre) > 0.25 * width:
+            centred = abs((line["x0"] + line["x1"]) / 2 - centre) <= 0.25 * width
+            within = line["x0"] >= im["x0"] - line["size"] and line["x1"] <= im["x1"] + line["size"]
+            if not (centred or within):
                 continue
             chain.append(i)
             below = line["bottom"]
@@ -203,23 +203,17 @@ def segment_document(pages: list[dict]) -> dict:
 
 
 def split_plans(lines: list[dict]) -> list[dict]:
-    """Cut the line stream at plan header lines; a period on the next line joins its header."""
+    """Cut the line stream at plan header lines. A header may wrap: its period, or the end of a long
+    title, on the next lines."""
     plans: list[dict] = []
     i = 0
     while i < len(lines):
-        m = HEADER_RE.match(lines[i]["norm"])
+        header_lines, m = match_header(lines, i)
         if not m:
             if plans:
                 plans[-1]["lines"].append(lines[i])
             i += 1
             continue
-        header_lines = [lines[i]]
-        period = m["period"]
-        if not period and i + 1 < len(lines):
-            pm = PERIOD_LINE_RE.match(lines[i + 1]["norm"])
-            if pm:
-                period = pm["period"]
-                header_lines.append(lines[i + 1])
         raw = "".join(l["text"] for l in header_lines)
         raw_period = re.search(r"計画期間\s*[:：]?\s*([^】\]〕]*)", raw)
         plans.append(
@@ -234,6 +228,23 @@ def split_plans(lines: list[dict]) -> list[dict]:
         )
         i += len(header_lines)
     return plans
+
+
+def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], re.Match | None]:
+    """The lines from `i` that form a plan header, and its match: the longest join of up to `most`
+    lines that still reads as one header, preferring one that includes the period."""
+    if not lines[i]["norm"].startswith("「"):
+        return [], None
+    best: tuple[list[dict], re.Match | None] = ([], None)
+    text = ""
+    for k in range(i, min(i + most, len(lines))):
+        text += lines[k]["norm"]
+        m = HEADER_RE.match(text)
+        if m and m["period"]:
+            return lines[i : k + 1], m
+        if m and not best[1]:
+            best = (lines[i : k + 1], m)
+    return best
 
 
 def assign_captions(plans: list[dict], captions: list[tuple[tuple, str]]) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.segment import HEADER_RE, match_pillar, parse_projects, split_name_detail, split_top_level
+from pipeline.segment import HEADER_RE, match_header, match_pillar, parse_projects, split_name_detail, split_top_level
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -91,3 +91,26 @@ def test_match_pillar(text, expected, title):
 def test_header_forms(line, title, municipality, period):
     m = HEADER_RE.match(line)
     assert (m["title"], m["municipality"], m["period"]) == (title, municipality, period)
+
+
+def header_lines(*texts):
+    return [{"norm": t, "text": t} for t in texts]
+
+
+@pytest.mark.parametrize(
+    ("texts", "taken", "period"),
+    [
+        (["「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", "概要"], 1, "令和2年度～令和4年度"),
+        (["「品川区大崎駅周辺地域ものづくり産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】", "概要"], 2,
+         "平成26～28年度"),
+        (["「品川区大崎駅周辺地域ものづくり", "産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】"], 3, "平成26～28年度"),
+        (["「瑞穂町地域産業活性化計画」（瑞穂町）", "瑞穂町は、工業団地を中心に"], 1, None),
+    ],
+)
+def test_match_header_joins_wrapped_headers(texts, taken, period):
+    lines, m = match_header(header_lines(*texts), 0)
+    assert len(lines) == taken and m["period"] == period
+
+
+def test_a_quotation_starting_a_summary_line_is_no_header():
+    assert match_header(header_lines("「五反田バレー」として認知度が高まっている", "が、ネットワークの形成"), 0) == ([], None)
