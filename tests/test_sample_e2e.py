@@ -112,3 +112,21 @@ def test_csv_joins_lists_and_keeps_codes(sample_out):
 
 def test_sample_output_is_unchanged(sample, regen_golden):
     check_golden("r2-approval-summary", sample, regen_golden)
+
+
+def test_every_project_carries_a_tag(sample):
+    projects = sample["projects"]
+    untagged = projects[[len(t) + len(i) == 0 for t, i in zip(projects["themes"], projects["instruments"])]]
+    assert untagged.empty, untagged[["plan_id", "project_name"]].to_string()
+
+
+def test_tags_follow_the_hierarchy(sample):
+    """A pillar's codes include its projects'; a plan's include its pillars'."""
+    projects, pillars, plans = sample["projects"], sample["pillars"], sample["plans"]
+    for pillar in pillars.itertuples():
+        mine = projects[(projects.plan_id == pillar.plan_id) & (projects.pillar_no == pillar.pillar_no)]
+        assert set().union(*map(set, mine["themes"])) <= set(pillar.themes)
+    for plan in plans.itertuples():
+        assert set().union(*map(set, pillars[pillars.plan_id == plan.plan_id]["instruments"])) <= set(plan.instruments)
+    row = project(sample, "131091", 1, 1)
+    assert (list(row.themes), list(row.instruments)) == (["succession"], ["advisory", "seminar", "survey"])

@@ -81,3 +81,16 @@ def test_every_layout_variant_of_the_issue_is_covered():
         "reiwa_short_period", "gannen", "round_suffix_title", "older_title", "two_line_captions",
         "pillar_without_projects", "unknown_municipality",
     ])
+
+
+def test_radicals_give_the_unified_name_and_its_code(variant_pdfs, tmp_path):
+    plans = read_variant(variant_pdfs["radicals"], tmp_path)["plans"]
+    row = plans[plans.plan_title == "青梅市地域産業活性化計画"].iloc[0]
+    assert (row.municipality, row.municipality_code) == ("青梅市", "132055")
+
+
+def test_unknown_municipality_is_kept_with_a_warning(variant_pdfs, tmp_path):
+    tables = read_variant(variant_pdfs["unknown_municipality"], tmp_path)
+    plans = tables["plans"]
+    assert plans.loc[plans.municipality == "架空町", "municipality_code"].isna().all()
+    assert "架空町: not one of Tokyo's municipalities, no code" in list(tables["documents"]["warnings"].iloc[0])
