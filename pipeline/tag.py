@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from sudachipy import Dictionary, Tokenizer
 
+from pipeline.schema import TABLES
+
 VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
 KINDS = ("theme", "instrument")
 # Split modes by name: SplitMode objects are not hashable.
@@ -27,7 +29,6 @@ MAX_CHUNK_CHARS = MAX_INPUT_BYTES // 4
 VARIANTS = {"事業継承": "事業承継", "空店舗": "空き店舗"}
 VARIANT_PATTERN = re.compile("|".join(map(re.escape, VARIANTS)))
 SENTENCE_BREAK = re.compile(r"[\n。]")
-TAG_COLUMNS = ["level", "plan_id", "pillar_no", "project_no", "kind", "code", "label_ja", "terms"]
 CODE_COLUMNS = {"theme": "themes", "instrument": "instruments"}
 
 _dictionary: Dictionary | None = None
@@ -189,7 +190,7 @@ def tag_tables(
             pillar_no, project_no = numbers(row)
             for (kind, code), terms in match.items():
                 rows.append((level, row.plan_id, pillar_no, project_no, kind, code, labels[(kind, code)], terms))
-    tags = pd.DataFrame(rows, columns=TAG_COLUMNS)
+    tags = pd.DataFrame(rows, columns=TABLES["tags"][0])
     tags["pillar_no"] = tags["pillar_no"].astype("Int64")
     tags["project_no"] = tags["project_no"].astype("Int64")
     tags = tags.sort_values(
