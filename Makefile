@@ -10,7 +10,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize test sample bench clean
+.PHONY: help all extract segment normalize test check sample bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -29,6 +29,12 @@ extract segment normalize: $(STAMP) ## run one stage (and those before it) over 
 
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
+
+bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2
+	$(PY) -m bench.bench
+
+check: $(STAMP) ## validate OUT/datapackage.json with frictionless
+	$(PY) -m frictionless validate "$(OUT)/datapackage.json"
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf

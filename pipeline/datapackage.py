@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
 from pipeline.io import FORMULA_PREFIXES, LIST_SEPARATOR, write_atomic
 from pipeline.schema import BOOL, FIELDS, STRINGS, TABLES
+
+if TYPE_CHECKING:  # only for the signatures: the descriptor never reads rows
+    import pandas as pd
 
 NAME = "tokyo-regional-industry-revitalization-plans"
 TITLE = "承認した地域産業活性化計画の概要（東京都）: tables"

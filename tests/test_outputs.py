@@ -1,0 +1,207 @@
+"""The files around the tables: datapackage.json (validated by frictionless), report.html, the CSV layout, and
+the README's "Loading the data" examples, all on the bundled sample."""
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.datapackage import datapackage, datapackage_bytes, write_datapackage
+from pipeline.io import LIST_SEPARATOR
+from pipeline.report import CHART_IDS, FONT_NAME, HEATMAP_ID, render_report, write_report
+from pipeline.schema import FIELDS, STRINGS, TABLES
+from tests.conftest import ROOT
+
+BOM = b"\xef\xbb\xbf"
+PANDAS_DTYPES = {"string": str, "integer": "Int64", "boolean": "boolean"}
+
+
+@pytest.fixture(scope="module")
+def outputs(sample_out, tmp_path_factory) -> Path:
+    """A copy of the sample output with datapackage.json and report.html written into it."""
+    out = tmp_path_factory.mktemp("outputs") / "out"
+    shutil.copytree(sample_out, out, ignore=shutil.ignore_patterns("interim"))
+    write_datapackage(out)
+    write_report({name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}, out)
+    return out
+
+
+def validate(path: Path):
+    import frictionless
+
+    report = frictionless.validate(str(path))
+    errors = [(task.name, getattr(e, "row_number", None), getattr(e, "field_name", None), e.type, e.note)
+              for task in report.tasks for e in task.errors] + [(None, None, None, e.type, e.note) for e in report.errors]
+    return report.valid, errors
+
+
+# --- datapackage.json --------------------------------------------------------------------------------------
+
+def test_datapackage_validates_with_frictionless(outputs):
+    valid, errors = validate(outputs / "datapackage.json")
+    for error in errors:
+        print(error)
+    assert valid, errors
+
+
+def test_datapackage_catches_rows_that_break_the_schema(outputs, tmp_path):
+    bad = tmp_path / "out"
+    shutil.copytree(outputs, bad)
+    plans = (bad / "plans.csv").read_bytes().replace(b",131091,", b",13109X,", 1)
+    (bad / "plans.csv").write_bytes(plans)
+    projects = (bad / "projects.csv").read_bytes().replace(b"\r\n131091-2020,1,1,", b"\r\n131091-2099,1,1,", 1)
+    (bad / "projects.csv").write_bytes(projects)
+    valid, errors = validate(bad / "datapackage.json")
+    assert not valid
+    kinds = {(e[0], e[3]) for e in errors}
+    assert ("plans", "constraint-error") in kinds
+    assert ("projects", "foreign-key") in kinds
+
+
+def test_datapackage_comes_from_the_schema_only(outputs):
+    descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
+    assert descriptor == datapackage()
+    assert (outputs / "datapackage.json").read_bytes() == datapackage_bytes()  # no dates, sorted keys
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    assert set(resources) == set(TABLES) | {f"{t}-parquet" for t in TABLES}
+    for table, (names, key, foreign) in TABLES.items():
+        resource = resources[table]
+        assert resource["path"] == f"{table}.csv"
+        schema = resource["schema"]
+        assert [f["name"] for f in schema["fields"]] == names
+        assert schema["primaryKey"] == key
+        assert [(fk["fields"], fk["reference"]["resource"]) for fk in schema.get("foreignKeys", [])] == foreign
+        for field in schema["fields"]:
+            kind, title, description, constraints = FIELDS[field["name"]]
+            assert field["title"] == title and field["description"].startswith(description)
+            assert field["type"] == ("string" if kind == STRINGS else kind)
+            assert field.get("constraints", {}) == constraints
+        assert resources[f"{table}-parquet"]["path"] == f"{table}.parquet"
+    code = next(f for f in resources["plans"]["schema"]["fields"] if f["name"] == "municipality_code")
+    assert code["constraints"]["pattern"] == "^[0-9]{6}$"
+
+
+# --- CSV files ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_csv_starts_with_the_utf8_bom(outputs, table):
+    assert (outputs / f"{table}.csv").read_bytes().startswith(BOM)
+
+
+def csv_dtypes(table: str) -> dict:
+    """pandas dtypes for a CSV, read off the datapackage descriptor."""
+    resource = next(r for r in datapackage()["resources"] if r["name"] == table)
+    return {f["name"]: PANDAS_DTYPES[f["type"]] for f in resource["schema"]["fields"]}
+
+
+def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
+    csv = pd.read_csv(outputs / "plans.csv", encoding="utf-8-sig", dtype=csv_dtypes("plans"),
+                      keep_default_na=False, na_values=[""])
+    parquet = pd.read_parquet(outputs / "plans.parquet")
+    assert list(csv.columns) == TABLES["plans"][0]
+    assert csv.loc[0, "municipality_code"] == "131091" and isinstance(csv.loc[0, "municipality_code"], str)
+    assert csv.loc[0, "plan_id"] == "131091-2020"
+    for name in TABLES["plans"][0]:
+        kind = FIELDS[name][0]
+        if kind == STRINGS:
+            got = [[] if pd.isna(v) else v.split(LIST_SEPARATOR) for v in csv[name]]
+            assert got == [list(v) for v in parquet[name]], name
+        elif kind == "integer":
+            assert csv[name].tolist() == parquet[name].astype("Int64").tolist(), name
+        else:
+            unquoted = csv[name].str.replace(r"^'(?=[=+\-@])", "", regex=True)
+            assert unquoted.tolist() == parquet[name].tolist(), name
+
+
+def test_pillars_csv_booleans_read_back(outputs):
+    csv = pd.read_csv(outputs / "pillars.csv", encoding="utf-8-sig", dtype=csv_dtypes("pillars"))
+    parquet = pd.read_parquet(outputs / "pillars.parquet")
+    assert csv["has_more_projects"].tolist() == parquet["has_more_projects"].tolist()
+    assert csv["has_more_projects"].any() and not csv["has_more_projects"].all()
+
+
+# --- report.html -------------------------------------------------------------------------------------------
+
+def test_report_lists_every_document_and_embeds_the_charts(outputs, sample):
+    page = (outputs / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="ja">' in page
+    for name in sample["documents"]["source_file"]:
+        assert f"<code>{html.escape(name)}</code>" in page
+    assert f'<svg id="{HEATMAP_ID}" role="img"' in page
+    for chart_id in CHART_IDS.values():
+        assert page.count(f'<svg id="{chart_id}"') == 1
+    # Self-contained: no stylesheet, script, image or font fetched from elsewhere.
+    assert not re.search(r"<(link|script|img|iframe)\b", page)
+    assert not re.search(r"""(src|href)=["'](?!#|data:)""", page)  # only in-page references and data: URIs
+    assert "url(http" not in page and "@import" not in page
+
+
+def test_report_charts_are_drawn_in_ipaexgothic(outputs):
+    page = (outputs / "report.html").read_text(encoding="utf-8")
+    assert f'<meta name="chart-font" content="{FONT_NAME}">' in page
+    # matplotlib names each glyph outline after its font: every glyph is IPAexGothic's, none a fallback's.
+    glyph_fonts = set(re.findall(r'<path id="([A-Za-z][\w]*?)-[0-9a-f]+"', page))
+    assert glyph_fonts == {FONT_NAME}
+    assert "DejaVu" not in page
+
+
+def test_report_is_deterministic_and_fast(sample):
+    render_report(sample)  # warm up: font registration, imports
+    started = time.monotonic()
+    first = render_report(sample)
+    elapsed = time.monotonic() - started
+    assert render_report(sample) == first
+    assert elapsed < 3.0, f"report took {elapsed:.2f} s"
+
+
+def test_report_escapes_text_and_shows_failures(sample, tmp_path):
+    documents = pd.concat([sample["documents"], pd.DataFrame([{
+        "source_file": "<b>R&D</b>.pdf", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
+        "error": "<script>alert(1)</script>", "plans_found": 0, "warnings": ["a < b & c"], "vertical_pages": [],
+        "pages_with_unmapped_glyphs": [],
+    }])], ignore_index=True)
+    page = write_report({**sample, "documents": documents}, tmp_path).read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>R&D" not in page
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt;.pdf" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "a &lt; b &amp; c" in page
+    assert '<span class="bad">corrupt</span>' in page
+
+
+def test_report_without_plans(sample, tmp_path):
+    tables = {name: df.iloc[0:0] for name, df in sample.items()}
+    tables["documents"] = sample["documents"].assign(status="no_plans", error="no plan header found", plans_found=0)
+    page = write_report(tables, tmp_path).read_text(encoding="utf-8")
+    assert "<svg" not in page and "No plans." in page and "no plan header found" in page
+
+
+def test_report_module_does_not_import_matplotlib():
+    code = "import sys, pipeline.report, pipeline.datapackage; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+# --- README ------------------------------------------------------------------------------------------------
+
+def readme_examples() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Loading the data\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_readme_has_pandas_and_duckdb_examples():
+    blocks = readme_examples()
+    assert any("read_parquet(" in b and "pd." in b for b in blocks)
+    assert any("duckdb" in b and "JOIN read_parquet('out/tags.parquet')" in b for b in blocks)
+
+
+@pytest.mark.parametrize("index", range(len(readme_examples())))
+def test_readme_loading_examples_run(outputs, tmp_path, monkeypatch, index):
+    (tmp_path / "out").symlink_to(outputs, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_examples()[index], f"README.md example {index + 1}", "exec"), {"__name__": "readme"})

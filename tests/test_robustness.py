@@ -1,0 +1,389 @@
+"""Maintainer re-runs: every bad input reported while nothing else is lost; incremental, deterministic, atomic."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import io as pio
+from pipeline.cli import main
+from pipeline.run import load_extract
+from tests import badfiles
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+TABLES = ("documents", "plans", "pillars", "projects", "tags")
+CODES = ["131091", "131148", "131237", "132012", "132047", "132152"]
+
+REDOWNLOAD = "download it again or ask the publisher for a new copy"
+NO_PLANS = "no plan header 「…」（…）【計画期間:…】 was found"
+ENCRYPTED = ("the PDF is encrypted (password-protected); ask the publisher for an open copy "
+             "(no password is tried)")
+# file name: (bytes, status, reason); the bombs are read under --timeout 5 --memory-mb 512.
+BAD_FILES = {
+    "not_pdf": ("error-page.pdf", badfiles.html_error_page,
+                "not a PDF: an HTML page (a web error page saved under a .pdf name?); download it again"),
+    "empty": ("empty.pdf", badfiles.empty, "the file is empty (0 bytes); download it again"),
+    "encrypted": ("encrypted.pdf", badfiles.encrypted, ENCRYPTED),
+    "corrupt": ("truncated.pdf", lambda: badfiles.truncated(SAMPLE.read_bytes()),
+                f"unreadable PDF (PSEOF: Unexpected EOF); {REDOWNLOAD}"),
+    "timeout": ("bomb-200mb.pdf", lambda: badfiles.flate_bomb(200),
+                "reading took longer than 5 s (a decompression bomb or a very heavy page?); "
+                "raise --timeout if the file is genuine"),
+    "too_large": ("bomb-1gb.pdf", lambda: badfiles.flate_bomb(1024),
+                  "memory cap of 512 MiB reached while decoding the PDF (a decompression bomb or a huge page?); "
+                  "raise --memory-mb if the file is genuine"),
+    "no_text": ("scan.pdf", badfiles.image_only,
+                "no text layer: an image-only scan; run OCR on it (e.g. ocrmypdf) and put the result in RAW"),
+    "no_plans": ("report.pdf", badfiles.text_pdf, NO_PLANS),
+}
+
+
+def run_cli(raw: Path, out: Path, *args: str) -> int:
+    """The CLI in-process, quiet: fast enough to run many times."""
+    return main(["all", "--raw", str(raw), "--out", str(out), "-q", *args])
+
+
+def run_subprocess(raw: Path, out: Path, *args: str) -> subprocess.Popen:
+    """`python -m pipeline all` as a maintainer starts it, in its own process."""
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q", *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def documents(out: Path) -> pd.DataFrame:
+    return pd.read_parquet(out / "documents.parquet").set_index("source_file")
+
+
+def run_log(out: Path) -> dict:
+    return json.loads((out / "run.json").read_text(encoding="utf-8"))
+
+
+def output_bytes(out: Path) -> dict[str, bytes]:
+    """Every data file and the manifest, the files that must not depend on when or where the run happened."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix in (".parquet", ".csv", ".json", ".html")
+            and p.name != "run.json"}
+
+
+def copy_of_sample(tag: bytes) -> bytes:
+    """The sample with a comment after %%EOF: other bytes, the same plans."""
+    return SAMPLE.read_bytes() + b"\n% " + tag + b"\n"
+
+
+# --------------------------------------------------------------------------- one row per bad file
+
+
+@pytest.fixture(scope="module")
+def bad_run(tmp_path_factory):
+    """A good file among one file per failure kind, read once by `python -m pipeline`."""
+    raw = tmp_path_factory.mktemp("bad_raw")
+    shutil.copy(SAMPLE, raw / "good.pdf")
+    for name, make, _ in BAD_FILES.values():
+        (raw / name).write_bytes(make())
+    out = tmp_path_factory.mktemp("bad_out")
+    proc = run_subprocess(raw, out, "--timeout", "5", "--memory-mb", "512", "-j", "2")
+    _, stderr = proc.communicate(timeout=120)
+    return proc.returncode, stderr, out
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_each_bad_file_gets_its_status_and_reason(bad_run, kind):
+    _, _, out = bad_run
+    name, _, reason = BAD_FILES[kind]
+    row = documents(out).loc[name]
+    assert (row.status, row.error, row.plans_found) == (kind, reason, 0)
+
+
+def test_good_file_plans_come_out_beside_bad_ones(bad_run):
+    _, _, out = bad_run
+    plans = pd.read_parquet(out / "plans.parquet")
+    assert plans["plan_id"].tolist() == [f"{c}-2020" for c in CODES]
+    assert set(plans["source_file"]) == {"good.pdf"}
+    docs = documents(out)
+    assert docs.index.tolist() == sorted(["good.pdf"] + [name for name, _, _ in BAD_FILES.values()])
+    assert (docs.loc["good.pdf", "status"], docs.loc["good.pdf", "plans_found"]) == ("ok", 6)
+    assert pd.isna(docs.loc["good.pdf", "error"])
+
+
+def test_exit_status_2_and_one_stderr_line_per_failed_file(bad_run):
+    returncode, stderr, _ = bad_run
+    assert returncode == 2
+    expected = sorted(f"{name}: {kind}: {reason}" for kind, (name, _, reason) in BAD_FILES.items())
+    assert stderr.splitlines() == expected
+
+
+def test_extract_stage_alone_reports_what_it_can_tell(tmp_path, capsys):
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "report.pdf").write_bytes(badfiles.text_pdf())
+    assert main(["extract", "--raw", str(tmp_path), "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert capsys.readouterr().err == "empty.pdf: empty: the file is empty (0 bytes); download it again\n"
+
+
+def test_pages_are_counted_where_the_file_opened(bad_run):
+    _, _, out = bad_run
+    pages = documents(out)["pages"]
+    assert {name: pages[name] for name in ("good.pdf", "scan.pdf", "report.pdf")} == {
+        "good.pdf": 6, "scan.pdf": 1, "report.pdf": 1}
+    assert pages[["empty.pdf", "error-page.pdf", "encrypted.pdf", "truncated.pdf"]].isna().all()
+
+
+# --------------------------------------------------------------------------- real-world PDFs
+
+REALWORLD_OUTCOMES = {
+    # file: (status, vertical pages, reader warnings)
+    "simple3.pdf": ("no_plans", [], ["pdfminer.pdffont: Could not get FontBBox from font descriptor because None "
+                                     "cannot be parsed as 4 floats"]),
+    "jo.pdf": ("no_plans", ["1"], []),
+    "issue-449-vertical.pdf": ("no_plans", ["1"], []),
+    "zen_of_python_corrupted.pdf": ("no_plans", [], ["pdfminer.pdftypes: Data-loss while decompressing corrupted data"]),
+    "issue-1113-evil-xobjects.pdf": ("no_plans", [], [
+        "pdfminer.pdfinterp: Refusing to execute circular reference to content stream 6"]),
+    "aes-256.pdf": ("encrypted", [], []),
+}
+
+
+@pytest.fixture(scope="module")
+def realworld_out(tmp_path_factory):
+    if not REALWORLD.is_dir():
+        pytest.skip(f"real-world PDFs not found at {REALWORLD} (CI provides ../shared/realworld)")
+    out = tmp_path_factory.mktemp("realworld_out")
+    assert run_cli(REALWORLD, out, "--timeout", "20") == 2
+    return out
+
+
+@pytest.mark.parametrize("name", REALWORLD_OUTCOMES)
+def test_realworld_pdf_gets_its_documented_outcome(realworld_out, name):
+    status, vertical, warnings = REALWORLD_OUTCOMES[name]
+    row = documents(realworld_out).loc[name]
+    assert (row.status, list(row.vertical_pages), list(row.warnings)) == (status, vertical, warnings)
+    tategaki = "; page(s) 1 are vertical writing (tategaki)" if vertical else ""
+    assert row.error == {"no_plans": NO_PLANS + tategaki, "encrypted": ENCRYPTED}[status]
+
+
+def test_realworld_kana_are_extracted(realworld_out):
+    sha = documents(realworld_out).loc["simple3.pdf", "source_sha256"]
+    _, pages = load_extract(realworld_out, sha)
+    text = "".join(line["text"] for line in pages[0]["lines"])
+    assert all(kana in text for kana in "あいうえお")
+
+
+def test_realworld_readme_is_reported_not_pdf(realworld_out):
+    row = documents(realworld_out).loc["README.md"]
+    assert (row.status, row.error) == ("not_pdf", "not a PDF: starts with '# Real-world PDF'")
+
+
+# --------------------------------------------------------------------------- incremental re-runs
+
+
+@pytest.fixture(scope="module")
+def primed(tmp_path_factory):
+    """RAW with the sample and a plan-less PDF, and OUT after one complete run: copied by each test."""
+    raw = tmp_path_factory.mktemp("primed_raw")
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    (raw / "report.pdf").write_bytes(badfiles.text_pdf())
+    out = tmp_path_factory.mktemp("primed_out")
+    assert run_cli(raw, out) == 2
+    return raw, out
+
+
+@pytest.fixture
+def rerun(primed, tmp_path):
+    """A private copy of the primed RAW and OUT."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(primed[0], raw)
+    shutil.copytree(primed[1], out)
+    return raw, out
+
+
+def interim_files(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted((out / "interim").rglob("*"))}
+
+
+def test_rerun_with_nothing_new_opens_no_pdf(rerun):
+    raw, out = rerun
+    before_outputs, before_interim = output_bytes(out), interim_files(out)
+    assert run_cli(raw, out) == 2
+    assert run_log(out)["read"] == []
+    assert interim_files(out) == before_interim
+    assert output_bytes(out) == before_outputs
+
+
+def test_new_file_costs_only_itself(rerun):
+    raw, out = rerun
+    (raw / "b.pdf").write_bytes(badfiles.text_pdf("Another report"))
+    assert run_cli(raw, out) == 2
+    assert run_log(out)["read"] == ["b.pdf"]
+    assert documents(out).index.tolist() == ["a.pdf", "b.pdf", "report.pdf"]
+
+
+def test_removed_file_loses_its_rows_and_cache(rerun):
+    raw, out = rerun
+    sha = documents(out).loc["a.pdf", "source_sha256"]
+    (raw / "a.pdf").unlink()
+    assert run_cli(raw, out) == 2
+    assert documents(out).index.tolist() == ["report.pdf"]
+    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in TABLES[1:]] == [0, 0, 0, 0]
+    assert not any(sha in p.name for p in (out / "interim").rglob("*"))
+
+
+def test_identical_bytes_under_two_names_are_read_once(rerun):
+    raw, out = rerun
+    shutil.copy(SAMPLE, raw / "z-copy.pdf")
+    assert run_cli(raw, out) == 2
+    assert run_log(out)["read"] == []
+    docs = documents(out)
+    assert docs.loc["z-copy.pdf", "source_sha256"] == docs.loc["a.pdf", "source_sha256"]
+    assert (docs.loc["z-copy.pdf", "status"], docs.loc["z-copy.pdf", "plans_found"]) == ("ok", 0)
+    assert len(pd.read_parquet(out / "plans.parquet")) == 6
+
+
+def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
+    raw, out = rerun
+    (raw / "b.pdf").write_bytes(copy_of_sample(b"second copy"))
+    assert run_cli(raw, out) == 2
+    assert run_log(out)["read"] == ["b.pdf"]
+    plans = pd.read_parquet(out / "plans.parquet")
+    assert plans["plan_id"].tolist() == [f"{c}-2020" for c in CODES]
+    assert set(plans["source_file"]) == {"a.pdf"}
+    docs = documents(out)
+    assert list(docs.loc["a.pdf", "warnings"]) == [f"{c}-2020: also in b.pdf" for c in CODES]
+    assert list(docs.loc["b.pdf", "warnings"]) == [f"{c}-2020: duplicate of the plan in a.pdf, not kept" for c in CODES]
+    assert docs.loc[["a.pdf", "b.pdf"], "plans_found"].tolist() == [6, 0]
+
+
+def test_limit_failure_is_read_again_under_wider_limits(rerun):
+    raw, out = rerun
+    (raw / "b.pdf").write_bytes(badfiles.text_pdf("Slow report"))
+    assert run_cli(raw, out, "--timeout", "0.001") == 2
+    assert documents(out).loc["b.pdf", "status"] == "timeout"
+    assert run_cli(raw, out, "--timeout", "0.001") == 2
+    assert run_log(out)["read"] == []
+    assert run_cli(raw, out) == 2
+    assert run_log(out)["read"] == ["b.pdf"]
+    assert documents(out).loc["b.pdf", "status"] == "no_plans"
+
+
+def test_stale_temporary_files_are_removed(rerun):
+    raw, out = rerun
+    stale = [out / ".plans.parquet.k1f3.tmp", out / "interim" / "extract" / ".0a1b.jsonl.x9y.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    assert run_cli(raw, out) == 2
+    assert [p.exists() for p in stale] == [False, False]
+
+
+def test_outputs_are_readable_by_other_users(rerun):
+    raw, out = rerun
+    umask = os.umask(0o022)
+    try:
+        (raw / "b.pdf").write_bytes(badfiles.text_pdf("Shared report"))
+        assert run_cli(raw, out) == 2
+    finally:
+        os.umask(umask)
+    assert {oct((out / f"{t}.parquet").stat().st_mode & 0o777) for t in TABLES} == {"0o644"}
+
+
+# --------------------------------------------------------------------------- deterministic
+
+
+def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    for name, make in (("empty.pdf", badfiles.empty), ("scan.pdf", badfiles.image_only),
+                       ("b.pdf", lambda: copy_of_sample(b"b"))):
+        (raw / name).write_bytes(make())
+    assert run_cli(raw, tmp_path / "one", "-j", "1") == 2
+    assert run_cli(raw, tmp_path / "two", "-j", "2") == 2
+    one, two = output_bytes(tmp_path / "one"), output_bytes(tmp_path / "two")
+    assert sorted(one) == sorted(["manifest.json", "datapackage.json", "report.html"]
+                                 + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
+    assert one == two
+    manifest = json.loads(one["manifest.json"])
+    assert manifest["outputs"] == {name: hashlib.sha256(one[name]).hexdigest() for name in manifest["outputs"]}
+    assert "started" not in manifest and run_log(tmp_path / "one")["started"]
+
+
+# --------------------------------------------------------------------------- atomic
+
+
+def test_run_killed_at_any_moment_leaves_previous_outputs_readable(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    assert run_cli(raw, out) == 0
+    killed = 0
+    for step, delay in enumerate((0.15, 0.3, 0.45, 0.6, 0.75, 0.9)):
+        (raw / f"copy-{step}.pdf").write_bytes(copy_of_sample(b"%d" % step))
+        proc = run_subprocess(raw, out)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        killed += proc.returncode == -signal.SIGKILL
+        for table in TABLES:
+            pq.read_table(out / f"{table}.parquet")
+        json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert killed >= 3
+    proc = run_subprocess(raw, out)
+    _, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stderr) == (0, "")
+    assert documents(out).index.tolist() == ["a.pdf"] + [f"copy-{step}.pdf" for step in range(6)]
+    assert list(out.rglob(".*.tmp")) == []
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"] == {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+                                   for name in manifest["outputs"]}
+
+
+# --------------------------------------------------------------------------- safe defaults
+
+
+def test_workers_fork_from_a_parent_without_pandas():
+    """Workers fork from a small parent with no threads (pyarrow starts some): cheap forks, no inherited locks."""
+    code = "import sys, pipeline.cli; print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True).stdout == "[]\n"
+
+
+def test_out_must_not_be_raw(tmp_path, capsys):
+    assert run_cli(tmp_path, tmp_path) == 1
+    assert capsys.readouterr().err == f"error: --out must not be the raw folder: {tmp_path}\n"
+
+
+def test_second_run_into_the_same_out_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert run_cli(tmp_path, out) == 1
+    assert capsys.readouterr().err == f"error: another run is writing {out}; wait for it to finish\n"
+
+
+def test_link_to_a_file_outside_raw_is_not_read(tmp_path):
+    raw, outside = tmp_path / "raw", tmp_path / "secret.pdf"
+    raw.mkdir()
+    outside.write_bytes(badfiles.text_pdf())
+    (raw / "link.pdf").symlink_to(outside)
+    (raw / "empty.pdf").write_bytes(b"")
+    assert run_cli(raw, tmp_path / "out") == 2
+    assert documents(tmp_path / "out").index.tolist() == ["empty.pdf"]
+
+
+def test_csv_cells_cannot_run_as_formulas():
+    docs = pd.DataFrame([{
+        "source_file": "=HYPERLINK(\"http://x\")", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
+        "error": "+1", "plans_found": 0, "warnings": ["@SUM(A1)", "ok"], "vertical_pages": ["-2"],
+        "pages_with_unmapped_glyphs": [],
+    }])
+    text = pio.csv_bytes(docs, "documents").decode("utf-8-sig")
+    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,'@SUM(A1)|ok,'-2,"
