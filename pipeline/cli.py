@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.io import remove_temporaries, write_atomic
-from pipeline.run import (Limits, failures, find_sources, load_segments, prune_interim, run_extract,
+from pipeline.run import (Limits, failures, find_sources, interim_path, load_segments, prune_interim, run_extract,
                           run_segment)
 
 log = logging.getLogger("pipeline")
@@ -76,7 +76,36 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
-def normalize_and_write(sources, out: Path) -> dict:
+def manifest_inputs(sources, out: Path) -> dict:
+    """What the tables are made from: the input files and what was read of them (a file read again under wider
+    limits may come out differently), the pipeline version and its data tables (a maintainer's edit of the
+    vocabulary changes the tags)."""
+    from importlib import resources
+
+    from pipeline.io import sha256_file
+
+    data = resources.files("pipeline") / "data"
+    return {
+        "pipeline_version": PIPELINE_VERSION,
+        "pipeline_data": {name: sha256_file(Path(str(data / name))) for name in ("municipalities.csv", "vocabulary.csv")},
+        "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
+        "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
+    }
+
+
+def outputs_current(out: Path, inputs: dict) -> bool:
+    """Whether OUT already holds, whole, the outputs of these very inputs: then a re-run has nothing to write."""
+    from pipeline.io import sha256_file
+
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return all(manifest.get(k) == v for k, v in inputs.items()) and all(
+            sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def normalize_and_write(sources, out: Path, inputs: dict) -> dict:
     """Build, tag and write the tables, then the manifest: written last, it names the sha256 of every output,
     so a reader can tell a complete set from one a killed run left half-replaced."""
     from pipeline.datapackage import write_datapackage
@@ -93,8 +122,7 @@ def normalize_and_write(sources, out: Path) -> dict:
     for path in (write_datapackage(out, tables), write_report(tables, out)):
         outputs[path.name] = sha256_file(path)
     manifest = {
-        "pipeline_version": PIPELINE_VERSION,
-        "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
+        **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
     }
@@ -138,7 +166,11 @@ def run_stages(args: argparse.Namespace, sources) -> tuple[list, list[tuple[str,
     if args.stage == "segment":
         return read, failures(sources, args.out, "segment")
     prune_interim(sources, args.out)
-    tables = normalize_and_write(sources, args.out)
+    inputs = manifest_inputs(sources, args.out)
+    if outputs_current(args.out, inputs):
+        log.info("normalize: nothing changed since the last run, outputs in %s kept", args.out)
+        return read, failures(sources, args.out, "segment")
+    tables = normalize_and_write(sources, args.out, inputs)
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              len(tables["plans"]), len(tables["pillars"]), len(tables["projects"]), len(tables["tags"]),
              time.monotonic() - started, args.out)

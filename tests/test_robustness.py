@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import cli
+
 from pipeline import io as pio
 from pipeline.cli import main
 from pipeline.run import load_extract
@@ -214,10 +216,21 @@ def interim_files(out: Path) -> dict[str, int]:
 def test_rerun_with_nothing_new_opens_no_pdf(rerun):
     raw, out = rerun
     before_outputs, before_interim = output_bytes(out), interim_files(out)
+    written = {p.name: p.stat().st_mtime_ns for p in out.glob("*.parquet")}
     assert run_cli(raw, out) == 2
     assert run_log(out)["read"] == []
     assert interim_files(out) == before_interim
     assert output_bytes(out) == before_outputs
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.parquet")} == written  # nothing rewritten
+
+
+def test_vocabulary_edit_rewrites_the_tables(rerun, monkeypatch):
+    raw, out = rerun
+    written = (out / "tags.parquet").stat().st_mtime_ns
+    monkeypatch.setattr("pipeline.cli.manifest_inputs", lambda sources, out, real=cli.manifest_inputs: {
+        **real(sources, out), "pipeline_data": {"vocabulary.csv": "edited"}})
+    assert run_cli(raw, out) == 2
+    assert (out / "tags.parquet").stat().st_mtime_ns != written
 
 
 def test_new_file_costs_only_itself(rerun):
