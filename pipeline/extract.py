@@ -2,15 +2,21 @@
 
 Structure is read later from geometry, so every line keeps its page, bounding box, font size and
 font name, and every page keeps its image boxes (photos) and flags on the quality of its text.
-Only pdfplumber/pypdfium2 and the standard library are imported here: workers stay light.
+Only pdfplumber/pdfminer, pypdfium2 and the standard library are imported here: workers stay light.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+
+from pdfminer.layout import LTChar, LTContainer, LTImage
+import pdfplumber
+from pdfplumber.page import fix_fontname_bytes
 
 # A gap wider than this many font sizes between two characters of one row separates two
 # columns (text beside photos); narrower gaps are letter spacing or word spacing.
@@ -198,13 +204,73 @@ def chars_from_pdfium(pdf_path: Path, page_index: int, page_height: float) -> li
         doc.close()
 
 
+def walk_layout(container) -> Iterator:
+    """Every leaf object of a pdfminer layout, inside figures (form XObjects) too."""
+    for obj in container:
+        if isinstance(obj, LTContainer):
+            yield from walk_layout(obj)
+        else:
+            yield obj
+
+
+def layout_objects(page) -> tuple[list[dict], list[dict]]:
+    """Characters and image boxes of a page, from the one pdfminer layout pdfplumber makes of it, with
+    pdfplumber's coordinates (`Page.process_object`) but without its copy of ~20 attributes per character,
+    which costs more than the rest of our reading of the page."""
+    height = float(page.height)
+    mb_x0, mb_top = (float(v) for v in page.mediabox[:2])
+    norm = page.pdf.unicode_norm
+    chars, images = [], []
+    for obj in walk_layout(page.layout):
+        if not isinstance(obj, (LTChar, LTImage)):
+            continue
+        box = {"x0": obj.x0 + mb_x0, "top": height - obj.y1 + mb_top,
+               "x1": obj.x1 + mb_x0, "bottom": height - obj.y0 + mb_top}
+        if isinstance(obj, LTImage):
+            images.append(box)
+            continue
+        text = obj.get_text()
+        fontname = obj.fontname
+        chars.append({
+            "text": unicodedata.normalize(norm, text) if norm else text,
+            "fontname": fix_fontname_bytes(fontname) if isinstance(fontname, bytes) else fontname,
+            "size": obj.size, "upright": obj.upright, "matrix": obj.matrix, **box,
+        })
+    return chars, images
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
+    """Drop fake-bold doubles: pdfplumber's `dedupe_chars` (same text, font and size, chained within
+    `tolerance` vertically then horizontally, first by position survives, original order), without its
+    final sort by `list.index`, quadratic in the characters of a page."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(chars):
+        groups[(c["upright"], c["text"], c["fontname"], c["size"])].append(i)
+    keep = []
+    for members in groups.values():
+        for row in chain_clusters(members, lambda i: chars[i]["top"], tolerance):
+            for cluster in chain_clusters(row, lambda i: chars[i]["x0"], tolerance):
+                keep.append(min(cluster, key=lambda i: (chars[i]["top"], chars[i]["x0"], i)))
+    return [chars[i] for i in sorted(keep)]
+
+
+def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]:
+    """Items sorted by `value`, cut wherever two neighbours are more than `tolerance` apart."""
+    ordered = sorted(items, key=value)
+    clusters = [ordered[:1]]
+    for prev, item in zip(ordered, ordered[1:]):
+        if value(item) - value(prev) <= tolerance:
+            clusters[-1].append(item)
+        else:
+            clusters.append([item])
+    return clusters
+
+
 def read_page(page, pdf_path: Path) -> dict:
     """One page record: lines, image boxes, size and text-quality flags."""
     page_no = page.page_number
-    chars = [
-        {k: c[k] for k in ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")}
-        for c in page.dedupe_chars().chars
-    ]
+    chars, boxes = layout_objects(page)
+    chars = dedupe_chars(chars)
     unmapped = sum(1 for c in chars if _is_unmapped(c["text"]))
     text_source = "pdfplumber"
     if unmapped:
@@ -212,10 +278,7 @@ def read_page(page, pdf_path: Path) -> dict:
         if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
             chars, text_source = alt, "pypdfium2"
     vertical = is_vertical(chars)
-    images = [
-        {k: round(float(im[k]), 2) for k in ("x0", "top", "x1", "bottom")}
-        for im in page.images
-    ]
+    images = [{k: round(v, 2) for k, v in box.items()} for box in boxes]
     return {
         "page": page_no,
         "width": round(float(page.width), 2),
@@ -231,8 +294,6 @@ def read_page(page, pdf_path: Path) -> dict:
 
 def extract_pdf(pdf_path: Path) -> list[dict]:
     """All page records of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
-    import pdfplumber
-
     pages = []
     with pdfplumber.open(pdf_path) as pdf:
         for page in pdf.pages:
