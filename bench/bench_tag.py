@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.tag import Tagger, get_dictionary
 
-REFERENCE = Path("/work/shared/reference/r2-approval-summary.txt")
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "r2-approval-summary.txt"
 
 
 def build_lines(megabytes: float) -> list[str]:

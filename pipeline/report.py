@@ -142,7 +142,7 @@ def _svg(fig, chart_id: str, label: str) -> str:
     buf = io.StringIO()
     # A salt per chart: equal clip rectangles in two charts then still get different ids in the page.
     with matplotlib.rc_context({"svg.hashsalt": chart_id}):
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     return text.replace("<svg", f'<svg id="{_e(chart_id)}" role="img" aria-label="{_e(label)}"', 1)
@@ -174,6 +174,9 @@ def _bars_by_round(plans: pd.DataFrame, chart_id: str) -> str:
     return _svg(fig, chart_id, "区市町村・開始年度別の計画数 / Plans by municipality and round")
 
 
+MAX_ANNOTATED_CELLS = 400
+
+
 def _heatmap(matrix: pd.DataFrame, chart_id: str, title: str, xlabel: str, ylabel: str, marks=None) -> str:
     """A heatmap of counts with the count written in each non-zero cell (or a mark from `marks`)."""
     fig = _figure(max(0.42 * matrix.shape[1] + 2.6, 7.0), 0.32 * matrix.shape[0] + 3.4)
@@ -183,7 +186,9 @@ def _heatmap(matrix: pd.DataFrame, chart_id: str, title: str, xlabel: str, ylabe
     # pcolormesh, not imshow: cells stay vector shapes, sharp at any zoom, instead of an embedded bitmap.
     image = ax.pcolormesh(values, cmap="Blues", vmin=0, vmax=top, edgecolors="white", linewidth=0.5)
     ax.invert_yaxis()  # first row on top, as in a table
-    for (r, c), v in pd.DataFrame(values).stack().items():
+    # Numbers in the cells only while they stay legible (and cheap: each is a text drawn in the font).
+    cells = pd.DataFrame(values).stack().items() if values.size <= MAX_ANNOTATED_CELLS else ()
+    for (r, c), v in cells:
         text = f"{int(v)}" if v else (marks[r][c] if marks else "")
         if text:
             ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=7,
