@@ -1,13 +1,9 @@
-import re
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from pipeline.segment import split_name_detail
 from pipeline.tag import Tagger, load_vocabulary, tag_tables
-
-REFERENCE = Path(__file__).resolve().parent / "fixtures" / "r2-approval-summary.txt"
-PILLAR_HEADING = re.compile(r"^(- )?\d+ ")
+from tests.fixtures.make_sample import load_reference
 
 
 @pytest.fixture(scope="module")
@@ -128,39 +124,10 @@ def test_tag_tables_rolls_children_up(tagger):
     assert tags.loc[tags["code"] == "succession", "label_ja"].unique().tolist() == ["事業承継"]
 
 
-def split_top_level(line):
-    """Split at 、 outside any parentheses."""
-    items, depth, current = [], 0, ""
-    for char in line:
-        depth += char in "（("
-        depth -= char in "）)"
-        if char == "、" and depth == 0:
-            items.append(current)
-            current = ""
-        else:
-            current += char
-    return items + [current]
-
-
-def split_name_detail(item):
-    """Name is what precedes the final （…） group, detail is inside it."""
-    end = item.rindex("）")
-    depth = 0
-    for i in range(end, -1, -1):
-        depth += (item[i] == "）") - (item[i] == "（")
-        if depth == 0:
-            return item[:i].strip(), item[i + 1 : end]
-    raise ValueError(item)
-
-
 def read_reference_projects():
-    lines = REFERENCE.read_text(encoding="utf-8").splitlines()
-    projects = []
-    for i, line in enumerate(lines):
-        if PILLAR_HEADING.match(line):
-            items_line = next(following for following in lines[i + 1 :] if following.strip())
-            projects += [split_name_detail(item) for item in split_top_level(items_line)]
-    return projects
+    """(name, detail) of the 28 projects of the FY2020 reference text, split as the pipeline splits them."""
+    doc = load_reference()
+    return [split_name_detail(item) for plan in doc.plans for pillar in plan.pillars for item in pillar.projects]
 
 
 def test_reference_projects_are_all_tagged(tagger):
