@@ -11,8 +11,10 @@ import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where tables are built: segment uses the text rules without it
+    import pandas as pd
 
 # CJK Radicals Supplement code points that Word-made PDFs carry for ordinary ideographs.
 # NFKC maps the Kangxi Radicals block (U+2F00–U+2FD5) but leaves these alone.
@@ -185,6 +187,8 @@ def build_tables(segments: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
 
 def frame(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows as a DataFrame with every column of the table, sorted by its key; tag lists start empty."""
+    import pandas as pd
+
     from pipeline.schema import TABLES
 
     names, key, _ = TABLES[table]
