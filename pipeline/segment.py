@@ -48,6 +48,11 @@ def is_furniture(line: dict, page_height: float) -> bool:
     return in_band and any(r.match(text) for r in FURNITURE_RES)
 
 
+def reads_as_heading(text: str) -> bool:
+    """Whether a line reads as a plan header or a numbered pillar heading, which no caption does."""
+    return bool(HEADER_RE.match(text)) or any(match_pillar(text, n) for n in range(1, 21))
+
+
 def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]:
     """Image index → indices of the lines set under it: centred on the photo or within its width, right
     below it or below the caption line before."""
@@ -63,12 +68,10 @@ def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]
         for i, line in sorted(enumerate(lines), key=lambda p: p[1]["top"]):
             if i in taken or line["top"] < below - 1:
                 continue
-            gap = line["top"] - below
-            limit = (1.5 if not chain else 0.8) * line["size"]
-            if gap > limit:
-                if line["top"] > below + limit:
-                    break
-                continue
+            if line["top"] - below > (1.5 if not chain else 0.8) * line["size"]:
+                break
+            if reads_as_heading(canonical(line)):
+                continue  # a photo without caption, right above the next plan or pillar
             centred = abs((line["x0"] + line["x1"]) / 2 - centre) <= 0.25 * width
             within = line["x0"] >= im["x0"] - line["size"] and line["x1"] <= im["x1"] + line["size"]
             if not (centred or within):

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.segment import HEADER_RE, match_header, match_pillar, parse_projects, split_name_detail, split_top_level
+from pipeline.segment import HEADER_RE, find_captions, match_header, match_pillar, parse_projects, split_name_detail, split_top_level
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -114,3 +114,27 @@ def test_match_header_joins_wrapped_headers(texts, taken, period):
 
 def test_a_quotation_starting_a_summary_line_is_no_header():
     assert match_header(header_lines("「五反田バレー」として認知度が高まっている", "が、ネットワークの形成"), 0) == ([], None)
+
+
+def positioned(text, x0, top, size=10.0):
+    return {"text": text, "norm": text, "x0": x0, "top": top, "x1": x0 + size * len(text), "bottom": top + size,
+            "size": size, "page": 1}
+
+
+def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
+    photo = {"x0": 100.0, "top": 100.0, "x1": 250.0, "bottom": 200.0}
+    lines = [
+        positioned("概要の最後の行です。", 50, 80),
+        positioned("展示会の様子", 145, 205),  # centred
+        positioned("(共同出展)", 150, 218),  # second line
+        positioned("1 事業承継支援", 50, 260),  # next block
+    ]
+    assert find_captions(lines, [photo]) == {0: [1, 2]}
+    left_aligned = [positioned("工房", 102, 205)]
+    assert find_captions(left_aligned, [photo]) == {0: [0]}
+
+
+def test_a_heading_right_under_a_photo_is_no_caption():
+    photo = {"x0": 50.0, "top": 100.0, "x1": 250.0, "bottom": 200.0}
+    lines = [positioned("1 事業承継支援", 50, 205), positioned("「X区地域産業活性化計画」（X区）", 60, 205)]
+    assert find_captions(lines, [photo]) == {}
