@@ -13,6 +13,7 @@ import csv
 import html
 import importlib.util
 import io
+import os
 import time
 from pathlib import Path
 
@@ -347,7 +348,9 @@ def render_report(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def write_report(tables: dict[str, pd.DataFrame], out: Path) -> Path:
-    """Write OUT/report.html atomically; returns its path."""
+    """Write OUT/report.html atomically; returns its path. matplotlib keeps its font cache under
+    OUT/interim/matplotlib (unless MPLCONFIGDIR says otherwise): nothing outside RAW and OUT is written."""
+    os.environ.setdefault("MPLCONFIGDIR", str(Path(out).resolve() / "interim" / "matplotlib"))
     path = Path(out) / "report.html"
     write_atomic(path, render_report(tables).encode("utf-8"))
     return path

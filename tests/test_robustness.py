@@ -400,3 +400,17 @@ def test_csv_cells_cannot_run_as_formulas():
     }])
     text = pio.csv_bytes(docs, "documents").decode("utf-8-sig")
     assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,'@SUM(A1)|ok,'-2,"
+
+
+def test_nothing_is_written_outside_raw_and_out(tmp_path):
+    """A run in a fresh process with an empty HOME leaves HOME empty (matplotlib's font cache goes to OUT)."""
+    raw, out, home = tmp_path / "raw", tmp_path / "out", tmp_path / "home"
+    raw.mkdir()
+    home.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q"],
+                            cwd=ROOT, env={**env, "HOME": str(home)}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert list(home.rglob("*")) == []
+    assert (out / "interim" / "matplotlib").is_dir()
