@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -152,13 +151,9 @@ def test_report_charts_are_drawn_in_ipaexgothic(outputs):
     assert "DejaVu" not in page
 
 
-def test_report_is_deterministic_and_fast(sample):
-    render_report(sample)  # warm up: font registration, imports
-    started = time.monotonic()
-    first = render_report(sample)
-    elapsed = time.monotonic() - started
-    assert render_report(sample) == first
-    assert elapsed < 3.0, f"report took {elapsed:.2f} s"
+def test_report_is_deterministic(sample):
+    """Same tables, same bytes (its speed is measured by make bench, never asserted here)."""
+    assert render_report(sample) == render_report(sample)
 
 
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
