@@ -39,9 +39,9 @@ RADICAL_SUPPLEMENT = {
     "\u2eeb": "斉", "\u2eec": "齐", "\u2eed": "歯", "\u2eee": "齿", "\u2eef": "竜", "\u2ef0": "龙",
     "\u2ef1": "龜", "\u2ef2": "亀", "\u2ef3": "龟",
 }
-TILDES = "～〜~˜∼"
+TILDES = "～〜~˜∼⁓"
 CANONICAL_TILDE = "～"
-DASHES = "－−‐‑–"
+DASHES = "－−‐‑‒–—―﹣"
 CANONICAL_DASH = "-"
 ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
@@ -77,23 +77,36 @@ def fold_radicals(text: str | None) -> str | None:
     return _KANGXI_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text).strip()
 
 
+# One end of a period: an era year (令和2年度, 元年, 令和2年4月) or a Gregorian one (2020年度). The era may be
+# left out of the end, which then shares the start's (平成26~28年度).
+_END = r"(?:(?P<g{n}>(?:19|20)\d{{2}})|(?P<era{n}>令和|平成|昭和){optional}\s*(?P<y{n}>\d{{1,2}}|元))\s*(?:年度?)?(?:\s*(?P<m{n}>\d{{1,2}})\s*月)?"
 _PERIOD_RE = re.compile(
-    r"(?P<era1>令和|平成|昭和)\s*(?P<y1>\d+|元)\s*(?:年度?)?\s*～\s*(?:(?P<era2>令和|平成|昭和)\s*)?(?P<y2>\d+|元)\s*年度?"
+    _END.format(n=1, optional="") + r"(?:\s*(?:～|-|から)\s*" + _END.format(n=2, optional="?") + ")?"
 )
 
 
 def parse_period(period_text: str | None) -> tuple[int | None, int | None]:
-    """Fiscal years (start, end) of a printed period: 令和2年度～令和4年度, 平成26~28年度, 令和元年度…"""
+    """Fiscal years (start, end) of a printed period: 令和2年度～令和4年度, 平成26~28年度, 令和元年度～令和3年度,
+    令和2年4月～令和5年3月, 2020年度～2022年度; a single year is both ends. A month from January to March
+    belongs to the fiscal year before."""
     if not period_text:
         return None, None
     m = _PERIOD_RE.search(normalize_text(period_text))
     if not m:
         return None, None
 
-    def year(era: str, y: str) -> int:
-        return ERA_BASE[era] + (1 if y == "元" else int(y))
+    def fiscal_year(n: int, era: str | None) -> int | None:
+        if m[f"g{n}"]:
+            year = int(m[f"g{n}"])
+        elif m[f"y{n}"] and era:
+            year = ERA_BASE[era] + (1 if m[f"y{n}"] == "元" else int(m[f"y{n}"]))
+        else:
+            return None
+        return year - 1 if m[f"m{n}"] and int(m[f"m{n}"]) <= 3 else year
 
-    return year(m["era1"], m["y1"]), year(m["era2"] or m["era1"], m["y2"])
+    start = fiscal_year(1, m["era1"])
+    end = fiscal_year(2, m["era2"] or m["era1"])
+    return start, start if end is None else end
 
 
 def check_digit(code5: str) -> int:
@@ -121,9 +134,11 @@ def municipality_code(name: str | None) -> str | None:
     return None
 
 
-def plan_id(code: str | None, municipality: str, start_fy: int | None) -> str:
-    """`<municipality_code>-<period_start_fy>`; the name stands in for an unknown code or year."""
-    return f"{code or municipality}-{start_fy if start_fy is not None else 'unknown'}"
+def plan_id(code: str | None, municipality: str, start_fy: int | None, sha256: str, page: int) -> str:
+    """`<municipality_code>-<period_start_fy>`. The name stands in for an unknown code; an unread year gives
+    `-unknown-<file>-p<page>`, so that two such plans never pass for one."""
+    year = start_fy if start_fy is not None else f"unknown-{sha256[:8]}-p{page}"
+    return f"{code or municipality}-{year}"
 
 
 def build_tables(segments: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
@@ -132,7 +147,8 @@ def build_tables(segments: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
     The same plan (municipality and start year) in two files is kept once, from the first file by
     name, and both files are told so in their warnings.
     """
-    docs, plans, pillars, projects = [], [], [], []
+    docs: dict[str, dict] = {}
+    plans, pillars, projects = [], [], []
     seen: dict[str, str] = {}
     for source_file, seg in segments:
         warnings = list(seg["warnings"])
@@ -141,16 +157,15 @@ def build_tables(segments: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
         for plan in seg["plans"]:
             code = municipality_code(plan["municipality"])
             start_fy, end_fy = parse_period(plan["period_text"])
-            pid = plan_id(code, plan["municipality"], start_fy)
+            pid = plan_id(code, plan["municipality"], start_fy, seg["source_sha256"], plan["page_start"])
             if code is None:
                 warnings.append(f"{plan['municipality']}: not one of Tokyo's municipalities, no code")
             if start_fy is None:
                 warnings.append(f"{plan['municipality']}: period not read: {plan['period_text']!r}")
             if pid in seen:
                 warnings.append(f"{pid}: duplicate of the plan in {seen[pid]}, not kept")
-                docs_by_file = {d["source_file"]: d for d in docs}
-                if seen[pid] in docs_by_file:
-                    docs_by_file[seen[pid]]["warnings"].append(f"{pid}: also in {source_file}")
+                if seen[pid] in docs:
+                    docs[seen[pid]]["warnings"].append(f"{pid}: also in {source_file}")
                 continue
             seen[pid] = source_file
             kept += 1
@@ -171,13 +186,13 @@ def build_tables(segments: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
                         "project_name": project["project_name"], "project_detail": project["project_detail"],
                         "page": project["page"], **provenance,
                     })
-        docs.append({
+        docs[source_file] = {
             "source_file": source_file, "source_sha256": seg["source_sha256"], "pages": seg["pages"],
             "status": seg["status"], "error": seg["error"], "plans_found": kept, "warnings": warnings,
             "vertical_pages": seg["vertical_pages"], "pages_with_unmapped_glyphs": seg["pages_with_unmapped_glyphs"],
-        })
+        }
     tables = {
-        "documents": frame(docs, "documents"),
+        "documents": frame(list(docs.values()), "documents"),
         "plans": frame(plans, "plans"),
         "pillars": frame(pillars, "pillars"),
         "projects": frame(projects, "projects"),
@@ -189,10 +204,13 @@ def frame(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows as a DataFrame with every column of the table, sorted by its key; tag lists start empty."""
     import pandas as pd
 
-    from pipeline.schema import TABLES
+    from pipeline.schema import FIELDS, INT, TABLES
 
     names, key, _ = TABLES[table]
     df = pd.DataFrame(rows, columns=names)
+    for name in names:
+        if FIELDS[name][0] == INT:
+            df[name] = df[name].astype("Int64")  # a missing page count stays missing, not 3.0
     for name in ("themes", "instruments"):
         if name in df:
             df[name] = [[] for _ in range(len(df))]

@@ -14,16 +14,20 @@ import statistics
 
 from pipeline.normalize import fold_radicals, normalize_text
 
+# The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
+PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
 HEADER_RE = re.compile(
     r"^「(?P<title>[^」]+)」\s*[（(](?P<municipality>[^）)]+)[）)]\s*"
-    r"(?:[【\[〔]?\s*計画期間\s*[:：]?\s*(?P<period>[^】\]〕]*?)\s*[】\]〕]?)?$"
+    rf"(?:[【\[〔［]?\s*{PERIOD_LABEL}\s*[:：]?\s*(?P<period>[^】\]〕］]*?)\s*[】\]〕］]?)?$"
 )
 PILLAR_RE = re.compile(
     r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
     r"\s*(?P<title>.*)$"
 )
-# A number followed by one of these is a quantity or a date in running text, not a pillar number.
+# A bare number followed by one of these is a date or quantity in running text, not a pillar number.
 _NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + tuple("0123456789")
+# Counters that, glued to a bare number, make it a quantity: 1つの, 3社, 10万人.
+_COUNTERS = "つ社人名回件万千億倍"
 FURNITURE_RES = [
     re.compile(r"^[-(（]?\s*\d{1,3}\s*[-)）]?$"),  # page numbers: - 1 -, －1－, 1, (1)
     re.compile(r"^\d{1,3}\s*/\s*\d{1,3}$"),  # 1/3
@@ -32,6 +36,7 @@ FURNITURE_RES = [
 TITLE_RE = re.compile(r"^[【〔\[]?承認した.*計画の概要[】〕\]]?(?:[（(][^）)]*[）)])?[】〕\]]?$")
 BULLETS = "・○◯●◆◇■□▪"
 MARGIN_BAND = 0.1  # share of the page height counted as header or footer band
+MAX_CAPTION_LINES = 2  # a caption is one or two lines: more under a photo is the text going on
 OPEN_PARENS, CLOSE_PARENS = "（(", "）)"
 
 
@@ -50,7 +55,7 @@ def is_furniture(line: dict, page_height: float) -> bool:
 
 def reads_as_heading(text: str) -> bool:
     """Whether a line reads as a plan header or a numbered pillar heading, which no caption does."""
-    return bool(HEADER_RE.match(text)) or any(match_pillar(text, n) for n in range(1, 21))
+    return bool(HEADER_RE.match(text) or read_pillar_heading(text))
 
 
 def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]:
@@ -68,7 +73,7 @@ def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]
         for i, line in sorted(enumerate(lines), key=lambda p: p[1]["top"]):
             if i in taken or line["top"] < below - 1:
                 continue
-            if line["top"] - below > (1.5 if not chain else 0.8) * line["size"]:
+            if len(chain) == MAX_CAPTION_LINES or line["top"] - below > (1.5 if not chain else 0.8) * line["size"]:
                 break
             if reads_as_heading(canonical(line)):
                 continue  # a photo without caption, right above the next plan or pillar
@@ -147,22 +152,30 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[dict], bool]:
     return projects, has_more
 
 
+def read_pillar_heading(text: str) -> tuple[int, str] | None:
+    """(number, title) of a line that reads as a numbered heading, or None.
+
+    Only a bare number can be running text: a date or quantity (2020年度, 30年度に, 5Gの) never heads a pillar,
+    nor does a number glued to a counter (1つの, 3社が, 10万人)."""
+    m = PILLAR_RE.match(text)
+    if not m or not m["title"].strip():
+        return None
+    title = m["title"].strip()
+    if m["circled"]:
+        return ord(m["circled"]) - 0x2460 + 1, title
+    if m["paren"]:
+        return int(m["paren"]), title
+    after = text[m.end("plain") : m.end("plain") + 1]
+    glued = not (after.isspace() or after in ".．、")
+    if title.startswith(_NOT_A_TITLE_START) or (glued and (after.isascii() and after.isalnum() or after in _COUNTERS)):
+        return None
+    return int(m["plain"]), title
+
+
 def match_pillar(text: str, expected: int) -> str | None:
     """Title of a pillar heading numbered `expected`, or None when the line is no such heading."""
-    m = PILLAR_RE.match(text)
-    if not m:
-        return None
-    if m["circled"]:
-        number = ord(m["circled"]) - 0x2460 + 1
-    else:
-        number = int(m["paren"] or m["plain"])
-    title = m["title"].strip()
-    if number != expected or not title or title.startswith(_NOT_A_TITLE_START):
-        return None
-    glued = text[m.end("plain") : m.end("plain") + 1] if m["plain"] else " "
-    if glued.isascii() and glued.isalnum():
-        return None  # "5G…": a number glued to a Latin letter is a word
-    return title
+    heading = read_pillar_heading(text)
+    return heading[1] if heading and heading[0] == expected else None
 
 
 def paragraph_gap(lines: list[dict]) -> float:
@@ -217,13 +230,12 @@ def split_plans(lines: list[dict]) -> list[dict]:
                 plans[-1]["lines"].append(lines[i])
             i += 1
             continue
-        raw = "".join(l["text"] for l in header_lines)
-        raw_period = re.search(r"計画期間\s*[:：]?\s*([^】\]〕]*)", raw)
+        printed = HEADER_RE.match(fold_radicals(" ".join("".join(l["text"] for l in header_lines).split())))
         plans.append(
             {
                 "plan_title": m["title"].strip(),
                 "municipality": m["municipality"].strip(),
-                "period_text": fold_radicals(raw_period[1]) if raw_period else None,
+                "period_text": (printed or m)["period"],
                 "header": header_lines[0],
                 "lines": [],
                 "captions": [],
@@ -234,8 +246,8 @@ def split_plans(lines: list[dict]) -> list[dict]:
 
 
 def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], re.Match | None]:
-    """The lines from `i` that form a plan header, and its match: the longest join of up to `most`
-    lines that still reads as one header, preferring one that includes the period."""
+    """The lines from `i` that form a plan header, and its match: the first join of up to `most` lines
+    that reads as a header with its period, else the first that reads as a header without one."""
     if not lines[i]["norm"].startswith("「"):
         return [], None
     best: tuple[list[dict], re.Match | None] = ([], None)
@@ -253,12 +265,9 @@ def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], 
 def assign_captions(plans: list[dict], captions: list[tuple[tuple, str]]) -> None:
     """Give each plan the captions of the photos placed between its header and the next plan's header."""
     starts = [(p["header"]["page"], p["header"]["top"]) for p in plans]
-    for (page, top, x0), text in sorted(captions):
-        owner = None
-        for k, start in enumerate(starts):
-            if (page, top + 1) >= start:
-                owner = k
-        if owner is not None:
+    for (page, top, _), text in sorted(captions):
+        owner = bisect.bisect_right(starts, (page, top + 1)) - 1
+        if owner >= 0:
             plans[owner]["captions"].append(text)
 
 
@@ -299,8 +308,8 @@ def build_plan(plan: dict, gap: float, right_edge: dict[int, float], warnings: l
         warnings.append(f"{plan['municipality']}: no numbered pillars found")
     pages = [plan["header"]["page"]] + [l["page"] for l in plan["lines"]]
     return {
-        "plan_title": normalize_text(plan["plan_title"]),
-        "municipality": normalize_text(plan["municipality"]),
+        "plan_title": plan["plan_title"],
+        "municipality": plan["municipality"],
         "period_text": plan["period_text"],
         "summary": "".join(summary) or None,
         "photo_captions": plan["captions"],

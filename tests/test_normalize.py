@@ -53,6 +53,10 @@ def test_municipality_code(name, code):
         ("令和元年度～令和3年度", (2019, 2021)),
         ("平成30年度～令和2年度", (2018, 2020)),
         ("平成元年度～平成3年度", (1989, 1991)),
+        ("令和2年4月～令和5年3月", (2020, 2022)),
+        ("2020年度～2022年度", (2020, 2022)),
+        ("令和２年度から令和４年度まで", (2020, 2022)),
+        ("令和2年度", (2020, 2020)),
         ("未定", (None, None)),
         (None, (None, None)),
     ],
@@ -69,7 +73,8 @@ def test_parse_period(text, years):
         ("ＩｏＴ導入　２０２０年", "IoT導入 2020年"),
         ("ｽﾀｰﾄｱｯﾌﾟ", "スタートアップ"),
         ("令和2年度〜令和4年度、A~B˜C∼D", "令和2年度～令和4年度、A～B～C～D"),
-        ("A−B－C‐D", "A-B-C-D"),
+        ("A−B－C‐D‒E—F―G﹣H", "A-B-C-D-E-F-G-H"),
+        ("A⁓B", "A～B"),
         ("事 業 承 継 支 援", "事業承継支援"),
         ("産業交流展 区内企業", "産業交流展 区内企業"),
         ("重点分野（ICT、コンテンツ）", "重点分野（ICT、コンテンツ）"),
@@ -81,7 +86,7 @@ def test_normalize_text(raw, canonical):
     assert normalize_text(raw) == canonical
 
 
-def test_plan_id_falls_back_to_the_name():
-    assert plan_id("131091", "品川区", 2020) == "131091-2020"
-    assert plan_id(None, "架空町", 2021) == "架空町-2021"
-    assert plan_id("131091", "品川区", None) == "131091-unknown"
+def test_plan_id_falls_back_to_the_name_and_to_where_the_plan_stands():
+    assert plan_id("131091", "品川区", 2020, "ab" * 32, 3) == "131091-2020"
+    assert plan_id(None, "架空町", 2021, "ab" * 32, 3) == "架空町-2021"
+    assert plan_id("131091", "品川区", None, "ab" * 32, 3) == "131091-unknown-abababab-p3"

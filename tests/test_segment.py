@@ -72,6 +72,12 @@ def test_projects_keep_the_page_they_start_on():
         ("2020年度から", 2, None),
         ("5Gの活用", 5, None),
         ("1", 1, None),
+        ("(1)かつしかブランドの発信", 1, "かつしかブランドの発信"),
+        ("①かわさきの魅力", 1, "かわさきの魅力"),
+        ("(2)5G活用支援", 2, "5G活用支援"),
+        ("1つの拠点を整備し", 1, None),
+        ("10万人の来場を見込む", 10, None),
+        ("3社が参加", 3, None),
     ],
 )
 def test_match_pillar(text, expected, title):
@@ -86,6 +92,10 @@ def test_match_pillar(text, expected, title):
         ("「大田区ものづくり集積基盤強化計画」(大田区) 【計画期間：平成24～26年度】", "大田区ものづくり集積基盤強化計画",
          "大田区", "平成24～26年度"),
         ("「瑞穂町地域産業活性化計画」（瑞穂町）", "瑞穂町地域産業活性化計画", "瑞穂町", None),
+        ("「A区計画」（A区）【期間:令和2年度～令和4年度】", "A区計画", "A区", "令和2年度～令和4年度"),
+        ("「A区計画」（A区）【事業期間：令和2年度～令和4年度】", "A区計画", "A区", "令和2年度～令和4年度"),
+        ("「A区計画」（A区）【計 画 期 間:令和2年度～令和4年度】", "A区計画", "A区", "令和2年度～令和4年度"),
+        ("「A区計画」（A区）［計画期間:令和2年度～令和4年度］", "A区計画", "A区", "令和2年度～令和4年度"),
     ],
 )
 def test_header_forms(line, title, municipality, period):
@@ -119,6 +129,12 @@ def test_a_quotation_starting_a_summary_line_is_no_header():
 def positioned(text, x0, top, size=10.0):
     return {"text": text, "norm": text, "x0": x0, "top": top, "x1": x0 + size * len(text), "bottom": top + size,
             "size": size, "page": 1}
+
+
+def test_a_caption_is_at_most_two_lines():
+    photo = {"x0": 50.0, "top": 100.0, "x1": 550.0, "bottom": 200.0}
+    lines = [positioned(f"写真の下に続く本文の{k}行目です。", 60, 205 + 13 * k) for k in range(5)]
+    assert find_captions(lines, [photo]) == {0: [0, 1]}
 
 
 def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
