@@ -65,13 +65,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def positive(kind):
+    """An argparse type: a number of `kind` above zero (a zero limit would fail, and cache, every file)."""
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above zero: {text}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The options every stage takes."""
     parser.add_argument("--raw", type=Path, default=Path("raw"), help="folder of input PDFs (default: raw)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to read one PDF (default: 60)")
-    parser.add_argument("--memory-mb", type=int, default=1024, help="memory one PDF reader may add to what it starts with, MiB (default: 1024)")
+    parser.add_argument("-j", "--jobs", type=positive(int), default=os.cpu_count() or 1,
+                        help="worker processes (default: cores)")
+    parser.add_argument("--timeout", type=positive(float), default=Limits.seconds,
+                        help=f"seconds allowed to read one PDF (default: {Limits.seconds:g})")
+    parser.add_argument("--memory-mb", type=positive(int), default=Limits.memory_mb,
+                        help=f"memory one PDF reader may add to what it starts with, MiB (default: {Limits.memory_mb})")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every file")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 

@@ -100,13 +100,13 @@ def join_chars(chars: list[dict]) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def make_line(chars: list[dict], page_no: int) -> dict:
-    """A positioned line record from its characters."""
+def make_line(chars: list[dict], page_no: int, text: str | None = None) -> dict:
+    """A positioned line record from its characters (their text joined as a horizontal line unless given)."""
     sizes = [round(c["size"], 1) for c in chars if c["text"].strip()] or [round(chars[0]["size"], 1)]
     fonts = Counter(c.get("fontname", "") for c in chars)
     return {
         "page": page_no,
-        "text": join_chars(chars),
+        "text": join_chars(chars) if text is None else text,
         "x0": round(min(c["x0"] for c in chars), 2),
         "top": round(min(c["top"] for c in chars), 2),
         "x1": round(max(c["x1"] for c in chars), 2),
@@ -157,9 +157,7 @@ def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
     lines = []
     for col in cols:
         col.sort(key=lambda c: -c["bottom"] if upwards else c["top"])
-        line = make_line(col, page_no)
-        line["text"] = re.sub(r" {2,}", " ", "".join(c["text"] for c in col)).strip()
-        lines.append(line)
+        lines.append(make_line(col, page_no, re.sub(r" {2,}", " ", "".join(c["text"] for c in col)).strip()))
     return [line for line in lines if line["text"]]
 
 
@@ -176,32 +174,44 @@ def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[dict]:
     return lines
 
 
-def chars_from_pdfium(pdf_path: Path, page_index: int, page_height: float) -> list[dict]:
-    """Characters of one page as pypdfium2 reads them, for pages whose fonts lack a Unicode map."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+class PdfiumFallback:
+    """pypdfium2's reading of a PDF, for pages whose fonts lack a Unicode map: opened on the first such page,
+    once per file, and closed with it."""
 
-    doc = pdfium.PdfDocument(str(pdf_path))
-    try:
-        page = doc[page_index]
-        textpage = page.get_textpage()
-        chars = []
-        for i in range(textpage.count_chars()):
-            text = textpage.get_text_range(i, 1)
-            if not text or text in "\r\n":
-                continue
-            left, bottom, right, top = textpage.get_charbox(i)
-            size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
-            chars.append(
-                {"text": text, "x0": left, "x1": right, "top": page_height - top,
-                 "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "",
-                 "matrix": (1, 0, 0, 1, left, bottom)}
-            )
-        textpage.close()
-        page.close()
-        return chars
-    finally:
-        doc.close()
+    def __init__(self, pdf_path: Path) -> None:
+        self.pdf_path = pdf_path
+        self.doc = None
+
+    def chars(self, page_index: int, page_height: float) -> list[dict]:
+        """Characters of one page in our layout; none when pypdfium2 cannot read the page either."""
+        import pypdfium2 as pdfium
+        import pypdfium2.raw as pdfium_c
+
+        try:
+            self.doc = self.doc or pdfium.PdfDocument(str(self.pdf_path))
+            page = self.doc[page_index]
+            textpage = page.get_textpage()
+        except pdfium.PdfiumError:
+            return []
+        try:
+            chars = []
+            for i in range(textpage.count_chars()):
+                text = textpage.get_text_range(i, 1)
+                if not text or text in "\r\n":
+                    continue
+                left, bottom, right, top = textpage.get_charbox(i)
+                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+                chars.append({"text": text, "x0": left, "x1": right, "top": page_height - top,
+                              "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "",
+                              "matrix": (1, 0, 0, 1, left, bottom)})
+            return chars
+        finally:
+            textpage.close()
+            page.close()
+
+    def close(self) -> None:
+        if self.doc is not None:
+            self.doc.close()
 
 
 def walk_layout(container) -> Iterator:
@@ -266,7 +276,7 @@ def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]
     return clusters
 
 
-def read_page(page, pdf_path: Path) -> dict:
+def read_page(page, fallback: PdfiumFallback) -> dict:
     """One page record: lines, image boxes, size and text-quality flags."""
     page_no = page.page_number
     chars, boxes = layout_objects(page)
@@ -274,7 +284,7 @@ def read_page(page, pdf_path: Path) -> dict:
     unmapped = sum(1 for c in chars if _is_unmapped(c["text"]))
     text_source = "pdfplumber"
     if unmapped:
-        alt = chars_from_pdfium(pdf_path, page_no - 1, float(page.height))
+        alt = fallback.chars(page_no - 1, float(page.height))
         if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
             chars, text_source = alt, "pypdfium2"
     vertical = is_vertical(chars)
@@ -295,10 +305,14 @@ def read_page(page, pdf_path: Path) -> dict:
 def extract_pdf(pdf_path: Path) -> list[dict]:
     """All page records of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
     pages = []
-    with pdfplumber.open(pdf_path) as pdf:
-        for page in pdf.pages:
-            try:
-                pages.append(read_page(page, pdf_path))
-            finally:
-                page.close()
+    fallback = PdfiumFallback(pdf_path)
+    try:
+        with pdfplumber.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                try:
+                    pages.append(read_page(page, fallback))
+                finally:
+                    page.close()
+    finally:
+        fallback.close()
     return pages

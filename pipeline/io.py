@@ -115,7 +115,7 @@ def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
     """A table as CSV for spreadsheets: UTF-8 with BOM, lists |-joined, codes as text, no formulas."""
     import pandas as pd
 
-    from pipeline.schema import FIELDS, STRINGS, TABLES
+    from pipeline.schema import FIELDS, INT, STRING, STRINGS, TABLES
 
     names = TABLES[table][0]
     out = pd.DataFrame(index=df.index)
@@ -124,9 +124,9 @@ def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
         col = df[name]
         if kind == STRINGS:
             col = col.map(lambda v: LIST_SEPARATOR.join(v) if v is not None else None)
-        elif kind == "integer":
+        elif kind == INT:
             col = col.astype("Int64")
-        if kind in ("string", STRINGS):
+        if kind in (STRING, STRINGS):
             col = col.map(lambda v: csv_cell(v) if isinstance(v, str) else v)
         out[name] = col
     return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -9,11 +9,11 @@ matplotlib is imported inside write_report only, so that importing this module (
 
 from __future__ import annotations
 
-import csv
 import html
 import importlib.util
 import io
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -23,9 +23,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.io import write_atomic
 from pipeline.schema import FIELDS, TABLES
 
-VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
 FONT_FILE = ("fonts", "ipaexg.ttf")  # inside the japanize_matplotlib package
-FONT_NAME = "IPAexGothic"
 HEATMAP_ID = "chart-themes-by-municipality"
 CHART_IDS = {
     "rounds": "chart-plans-by-municipality-and-round",
@@ -91,13 +89,11 @@ def _frame(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
 
 def _vocabulary() -> tuple[dict[str, list[str]], dict[str, str]]:
     """Codes per kind in vocabulary order, and each code's Japanese label."""
-    codes: dict[str, list[str]] = {"theme": [], "instrument": []}
-    labels: dict[str, str] = {}
-    with open(VOCABULARY_PATH, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            codes.setdefault(row["kind"], []).append(row["code"])
-            labels[row["code"]] = row["label_ja"]
-    return codes, labels
+    from pipeline.tag import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    codes = {kind: vocabulary.loc[vocabulary["kind"] == kind, "code"].tolist() for kind in ("theme", "instrument")}
+    return codes, dict(zip(vocabulary["code"], vocabulary["label_ja"]))
 
 
 def _municipality_order(plans: pd.DataFrame) -> list[str]:
@@ -348,17 +344,17 @@ def render_report(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def write_report(tables: dict[str, pd.DataFrame], out: Path) -> Path:
-    """Write OUT/report.html atomically; returns its path. matplotlib keeps its font cache under
-    OUT/interim/matplotlib (unless MPLCONFIGDIR says otherwise): nothing outside RAW and OUT is written."""
-    os.environ.setdefault("MPLCONFIGDIR", str(Path(out).resolve() / "interim" / "matplotlib"))
+    """Write OUT/report.html atomically; returns its path. A process that has not imported matplotlib yet (the
+    CLI) has it keep its font cache under OUT/interim/matplotlib, unless MPLCONFIGDIR says otherwise: nothing
+    outside RAW and OUT is written."""
+    if "matplotlib" not in sys.modules:  # its cache folder is fixed when it is first imported
+        os.environ.setdefault("MPLCONFIGDIR", str(Path(out).resolve() / "interim" / "matplotlib"))
     path = Path(out) / "report.html"
     write_atomic(path, render_report(tables).encode("utf-8"))
     return path
 
 
 if __name__ == "__main__":  # python -m pipeline.report OUT: the report of the tables already in OUT
-    import sys
-
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     started = time.monotonic()
     written = write_report({name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder)

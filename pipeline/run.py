@@ -70,12 +70,20 @@ def find_sources(raw: Path) -> list[Source]:
     root = raw.resolve()
     sources = []
     for path in sorted(raw.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            log.warning("%s: skipped, a folder (put the PDFs themselves in %s)", path.name, raw)
+            continue
+        if not path.is_file():
             continue
         if path.is_symlink() and not path.resolve().is_relative_to(root):
             log.warning("%s: skipped, a link to a file outside %s", path.name, raw)
             continue
-        sources.append(Source(path.name, path, sha256_file(path)))
+        try:
+            sources.append(Source(path.name, path, sha256_file(path)))
+        except OSError as exc:
+            log.warning("%s: skipped, cannot be read (%s)", path.name, one_line(str(exc)))
     return sources
 
 
@@ -183,7 +191,9 @@ def extract_record(source: Source, limits: Limits) -> list[dict]:
         except BaseException as exc:  # noqa: BLE001 - any parser failure is this file's status, never the run's
             failure = classify_error(exc, limits)
         else:
-            if pages and not any(p["lines"] for p in pages):
+            if not pages:
+                failure = ("no_text", "the PDF has no pages")
+            elif not any(p["lines"] for p in pages):
                 failure = ("no_text", FAILURE_HINTS["no_text"]) if any(p["images"] for p in pages) else (
                     "no_text", "no text on any page")
     head = header(source, limits, *(failure or ("ok", None)), pages=None if pages is None else len(pages))
@@ -274,7 +284,7 @@ def run_extract(sources: list[Source], out: Path, jobs: int, limits: Limits, pro
 def finish_worker(proc: multiprocessing.Process, source: Source, out: Path, limits: Limits, timed_out: bool) -> None:
     """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one."""
     target = interim_path(out, "extract", source.sha256)
-    if timed_out:
+    if timed_out and proc.is_alive():
         proc.kill()
         proc.join()
         write_records(target, [header(source, limits, "timeout", f"reading took longer than {limits.seconds:g} s "
@@ -282,10 +292,14 @@ def finish_worker(proc: multiprocessing.Process, source: Source, out: Path, limi
                                       "is genuine")])
         return
     proc.join()
-    if proc.exitcode != 0 or read_cached(target) is None:
-        how = f"killed by {signal.Signals(-proc.exitcode).name}" if proc.exitcode < 0 else f"exit code {proc.exitcode}"
+    if proc.exitcode == 0 and read_cached(target) is not None:
+        return
+    if proc.exitcode < 0:  # killed by a signal: what a reader at the memory cap dies of outside Python
         write_records(target, [header(source, limits, "too_large", too_large_reason(
-            limits, f"probably reached (the reader stopped, {how})"))])
+            limits, f"probably reached (the reader was killed by {signal.Signals(-proc.exitcode).name})"))])
+    else:
+        write_records(target, [header(source, limits, "corrupt", f"the reader stopped with exit code "
+                                      f"{proc.exitcode} and no result; please report this file")])
 
 
 def load_extract(out: Path, sha256: str) -> tuple[dict, list[dict]]:
@@ -316,9 +330,13 @@ def run_segment(sources: list[Source], out: Path) -> None:
             "pages_with_unmapped_glyphs": [str(p["page"]) for p in pages if p["unmapped_chars"]],
         }
         if head["status"] == "ok":
-            record.update(segment_document(pages))
-            if not record["plans"]:
-                record["status"], record["error"] = "no_plans", no_plans_reason(record)
+            try:
+                record.update(segment_document(pages))
+                failure = None if record["plans"] else no_plans_reason(record)
+            except Exception as exc:  # noqa: BLE001 - one layout nobody foresaw costs its file, never the run
+                failure = one_line(f"segmenting failed ({type(exc).__name__}: {exc}); please report this file")
+            if failure:
+                record["status"], record["error"] = "no_plans", failure
         record["warnings"] = head["reader_warnings"] + record["warnings"]
         # One line, like every interim record: read_cached reads the first line only.
         write_atomic(target, json.dumps(record, ensure_ascii=False).encode("utf-8"))

@@ -58,12 +58,12 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(tmp_path,
     unmapped = strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf")
     calls = []
 
-    def fake_pdfium(path, index, height):
-        calls.append((path, index))
+    def fake_pdfium(self, index, height):
+        calls.append((self.pdf_path, index))
         return [{"text": "読", "x0": 10.0, "x1": 20.0, "top": 10.0, "bottom": 20.0, "size": 10.0, "fontname": "",
                  "matrix": (1, 0, 0, 1, 10, 20)}]
 
-    monkeypatch.setattr(extract, "chars_from_pdfium", fake_pdfium)
+    monkeypatch.setattr(extract.PdfiumFallback, "chars", fake_pdfium)
     pages = extract_pdf(unmapped)
     assert calls == [(unmapped, i) for i in range(len(good))]
     assert pages[0]["text_source"] == "pypdfium2"
@@ -132,3 +132,18 @@ def test_our_character_reading_matches_pdfplumbers(tmp_path, name):
             assert [tuple(c[k] for k in keys) for c in dedupe_chars(ours)] == [tuple(c[k] for k in keys) for c in theirs]
             assert len(dedupe_chars(ours)) < len(ours) or name != "fake_bold"
             assert images == [{k: im[k] for k in ("x0", "top", "x1", "bottom")} for im in page.images]
+
+
+def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(tmp_path, monkeypatch):
+    import pypdfium2
+
+    doc, layout = VARIANTS["fake_bold"]
+    render(doc, layout, tmp_path / "mapped.pdf")
+    unmapped = strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf")
+
+    def refuse(*args, **kwargs):
+        raise pypdfium2.PdfiumError("Failed to load document")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", refuse)
+    pages = extract_pdf(unmapped)
+    assert {p["text_source"] for p in pages} == {"pdfplumber"} and all(p["unmapped_chars"] for p in pages)

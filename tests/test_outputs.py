@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.datapackage import datapackage, datapackage_bytes, write_datapackage
 from pipeline.io import LIST_SEPARATOR
-from pipeline.report import CHART_IDS, FONT_NAME, HEATMAP_ID, render_report, write_report
+from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
 from pipeline.schema import FIELDS, STRINGS, TABLES
 from tests.conftest import ROOT
 
@@ -144,10 +144,10 @@ def test_report_lists_every_document_and_embeds_the_charts(outputs, sample):
 
 def test_report_charts_are_drawn_in_ipaexgothic(outputs):
     page = (outputs / "report.html").read_text(encoding="utf-8")
-    assert f'<meta name="chart-font" content="{FONT_NAME}">' in page
+    assert '<meta name="chart-font" content="IPAexGothic">' in page
     # matplotlib names each glyph outline after its font: every glyph is IPAexGothic's, none a fallback's.
     glyph_fonts = set(re.findall(r'<path id="([A-Za-z][\w]*?)-[0-9a-f]+"', page))
-    assert glyph_fonts == {FONT_NAME}
+    assert glyph_fonts == {"IPAexGothic"}
     assert "DejaVu" not in page
 
 

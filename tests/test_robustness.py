@@ -414,3 +414,34 @@ def test_nothing_is_written_outside_raw_and_out(tmp_path):
     assert result.returncode == 0, result.stderr
     assert list(home.rglob("*")) == []
     assert (out / "interim" / "matplotlib").is_dir()
+
+
+def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch):
+    raw, out = rerun
+    (raw / "b.pdf").write_bytes(copy_of_sample(b"odd"))
+    real = __import__("pipeline.segment", fromlist=["segment_document"]).segment_document
+
+    def fragile(pages):
+        if len(pages) == 6 and fragile.calls:
+            raise IndexError("list index out of range")
+        fragile.calls += 1
+        return real(pages)
+
+    fragile.calls = 0
+    monkeypatch.setattr("pipeline.segment.segment_document", fragile)
+    for sha_file in (out / "interim" / "segment").iterdir():
+        sha_file.unlink()
+    assert run_cli(raw, out) == 2
+    docs = documents(out)
+    assert docs.loc["a.pdf", "status"] == "ok"
+    assert (docs.loc["b.pdf", "status"], docs.loc["b.pdf", "error"]) == (
+        "no_plans", "segmenting failed (IndexError: list index out of range); please report this file")
+
+
+def test_folders_in_raw_are_reported_not_read(rerun, caplog):
+    raw, out = rerun
+    (raw / "2015").mkdir()
+    (raw / "2015" / "old.pdf").write_bytes(SAMPLE.read_bytes())
+    assert run_cli(raw, out) == 2
+    assert "old.pdf" not in documents(out).index
+    assert "2015: skipped, a folder" in caplog.text

@@ -5,7 +5,6 @@ golden file of the full tables (tests/golden/<variant>.json), which catches any 
 files change only with `pytest --regen-golden`; the guard test fails while that flag is on.
 """
 
-import json
 import shutil
 from pathlib import Path
 
