@@ -178,6 +178,24 @@ def match_pillar(text: str, expected: int) -> str | None:
     return heading[1] if heading and heading[0] == expected else None
 
 
+def join_number_labels(lines: list[dict]) -> list[dict]:
+    """A pillar number set apart from its title (a tab stop, a table cell) arrives as a fragment of its own:
+    join it to the fragment that follows it on the same row."""
+    out: list[dict] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        label = PILLAR_RE.match(canonical(prev)) if prev else None
+        if (label and not label["title"].strip()
+                and prev["page"] == line["page"] and abs(prev["top"] - line["top"]) < prev["size"] / 2):
+            text = f"{prev['text']} {line['text']}"
+            out[-1] = {**prev, "text": text, "norm": normalize_text(text), "x1": line["x1"],
+                       "bottom": max(prev["bottom"], line["bottom"])}
+        else:
+            canonical(line)
+            out.append(line)
+    return out
+
+
 def paragraph_gap(lines: list[dict]) -> float:
     """Vertical gap above which two lines belong to different paragraphs: the usual leading plus half a line."""
     gaps = [
@@ -205,9 +223,7 @@ def segment_document(pages: list[dict]) -> dict:
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         if body:
             right_edge[page["page"]] = max(l["x1"] for l in body)
-        lines.extend(body)
-    for line in lines:
-        canonical(line)
+        lines.extend(join_number_labels(body))
     gap = paragraph_gap(lines)
     plans = split_plans(lines)
     warnings: list[str] = []

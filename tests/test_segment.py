@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.segment import HEADER_RE, find_captions, match_header, match_pillar, parse_projects, split_name_detail, split_top_level
+from pipeline.segment import HEADER_RE, find_captions, match_header, segment_document, match_pillar, parse_projects, split_name_detail, split_top_level
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -154,3 +154,18 @@ def test_a_heading_right_under_a_photo_is_no_caption():
     photo = {"x0": 50.0, "top": 100.0, "x1": 250.0, "bottom": 200.0}
     lines = [positioned("1 事業承継支援", 50, 205), positioned("「X区地域産業活性化計画」（X区）", 60, 205)]
     assert find_captions(lines, [photo]) == {}
+
+
+def test_a_pillar_number_in_its_own_cell_joins_its_title():
+    page = {"page": 1, "height": 842.0, "width": 595.0, "images": [], "lines": [
+        positioned("「A区地域産業活性化計画」（A区）【計画期間:令和2年度～令和4年度】", 50, 100),
+        positioned("A区は、ものづくりの町である。", 50, 120),
+        positioned("(1)", 50, 150), positioned("事業承継支援", 120, 150),
+        positioned("承継支援事業（相談）", 60, 165),
+        positioned("(2)", 50, 190), positioned("販路拡大", 120, 190),
+        positioned("展示会出展事業（補助）等", 60, 205),
+    ]}
+    plan = segment_document([page])["plans"][0]
+    assert [(p["pillar_no"], p["pillar_title"], p["has_more_projects"]) for p in plan["pillars"]] == [
+        (1, "事業承継支援", False), (2, "販路拡大", True)]
+    assert [x["project_name"] for p in plan["pillars"] for x in p["projects"]] == ["承継支援事業", "展示会出展事業"]
