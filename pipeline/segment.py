@@ -210,7 +210,7 @@ def paragraph_gap(lines: list[dict]) -> float:
 def segment_document(pages: list[dict]) -> dict:
     """Plans of one extracted document, plus warnings about what could not be read as expected."""
     lines: list[dict] = []
-    captions: list[tuple[tuple, str]] = []
+    captions: list[tuple[tuple, float, str]] = []
     right_edge: dict[int, float] = {}
     for page in pages:
         page_lines = [l for l in page["lines"] if not is_furniture(l, page["height"])]
@@ -219,7 +219,7 @@ def segment_document(pages: list[dict]) -> dict:
         for k, chain in by_image.items():
             im = page["images"][k]
             text = normalize_text("".join(page_lines[i]["text"] for i in chain))
-            captions.append(((page["page"], im["top"], im["x0"]), text))
+            captions.append(((page["page"], im["top"], im["x0"]), page_lines[chain[0]]["top"], text))
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         if body:
             right_edge[page["page"]] = max(l["x1"] for l in body)
@@ -278,11 +278,12 @@ def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], 
     return best
 
 
-def assign_captions(plans: list[dict], captions: list[tuple[tuple, str]]) -> None:
-    """Give each plan the captions of the photos placed between its header and the next plan's header."""
+def assign_captions(plans: list[dict], captions: list[tuple[tuple, float, str]]) -> None:
+    """Give each plan, in photo order, the captions set between its header and the next plan's header (a photo
+    may stand beside its plan's header, its caption never above it)."""
     starts = [(p["header"]["page"], p["header"]["top"]) for p in plans]
-    for (page, top, _), text in sorted(captions):
-        owner = bisect.bisect_right(starts, (page, top + 1)) - 1
+    for (page, _, _), caption_top, text in sorted(captions):
+        owner = bisect.bisect_right(starts, (page, caption_top + 1)) - 1
         if owner >= 0:
             plans[owner]["captions"].append(text)
 
