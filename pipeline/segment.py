@@ -178,22 +178,39 @@ def match_pillar(text: str, expected: int) -> str | None:
     return heading[1] if heading and heading[0] == expected else None
 
 
-def join_number_labels(lines: list[dict]) -> list[dict]:
-    """A pillar number set apart from its title (a tab stop, a table cell) arrives as a fragment of its own:
-    join it to the fragment that follows it on the same row."""
-    out: list[dict] = []
-    for line in lines:
-        prev = out[-1] if out else None
-        label = PILLAR_RE.match(canonical(prev)) if prev else None
-        if (label and not label["title"].strip()
-                and prev["page"] == line["page"] and abs(prev["top"] - line["top"]) < prev["size"] / 2):
-            text = f"{prev['text']} {line['text']}"
-            out[-1] = {**prev, "text": text, "norm": normalize_text(text), "x1": line["x1"],
-                       "bottom": max(prev["bottom"], line["bottom"])}
-        else:
-            canonical(line)
-            out.append(line)
+def is_number_label(line: dict) -> bool:
+    """Whether a line is a pillar number alone, its title set apart in a tab stop or a table cell."""
+    m = PILLAR_RE.match(canonical(line))
+    return bool(m) and not m["title"].strip()
+
+
+def join_number_labels(lines: list[dict], gap: float) -> list[dict]:
+    """Put each lone pillar number in front of its title: the fragment to its right on the same row, or, in a
+    table cell that centres the number on its row, the nearest line to its right above it that starts a block
+    (the line above it in its column is a paragraph gap away)."""
+    out = list(lines)
+    for label in [line for line in lines if is_number_label(line)]:
+        size = label["size"]
+        right = [l for l in out if l is not label and l["page"] == label["page"] and l["x0"] >= label["x1"] - 1
+                 and label["top"] - 3 * size <= l["top"] <= label["top"] + size / 2]
+        same_row = [l for l in right if abs(l["top"] - label["top"]) < size / 2]
+        starts = same_row or [l for l in right if starts_column_block(l, out, gap)]
+        if not starts:
+            continue
+        title = min(starts, key=lambda l: l["x0"]) if same_row else max(starts, key=lambda l: l["top"])
+        text = f"{label['text']} {title['text']}"
+        out[out.index(title)] = {**title, "text": text, "norm": normalize_text(text), "x0": label["x0"],
+                                 "top": min(label["top"], title["top"])}
+        out.remove(label)
     return out
+
+
+def starts_column_block(line: dict, lines: list[dict], gap: float) -> bool:
+    """Whether nothing stands right above a line in its column, within a paragraph gap."""
+    return not any(
+        l is not line and l["page"] == line["page"] and abs(l["x0"] - line["x0"]) < l["size"]
+        and 0 <= line["top"] - l["bottom"] <= gap for l in lines
+    )
 
 
 def paragraph_gap(lines: list[dict]) -> float:
@@ -223,8 +240,11 @@ def segment_document(pages: list[dict]) -> dict:
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         if body:
             right_edge[page["page"]] = max(l["x1"] for l in body)
-        lines.extend(join_number_labels(body))
+        lines.extend(body)
+    for line in lines:
+        canonical(line)
     gap = paragraph_gap(lines)
+    lines = join_number_labels(lines, gap)
     plans = split_plans(lines)
     warnings: list[str] = []
     assign_captions(plans, captions)

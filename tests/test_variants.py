@@ -14,6 +14,8 @@ import pytest
 from pipeline.normalize import normalize_text
 from pipeline.segment import split_name_detail
 from tests.conftest import check_golden, read_tables, run_pipeline
+from tests.fixtures.make_libreoffice import DOCUMENT as LIBREOFFICE_DOCUMENT
+from tests.fixtures.make_libreoffice import OUT as LIBREOFFICE_PDF
 from tests.fixtures.variants import VARIANTS, build
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -93,3 +95,12 @@ def test_unknown_municipality_is_kept_with_a_warning(variant_pdfs, tmp_path):
     plans = tables["plans"]
     assert plans.loc[plans.municipality == "架空町", "municipality_code"].isna().all()
     assert "架空町: not one of Tokyo's municipalities, no code" in list(tables["documents"]["warnings"].iloc[0])
+
+
+def test_a_libreoffice_table_layout_matches_its_truth_and_golden(tmp_path, regen_golden):
+    """Another producer: LibreOffice prints each plan as a table, the photo beside the overview, each pillar
+    number in a cell of its own that centres it below its title (tests/fixtures/make_libreoffice.py)."""
+    tables = read_variant(LIBREOFFICE_PDF, tmp_path)
+    assert tables["documents"]["status"].tolist() == ["ok"]
+    assert actual(tables) == expected(LIBREOFFICE_DOCUMENT)
+    check_golden("libreoffice_table", tables, regen_golden)
