@@ -177,20 +177,22 @@ def run_stages(args: argparse.Namespace, sources) -> tuple[list, list[tuple[str,
     if args.stage == "extract":
         return read, failures(sources, args.out, "extract")
     run_segment(sources, args.out)
-    if args.stage == "segment":
-        return read, failures(sources, args.out, "segment")
-    prune_interim(sources, args.out)
-    inputs = manifest_inputs(sources, args.out)
-    if outputs_current(args.out, inputs):
-        log.info("normalize: nothing changed since the last run, outputs in %s kept", args.out)
-        return read, failures(sources, args.out, "segment")
-    tables = normalize_and_write(sources, args.out, inputs)
+    if args.stage != "segment":
+        normalize_unless_current(sources, args.out, started)
+    return read, failures(sources, args.out, "segment")
+
+
+def normalize_unless_current(sources, out: Path, started: float) -> None:
+    """Build and write the tables, unless OUT already holds those of these very inputs."""
+    prune_interim(sources, out)
+    inputs = manifest_inputs(sources, out)
+    if outputs_current(out, inputs):
+        log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
+        return
+    tables = normalize_and_write(sources, out, inputs)
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              len(tables["plans"]), len(tables["pillars"]), len(tables["projects"]), len(tables["tags"]),
-             time.monotonic() - started, args.out)
-    docs = tables["documents"]
-    failed = docs[docs["status"] != "ok"]
-    return read, list(zip(failed["source_file"], failed["status"], failed["error"]))
+             time.monotonic() - started, out)
 
 
 @contextmanager

@@ -194,8 +194,8 @@ def extract_record(source: Source, limits: Limits) -> list[dict]:
             if not pages:
                 failure = ("no_text", "the PDF has no pages")
             elif not any(p["lines"] for p in pages):
-                failure = ("no_text", FAILURE_HINTS["no_text"]) if any(p["images"] for p in pages) else (
-                    "no_text", "no text on any page")
+                failure = ("no_text", FAILURE_HINTS["no_text"] if any(p["images"] for p in pages)
+                           else "no text on any page")
     head = header(source, limits, *(failure or ("ok", None)), pages=None if pages is None else len(pages))
     head["reader_warnings"] = list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]
     return [head] + [{"kind": "page", **p} for p in pages or []]

@@ -63,6 +63,7 @@ def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]
     below it or below the caption line before."""
     taken: set[int] = set()
     captions: dict[int, list[int]] = {}
+    by_top = sorted(enumerate(lines), key=lambda p: p[1]["top"])
     for k, im in enumerate(images):
         width = im["x1"] - im["x0"]
         if width <= 0 or im["bottom"] - im["top"] <= 0:
@@ -70,7 +71,7 @@ def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]
         centre = (im["x0"] + im["x1"]) / 2
         below = im["bottom"]
         chain: list[int] = []
-        for i, line in sorted(enumerate(lines), key=lambda p: p[1]["top"]):
+        for i, line in by_top:
             if i in taken or line["top"] < below - 1:
                 continue
             if len(chain) == MAX_CAPTION_LINES or line["top"] - below > (1.5 if not chain else 0.8) * line["size"]:
