@@ -18,31 +18,11 @@ from pdfminer.layout import LTChar, LTContainer, LTImage
 import pdfplumber
 from pdfplumber.page import fix_fontname_bytes
 
-# A gap wider than this many font sizes between two characters of one row separates two
-# columns (text beside photos); narrower gaps are letter spacing or word spacing.
-COLUMN_GAP_EM = 2.0
-# A gap wider than this many font sizes between two Latin characters becomes a space.
-WORD_GAP_EM = 0.2
-# pypdfium2's reading of a page replaces pdfplumber's only when at least this share of it is readable.
-MIN_READABLE_SHARE = 0.9
-_CID_RE = re.compile(r"\(cid:\d+\)")
-
-
-def is_cjk(ch: str) -> bool:
-    """Whether a character belongs to Japanese script, where words are not separated by spaces."""
-    o = ord(ch)
-    return (
-        0x3000 <= o <= 0x30FF  # punctuation, kana
-        or 0x3400 <= o <= 0x9FFF  # ideographs
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-        or 0x2E80 <= o <= 0x2FDF  # radicals
-        or 0x20000 <= o <= 0x3FFFF
-    )
-
-
-def _is_unmapped(text: str) -> bool:
-    return "\ufffd" in text or bool(_CID_RE.search(text))
+from pipeline.layout import (BOX_SLACK_PT, COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, HORIZONTAL_STEP_RIGHT_EM,
+                             MIN_READABLE_SHARE, MIN_VERTICAL_STEPS, ROW_LOOKBACK, VERTICAL_STEP_ACROSS_EM,
+                             VERTICAL_STEP_DOWN_EM, WORD_GAP_EM)
+from pipeline.records import Box, Line, Page
+from pipeline.text import is_cjk, is_unmapped
 
 
 def readable_share(chars: list[dict]) -> float:
@@ -50,7 +30,7 @@ def readable_share(chars: list[dict]) -> float:
     Latin-1 gibberish a reader makes of a font without a Unicode map."""
     if not chars:
         return 0.0
-    ok = sum(1 for c in chars if not _is_unmapped(c["text"]) and all(" " <= ch <= "~" or is_cjk(ch) for ch in c["text"]))
+    ok = sum(1 for c in chars if not is_unmapped(c["text"]) and all(" " <= ch <= "~" or is_cjk(ch) for ch in c["text"]))
     return ok / len(chars)
 
 
@@ -61,7 +41,7 @@ def group_rows(chars: list[dict]) -> list[list[dict]]:
     for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
         mid = (c["top"] + c["bottom"]) / 2
         home = next(
-            (k for k in range(len(rows) - 1, max(len(rows) - 4, -1), -1) if bounds[k][0] <= mid <= bounds[k][1]),
+            (k for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1) if bounds[k][0] <= mid <= bounds[k][1]),
             None,
         )
         if home is None:
@@ -100,20 +80,20 @@ def join_chars(chars: list[dict]) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def make_line(chars: list[dict], page_no: int, text: str | None = None) -> dict:
-    """A positioned line record from its characters (their text joined as a horizontal line unless given)."""
+def make_line(chars: list[dict], page_no: int, text: str | None = None) -> Line:
+    """A positioned line from its characters (their text joined as a horizontal line unless given)."""
     sizes = [round(c["size"], 1) for c in chars if c["text"].strip()] or [round(chars[0]["size"], 1)]
     fonts = Counter(c.get("fontname", "") for c in chars)
-    return {
-        "page": page_no,
-        "text": join_chars(chars) if text is None else text,
-        "x0": round(min(c["x0"] for c in chars), 2),
-        "top": round(min(c["top"] for c in chars), 2),
-        "x1": round(max(c["x1"] for c in chars), 2),
-        "bottom": round(max(c["bottom"] for c in chars), 2),
-        "size": statistics.median(sizes),
-        "fontname": fonts.most_common(1)[0][0],
-    }
+    return Line(
+        page=page_no,
+        text=join_chars(chars) if text is None else text,
+        x0=round(min(c["x0"] for c in chars), 2),
+        top=round(min(c["top"] for c in chars), 2),
+        x1=round(max(c["x1"] for c in chars), 2),
+        bottom=round(max(c["bottom"] for c in chars), 2),
+        size=statistics.median(sizes),
+        fontname=fonts.most_common(1)[0][0],
+    )
 
 
 def is_rotated(c: dict) -> bool:
@@ -132,21 +112,22 @@ def is_vertical(chars: list[dict]) -> bool:
     for a, b in zip(chars, chars[1:]):
         size = max(a["size"], 1.0)
         dx, dy = b["x0"] - a["x0"], b["top"] - a["top"]
-        if abs(dx) < 0.5 * size and 0.5 * size < dy < 2 * size:
+        low, high = VERTICAL_STEP_DOWN_EM
+        if abs(dx) < VERTICAL_STEP_ACROSS_EM * size and low * size < dy < high * size:
             down += 1
-        elif abs(dy) < 0.5 * size and 0 < dx < 3 * size:
+        elif abs(dy) < VERTICAL_STEP_ACROSS_EM * size and 0 < dx < HORIZONTAL_STEP_RIGHT_EM * size:
             right += 1
-    return down >= 10 and down > right
+    return down >= MIN_VERTICAL_STEPS and down > right
 
 
-def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
+def vertical_lines(chars: list[dict], page_no: int) -> list[Line]:
     """Lines of a vertical page: columns read right to left, each top to bottom; for glyphs turned
     counter-clockwise (rotated Latin text), left to right, each bottom to top."""
     cols: list[list[dict]] = []
     for c in sorted(chars, key=lambda c: -c["x1"]):
         mid = (c["x0"] + c["x1"]) / 2
         for col in cols:
-            if col[0]["x0"] - 1 <= mid <= col[0]["x1"] + 1:
+            if col[0]["x0"] - BOX_SLACK_PT <= mid <= col[0]["x1"] + BOX_SLACK_PT:
                 col.append(c)
                 break
         else:
@@ -158,10 +139,10 @@ def vertical_lines(chars: list[dict], page_no: int) -> list[dict]:
     for col in cols:
         col.sort(key=lambda c: -c["bottom"] if upwards else c["top"])
         lines.append(make_line(col, page_no, re.sub(r" {2,}", " ", "".join(c["text"] for c in col)).strip()))
-    return [line for line in lines if line["text"]]
+    return [line for line in lines if line.text]
 
 
-def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[dict]:
+def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[Line]:
     """Positioned text lines of one page, in reading order (rows top to bottom, fragments left to right)."""
     if vertical:
         return vertical_lines(chars, page_no)
@@ -169,7 +150,7 @@ def build_lines(chars: list[dict], page_no: int, vertical: bool) -> list[dict]:
     for row in group_rows(chars):
         for frag in split_row(row):
             line = make_line(frag, page_no)
-            if line["text"]:
+            if line.text:
                 lines.append(line)
     return lines
 
@@ -249,7 +230,7 @@ def layout_objects(page) -> tuple[list[dict], list[dict]]:
     return chars, images
 
 
-def dedupe_chars(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
+def dedupe_chars(chars: list[dict], tolerance: float = DEDUPE_TOLERANCE_PT) -> list[dict]:
     """Drop fake-bold doubles: pdfplumber's `dedupe_chars` (same text, font and size, chained within
     `tolerance` vertically then horizontally, first by position survives, original order), without its
     final sort by `list.index`, quadratic in the characters of a page."""
@@ -276,34 +257,33 @@ def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]
     return clusters
 
 
-def read_page(page, fallback: PdfiumFallback) -> dict:
-    """One page record: lines, image boxes, size and text-quality flags."""
+def read_page(page, fallback: PdfiumFallback) -> Page:
+    """One page: lines, image boxes, size and text-quality flags."""
     page_no = page.page_number
     chars, boxes = layout_objects(page)
     chars = dedupe_chars(chars)
-    unmapped = sum(1 for c in chars if _is_unmapped(c["text"]))
+    unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
     text_source = "pdfplumber"
     if unmapped:
         alt = fallback.chars(page_no - 1, float(page.height))
         if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
             chars, text_source = alt, "pypdfium2"
     vertical = is_vertical(chars)
-    images = [{k: round(v, 2) for k, v in box.items()} for box in boxes]
-    return {
-        "page": page_no,
-        "width": round(float(page.width), 2),
-        "height": round(float(page.height), 2),
-        "chars": len(chars),
-        "unmapped_chars": unmapped,
-        "text_source": text_source,
-        "is_vertical": vertical,
-        "images": images,
-        "lines": build_lines(chars, page_no, vertical),
-    }
+    return Page(
+        page=page_no,
+        width=round(float(page.width), 2),
+        height=round(float(page.height), 2),
+        chars=len(chars),
+        unmapped_chars=unmapped,
+        text_source=text_source,
+        is_vertical=vertical,
+        images=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes],
+        lines=build_lines(chars, page_no, vertical),
+    )
 
 
-def extract_pdf(pdf_path: Path) -> list[dict]:
-    """All page records of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
+def extract_pdf(pdf_path: Path) -> list[Page]:
+    """All pages of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
     pages = []
     fallback = PdfiumFallback(pdf_path)
     try:

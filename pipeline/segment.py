@@ -8,11 +8,17 @@ footnote is the parenthesised paragraph after the last plan. Patterns only name 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import re
 import statistics
+from dataclasses import dataclass, field
 
-from pipeline.normalize import fold_radicals, normalize_text
+from pipeline.layout import (BOX_SLACK_PT, CAPTION_CENTRE_SHARE, CAPTION_FIRST_GAP_EM, CAPTION_NEXT_GAP_EM,
+                             COLUMN_ALIGN_EM, DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM,
+                             LEADING_MAX_EM, MARGIN_BAND, MAX_CAPTION_LINES, PARAGRAPH_EXTRA_EM, SHORT_LINE_EM)
+from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
+from pipeline.text import CLOSE_PARENS, OPEN_PARENS, fold_radicals, normalize_text
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -35,21 +41,14 @@ FURNITURE_RES = [
 ]
 TITLE_RE = re.compile(r"^[【〔\[]?承認した.*計画の概要[】〕\]]?(?:[（(][^）)]*[）)])?[】〕\]]?$")
 BULLETS = "・○◯●◆◇■□▪"
-MARGIN_BAND = 0.1  # share of the page height counted as header or footer band
-MAX_CAPTION_LINES = 2  # a caption is one or two lines: more under a photo is the text going on
-OPEN_PARENS, CLOSE_PARENS = "（(", "）)"
 
 
-def canonical(line: dict) -> str:
-    return line.setdefault("norm", normalize_text(line["text"]))
-
-
-def is_furniture(line: dict, page_height: float) -> bool:
+def is_furniture(line: Line, page_height: float) -> bool:
     """Page headers, page numbers and the document title: none of it belongs to a plan."""
-    text = canonical(line)
+    text = line.norm
     if TITLE_RE.match(text):
         return True
-    in_band = line["top"] < MARGIN_BAND * page_height or line["bottom"] > (1 - MARGIN_BAND) * page_height
+    in_band = line.top < MARGIN_BAND * page_height or line.bottom > (1 - MARGIN_BAND) * page_height
     return in_band and any(r.match(text) for r in FURNITURE_RES)
 
 
@@ -58,32 +57,33 @@ def reads_as_heading(text: str) -> bool:
     return bool(HEADER_RE.match(text) or read_pillar_heading(text))
 
 
-def find_captions(lines: list[dict], images: list[dict]) -> dict[int, list[int]]:
+def find_captions(lines: list[Line], images: list[Box]) -> dict[int, list[int]]:
     """Image index → indices of the lines set under it: centred on the photo or within its width, right
     below it or below the caption line before."""
     taken: set[int] = set()
     captions: dict[int, list[int]] = {}
-    by_top = sorted(enumerate(lines), key=lambda p: p[1]["top"])
+    by_top = sorted(enumerate(lines), key=lambda p: p[1].top)
     for k, im in enumerate(images):
-        width = im["x1"] - im["x0"]
-        if width <= 0 or im["bottom"] - im["top"] <= 0:
+        width = im.x1 - im.x0
+        if width <= 0 or im.bottom - im.top <= 0:
             continue
-        centre = (im["x0"] + im["x1"]) / 2
-        below = im["bottom"]
+        centre = (im.x0 + im.x1) / 2
+        below = im.bottom
         chain: list[int] = []
         for i, line in by_top:
-            if i in taken or line["top"] < below - 1:
+            if i in taken or line.top < below - BOX_SLACK_PT:
                 continue
-            if len(chain) == MAX_CAPTION_LINES or line["top"] - below > (1.5 if not chain else 0.8) * line["size"]:
+            reach = CAPTION_NEXT_GAP_EM if chain else CAPTION_FIRST_GAP_EM
+            if len(chain) == MAX_CAPTION_LINES or line.top - below > reach * line.size:
                 break
-            if reads_as_heading(canonical(line)):
+            if reads_as_heading(line.norm):
                 continue  # a photo without caption, right above the next plan or pillar
-            centred = abs((line["x0"] + line["x1"]) / 2 - centre) <= 0.25 * width
-            within = line["x0"] >= im["x0"] - line["size"] and line["x1"] <= im["x1"] + line["size"]
+            centred = abs((line.x0 + line.x1) / 2 - centre) <= CAPTION_CENTRE_SHARE * width
+            within = line.x0 >= im.x0 - line.size and line.x1 <= im.x1 + line.size
             if not (centred or within):
                 continue
             chain.append(i)
-            below = line["bottom"]
+            below = line.bottom
         if chain:
             captions[k] = chain
             taken.update(chain)
@@ -131,7 +131,7 @@ def strip_more_marker(items: list[str]) -> tuple[list[str], bool]:
     return items, False
 
 
-def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[dict], bool]:
+def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
     """Projects of a pillar from its (text, page) lines: one project per bulleted line, or one 、-joined run.
     Each project keeps the page its text starts on."""
     if any(text[:1] in BULLETS for text, _ in lines):
@@ -149,7 +149,7 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[dict], bool]:
     projects = []
     for (page, _), item in zip(items, texts):
         name, detail = split_name_detail(item)
-        projects.append({"project_name": name, "project_detail": detail, "page": page})
+        projects.append(Project(project_name=name, project_detail=detail, page=page))
     return projects, has_more
 
 
@@ -179,118 +179,119 @@ def match_pillar(text: str, expected: int) -> str | None:
     return heading[1] if heading and heading[0] == expected else None
 
 
-def is_number_label(line: dict) -> bool:
+def is_number_label(line: Line) -> bool:
     """Whether a line is a pillar number alone, its title set apart in a tab stop or a table cell."""
-    m = PILLAR_RE.match(canonical(line))
+    m = PILLAR_RE.match(line.norm)
     return bool(m) and not m["title"].strip()
 
 
-def join_number_labels(lines: list[dict], gap: float) -> list[dict]:
+def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
     """Put each lone pillar number in front of its title: the fragment to its right on the same row, or, in a
     table cell that centres the number on its row, the nearest line to its right above it that starts a block
     (the line above it in its column is a paragraph gap away)."""
     out = list(lines)
     for label in [line for line in lines if is_number_label(line)]:
-        size = label["size"]
-        right = [l for l in out if l is not label and l["page"] == label["page"] and l["x0"] >= label["x1"] - 1
-                 and label["top"] - 3 * size <= l["top"] <= label["top"] + size / 2]
-        same_row = [l for l in right if abs(l["top"] - label["top"]) < size / 2]
+        size = label.size
+        right = [l for l in out if l is not label and l.page == label.page and l.x0 >= label.x1 - BOX_SLACK_PT
+                 and label.top - LABEL_REACH_UP_EM * size <= l.top <= label.top + LABEL_ROW_EM * size]
+        same_row = [l for l in right if abs(l.top - label.top) < LABEL_ROW_EM * size]
         starts = same_row or [l for l in right if starts_column_block(l, out, gap)]
         if not starts:
             continue
-        title = min(starts, key=lambda l: l["x0"]) if same_row else max(starts, key=lambda l: l["top"])
-        text = f"{label['text']} {title['text']}"
-        out[out.index(title)] = {**title, "text": text, "norm": normalize_text(text), "x0": label["x0"],
-                                 "top": min(label["top"], title["top"])}
+        title = min(starts, key=lambda l: l.x0) if same_row else max(starts, key=lambda l: l.top)
+        out[out.index(title)] = dataclasses.replace(title, text=f"{label.text} {title.text}", x0=label.x0,
+                                                    top=min(label.top, title.top))
         out.remove(label)
     return out
 
 
-def starts_column_block(line: dict, lines: list[dict], gap: float) -> bool:
+def starts_column_block(line: Line, lines: list[Line], gap: float) -> bool:
     """Whether nothing stands right above a line in its column, within a paragraph gap."""
     return not any(
-        l is not line and l["page"] == line["page"] and abs(l["x0"] - line["x0"]) < l["size"]
-        and 0 <= line["top"] - l["bottom"] <= gap for l in lines
+        l is not line and l.page == line.page and abs(l.x0 - line.x0) < COLUMN_ALIGN_EM * l.size
+        and 0 <= line.top - l.bottom <= gap for l in lines
     )
 
 
-def paragraph_gap(lines: list[dict]) -> float:
+def paragraph_gap(lines: list[Line]) -> float:
     """Vertical gap above which two lines belong to different paragraphs: the usual leading plus half a line."""
     gaps = [
-        b["top"] - a["bottom"]
+        b.top - a.bottom
         for a, b in zip(lines, lines[1:])
-        if a["page"] == b["page"] and 0 <= b["top"] - a["bottom"] < 2 * a["size"]
+        if a.page == b.page and 0 <= b.top - a.bottom < LEADING_MAX_EM * a.size
     ]
-    usual = statistics.median(gaps) if gaps else 2.0
-    return usual + 0.5 * (statistics.median(l["size"] for l in lines) if lines else 10)
+    usual = statistics.median(gaps) if gaps else DEFAULT_LEADING_PT
+    return usual + PARAGRAPH_EXTRA_EM * (statistics.median(l.size for l in lines) if lines else DEFAULT_SIZE_PT)
 
 
-def segment_document(pages: list[dict]) -> dict:
+@dataclass
+class Draft:
+    """A plan being read: its header's match and lines, then the lines and captions that follow it."""
+
+    plan_title: str
+    municipality: str
+    period_text: str | None
+    header: Line
+    lines: list[Line] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+
+
+def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, plus warnings about what could not be read as expected."""
-    lines: list[dict] = []
+    lines: list[Line] = []
     captions: list[tuple[tuple, float, str]] = []
     right_edge: dict[int, float] = {}
     for page in pages:
-        page_lines = [l for l in page["lines"] if not is_furniture(l, page["height"])]
-        by_image = find_captions(page_lines, page["images"])
+        page_lines = [l for l in page.lines if not is_furniture(l, page.height)]
+        by_image = find_captions(page_lines, page.images)
         caption_idx = {i for chain in by_image.values() for i in chain}
         for k, chain in by_image.items():
-            im = page["images"][k]
-            text = normalize_text("".join(page_lines[i]["text"] for i in chain))
-            captions.append(((page["page"], im["top"], im["x0"]), page_lines[chain[0]]["top"], text))
+            im = page.images[k]
+            text = normalize_text("".join(page_lines[i].text for i in chain))
+            captions.append(((page.page, im.top, im.x0), page_lines[chain[0]].top, text))
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         if body:
-            right_edge[page["page"]] = max(l["x1"] for l in body)
+            right_edge[page.page] = max(l.x1 for l in body)
         lines.extend(body)
-    for line in lines:
-        canonical(line)
     gap = paragraph_gap(lines)
     lines = join_number_labels(lines, gap)
     plans = split_plans(lines)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     assign_captions(plans, captions)
     if plans:
         drop_footnote(plans[-1], gap)
     result = [build_plan(plan, gap, right_edge, warnings) for plan in plans]
-    return {"plans": result, "warnings": warnings}
+    return Segmentation(plans=result, warnings=warnings)
 
 
-def split_plans(lines: list[dict]) -> list[dict]:
+def split_plans(lines: list[Line]) -> list[Draft]:
     """Cut the line stream at plan header lines. A header may wrap: its period, or the end of a long
     title, on the next lines."""
-    plans: list[dict] = []
+    plans: list[Draft] = []
     i = 0
     while i < len(lines):
         header_lines, m = match_header(lines, i)
         if not m:
             if plans:
-                plans[-1]["lines"].append(lines[i])
+                plans[-1].lines.append(lines[i])
             i += 1
             continue
-        printed = HEADER_RE.match(fold_radicals(" ".join("".join(l["text"] for l in header_lines).split())))
-        plans.append(
-            {
-                "plan_title": m["title"].strip(),
-                "municipality": m["municipality"].strip(),
-                "period_text": (printed or m)["period"],
-                "header": header_lines[0],
-                "lines": [],
-                "captions": [],
-            }
-        )
+        printed = HEADER_RE.match(fold_radicals(" ".join("".join(l.text for l in header_lines).split())))
+        plans.append(Draft(plan_title=m["title"].strip(), municipality=m["municipality"].strip(),
+                           period_text=(printed or m)["period"], header=header_lines[0]))
         i += len(header_lines)
     return plans
 
 
-def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], re.Match | None]:
+def match_header(lines: list[Line], i: int, most: int = 3) -> tuple[list[Line], re.Match | None]:
     """The lines from `i` that form a plan header, and its match: the first join of up to `most` lines
     that reads as a header with its period, else the first that reads as a header without one."""
-    if not lines[i]["norm"].startswith("「"):
+    if not lines[i].norm.startswith("「"):
         return [], None
-    best: tuple[list[dict], re.Match | None] = ([], None)
+    best: tuple[list[Line], re.Match | None] = ([], None)
     text = ""
     for k in range(i, min(i + most, len(lines))):
-        text += lines[k]["norm"]
+        text += lines[k].norm
         m = HEADER_RE.match(text)
         if m and m["period"]:
             return lines[i : k + 1], m
@@ -299,69 +300,73 @@ def match_header(lines: list[dict], i: int, most: int = 3) -> tuple[list[dict], 
     return best
 
 
-def assign_captions(plans: list[dict], captions: list[tuple[tuple, float, str]]) -> None:
+def assign_captions(plans: list[Draft], captions: list[tuple[tuple, float, str]]) -> None:
     """Give each plan, in photo order, the captions set between its header and the next plan's header (a photo
     may stand beside its plan's header, its caption never above it)."""
-    starts = [(p["header"]["page"], p["header"]["top"]) for p in plans]
+    starts = [(p.header.page, p.header.top) for p in plans]
     for (page, _, _), caption_top, text in sorted(captions):
-        owner = bisect.bisect_right(starts, (page, caption_top + 1)) - 1
+        owner = bisect.bisect_right(starts, (page, caption_top + BOX_SLACK_PT)) - 1
         if owner >= 0:
-            plans[owner]["captions"].append(text)
+            plans[owner].captions.append(text)
 
 
-def drop_footnote(plan: dict, gap: float) -> None:
+def drop_footnote(plan: Draft, gap: float) -> None:
     """Remove the closing footnote: a parenthesised paragraph that ends the document."""
-    lines = plan["lines"]
+    lines = plan.lines
     for i in range(len(lines) - 1, -1, -1):
-        starts_paragraph = i == 0 or lines[i]["page"] != lines[i - 1]["page"] or lines[i]["top"] - lines[i - 1]["bottom"] > gap
-        if lines[i]["norm"][:1] in OPEN_PARENS and starts_paragraph:
-            text = "".join(l["norm"] for l in lines[i:])
+        starts_paragraph = i == 0 or lines[i].page != lines[i - 1].page or lines[i].top - lines[i - 1].bottom > gap
+        if lines[i].norm[:1] in OPEN_PARENS and starts_paragraph:
+            text = "".join(l.norm for l in lines[i:])
             if text[-1:] in CLOSE_PARENS and split_name_detail(text) == (text, None):
                 del lines[i:]
             return
 
 
-def build_plan(plan: dict, gap: float, right_edge: dict[int, float], warnings: list[str]) -> dict:
+def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice]) -> Plan:
     """Summary, pillars and projects of one plan, read line by line."""
     summary: list[str] = []
-    pillars: list[dict] = []
-    prev = plan["header"]
-    for line in plan["lines"]:
-        text = line["norm"]
-        title = match_pillar(text, len(pillars) + 1)
+    headings: list[tuple[int, str, int]] = []  # number, title, page
+    pillar_lines: list[list[tuple[str, int]]] = []
+    prev = plan.header
+    for line in plan.lines:
+        text = line.norm
+        title = match_pillar(text, len(headings) + 1)
         if title is not None and starts_block(line, prev, gap, right_edge):
-            pillars.append({"pillar_no": len(pillars) + 1, "pillar_title": title, "page": line["page"], "lines": []})
-        elif pillars:
-            pillars[-1]["lines"].append((text, line["page"]))
+            headings.append((len(headings) + 1, title, line.page))
+            pillar_lines.append([])
+        elif headings:
+            pillar_lines[-1].append((text, line.page))
         else:
             summary.append(text)
         prev = line
-    out_pillars = []
-    for p in pillars:
-        projects, has_more = parse_projects(p.pop("lines"))
+    pillars = []
+    for (number, title, page), lines in zip(headings, pillar_lines):
+        projects, has_more = parse_projects(lines)
         if not projects:
-            warnings.append(f"{plan['municipality']}: pillar {p['pillar_no']} has no projects")
-        out_pillars.append({**p, "has_more_projects": has_more, "projects": projects})
+            warnings.append(Notice("pillar_without_projects", f"{plan.municipality}: pillar {number} has no projects",
+                                   page))
+        pillars.append(Pillar(pillar_no=number, pillar_title=title, page=page, has_more_projects=has_more,
+                              projects=projects))
     if not pillars:
-        warnings.append(f"{plan['municipality']}: no numbered pillars found")
-    pages = [plan["header"]["page"]] + [l["page"] for l in plan["lines"]]
-    return {
-        "plan_title": plan["plan_title"],
-        "municipality": plan["municipality"],
-        "period_text": plan["period_text"],
-        "summary": "".join(summary) or None,
-        "photo_captions": plan["captions"],
-        "page_start": min(pages),
-        "page_end": max(pages),
-        "header_bbox": [plan["header"][k] for k in ("x0", "top", "x1", "bottom")],
-        "pillars": out_pillars,
-    }
+        warnings.append(Notice("no_pillars", f"{plan.municipality}: no numbered pillars found", plan.header.page))
+    pages = [plan.header.page] + [l.page for l in plan.lines]
+    return Plan(
+        plan_title=plan.plan_title,
+        municipality=plan.municipality,
+        period_text=plan.period_text,
+        summary="".join(summary) or None,
+        photo_captions=plan.captions,
+        page_start=min(pages),
+        page_end=max(pages),
+        header_bbox=[plan.header.x0, plan.header.top, plan.header.x1, plan.header.bottom],
+        pillars=pillars,
+    )
 
 
-def starts_block(line: dict, prev: dict, gap: float, right_edge: dict[int, float]) -> bool:
+def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
     """Whether a line begins a new block rather than continuing a wrapped one: the line before it ended
     short of the right edge, or a gap or page break lies between them, or the line itself is short."""
-    if prev["page"] != line["page"] or line["top"] - prev["bottom"] > gap:
+    if prev.page != line.page or line.top - prev.bottom > gap:
         return True
-    edge = right_edge.get(line["page"], line["x1"])
-    return prev["x1"] < edge - 2 * prev["size"] or line["x1"] < edge - 2 * line["size"]
+    edge = right_edge.get(line.page, line.x1)
+    return prev.x1 < edge - SHORT_LINE_EM * prev.size or line.x1 < edge - SHORT_LINE_EM * line.size

@@ -19,20 +19,20 @@ needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason=f"{REALWORLD
 @needs_realworld
 def test_tategaki_is_detected_and_read_right_to_left():
     page = extract_pdf(REALWORLD / "jo.pdf")[0]
-    assert page["is_vertical"] is True
-    assert [line["text"] for line in page["lines"][:3]] == ["序", "わたくしといふ現象は", "假定された有機交流電燈の"]
+    assert page.is_vertical is True
+    assert [line.text for line in page.lines[:3]] == ["序", "わたくしといふ現象は", "假定された有機交流電燈の"]
 
 
 @needs_realworld
 def test_rotated_latin_is_detected_as_vertical():
     page = extract_pdf(REALWORLD / "issue-449-vertical.pdf")[0]
-    assert page["is_vertical"] is True
-    assert [line["text"] for line in page["lines"]] == ["Test", "Vertical", "Layout"]
+    assert page.is_vertical is True
+    assert [line.text for line in page.lines] == ["Test", "Vertical", "Layout"]
 
 
 def test_horizontal_sample_page_is_not_vertical():
     page = extract_pdf(Path(__file__).resolve().parents[1] / "raw" / "r2-approval-summary.pdf")[0]
-    assert page["is_vertical"] is False and page["unmapped_chars"] == 0 and page["text_source"] == "pdfplumber"
+    assert page.is_vertical is False and page.unmapped_chars == 0 and page.text_source == "pdfplumber"
 
 
 def strip_tounicode(src: Path, dst: Path) -> Path:
@@ -46,9 +46,9 @@ def test_unmapped_glyphs_are_flagged_per_page(tmp_path):
     doc, layout = VARIANTS["fake_bold"]
     render(doc, layout, tmp_path / "mapped.pdf")
     pages = extract_pdf(strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf"))
-    assert all(p["unmapped_chars"] > 100 for p in pages)
+    assert all(p.unmapped_chars > 100 for p in pages)
     # pypdfium2 cannot do better on a subset font without a cmap: the plumber text stays, flagged.
-    assert {p["text_source"] for p in pages} == {"pdfplumber"}
+    assert {p.text_source for p in pages} == {"pdfplumber"}
 
 
 def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(tmp_path, monkeypatch):
@@ -66,8 +66,8 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(tmp_path,
     monkeypatch.setattr(extract.PdfiumFallback, "chars", fake_pdfium)
     pages = extract_pdf(unmapped)
     assert calls == [(unmapped, i) for i in range(len(good))]
-    assert pages[0]["text_source"] == "pypdfium2"
-    assert [line["text"] for line in pages[0]["lines"]] == ["読"]
+    assert pages[0].text_source == "pypdfium2"
+    assert [line.text for line in pages[0].lines] == ["読"]
 
 
 def draw(path: Path, items: list[tuple[float, float, str, float]]) -> Path:
@@ -87,12 +87,12 @@ def draw(path: Path, items: list[tuple[float, float, str, float]]) -> Path:
 
 def test_letter_spaced_heading_reads_without_spaces(tmp_path):
     page = extract_pdf(draw(tmp_path / "spaced.pdf", [(60, 700, "1 事業承継支援", 6.0)]))[0]
-    assert [line["text"] for line in page["lines"]] == ["1 事業承継支援"]
+    assert [line.text for line in page.lines] == ["1 事業承継支援"]
 
 
 def test_columns_sharing_a_row_stay_apart(tmp_path):
     page = extract_pdf(draw(tmp_path / "columns.pdf", [(60, 700, "概要の一行目です", 0), (400, 700, "写真の説明", 0)]))[0]
-    assert [line["text"] for line in page["lines"]] == ["概要の一行目です", "写真の説明"]
+    assert [line.text for line in page.lines] == ["概要の一行目です", "写真の説明"]
 
 
 def chars(spec: str, x0: float = 0.0, size: float = 10.0, gap: float = 0.0) -> list[dict]:
@@ -112,7 +112,7 @@ def test_latin_words_get_one_space_japanese_none():
 def test_rows_are_grouped_by_height_and_read_in_order():
     lower = [dict(c, top=20.0, bottom=30.0) for c in chars("下の行")]
     lines = build_lines(lower + chars("上の行"), page_no=1, vertical=False)
-    assert [line["text"] for line in lines] == ["上の行", "下の行"]
+    assert [line.text for line in lines] == ["上の行", "下の行"]
 
 
 @pytest.mark.parametrize("name", ["fake_bold", "cid_font", "beside_photos"])
@@ -146,4 +146,4 @@ def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(tmp_path, monkey
 
     monkeypatch.setattr(pypdfium2, "PdfDocument", refuse)
     pages = extract_pdf(unmapped)
-    assert {p["text_source"] for p in pages} == {"pdfplumber"} and all(p["unmapped_chars"] for p in pages)
+    assert {p.text_source for p in pages} == {"pdfplumber"} and all(p.unmapped_chars for p in pages)

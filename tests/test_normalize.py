@@ -4,7 +4,8 @@ from importlib import resources
 
 import pytest
 
-from pipeline.normalize import check_digit, municipality_code, normalize_text, parse_period, plan_id
+from pipeline.normalize import check_digit, municipality_code, parse_period, plan_id
+from pipeline.text import normalize_text
 
 
 def municipality_rows():

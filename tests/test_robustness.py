@@ -17,9 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import cli
-
 from pipeline import io as pio
+from pipeline import run
 from pipeline.cli import main
 from pipeline.run import load_extract
 from tests import badfiles
@@ -177,7 +176,7 @@ def test_realworld_pdf_gets_its_documented_outcome(realworld_out, name):
 def test_realworld_kana_are_extracted(realworld_out):
     sha = documents(realworld_out).loc["simple3.pdf", "source_sha256"]
     _, pages = load_extract(realworld_out, sha)
-    text = "".join(line["text"] for line in pages[0]["lines"])
+    text = "".join(line.text for line in pages[0].lines)
     assert all(kana in text for kana in "あいうえお")
 
 
@@ -227,7 +226,7 @@ def test_rerun_with_nothing_new_opens_no_pdf(rerun):
 def test_vocabulary_edit_rewrites_the_tables(rerun, monkeypatch):
     raw, out = rerun
     written = (out / "tags.parquet").stat().st_mtime_ns
-    monkeypatch.setattr("pipeline.cli.manifest_inputs", lambda sources, out, real=cli.manifest_inputs: {
+    monkeypatch.setattr("pipeline.run.manifest_inputs", lambda sources, out, real=run.manifest_inputs: {
         **real(sources, out), "pipeline_data": {"vocabulary.csv": "edited"}})
     assert run_cli(raw, out) == 2
     assert (out / "tags.parquet").stat().st_mtime_ns != written

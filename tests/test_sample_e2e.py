@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.normalize import normalize_text
+from pipeline.text import normalize_text
 from tests.conftest import check_golden
 from tests.fixtures.make_sample import load_reference
 

@@ -1,5 +1,6 @@
 import pytest
 
+from pipeline.records import Box, Line, Page, Project
 from pipeline.segment import HEADER_RE, find_captions, match_header, segment_document, match_pillar, parse_projects, split_name_detail, split_top_level
 
 
@@ -34,25 +35,25 @@ def lines(*texts):
 def test_run_wrapped_over_lines_with_closing_nado():
     projects, more = parse_projects(lines("A事業（a、b", "等）、B事業（c）等"))
     assert more is True
-    assert [(p["project_name"], p["project_detail"]) for p in projects] == [("A事業", "a、b等"), ("B事業", "c")]
+    assert [(p.project_name, p.project_detail) for p in projects] == [("A事業", "a、b等"), ("B事業", "c")]
 
 
 def test_run_without_closing_nado():
     projects, more = parse_projects(lines("A事業（a等）"))
     assert more is False
-    assert projects == [{"project_name": "A事業", "project_detail": "a等", "page": 1}]
+    assert projects == [Project(project_name="A事業", project_detail="a等", page=1)]
 
 
 @pytest.mark.parametrize("bullet", ["・", "○"])
 def test_bulleted_projects_one_per_line(bullet):
     projects, more = parse_projects(lines(f"{bullet}A事業（a、", "b）", f"{bullet}B事業等"))
     assert more is True
-    assert [(p["project_name"], p["project_detail"]) for p in projects] == [("A事業", "a、b"), ("B事業", None)]
+    assert [(p.project_name, p.project_detail) for p in projects] == [("A事業", "a、b"), ("B事業", None)]
 
 
 def test_projects_keep_the_page_they_start_on():
     projects, _ = parse_projects([("A事業（a）、B事", 1), ("業（b）", 2), ("、C事業", 2)])
-    assert [p["page"] for p in projects] == [1, 1, 2]
+    assert [p.page for p in projects] == [1, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,7 @@ def test_header_forms(line, title, municipality, period):
 
 
 def header_lines(*texts):
-    return [{"norm": t, "text": t} for t in texts]
+    return [positioned(t, 50, 100 + 15 * k) for k, t in enumerate(texts)]
 
 
 @pytest.mark.parametrize(
@@ -127,18 +128,17 @@ def test_a_quotation_starting_a_summary_line_is_no_header():
 
 
 def positioned(text, x0, top, size=10.0):
-    return {"text": text, "norm": text, "x0": x0, "top": top, "x1": x0 + size * len(text), "bottom": top + size,
-            "size": size, "page": 1}
+    return Line(page=1, text=text, x0=x0, top=top, x1=x0 + size * len(text), bottom=top + size, size=size, fontname="")
 
 
 def test_a_caption_is_at_most_two_lines():
-    photo = {"x0": 50.0, "top": 100.0, "x1": 550.0, "bottom": 200.0}
+    photo = Box(x0=50.0, top=100.0, x1=550.0, bottom=200.0)
     lines = [positioned(f"写真の下に続く本文の{k}行目です。", 60, 205 + 13 * k) for k in range(5)]
     assert find_captions(lines, [photo]) == {0: [0, 1]}
 
 
 def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
-    photo = {"x0": 100.0, "top": 100.0, "x1": 250.0, "bottom": 200.0}
+    photo = Box(x0=100.0, top=100.0, x1=250.0, bottom=200.0)
     lines = [
         positioned("概要の最後の行です。", 50, 80),
         positioned("展示会の様子", 145, 205),  # centred
@@ -151,21 +151,22 @@ def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
 
 
 def test_a_heading_right_under_a_photo_is_no_caption():
-    photo = {"x0": 50.0, "top": 100.0, "x1": 250.0, "bottom": 200.0}
+    photo = Box(x0=50.0, top=100.0, x1=250.0, bottom=200.0)
     lines = [positioned("1 事業承継支援", 50, 205), positioned("「X区地域産業活性化計画」（X区）", 60, 205)]
     assert find_captions(lines, [photo]) == {}
 
 
 def test_a_pillar_number_in_its_own_cell_joins_its_title():
-    page = {"page": 1, "height": 842.0, "width": 595.0, "images": [], "lines": [
+    page = Page(page=1, height=842.0, width=595.0, chars=0, unmapped_chars=0, text_source="pdfplumber",
+                is_vertical=False, images=[], lines=[
         positioned("「A区地域産業活性化計画」（A区）【計画期間:令和2年度～令和4年度】", 50, 100),
         positioned("A区は、ものづくりの町である。", 50, 120),
         positioned("(1)", 50, 150), positioned("事業承継支援", 120, 150),
         positioned("承継支援事業（相談）", 60, 165),
         positioned("(2)", 50, 190), positioned("販路拡大", 120, 190),
         positioned("展示会出展事業（補助）等", 60, 205),
-    ]}
-    plan = segment_document([page])["plans"][0]
-    assert [(p["pillar_no"], p["pillar_title"], p["has_more_projects"]) for p in plan["pillars"]] == [
+    ])
+    plan = segment_document([page]).plans[0]
+    assert [(p.pillar_no, p.pillar_title, p.has_more_projects) for p in plan.pillars] == [
         (1, "事業承継支援", False), (2, "販路拡大", True)]
-    assert [x["project_name"] for p in plan["pillars"] for x in p["projects"]] == ["承継支援事業", "展示会出展事業"]
+    assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.normalize import normalize_text
+from pipeline.text import normalize_text
 from pipeline.segment import split_name_detail
 from tests.conftest import check_golden, read_tables, run_pipeline
 from tests.fixtures.make_libreoffice import DOCUMENT as LIBREOFFICE_DOCUMENT

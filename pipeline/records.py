@@ -1,0 +1,172 @@
+"""Typed interim records and their JSON form: what extract hands to segment, and segment to normalize.
+
+Each stage writes its records under OUT/interim and the next reads them back, so a record is a dataclass
+with a lossless JSON form: `to_dict` writes every field in declaration order, `from_dict` refuses a missing
+or unknown key, so a misspelt field fails where it is made, not as a silently empty column downstream.
+Fields declared with init=False are derived from the others and not stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+
+from pipeline.text import normalize_text
+
+T = TypeVar("T")
+
+
+@dataclass
+class Box:
+    """A rectangle in pdfplumber's page coordinates (points, origin top left)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
+class Line:
+    """A run of text on one page row (or one column of a vertical page), as printed, with where it stands."""
+
+    page: int
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    size: float
+    fontname: str
+    norm: str = field(init=False, repr=False, compare=False)  # canonical text, which structure is matched on
+
+    def __post_init__(self) -> None:
+        self.norm = normalize_text(self.text)
+
+
+@dataclass
+class Page:
+    """One page as extract read it: its lines in reading order, its image boxes and flags on its text."""
+
+    page: int
+    width: float
+    height: float
+    chars: int
+    unmapped_chars: int
+    text_source: str
+    is_vertical: bool
+    images: list[Box]
+    lines: list[Line]
+
+
+@dataclass
+class Notice:
+    """Something read that looked wrong, for a maintainer: a machine-readable code and the readable text."""
+
+    code: str
+    message: str
+    page: int | None = None
+
+
+@dataclass
+class ExtractHeader:
+    """First record of a file's extract record: how reading it went, and under which limits."""
+
+    pipeline_version: str
+    source_sha256: str
+    status: str
+    error: str | None
+    pages: int | None
+    limits: dict[str, float]
+    reader_warnings: list[Notice]
+
+
+@dataclass
+class Project:
+    project_name: str
+    project_detail: str | None
+    page: int
+
+
+@dataclass
+class Pillar:
+    pillar_no: int
+    pillar_title: str
+    page: int
+    has_more_projects: bool
+    projects: list[Project]
+
+
+@dataclass
+class Plan:
+    plan_title: str
+    municipality: str
+    period_text: str | None
+    summary: str | None
+    photo_captions: list[str]
+    page_start: int
+    page_end: int
+    header_bbox: list[float]
+    pillars: list[Pillar]
+
+
+@dataclass
+class Segmentation:
+    """What segment makes of one document's pages."""
+
+    plans: list[Plan]
+    warnings: list[Notice]
+
+
+@dataclass
+class SegmentRecord:
+    """A file's segment record: its status after reading and segmenting, its plans and warnings."""
+
+    pipeline_version: str
+    source_sha256: str
+    status: str
+    error: str | None
+    pages: int | None
+    plans: list[Plan]
+    warnings: list[Notice]
+    vertical_pages: list[str]
+    pages_with_unmapped_glyphs: list[str]
+
+
+def to_dict(record) -> dict[str, Any]:
+    """A record as JSON-ready values, nested records included; derived fields left out."""
+    return {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record) if f.init}
+
+
+def _encode(value):
+    if dataclasses.is_dataclass(value):
+        return to_dict(value)
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """A record from its JSON form; a missing or unknown key raises ValueError."""
+    stored = _stored_fields(cls)
+    if data.keys() != stored.keys():
+        missing, unknown = sorted(stored.keys() - data.keys()), sorted(data.keys() - stored.keys())
+        raise ValueError(f"{cls.__name__}: missing {missing}, unknown {unknown}")
+    return cls(**{name: _decode(kind, data[name]) for name, kind in stored.items()})
+
+
+@lru_cache(maxsize=None)
+def _stored_fields(cls: type) -> dict[str, Any]:
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _decode(kind, value):
+    if dataclasses.is_dataclass(kind):
+        return from_dict(kind, value)
+    if get_origin(kind) is list and value is not None:
+        (item,) = get_args(kind)
+        return [_decode(item, v) for v in value]
+    return value
