@@ -3,11 +3,13 @@
 Terms from ``data/vocabulary.csv`` are matched on Sudachi normalized forms, as
 contiguous runs of whole morphemes, in both split modes C and A: spelling
 variants (ｽﾀｰﾄｱｯﾌﾟ, ＩｏＴ, もの作り) then match, compounds and their parts
-both match, and a term never matches inside an unrelated word.
+both match, and a term never matches inside an unrelated word. Spelling pairs Sudachi does
+not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import threading
 from functools import lru_cache
@@ -19,15 +21,15 @@ from sudachipy import Dictionary, Tokenizer
 from pipeline.schema import TABLES
 
 VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
+VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
+# Spelling pairs Sudachi does not unify, rewritten before tokenizing.
+SPELLING_VARIANTS_PATH = Path(__file__).parent / "data" / "spelling_variants.csv"
 KINDS = ("theme", "instrument")
 # Split modes by name: SplitMode objects are not hashable.
 MODES = ("C", "A")
 # Sudachi refuses longer inputs; 4 bytes is the widest UTF-8 character.
 MAX_INPUT_BYTES = 49_149
 MAX_CHUNK_CHARS = MAX_INPUT_BYTES // 4
-# Spelling pairs Sudachi does not unify: rewritten before tokenizing.
-VARIANTS = {"事業継承": "事業承継", "空店舗": "空き店舗"}
-VARIANT_PATTERN = re.compile("|".join(map(re.escape, VARIANTS)))
 SENTENCE_BREAK = re.compile(r"[\n。]")
 CODE_COLUMNS = {"theme": "themes", "instrument": "instruments"}
 
@@ -36,16 +38,94 @@ _dictionary_lock = threading.Lock()
 _local = threading.local()
 
 
+def read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """Read a maintainers' CSV as (line number, stripped cells), rejecting edits that would silently mis-tag."""
+    with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: spreadsheets save a BOM
+        reader = csv.reader(file)
+        header = [name.strip() for name in next(reader, [])]
+        missing = [name for name in columns if name not in header]
+        if missing:
+            raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        rows = []
+        for fields in reader:
+            if not "".join(fields).strip():  # a blank line, or a blank row as spreadsheets save it
+                continue
+            if len(fields) != len(header):
+                raise ValueError(
+                    f"{path.name} line {reader.line_num}: {len(fields)} fields, the header has {len(header)}"
+                    " (a comma inside a cell?)"
+                )
+            cells = {name: value.strip() for name, value in zip(header, fields) if name in columns}
+            empty = [name for name in columns if not cells[name]]
+            if empty:
+                raise ValueError(f"{path.name} line {reader.line_num}: empty {', '.join(empty)}")
+            rows.append((reader.line_num, cells))
+    return rows
+
+
 def load_vocabulary(path: str | Path | None = None) -> pd.DataFrame:
-    """Read the maintainers' vocabulary CSV, with `terms` split into a list."""
-    vocabulary = pd.read_csv(path or VOCABULARY_PATH, dtype=str, keep_default_na=False)
-    vocabulary["terms"] = [[t.strip() for t in s.split("|") if t.strip()] for s in vocabulary["terms"]]
-    unknown = set(vocabulary["kind"]) - set(KINDS)
-    if unknown:
-        raise ValueError(f"unknown vocabulary kind(s): {sorted(unknown)}")
-    if vocabulary["code"].duplicated().any():
-        raise ValueError("vocabulary codes must be unique")
-    return vocabulary[["code", "kind", "label_ja", "label_en", "terms"]]
+    """Read the maintainers' vocabulary CSV, with `terms` split into a list; an edit that would mis-tag fails."""
+    path = Path(path or VOCABULARY_PATH)
+    rows = read_rows(path, VOCABULARY_COLUMNS)
+    code_lines: dict[str, int] = {}
+    term_codes: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, term) -> (code, line)
+    for line, row in rows:
+        code, kind = row["code"], row["kind"]
+        where = f"{path.name} line {line} (code {code!r})"
+        if kind not in KINDS:
+            raise ValueError(f"{where}: unknown kind {kind!r}, expected one of {', '.join(KINDS)}")
+        if code in code_lines:
+            raise ValueError(f"{where}: duplicate code, first on line {code_lines[code]}")
+        code_lines[code] = line
+        terms = row["terms"] = [term.strip() for term in row["terms"].split("|")]
+        if "" in terms:
+            raise ValueError(f"{where}: empty term in terms (a stray |?)")
+        twice = sorted({term for term in terms if terms.count(term) > 1})
+        if twice:
+            raise ValueError(f"{where}: term(s) listed twice: {', '.join(twice)}")
+        for term in terms:
+            # A term shared by two codes of one kind would always tag both: a copy-paste slip, not a choice.
+            other, other_line = term_codes.setdefault((kind, term), (code, line))
+            if other != code:
+                raise ValueError(f"{where}: term {term!r} already belongs to {kind} {other!r} (line {other_line})")
+    return pd.DataFrame([row for _, row in rows], columns=list(VOCABULARY_COLUMNS))
+
+
+def load_spelling_variants(path: str | Path | None = None) -> dict[str, str]:
+    """Read the maintainers' variant -> canonical spellings, refusing pairs whose rewriting would not settle."""
+    path = Path(path or SPELLING_VARIANTS_PATH)
+    variants: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for line, row in read_rows(path, ("variant", "canonical", "reason")):
+        variant, canonical = row["variant"], row["canonical"]
+        where = f"{path.name} line {line} (variant {variant!r})"
+        if variant in variants:
+            raise ValueError(f"{where}: duplicate variant, first on line {lines[variant]}")
+        if variant == canonical:
+            raise ValueError(f"{where}: variant equals its canonical")
+        variants[variant], lines[variant] = canonical, line
+    for variant, canonical in variants.items():
+        for other in variants:
+            if other in canonical:
+                raise ValueError(
+                    f"{path.name} line {lines[variant]} (variant {variant!r}): canonical {canonical!r} contains"
+                    f" variant {other!r} (line {lines[other]}), so rewrites would chain"
+                )
+    return variants
+
+
+@lru_cache(maxsize=1)
+def get_variant_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    """Load the spelling variants once; longest first, so a variant inside a longer one never cuts it."""
+    variants = load_spelling_variants()
+    # "(?!)" never matches: with no variants listed, text is left as it is.
+    return re.compile("|".join(map(re.escape, sorted(variants, key=len, reverse=True))) or "(?!)"), variants
+
+
+def rewrite_variants(text: str) -> str:
+    """Rewrite the spelling variants Sudachi does not unify into their canonical spelling."""
+    pattern, variants = get_variant_pattern()
+    return pattern.sub(lambda m: variants[m.group()], text)
 
 
 def get_dictionary() -> Dictionary:
@@ -68,7 +148,7 @@ def get_tokenizer(mode: str) -> Tokenizer:
 def split_for_sudachi(text: str) -> list[str]:
     """Cut text into sentences short enough for Sudachi's input limit."""
     pieces = []
-    for sentence in SENTENCE_BREAK.split(VARIANT_PATTERN.sub(lambda m: VARIANTS[m.group()], text)):
+    for sentence in SENTENCE_BREAK.split(rewrite_variants(text)):
         if not sentence.strip():
             continue
         if len(sentence.encode("utf-8")) <= MAX_INPUT_BYTES:

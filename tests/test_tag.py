@@ -1,9 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipeline.segment import split_name_detail
-from pipeline.tag import Tagger, load_vocabulary, tag_tables
-from tests.fixtures.make_sample import load_reference
+from pipeline.tag import Tagger, load_spelling_variants, load_vocabulary, tag_tables
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +26,171 @@ def test_vocabulary_keeps_required_codes():
     assert all(isinstance(terms, list) and terms for terms in vocabulary["terms"])
 
 
-@pytest.mark.parametrize(
-    "text, present, absent",
-    [
-        ("後継者育成セミナー事業", {"succession", "seminar"}, {"startup"}),
-        ("防音設備の設置への補助", {"subsidy"}, {"digital"}),
-        ("Kitchen Summit", set(), {"digital"}),
-        ("Make it happen", set(), {"digital"}),  # Sudachi normalizes the pronoun "it" to "IT"
-        ("情報発信", {"branding"}, {"digital"}),
-        ("起業前の方に対する事務所賃貸料の補助", {"startup", "subsidy"}, set()),
-        ("ｽﾀｰﾄｱｯﾌﾟ支援", {"startup"}, set()),
-        ("ＩｏＴ導入", {"digital"}, set()),
-        ("事業継承", {"succession"}, set()),
-        ("空店舗対策", {"retail"}, set()),
-        ("もの作り産業", {"manufacturing"}, set()),
-    ],
-)
-def test_match_labelled_examples(tagger, text, present, absent):
-    found = codes(tagger.match(text))
-    assert present <= found
-    assert not absent & found
+def write_csv(tmp_path, text):
+    path = tmp_path / "edited.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_vocabulary_reads_a_maintainers_csv(tmp_path):
+    path = write_csv(tmp_path, (
+        "\ufeffcode,kind,label_ja,label_en,terms,note\n"  # a spreadsheet's BOM, and a column of the maintainers' own
+        "startup,theme,創業,Startups, 創業 | 起業 ,\n"
+        "\n"
+        ",,,,,\n"
+        "facility,instrument,施設,Facilities,インキュベーション施設|センター,\n"
+    ))
+    vocabulary = load_vocabulary(path)
+    assert list(vocabulary.columns) == ["code", "kind", "label_ja", "label_en", "terms"]
+    assert vocabulary["terms"].tolist() == [["創業", "起業"], ["インキュベーション施設", "センター"]]
+
+
+def test_load_vocabulary_allows_a_term_in_a_theme_and_an_instrument(tmp_path):
+    path = write_csv(tmp_path, (
+        "code,kind,label_ja,label_en,terms\n"
+        "startup,theme,創業,Startups,創業|インキュベーション\n"
+        "facility,instrument,施設,Facilities,施設|インキュベーション\n"
+    ))
+    assert load_vocabulary(path)["code"].tolist() == ["startup", "facility"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("code,kind,label_ja,terms\nstartup,theme,創業,創業\n", r"edited\.csv: missing column\(s\) label_en$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業,起業\n",
+     r"line 2: 6 fields, the header has 5"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,\n", r"line 2: empty terms$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups, \n", r"line 2: empty terms$"),
+    ("code,kind,label_ja,label_en,terms\n,theme,創業,Startups,創業\n", r"line 2: empty code$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,,Startups,創業\n", r"line 2: empty label_ja$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,,創業\n", r"line 2: empty label_en$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,policy,創業,Startups,創業\n",
+     r"line 2 \(code 'startup'\): unknown kind 'policy'"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業\nstartup,theme,起業,Startups,起業\n",
+     r"line 3 \(code 'startup'\): duplicate code, first on line 2"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業||起業\n",
+     r"line 2 \(code 'startup'\): empty term"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|\n", r"line 2 \(code 'startup'\): empty term"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業| 創業\n",
+     r"line 2 \(code 'startup'\): term\(s\) listed twice: 創業$"),
+    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業\n"
+     "succession,theme,事業承継,Business succession,承継|起業\n",
+     r"line 3 \(code 'succession'\): term '起業' already belongs to theme 'startup' \(line 2\)"),
+])
+def test_load_vocabulary_rejects_broken_edits(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        load_vocabulary(write_csv(tmp_path, text))
+
+
+def test_load_spelling_variants_reads_a_maintainers_csv(tmp_path):
+    path = write_csv(tmp_path, (
+        "variant,canonical,reason\n"
+        "事業継承,事業承継,継承 is not 承継\n"
+        "空店舗,空き店舗,\"no okurigana, no comma trouble\"\n"
+    ))
+    assert load_spelling_variants(path) == {"事業継承": "事業承継", "空店舗": "空き店舗"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("variant,canonical\n事業継承,事業承継\n", r"edited\.csv: missing column\(s\) reason$"),
+    ("variant,canonical,reason\n事業継承,事業承継,\n", r"line 2: empty reason$"),
+    ("variant,canonical,reason\n,事業承継,typo\n", r"line 2: empty variant$"),
+    ("variant,canonical,reason\n事業継承,,typo\n", r"line 2: empty canonical$"),
+    ("variant,canonical,reason\n事業継承,事業承継,typo\n事業継承,事業継続,typo\n",
+     r"line 3 \(variant '事業継承'\): duplicate variant, first on line 2"),
+    ("variant,canonical,reason\n事業承継,事業承継,typo\n", r"line 2 \(variant '事業承継'\): variant equals its canonical"),
+    ("variant,canonical,reason\n事業継承,事業承継,typo\n事業承継,事業引継ぎ,synonym\n",
+     r"line 2 \(variant '事業継承'\): canonical '事業承継' contains variant '事業承継' \(line 3\), so rewrites would chain"),
+    ("variant,canonical,reason\n空店舗,空き店舗,okurigana\n店舗,お店,synonym\n",
+     r"line 2 \(variant '空店舗'\): canonical '空き店舗' contains variant '店舗' \(line 3\)"),
+])
+def test_load_spelling_variants_rejects_broken_edits(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        load_spelling_variants(write_csv(tmp_path, text))
+
+
+def example(text, *expected, xfail=None):
+    """A hand-written labelled example: `text` must get exactly the codes `expected`; `xfail` names a known error."""
+    marks = pytest.mark.xfail(strict=True, reason=xfail) if xfail else ()
+    return pytest.param(text, set(expected), marks=marks)
+
+
+# Written for this test, in the style of municipal industrial-policy plans; not taken from the sample.
+POSITIVES = [
+    example("事業承継に関する個別相談会の開催", "succession", "advisory"),
+    example("後継者不在企業と譲受希望者のマッチング", "succession", "sales"),
+    example("創業希望者向け創業塾の開催", "startup", "seminar"),
+    example("女性起業家向けシェアオフィスの運営", "startup", "facility"),
+    example("若手社員の人材育成研修への助成", "talent", "seminar", "subsidy"),
+    example("ものづくり人材の確保と雇用の拡大", "manufacturing", "talent"),
+    example("販路開拓に向けた海外見本市への出展支援", "sales", "exhibition"),
+    example("受注拡大に向けた商談会の開催", "sales", "exhibition"),
+    example("キャッシュレス決済端末の導入経費の補助", "digital", "subsidy"),
+    example("テレワーク導入に関するセミナー", "digital", "seminar"),
+    example("中小企業のDX推進", "digital"),
+    example("省力化のための設備投資への補助", "productivity", "subsidy"),
+    example("ロボット導入による自動化の支援", "productivity"),
+    example("中小企業診断士による経営診断", "management", "advisory"),
+    example("経営革新計画の策定支援", "management"),
+    example("新製品の試作開発に要する経費の助成", "rnd", "subsidy"),
+    example("大学の研究者と区内企業の共同研究", "academia", "rnd"),
+    example("高専と連携した技術相談", "academia", "network", "advisory"),
+    example("異業種交流会の開催", "network", "event"),
+    example("工場の操業環境の改善に向けた防音対策", "siting", "manufacturing"),
+    example("市外からの企業誘致に向けた用地の確保", "siting"),
+    example("町工場の技術力の発信", "manufacturing", "rnd"),
+    example("商店街の空き店舗を活用した出店支援", "retail"),
+    example("個店の魅力向上に向けた店舗改装費の補助", "retail", "subsidy"),
+    example("地域ブランドの認知度向上に向けたプロモーション", "branding"),
+    example("脱炭素経営に向けた省エネ設備導入への補助", "sdgs", "subsidy"),
+    example("利子補給による制度融資", "subsidy"),
+    example("専門家派遣による伴走支援", "advisory"),
+    example("区内事業者の実態調査とアンケート", "survey"),
+    example("企業訪問によるニーズ把握", "survey"),
+    example("産業展示会の開催", "exhibition"),
+    example("ものづくりセンターの開設", "manufacturing", "facility"),
+    example("産業振興フォーラムとシンポジウムの開催", "event"),
+    example("ビジネスプランコンテスト", "event"),
+    # Spellings Sudachi normalizes, and pairs it does not that data/spelling_variants.csv rewrites.
+    example("ｽﾀｰﾄｱｯﾌﾟ支援", "startup"),
+    example("ＩｏＴ導入", "digital"),
+    example("もの作り産業", "manufacturing"),
+    example("事業継承", "succession"),
+    example("空店舗対策", "retail"),
+    # Known misses.
+    example("工業用地の確保", "siting", xfail="Sudachi splits 工業用地 as 工業/用/地, so the term 用地 never matches"),
+    example("食品加工業者の新商品開発", "manufacturing", "rnd", xfail="新商品 and 商品開発 are not rnd terms"),
+    example("デジタルサイネージによる商店街の案内", "digital", "retail",
+            xfail="デジタルサイネージ is one Sudachi word, so デジタル does not match inside it"),
+]
+
+# Near-misses: words that look like a term, or a term's neighbour, but are not that code.
+NEAR_MISSES = [
+    example("後継者育成セミナー", "succession", "seminar"),  # succession, not startup
+    example("防音設備の設置への補助", "siting", "subsidy"),  # not digital
+    example("Make it happen"),  # Sudachi normalizes the pronoun "it" to "IT"
+    example("Kitchen Summit"),
+    example("情報発信の強化", "branding"),  # not digital
+    example("区民まつりへの出展", "exhibition"),  # no grant, so not subsidy
+    example("商店街への出店", "retail"),  # 出店 opens a shop; 出展 would be exhibition
+    example("新型コロナウイルス感染症の影響を受けた事業者への支援"),  # 支援 alone is no instrument
+    example("商工会議所と連携した経営相談", "network", "management", "advisory",
+            xfail="mode A splits 商工会議所 into 商工/会議/所, so 会議 tags event"),
+    example("区内の大学生の地元就職支援", "talent", xfail="mode A splits 大学生 into 大学/生, so 大学 tags academia"),
+    example("大学の研究成果の技術移転", "academia", "rnd", xfail="移転 (relocation) tags siting in 技術移転 too"),
+    example("新技術の採用による生産性向上", "rnd", "productivity", xfail="採用 (hiring) tags talent when it means adoption"),
+    example("人材派遣会社との連携", "talent", "network", xfail="派遣 (expert dispatch) tags advisory in 人材派遣 too"),
+    example("フェアトレード商品の販売", xfail="Sudachi splits フェアトレード into フェア/トレード, so フェア tags exhibition"),
+]
+
+
+@pytest.mark.parametrize("text, expected", POSITIVES + NEAR_MISSES)
+def test_match_labelled_examples(tagger, text, expected):
+    assert codes(tagger.match(text)) == expected
+
+
+def test_labelled_examples_cover_every_code():
+    covered = set().union(*(param.values[1] for param in POSITIVES if not param.marks))
+    assert covered == set(load_vocabulary()["code"])
 
 
 def test_match_reports_vocabulary_terms_by_kind_and_code(tagger):
@@ -122,27 +265,6 @@ def test_tag_tables_rolls_children_up(tagger):
         ("project", "p1", 2, 2, "theme", "digital", ["IoT"]),
     ]
     assert tags.loc[tags["code"] == "succession", "label_ja"].unique().tolist() == ["事業承継"]
-
-
-def read_reference_projects():
-    """(name, detail) of the 28 projects of the FY2020 reference text, split as the pipeline splits them."""
-    doc = load_reference()
-    return [split_name_detail(item) for plan in doc.plans for pillar in plan.pillars for item in pillar.projects]
-
-
-def test_reference_projects_are_all_tagged(tagger):
-    projects = read_reference_projects()
-    assert len(projects) == 28
-    tagged = {name: codes(tagger.match(f"{name}\n{detail}")) for name, detail in projects}
-    assert all(tagged.values()), [name for name, found in tagged.items() if not found]
-
-    assert tagged["事業承継支援事業"] == {"succession", "advisory", "survey", "seminar"}
-    assert tagged["起業促進支援事業"] == {"startup", "subsidy"}
-    assert tagged["生産性向上促進事業"] == {"productivity", "digital", "network", "subsidy", "seminar", "event"}
-    assert tagged["企業立地促進のための奨励金交付事業"] == {"siting", "network", "subsidy", "event"}
-    assert tagged["区内事業者のビジネスフェア出展補助事業"] == {"digital", "exhibition", "subsidy"}
-    assert tagged["ワンストップコンサルティング事業"] == {"advisory"}
-    assert tagged["付加価値向上支援事業"] == {"management", "sdgs", "seminar"}
 
 
 def test_match_from_several_threads(tagger):
