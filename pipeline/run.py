@@ -30,7 +30,6 @@ log = logging.getLogger("pipeline")
 STAGES = ("extract", "segment", "normalize", "all")
 LOCK_NAME = ".lock"
 RUN_LOG = "run.json"
-DATA_FILES = ("municipalities.csv", "vocabulary.csv")
 
 
 class UsageError(Exception):
@@ -269,12 +268,12 @@ def normalize_unless_current(sources: list[Source], out: Path, started: float) -
 
 def manifest_inputs(sources: list[Source], out: Path) -> dict:
     """What the tables are made from: the input files and what was read of them (a file read again under wider
-    limits may come out differently), the pipeline version and its data tables (a maintainer's edit of the
-    vocabulary changes the tags)."""
-    data = resources.files("pipeline") / "data"
+    limits may come out differently), the pipeline version and its data files (a maintainer's edit of the
+    vocabulary or the spelling variants changes the tags)."""
+    data = Path(str(resources.files("pipeline") / "data"))
     return {
         "pipeline_version": PIPELINE_VERSION,
-        "pipeline_data": {name: sha256_file(Path(str(data / name))) for name in DATA_FILES},
+        "pipeline_data": {path.name: sha256_file(path) for path in sorted(data.iterdir()) if path.is_file()},
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
     }
