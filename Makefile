@@ -10,7 +10,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize test check sample bench clean
+.PHONY: help all extract segment normalize test check sample docs bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2
 
 check: $(STAMP) ## validate OUT/datapackage.json with frictionless
 	$(PY) -m frictionless validate "$(OUT)/datapackage.json"
+
+docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, vocabulary, layout parameters)
+	$(PY) -m pipeline.docs
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf

@@ -1,12 +1,16 @@
-"""Regenerate the README's generated parts: the data dictionary from the schema, and the vocabulary with
-its tag counts on the sample.
+"""Regenerate the generated parts of the docs: the data dictionary from the schema, the vocabulary with its tag
+counts on the bundled sample, and the layout parameters with their reasons from pipeline/layout.py.
 
-    python -m pipeline.docs README.md out/tags.parquet
+    python -m pipeline.docs        (make docs)
+
+Each generated part sits between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown file; a test
+fails when one is out of date.
 """
 
 from __future__ import annotations
 
-import sys
+import ast
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +18,8 @@ import pandas as pd
 from pipeline.schema import dictionary_markdown
 from pipeline.tag import load_vocabulary
 
+ROOT = Path(__file__).resolve().parents[1]
+LAYOUT_SOURCE = Path(__file__).with_name("layout.py")
 LEVELS = ("plan", "pillar", "project")
 
 
@@ -29,6 +35,31 @@ def vocabulary_markdown(tags: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
+def layout_markdown(source: str) -> str:
+    """One row per layout parameter, or per group of parameters that share the comment above them, which gives
+    the reason for their values."""
+    lines = source.splitlines()
+    rows: list[tuple[list[str], list[str], str]] = []  # names, values, reason
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        comment = []
+        k = node.lineno - 2
+        while k >= 0 and lines[k].startswith("#"):
+            comment.insert(0, lines[k].lstrip("# ").strip())
+            k -= 1
+        if not comment and rows:
+            group = rows[-1]
+        else:
+            group = ([], [], " ".join(comment))
+            rows.append(group)
+        group[0].extend(f"`{ast.unparse(t)}`" for t in node.targets)
+        group[1].append(f"`{ast.unparse(node.value)}`")
+    out = ["| parameter | value | why |", "|---|---|---|"]
+    out += [f"| {', '.join(names)} | {', '.join(values)} | {reason} |" for names, values, reason in rows]
+    return "\n".join(out) + "\n"
+
+
 def replace_between(text: str, name: str, body: str) -> str:
     """Text with the part between `<!-- name:start -->` and `<!-- name:end -->` replaced by `body`."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -37,13 +68,32 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
-def render_readme(text: str, tags: pd.DataFrame) -> str:
-    """README text with every generated part brought up to date."""
-    text = replace_between(text, "dictionary", dictionary_markdown())
-    return replace_between(text, "vocabulary", vocabulary_markdown(tags))
+def generated_parts(tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
+    """File → generated part name → its body."""
+    return {
+        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(), "vocabulary": vocabulary_markdown(tags)},
+        ROOT / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
+    }
+
+
+def render(path: Path, parts: dict[str, str]) -> str:
+    """A doc's text with each of its generated parts brought up to date."""
+    text = path.read_text(encoding="utf-8")
+    for name, body in parts.items():
+        text = replace_between(text, name, body)
+    return text
+
+
+def sample_tags() -> pd.DataFrame:
+    """The tags of the bundled sample, read by the pipeline into a folder of its own."""
+    from pipeline.cli import main
+
+    with tempfile.TemporaryDirectory() as out:
+        if main(["all", "--raw", str(ROOT / "raw"), "--out", out, "-q"]) != 0:
+            raise SystemExit("the sample did not read cleanly: fix that first")
+        return pd.read_parquet(Path(out) / "tags.parquet")
 
 
 if __name__ == "__main__":
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    tags = pd.read_parquet(sys.argv[2] if len(sys.argv) > 2 else "out/tags.parquet")
-    readme.write_text(render_readme(readme.read_text(encoding="utf-8"), tags), encoding="utf-8")
+    for path, parts in generated_parts(sample_tags()).items():
+        path.write_text(render(path, parts), encoding="utf-8")

@@ -56,8 +56,10 @@ CAPTION_CENTRE_SHARE = 0.25
 # larger ones are paragraph or section breaks. Half a line more than the usual leading breaks a paragraph.
 LEADING_MAX_EM = 2.0
 PARAGRAPH_EXTRA_EM = 0.5
-# Without two lines to measure, the leading of a 10-point text set solid (2 pt) and a 10-point size.
-DEFAULT_LEADING_PT, DEFAULT_SIZE_PT = 2.0, 10.0
+# Without two lines to measure (a one-line document): the gap between lines of 10-point text at 1.2 times its
+# size, word processors' default line spacing, and that 10-point size, a common body size.
+DEFAULT_LEADING_PT = 2.0
+DEFAULT_SIZE_PT = 10.0
 # A line ends a block when it stops this many of its characters short of the page's right text edge: a
 # wrapped line of running text fills the measure to within one or two characters.
 SHORT_LINE_EM = 2.0

@@ -2,15 +2,26 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.docs import render_readme
+import pytest
+
+from pipeline.docs import generated_parts, render
 from pipeline.schema import FIELDS, TABLES, arrow_schema
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_dictionary_and_vocabulary_are_up_to_date(sample):
-    text = README.read_text(encoding="utf-8")
-    assert render_readme(text, sample["tags"]) == text, "run: .venv/bin/python -m pipeline.docs README.md out/tags.parquet"
+@pytest.mark.parametrize("doc", ["docs/data-dictionary.md", "docs/maintaining.md"])
+def test_generated_parts_of_the_docs_are_up_to_date(sample, doc):
+    path = ROOT / doc
+    parts = generated_parts(sample["tags"])[path]
+    assert render(path, parts) == path.read_text(encoding="utf-8"), "run: make docs"
+
+
+def test_readme_stays_short_and_links_the_docs():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 160
+    for doc in ("docs/maintaining.md", "docs/data-dictionary.md", "docs/performance.md"):
+        assert f"]({doc}" in text and (ROOT / doc).is_file()
 
 
 def test_every_table_field_is_declared_once():
