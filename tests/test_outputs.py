@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.datapackage import datapackage, datapackage_bytes, write_datapackage
+from pipeline.datapackage import datapackage, write_datapackage
 from pipeline.io import LIST_SEPARATOR
 from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
 from pipeline.schema import FIELDS, STRINGS, TABLES
@@ -64,27 +64,66 @@ def test_datapackage_catches_rows_that_break_the_schema(outputs, tmp_path):
     assert ("projects", "foreign-key") in kinds
 
 
-def test_datapackage_comes_from_the_schema_only(outputs):
+# The primary and foreign keys of each CSV resource: a row of plans is one plan_id, a pillar one (plan_id, pillar_no)…
+KEYS = {
+    "documents": (["source_file"], []),
+    "plans": (["plan_id"],
+              [{"fields": ["source_file"], "reference": {"resource": "documents", "fields": ["source_file"]}}]),
+    "pillars": (["plan_id", "pillar_no"],
+                [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]),
+    "projects": (["plan_id", "pillar_no", "project_no"],
+                 [{"fields": ["plan_id", "pillar_no"],
+                   "reference": {"resource": "pillars", "fields": ["plan_id", "pillar_no"]}}]),
+    "tags": (["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
+             [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]),
+}
+
+
+def descriptor_fields(descriptor: dict, table: str) -> dict[str, dict]:
+    resource = next(r for r in descriptor["resources"] if r["name"] == table)
+    return {f["name"]: f for f in resource["schema"]["fields"]}
+
+
+def test_datapackage_resources_and_keys(outputs):
+    """A CSV and a Parquet resource per table, each CSV with its primary and foreign keys."""
     descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
-    assert descriptor == datapackage()
-    assert (outputs / "datapackage.json").read_bytes() == datapackage_bytes()  # no dates, sorted keys
-    resources = {r["name"]: r for r in descriptor["resources"]}
-    assert set(resources) == set(TABLES) | {f"{t}-parquet" for t in TABLES}
-    for table, (names, key, foreign) in TABLES.items():
-        resource = resources[table]
-        assert resource["path"] == f"{table}.csv"
+    assert [(r["name"], r["path"], r["format"]) for r in descriptor["resources"]] == [
+        ("documents", "documents.csv", "csv"), ("plans", "plans.csv", "csv"), ("pillars", "pillars.csv", "csv"),
+        ("projects", "projects.csv", "csv"), ("tags", "tags.csv", "csv"),
+        ("documents-parquet", "documents.parquet", "parquet"), ("plans-parquet", "plans.parquet", "parquet"),
+        ("pillars-parquet", "pillars.parquet", "parquet"), ("projects-parquet", "projects.parquet", "parquet"),
+        ("tags-parquet", "tags.parquet", "parquet"),
+    ]
+    for resource in descriptor["resources"][:5]:
         schema = resource["schema"]
-        assert [f["name"] for f in schema["fields"]] == names
-        assert schema["primaryKey"] == key
-        assert [(fk["fields"], fk["reference"]["resource"]) for fk in schema.get("foreignKeys", [])] == foreign
-        for field in schema["fields"]:
-            kind, title, description, constraints = FIELDS[field["name"]]
-            assert field["title"] == title and field["description"].startswith(description)
-            assert field["type"] == ("string" if kind == STRINGS else kind)
-            assert field.get("constraints", {}) == constraints
-        assert resources[f"{table}-parquet"]["path"] == f"{table}.parquet"
-    code = next(f for f in resources["plans"]["schema"]["fields"] if f["name"] == "municipality_code")
-    assert code["constraints"]["pattern"] == "^[0-9]{6}$"
+        assert (schema["primaryKey"], schema.get("foreignKeys", [])) == KEYS[resource["name"]], resource["name"]
+
+
+def test_datapackage_field_descriptors(outputs):
+    """A code stays text of six digits, a year an integer in range, a list a joined string, a flag a boolean."""
+    descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
+    plans, pillars = descriptor_fields(descriptor, "plans"), descriptor_fields(descriptor, "pillars")
+    assert plans["municipality_code"] == {
+        "name": "municipality_code", "title": "全国地方公共団体コード", "type": "string",
+        "description": "6-digit local government code with check digit; null when the name is not one of Tokyo's 62 "
+                       "municipalities.",
+        "constraints": {"pattern": "^[0-9]{6}$"},
+    }
+    assert plans["period_start_fy"]["type"] == "integer"
+    assert plans["period_start_fy"]["constraints"] == {"minimum": 1989, "maximum": 2100}
+    assert (plans["photo_captions"]["type"], plans["photo_captions"]["title"]) == ("string", "写真キャプション")
+    assert "joined with '|'" in plans["photo_captions"]["description"]
+    assert {k: pillars["has_more_projects"][k] for k in ("type", "trueValues", "falseValues", "constraints")} == {
+        "type": "boolean", "trueValues": ["True"], "falseValues": ["False"], "constraints": {"required": True}}
+
+
+def test_datapackage_bytes_do_not_depend_on_the_rows_or_the_clock(outputs, tmp_path):
+    """Written into an empty folder it is byte for byte the one written beside the sample's tables; no date in it,
+    keys sorted."""
+    text = (outputs / "datapackage.json").read_text(encoding="utf-8")
+    assert write_datapackage(tmp_path).read_text(encoding="utf-8") == text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+    assert text.startswith('{\n  "description": ') and text.endswith("\n}\n")
 
 
 # --- CSV files ---------------------------------------------------------------------------------------------

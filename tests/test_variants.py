@@ -1,24 +1,21 @@
 """Every layout variant yields exactly its expected plans, pillars, projects and captions.
 
-Two checks per fixture: against the Document the fixture was drawn from (the truth), and against a
-golden file of the full tables (tests/golden/<variant>.json), which catches any other drift. Golden
-files change only with `pytest --regen-golden`; the guard test fails while that flag is on.
+Two checks per fixture: against the Document the fixture was drawn from (the truth, written by hand in
+tests/fixtures/variants.py), and against golden files of the full tables (tests/golden/structure/<variant>.json
+and tests/golden/tags/<variant>.json), which catch any other drift. Golden files change only with
+`pytest --regen-golden`; the guard test fails while that flag is on.
 """
 
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from pipeline.text import normalize_text
-from pipeline.segment import split_name_detail
-from tests.conftest import check_golden, read_tables, run_pipeline
+from tests.conftest import check_golden, plans_as_read, read_tables, run_pipeline
 from tests.fixtures.make_libreoffice import DOCUMENT as LIBREOFFICE_DOCUMENT
 from tests.fixtures.make_libreoffice import OUT as LIBREOFFICE_PDF
+from tests.fixtures.render import Printed
 from tests.fixtures.variants import VARIANTS, build
-
-GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -35,31 +32,30 @@ def read_variant(pdf: Path, out: Path) -> dict:
     return read_tables(out)
 
 
+def truth(text):
+    """What a fixture field must come out as: a plain string as it stands, a Printed its stated expectation."""
+    return text.expected if isinstance(text, Printed) else text
+
+
 def expected(doc) -> dict:
-    """Plan title → the plan, pillars and projects a Document promises, in canonical text."""
+    """Plan title → the plan, its pillars and projects the Document promises, in the shape of plans_as_read."""
     return {
-        normalize_text(p.title): (
-            (normalize_text(p.municipality), normalize_text(p.period_text), normalize_text(p.summary),
-             [normalize_text(c.replace("\n", "")) for c in p.captions]),
-            [(x.number, normalize_text(x.title), x.has_more) for x in p.pillars],
-            [split_name_detail(normalize_text(i)) for x in p.pillars for i in x.projects],
-        )
+        p.title: {
+            "municipality": p.municipality, "title": p.title, "period_text": truth(p.period_text),
+            "summary": p.summary, "captions": [truth(c) for c in p.captions],
+            "pillars": [{"number": x.number, "title": x.title, "has_more": x.has_more,
+                         "projects": [{"name": i.name, "detail": i.detail} for i in x.projects]}
+                        for x in p.pillars],
+        }
         for p in doc.plans
     }
 
 
 def actual(tables) -> dict:
-    """The same shape read back from the output tables."""
-    result = {}
-    for plan in tables["plans"].itertuples():
-        pillars = tables["pillars"][tables["pillars"].plan_id == plan.plan_id]
-        projects = tables["projects"][tables["projects"].plan_id == plan.plan_id]
-        result[plan.plan_title] = (
-            (plan.municipality, normalize_text(plan.period_text), plan.summary, list(plan.photo_captions)),
-            [(r.pillar_no, r.pillar_title, bool(r.has_more_projects)) for r in pillars.itertuples()],
-            [(r.project_name, None if pd.isna(r.project_detail) else r.project_detail) for r in projects.itertuples()],
-        )
-    return result
+    """The same read back from the output tables (plans keyed by title: the tables order them by plan_id)."""
+    plans = {plan["title"]: plan for plan in plans_as_read(tables)}
+    assert len(plans) == len(tables["plans"]), "two plans with one title"
+    return plans
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
