@@ -2,7 +2,8 @@
 
 Structure is read later from geometry, so every line keeps its page, bounding box, font size and
 font name, and every page keeps its image boxes (photos) and flags on the quality of its text.
-Only pdfplumber/pdfminer, pypdfium2 and the standard library are imported here: workers stay light.
+Besides pdfplumber/pdfminer and pypdfium2, only the standard library and the pipeline's own light modules
+(records, text, layout) are imported here: workers stay small, with no pandas or pyarrow.
 """
 
 from __future__ import annotations
