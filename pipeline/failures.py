@@ -1,0 +1,81 @@
+"""The one vocabulary of failures: every status a file can end with besides `ok`, what it means, what to do,
+whose fault it is and when a later run tries the file again.
+
+The schema's constraint on `documents.status`, the README's table of failures and the reasons printed on
+the terminal all come from `Failure`; nothing else lists the kinds.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+OK = "ok"
+
+
+class Fault(Enum):
+    FILE = "the file"
+    LIMITS = "the limits of the run"
+    RUN = "the run (the file changed while it was read)"
+    OURS = "this pipeline"
+
+
+class Retry(Enum):
+    NEVER = "when its bytes or the pipeline change"
+    WIDER_LIMITS = "when a run allows more time or memory"
+    ALWAYS = "on the next run"
+
+
+class Failure(Enum):
+    """A failure kind, named by its status; each carries what happened, what to do, its fault and its retry."""
+
+    not_pdf = ("not a PDF (often a web error page saved under a `.pdf` name)", "download the file again",
+               Fault.FILE, Retry.NEVER)
+    empty = ("the file has 0 bytes", "download the file again", Fault.FILE, Retry.NEVER)
+    encrypted = ("password-protected; no password is tried", "ask the publisher for an open copy",
+                 Fault.FILE, Retry.NEVER)
+    corrupt = ("the PDF parser gave up (truncated download, broken structure)",
+               "download it again or ask the publisher for a new copy", Fault.FILE, Retry.NEVER)
+    timeout = ("reading took longer than `--timeout` (60 s)",
+               "a decompression bomb or a very heavy page? raise --timeout if the file is genuine",
+               Fault.LIMITS, Retry.WIDER_LIMITS)
+    too_large = ("reading needed more memory than `--memory-mb` (1024 MiB) beyond the reader's start",
+                 "a decompression bomb or a huge page? raise --memory-mb if the file is genuine",
+                 Fault.LIMITS, Retry.WIDER_LIMITS)
+    reader_crashed = ("the PDF reader died of a signal (a crash in a C library, or the memory cap hit outside "
+                      "Python)", "raise --memory-mb; if it still crashes, please report the file",
+                      Fault.OURS, Retry.WIDER_LIMITS)
+    no_text = ("no text layer: an image-only scan", "run OCR on it (e.g. ocrmypdf) and put the result in RAW",
+               Fault.FILE, Retry.NEVER)
+    unreadable_text = ("the text layer does not read as Japanese (glyphs without a Unicode map, a broken font)",
+                       "get a better copy, or OCR the file", Fault.FILE, Retry.NEVER)
+    no_plans = ("readable text, but no plan header 「…」（…）【計画期間:…】",
+                "check it is an approval summary; if it is, please report the layout", Fault.FILE, Retry.NEVER)
+    changed_during_run = ("the file's bytes changed between listing RAW and reading it",
+                          "nothing to do: the next run reads it again", Fault.RUN, Retry.ALWAYS)
+    internal_error = ("this pipeline failed on the file (a bug)", "please report the file with the error",
+                      Fault.OURS, Retry.NEVER)
+
+    def __init__(self, what: str, hint: str, fault: Fault, retry: Retry) -> None:
+        self.what, self.hint, self.fault, self.retry = what, hint, fault, retry
+
+    @property
+    def status(self) -> str:
+        return self.name
+
+
+STATUSES = [OK] + [f.status for f in Failure]
+
+
+def is_retried(status: str, wider_limits: bool) -> bool:
+    """Whether a file that ended with `status` is read again by a run, given whether its limits are wider."""
+    if status == OK:
+        return False
+    retry = Failure[status].retry
+    return retry is Retry.ALWAYS or (retry is Retry.WIDER_LIMITS and wider_limits)
+
+
+def failures_markdown() -> str:
+    """The README's table of failure kinds."""
+    out = ["| status | what happened | what to do | retried |", "|---|---|---|---|"]
+    out += [f"| `{f.status}` | {f.what} | {f.hint} | {f.retry.value} |" for f in Failure]
+    return "\n".join(out) + "\n"
