@@ -1,4 +1,5 @@
 """Tokyo regional industry revitalization plan summaries (PDF) to analysis-ready tables."""
 
-# Bump when a change alters interim records: cached results of another version are read again.
+# The release, stamped on every output. Caches are invalidated by fingerprints of the code (pipeline.fingerprint),
+# not by this string.
 PIPELINE_VERSION = "0.3.0"

@@ -71,7 +71,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help=f"seconds allowed to read one PDF (default: {Limits.seconds:g})")
     parser.add_argument("--memory-mb", type=positive(int), default=Limits.memory_mb,
                         help=f"memory one PDF reader may add to what it starts with, MiB (default: {Limits.memory_mb})")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every file")
+    parser.add_argument("--force", action="store_true",
+                        help="read every file again and rewrite every output, whatever OUT/interim holds")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log every file, and the traceback of any failure of the pipeline's own code")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     options = Options(raw=args.raw, out=args.out, stage=args.stage, jobs=args.jobs,
-                      limits=Limits(args.timeout, args.memory_mb))
+                      limits=Limits(args.timeout, args.memory_mb), force=args.force)
     try:
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: the previous outputs in {args.out} are unchanged; run again to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
-    for name, status, reason in outcome.failed:
-        print(f"{name}: {status}: {reason}", file=sys.stderr)
+    for failed in outcome.failed:
+        print(f"{failed.name}: {failed.status}: {failed.reason}", file=sys.stderr)
+        if args.verbose and failed.traceback:
+            print(failed.traceback, file=sys.stderr, end="")
     return EXIT_FAILED_FILES if outcome.failed else 0

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
-from pipeline.io import FORMULA_PREFIXES, LIST_SEPARATOR, write_atomic
+from pipeline.io import write_atomic
+from pipeline.tables import FORMULA_PREFIXES, LIST_SEPARATOR
 from pipeline.schema import BOOL, FIELDS, STRINGS, TABLES
 
 if TYPE_CHECKING:  # only for the signatures: the descriptor never reads rows

@@ -1,5 +1,6 @@
-"""Regenerate the generated parts of the docs: the data dictionary from the schema, the vocabulary with its tag
-counts on the bundled sample, and the layout parameters with their reasons from pipeline/layout.py.
+"""Regenerate the generated parts of the docs: the README's failure table from pipeline/failures.py, the data
+dictionary from the schema, the vocabulary with its tag counts on the bundled sample, and the layout
+parameters with their reasons from pipeline/layout.py.
 
     python -m pipeline.docs        (make docs)
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.failures import failures_markdown
 from pipeline.schema import dictionary_markdown
 from pipeline.tag import load_vocabulary
 
@@ -71,6 +73,7 @@ def replace_between(text: str, name: str, body: str) -> str:
 def generated_parts(tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
     """File → generated part name → its body."""
     return {
+        ROOT / "README.md": {"failures": failures_markdown()},
         ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(), "vocabulary": vocabulary_markdown(tags)},
         ROOT / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
     }

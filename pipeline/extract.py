@@ -8,6 +8,7 @@ Besides pdfplumber/pdfminer and pypdfium2, only the standard library and the pip
 
 from __future__ import annotations
 
+import io
 import re
 import statistics
 import unicodedata
@@ -160,8 +161,8 @@ class PdfiumFallback:
     """pypdfium2's reading of a PDF, for pages whose fonts lack a Unicode map: opened on the first such page,
     once per file, and closed with it."""
 
-    def __init__(self, pdf_path: Path) -> None:
-        self.pdf_path = pdf_path
+    def __init__(self, pdf: Path | bytes) -> None:
+        self.pdf = pdf
         self.doc = None
 
     def chars(self, page_index: int, page_height: float) -> list[dict]:
@@ -170,7 +171,7 @@ class PdfiumFallback:
         import pypdfium2.raw as pdfium_c
 
         try:
-            self.doc = self.doc or pdfium.PdfDocument(str(self.pdf_path))
+            self.doc = self.doc or pdfium.PdfDocument(self.pdf if isinstance(self.pdf, bytes) else str(self.pdf))
             page = self.doc[page_index]
             textpage = page.get_textpage()
         except pdfium.PdfiumError:
@@ -283,13 +284,14 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
     )
 
 
-def extract_pdf(pdf_path: Path) -> list[Page]:
-    """All pages of one PDF, closing each page once read (pdfplumber keeps them otherwise)."""
+def extract_pdf(pdf: Path | bytes) -> list[Page]:
+    """All pages of one PDF, given by its path or its bytes, closing each page once read (pdfplumber keeps
+    them otherwise)."""
     pages = []
-    fallback = PdfiumFallback(pdf_path)
+    fallback = PdfiumFallback(pdf)
     try:
-        with pdfplumber.open(pdf_path) as pdf:
-            for page in pdf.pages:
+        with pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+            for page in document.pages:
                 try:
                     pages.append(read_page(page, fallback))
                 finally:

@@ -16,7 +16,7 @@ class Fault(Enum):
     FILE = "the file"
     LIMITS = "the limits of the run"
     RUN = "the run (the file changed while it was read)"
-    OURS = "this pipeline"
+    OURS = "this pipeline or a library it uses"
 
 
 class Retry(Enum):
@@ -76,6 +76,6 @@ def is_retried(status: str, wider_limits: bool) -> bool:
 
 def failures_markdown() -> str:
     """The README's table of failure kinds."""
-    out = ["| status | what happened | what to do | retried |", "|---|---|---|---|"]
-    out += [f"| `{f.status}` | {f.what} | {f.hint} | {f.retry.value} |" for f in Failure]
+    out = ["| status | what happened | what to do | whose fault | read again |", "|---|---|---|---|---|"]
+    out += [f"| `{f.status}` | {f.what} | {f.hint} | {f.fault.value} | {f.retry.value} |" for f in Failure]
     return "\n".join(out) + "\n"

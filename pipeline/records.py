@@ -72,15 +72,17 @@ class Notice:
 
 @dataclass
 class ExtractHeader:
-    """First record of a file's extract record: how reading it went, and under which limits."""
+    """First record of a file's extract record: how reading it went, by which code, under which limits."""
 
     pipeline_version: str
+    fingerprint: str  # of the extract stage's code: a record made by other code is read again
     source_sha256: str
     status: str
     error: str | None
     pages: int | None
     limits: dict[str, float]
     reader_warnings: list[Notice]
+    traceback: str | None  # where our own code failed (status internal_error), shown with -v
 
 
 @dataclass
@@ -125,6 +127,7 @@ class SegmentRecord:
     """A file's segment record: its status after reading and segmenting, its plans and warnings."""
 
     pipeline_version: str
+    fingerprint: str  # of the segment stage's code
     source_sha256: str
     status: str
     error: str | None
@@ -133,6 +136,7 @@ class SegmentRecord:
     warnings: list[Notice]
     vertical_pages: list[str]
     pages_with_unmapped_glyphs: list[str]
+    traceback: str | None  # where our own code failed (status internal_error), shown with -v
 
 
 def to_dict(record) -> dict[str, Any]:

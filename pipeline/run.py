@@ -1,11 +1,12 @@
 """A run, start to finish: find the inputs, hold OUT, extract, segment, normalize, write, log.
 
 Every file in RAW gets one record, ok or a failure kind with a one-line reason. Interim records are
-cached under OUT/interim keyed by the file's sha256 and the pipeline version, so a re-run opens only
-new PDFs and identical bytes under two names are read once; a manifest of what the tables are made
-from lets a run with nothing new write nothing. Each stage reads what the one before it wrote, in
-this order: extract (pipeline.worker, pipeline.extract) → segment (pipeline.segment) → normalize
-(pipeline.normalize, pipeline.tag) → write (pipeline.io, pipeline.datapackage, pipeline.report).
+cached under OUT/interim keyed by the file's sha256 and stamped with the fingerprint of the code that
+made them (pipeline.fingerprint): a re-run opens only new PDFs, identical bytes under two names are read
+once, and a record made by other code is made again. A manifest of what the tables are made from lets
+a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
+extract (pipeline.worker, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
+pipeline.tag) → write (pipeline.tables, pipeline.datapackage, pipeline.report).
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import fcntl
 import json
 import logging
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
+from pipeline.failures import OK, Failure, is_retried
+from pipeline.fingerprint import fingerprint
 from pipeline.io import remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, Page, SegmentRecord, from_dict, to_dict
-from pipeline.worker import FAILURE_HINTS, LIMIT_FAILURES, Limits, Source, one_line, read_in_workers
+from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
 
@@ -45,15 +48,26 @@ class Options:
     stage: str = "all"
     jobs: int = 1
     limits: Limits = field(default_factory=Limits)
+    force: bool = False  # read every file again and rewrite every output, whatever the cache holds
+
+
+@dataclass
+class Failed:
+    """A file that did not come out ok: its name, status, one-line reason and, for our own bugs, a traceback."""
+
+    name: str
+    status: str
+    reason: str
+    traceback: str | None = None
 
 
 @dataclass
 class Outcome:
-    """What a run did: the sources it found, those it read now, and (file, status, reason) per failed file."""
+    """What a run did: the sources it found, those it read now, and the files that failed."""
 
     sources: list[Source]
     read: list[Source]
-    failed: list[tuple[str, str, str]]
+    failed: list[Failed]
 
 
 def run(options: Options, progress=None) -> Outcome:
@@ -65,14 +79,14 @@ def run(options: Options, progress=None) -> Outcome:
     options.out.mkdir(parents=True, exist_ok=True)
     with exclusive(options.out):
         remove_leftovers(options.out)
-        read = run_extract(sources, options.out, options.jobs, options.limits, progress)
+        read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
         log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
         stage = "extract"
         if options.stage != "extract":
             run_segment(sources, options.out)
             stage = "segment"
         if options.stage in ("normalize", "all"):
-            normalize_unless_current(sources, options.out, clock)
+            normalize_unless_current(sources, options.out, clock, options.force)
         outcome = Outcome(sources, read, failures(sources, options.out, stage))
         write_run_log(options, started, outcome)
     return outcome
@@ -132,19 +146,21 @@ def interim_path(out: Path, stage: str, sha256: str) -> Path:
     return out / "interim" / stage / f"{sha256}.{'jsonl' if stage == 'extract' else 'json'}"
 
 
-def read_cached(path: Path) -> dict | None:
-    """The first line of a cached interim record of this pipeline version, as JSON, or None."""
+def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
+    """The first line of a stage's cached record of a file, as JSON, when the stage's current code made it;
+    else None."""
     try:
-        with path.open(encoding="utf-8") as f:
+        with interim_path(out, stage, sha256).open(encoding="utf-8") as f:
             head = json.loads(f.readline())
     except (OSError, ValueError):
         return None
-    return head if head.get("pipeline_version") == PIPELINE_VERSION else None
+    return head if isinstance(head, dict) and head.get("fingerprint") == fingerprint(stage) else None
 
 
 def is_reusable(head: dict | None, limits: Limits) -> bool:
-    """Whether a cached extract header stands: a file that hit a limit is read again under wider limits."""
-    return head is not None and not (head["status"] in LIMIT_FAILURES and limits.allow_more_than(head["limits"]))
+    """Whether a cached extract header stands: a file that hit a limit is read again under wider limits, one
+    that changed while it was read is read again whatever the limits."""
+    return head is not None and not is_retried(head["status"], limits.allow_more_than(head["limits"]))
 
 
 def prune_interim(sources: list[Source], out: Path) -> None:
@@ -158,25 +174,26 @@ def prune_interim(sources: list[Source], out: Path) -> None:
                     path.unlink()
 
 
-def failures(sources: list[Source], out: Path, stage: str) -> list[tuple[str, str, str]]:
-    """(file, status, reason) of every source that failed, as far as `stage` can tell."""
+def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
+    """Every source that failed, as far as `stage` can tell."""
     rows = []
     for s in sources:
-        record = read_cached(interim_path(out, stage, s.sha256)) or {}
-        if record.get("status", "ok") != "ok":
-            rows.append((s.name, record["status"], record["error"]))
+        record = read_cached(out, stage, s.sha256) or {}
+        if record.get("status", OK) != OK:
+            rows.append(Failed(s.name, record["status"], record["error"], record.get("traceback")))
     return rows
 
 
 # --------------------------------------------------------------------------- extract
 
 
-def run_extract(sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None) -> list[Source]:
-    """Extract every content not cached yet; returns the sources read now, one per distinct sha256 (the first
-    by name)."""
+def run_extract(sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None,
+                force: bool = False) -> list[Source]:
+    """Extract every content not cached yet (every content, with `force`); returns the sources read now, one
+    per distinct sha256 (the first by name)."""
     todo: dict[str, Source] = {}
     for s in sources:
-        if s.sha256 not in todo and not is_reusable(read_cached(interim_path(out, "extract", s.sha256)), limits):
+        if s.sha256 not in todo and (force or not is_reusable(read_cached(out, "extract", s.sha256), limits)):
             todo[s.sha256] = s
     for sha in todo:
         for stage in ("extract", "segment"):  # a stale record must not pass for the new one
@@ -201,7 +218,7 @@ def run_segment(sources: list[Source], out: Path) -> None:
     """Segment every extracted source whose segment record is missing or stale."""
     for sha in dict.fromkeys(s.sha256 for s in sources):
         target = interim_path(out, "segment", sha)
-        if read_cached(target) is None:
+        if read_cached(out, "segment", sha) is None:
             # One line, like every interim record: read_cached reads the first line only.
             write_atomic(target, json.dumps(to_dict(segment_record(*load_extract(out, sha))),
                                             ensure_ascii=False).encode("utf-8"))
@@ -212,33 +229,36 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
     from pipeline import segment
 
     record = SegmentRecord(
-        pipeline_version=PIPELINE_VERSION, source_sha256=head.source_sha256, status=head.status, error=head.error,
-        pages=head.pages, plans=[], warnings=[],
+        pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=head.source_sha256,
+        status=head.status, error=head.error, pages=head.pages, plans=[], warnings=[],
         vertical_pages=[str(p.page) for p in pages if p.is_vertical],
-        pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars],
+        pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars], traceback=head.traceback,
     )
-    if head.status == "ok":
+    if head.status == OK:
         try:
             found = segment.segment_document(pages)
-            record.plans, record.warnings = found.plans, found.warnings
-            failure = None if record.plans else no_plans_reason(record)
         except Exception as exc:  # noqa: BLE001 - one layout nobody foresaw costs its file, never the run
-            failure = one_line(f"segmenting failed ({type(exc).__name__}: {exc}); please report this file")
-        if failure:
-            record.status, record.error = "no_plans", failure
+            log.debug("segmenting %s failed", head.source_sha256, exc_info=True)
+            record.status = Failure.internal_error.status
+            record.error = internal_reason(f"segmenting failed: {type(exc).__name__}: {exc}")
+            record.traceback = "".join(traceback.format_exception(exc))
+        else:
+            record.plans, record.warnings = found.plans, found.warnings
+            if not record.plans:
+                record.status, record.error = Failure.no_plans.status, no_plans_reason(record)
     record.warnings = head.reader_warnings + record.warnings
     return record
 
 
 def no_plans_reason(record: SegmentRecord) -> str:
     """Why no plan was found, with what the pages themselves suggest."""
-    reason = FAILURE_HINTS["no_plans"]
+    detail = "no plan header 「…」（…）【計画期間:…】 was found"
     if record.pages_with_unmapped_glyphs:
-        reason += (f"; page(s) {', '.join(record.pages_with_unmapped_glyphs)} draw glyphs without a Unicode map,"
-                   " so their text is unreadable (get a better copy or OCR)")
+        detail += (f" (page(s) {', '.join(record.pages_with_unmapped_glyphs)} draw glyphs without a Unicode map,"
+                   " so their text is unreadable: get a better copy or OCR)")
     elif record.vertical_pages:
-        reason += f"; page(s) {', '.join(record.vertical_pages)} are vertical writing (tategaki)"
-    return reason
+        detail += f" (page(s) {', '.join(record.vertical_pages)} are vertical writing, tategaki)"
+    return reason(Failure.no_plans, detail)
 
 
 def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, SegmentRecord]]:
@@ -253,11 +273,11 @@ def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, Segmen
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], out: Path, started: float) -> None:
-    """Build and write the tables, unless OUT already holds those of these very inputs."""
+def normalize_unless_current(sources: list[Source], out: Path, started: float, force: bool = False) -> None:
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced)."""
     prune_interim(sources, out)
     inputs = manifest_inputs(sources, out)
-    if outputs_current(out, inputs):
+    if not force and outputs_current(out, inputs):
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return
     tables = normalize_and_write(sources, out, inputs)
@@ -267,13 +287,12 @@ def normalize_unless_current(sources: list[Source], out: Path, started: float) -
 
 
 def manifest_inputs(sources: list[Source], out: Path) -> dict:
-    """What the tables are made from: the input files and what was read of them (a file read again under wider
-    limits may come out differently), the pipeline version and its data files (a maintainer's edit of the
-    vocabulary or the spelling variants changes the tags)."""
-    data = Path(str(resources.files("pipeline") / "data"))
+    """What the tables are made from: the input files, what was read of them (a file read again under wider
+    limits may come out differently) and the fingerprint of the normalize stage (its code, its data files
+    such as the vocabulary, its libraries)."""
     return {
         "pipeline_version": PIPELINE_VERSION,
-        "pipeline_data": {path.name: sha256_file(path) for path in sorted(data.iterdir()) if path.is_file()},
+        "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
     }
@@ -293,7 +312,7 @@ def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
     """Build, tag and write the tables, then the manifest: written last, it names the sha256 of every output,
     so a reader can tell a complete set from one a killed run left half-replaced."""
     from pipeline.datapackage import write_datapackage
-    from pipeline.io import write_tables
+    from pipeline.tables import write_tables
     from pipeline.normalize import build_tables
     from pipeline.report import write_report
     from pipeline.tag import Tagger, tag_tables
@@ -324,6 +343,6 @@ def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None
         "limits": {"seconds": options.limits.seconds, "memory_mb": options.limits.memory_mb},
         "files": len(outcome.sources),
         "read": [s.name for s in outcome.read],
-        "failed": {name: status for name, status, _ in outcome.failed},
+        "failed": {f.name: f.status for f in outcome.failed},
     }
     write_atomic(options.out / RUN_LOG, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))

@@ -1,20 +1,29 @@
-"""Rows to output tables, driven by pipeline/schema.py: a row with a column the schema does not declare, or
-without one it does, fails here, before anything is written.
+"""Rows to output tables and tables to bytes, driven by pipeline/schema.py.
 
-The tag columns (`themes`, `instruments`) are filled by pipeline.tag after the rows are framed: a row may
-leave them out, and they start as empty lists.
+A row with a column the schema does not declare, or without one it does, fails here, before anything is
+written. The tag columns (`themes`, `instruments`) are filled by pipeline.tag after the rows are framed: a
+row may leave them out, and they start as empty lists. The same rows give the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.schema import FIELDS, INT, TABLES
+from pipeline import PIPELINE_VERSION
+from pipeline.io import write_atomic
+from pipeline.schema import FIELDS, INT, STRING, STRINGS, TABLES, arrow_schema
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 TAG_COLUMNS = ("themes", "instruments")
+# A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+LIST_SEPARATOR = "|"
 
 
 def frame(rows: list[dict], table: str) -> pd.DataFrame:
@@ -42,3 +51,64 @@ def check_columns(rows: list[dict], table: str) -> None:
         if keys != expected:
             raise ValueError(f"{table} row: unknown column(s) {sorted(keys - expected)}, "
                              f"missing column(s) {sorted(expected - keys)}")
+
+
+def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
+    """A table as Parquet (zstd, dictionary-encoded strings) with its explicit schema and descriptions."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(table).with_metadata({"pipeline_version": PIPELINE_VERSION, "table": table})
+    arrow = pa.table([pa.array(column_values(df[f.name], f.type), type=f.type) for f in schema], schema=schema)
+    buf = io.BytesIO()
+    pq.write_table(arrow, buf, compression="zstd", use_dictionary=True)
+    return buf.getvalue()
+
+
+def column_values(col: pd.Series, kind: pa.DataType) -> list:
+    """Python values of a column, with pandas' missing markers as None and whole numbers as int."""
+    import pandas as pd
+    import pyarrow as pa
+
+    values = [None if not isinstance(v, (list, tuple)) and pd.isna(v) else v for v in col.tolist()]
+    if pa.types.is_integer(kind):
+        return [None if v is None else int(v) for v in values]
+    if pa.types.is_list(kind):
+        return [None if v is None else list(v) for v in values]
+    return values
+
+
+def csv_cell(value: str) -> str:
+    """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
+    """A table as CSV for spreadsheets: UTF-8 with BOM, lists |-joined, codes as text, no formulas."""
+    import pandas as pd
+
+    names = TABLES[table][0]
+    out = pd.DataFrame(index=df.index)
+    for name in names:
+        kind = FIELDS[name][0]
+        col = df[name]
+        if kind == STRINGS:
+            col = col.map(lambda v: LIST_SEPARATOR.join(v) if v is not None else None)
+        elif kind == INT:
+            col = col.astype("Int64")
+        if kind in (STRING, STRINGS):
+            col = col.map(lambda v: csv_cell(v) if isinstance(v, str) else v)
+        out[name] = col
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, str]:
+    """Write every table as Parquet and CSV, each file whole or not at all; returns file name → sha256,
+    for the manifest to tell which set of files belongs together."""
+    written = {}
+    for table, df in tables.items():
+        for suffix, data in (("parquet", parquet_bytes(df, table)), ("csv", csv_bytes(df, table))):
+            path = out / f"{table}.{suffix}"
+            write_atomic(path, data)
+            written[path.name] = hashlib.sha256(data).hexdigest()
+    return written

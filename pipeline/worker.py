@@ -7,6 +7,7 @@ extract record whose header names the failure kind and a one-line reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -15,27 +16,24 @@ import re
 import signal
 import sys
 import time
+import traceback
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
+from pipeline.failures import Failure
+from pipeline.fingerprint import fingerprint
 from pipeline.io import write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, to_dict
 
-FAILURE_HINTS = {
-    "not_pdf": "not a PDF",
-    "empty": "the file is empty (0 bytes); download it again",
-    "encrypted": "the PDF is encrypted (password-protected); ask the publisher for an open copy "
-                 "(no password is tried)",
-    "no_text": "no text layer: an image-only scan; run OCR on it (e.g. ocrmypdf) and put the result in RAW",
-    "no_plans": "no plan header 「…」（…）【計画期間:…】 was found",
-}
-# Failures caused by the limits, not by the file alone: retried when a later run allows more.
-LIMIT_FAILURES = ("timeout", "too_large")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
 # Reader warnings kept per file (a corrupted stream can log the same one per glyph).
 MAX_READER_WARNINGS = 10
 MAX_REASON = 200
+# A worker that ran out of memory, even while reporting it, exits with this status: the parent writes its record.
+EXIT_OUT_OF_MEMORY = 3
 
 
 @dataclass(frozen=True)
@@ -64,17 +62,22 @@ def one_line(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
-def sniff(path: Path) -> tuple[str, str] | None:
+def reason(failure: Failure, detail: str | None = None) -> str:
+    """The one-line reason shown for a failure: what happened to this file, then what to do about it."""
+    return one_line(f"{detail or failure.what}; {failure.hint}")
+
+
+def sniff(data: bytes) -> tuple[Failure, str] | None:
     """A failure decided from the first bytes alone, before any PDF parser sees the file."""
-    with path.open("rb") as f:
-        head = f.read(1024)
+    head = data[:1024]
     if not head:
-        return "empty", FAILURE_HINTS["empty"]
+        return Failure.empty, reason(Failure.empty, "the file is empty (0 bytes)")
     if b"%PDF-" not in head:
         start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
         if re.match(rb"(?i)<(!doctype html|html|head|body|\?xml)", start):
-            return "not_pdf", "not a PDF: an HTML page (a web error page saved under a .pdf name?); download it again"
-        return "not_pdf", one_line(f"not a PDF: starts with {start[:16].decode('latin-1')!r}")
+            return Failure.not_pdf, reason(Failure.not_pdf, "not a PDF: an HTML page (a web error page saved under "
+                                                            "a .pdf name?)")
+        return Failure.not_pdf, reason(Failure.not_pdf, f"not a PDF: starts with {start[:16].decode('latin-1')!r}")
     return None
 
 
@@ -100,21 +103,40 @@ def innermost(exc: BaseException) -> BaseException:
         exc = inner
 
 
-def classify_error(exc: BaseException, limits: Limits) -> tuple[str, str]:
-    """Failure kind and one-line reason for an exception raised while reading a PDF."""
+def raised_by_pipeline(exc: BaseException) -> bool:
+    """Whether an exception was raised in this package's own code rather than inside a PDF library: a bug of
+    ours, not a property of the file."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
+
+
+def classify_error(exc: BaseException, limits: Limits) -> tuple[Failure, str]:
+    """Failure kind and one-line reason for an exception raised while reading a PDF. A memory failure is looked
+    for first and by type alone: formatting a message could need the memory that just ran out."""
     chain = list(exception_chain(exc))
+    if any(isinstance(e, MemoryError) for e in chain):
+        return Failure.too_large, too_large_reason(limits)
     if any("Password" in type(e).__name__ or "Encrypt" in type(e).__name__ for e in chain):
-        return "encrypted", FAILURE_HINTS["encrypted"]
-    if any(isinstance(e, MemoryError) or "allocate" in str(e) or "insufficient memory" in str(e) for e in chain):
-        return "too_large", too_large_reason(limits)
+        return Failure.encrypted, reason(Failure.encrypted, "the PDF is encrypted (password-protected, no password "
+                                                            "is tried)")
     cause = innermost(exc)
     message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-    return "corrupt", one_line(f"unreadable PDF ({message}); download it again or ask the publisher for a new copy")
+    if any("allocate" in str(e) or "insufficient memory" in str(e) for e in chain):
+        return Failure.too_large, too_large_reason(limits)
+    if raised_by_pipeline(cause):
+        return Failure.internal_error, internal_reason(message)
+    return Failure.corrupt, reason(Failure.corrupt, f"unreadable PDF ({message})")
+
+
+def internal_reason(message: str) -> str:
+    """The reason for a failure of our own code: the exception and the pipeline version, for the bug report."""
+    return reason(Failure.internal_error, f"{message} (pipeline {PIPELINE_VERSION})")
 
 
 def too_large_reason(limits: Limits, how: str = "reached") -> str:
-    return (f"memory cap of {limits.memory_mb} MiB {how} while decoding the PDF (a decompression bomb or a huge "
-            "page?); raise --memory-mb if the file is genuine")
+    return reason(Failure.too_large, f"memory cap of {limits.memory_mb} MiB {how} while reading")
 
 
 def collect_reader_warnings() -> list[str]:
@@ -131,33 +153,51 @@ def collect_reader_warnings() -> list[str]:
 
 
 def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[Page]]:
-    """Header and pages of one file; failures become the header's status and error."""
+    """Header and pages of one file; failures become the header's status and error.
+
+    The bytes are read once and hashed: what is parsed is exactly what the header's sha256 names, and a file
+    that changed since RAW was listed is reported, never cached under the hash of other bytes."""
     from pipeline.extract import extract_pdf
 
     reader_warnings = collect_reader_warnings()
-    failure = sniff(source.path)
+    data = source.path.read_bytes()
     pages: list[Page] | None = None
+    trace = None
+    read_sha256 = hashlib.sha256(data).hexdigest()
+    if read_sha256 != source.sha256:
+        failure = (Failure.changed_during_run, reason(Failure.changed_during_run, (
+            f"the file changed while the run read it (listed as {source.sha256[:12]}…, read as {read_sha256[:12]}…)")))
+    else:
+        failure = sniff(data)
     if failure is None:
         try:
-            pages = extract_pdf(source.path)
+            pages = extract_pdf(data)
+        except MemoryError:
+            failure = (Failure.too_large, too_large_reason(limits))
         except BaseException as exc:  # noqa: BLE001 - any parser failure is this file's status, never the run's
             failure = classify_error(exc, limits)
+            if failure[0] is Failure.internal_error:
+                trace = "".join(traceback.format_exception(exc))
         else:
             if not pages:
-                failure = ("no_text", "the PDF has no pages")
+                failure = (Failure.no_text, reason(Failure.no_text, "the PDF has no pages"))
             elif not any(p.lines for p in pages):
-                failure = ("no_text", FAILURE_HINTS["no_text"] if any(p.images for p in pages)
-                           else "no text on any page")
-    head = header(source, limits, *(failure or ("ok", None)), pages=None if pages is None else len(pages))
+                failure = (Failure.no_text, reason(Failure.no_text) if any(p.images for p in pages)
+                           else reason(Failure.no_text, "no text on any page"))
+    head = header(source, limits, failure, pages=None if pages is None else len(pages))
+    head.traceback = trace
     head.reader_warnings = [Notice("reader", message)
                             for message in list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]]
     return head, pages or []
 
 
-def header(source: Source, limits: Limits, status: str, error: str | None, pages: int | None = None) -> ExtractHeader:
+def header(source: Source, limits: Limits, failure: tuple[Failure, str] | None, pages: int | None = None
+           ) -> ExtractHeader:
     """The header of an extract record; the limits it was read under decide when a limit failure is retried."""
-    return ExtractHeader(pipeline_version=PIPELINE_VERSION, source_sha256=source.sha256, status=status, error=error,
-                         pages=pages, limits=asdict(limits), reader_warnings=[])
+    status, error = (failure[0].status, failure[1]) if failure else ("ok", None)
+    return ExtractHeader(pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("extract"),
+                         source_sha256=source.sha256, status=status, error=error, pages=pages, limits=asdict(limits),
+                         reader_warnings=[], traceback=None)
 
 
 def write_extract(target: Path, head: ExtractHeader, pages: list[Page] = ()) -> None:
@@ -187,7 +227,7 @@ def address_space() -> int:
 
 
 def _worker(source: Source, target: Path, limits: Limits, parent: int) -> None:
-    """Child process: cap memory, extract, write the interim file atomically.
+    """Child process: cap memory, extract, write the extract record atomically.
 
     The cap is counted on top of the address space inherited from the parent, which a worker forked from
     a process holding pandas and pyarrow (a test, a notebook) would otherwise have used up before reading.
@@ -198,7 +238,10 @@ def _worker(source: Source, target: Path, limits: Limits, parent: int) -> None:
     die_with_parent(parent)
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    write_extract(target, *extract_record(source, limits))
+    try:
+        write_extract(target, *extract_record(source, limits))
+    except MemoryError:  # even while reporting a failure: the parent writes the record
+        os._exit(EXIT_OUT_OF_MEMORY)
 
 
 def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, progress=None) -> None:
@@ -231,16 +274,22 @@ def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, l
     if timed_out and proc.is_alive():
         proc.kill()
         proc.join()
-        write_extract(target, header(source, limits, "timeout", f"reading took longer than {limits.seconds:g} s "
-                                     "(a decompression bomb or a very heavy page?); raise --timeout if the file "
-                                     "is genuine"))
+        write_extract(target, header(source, limits, (Failure.timeout, reason(
+            Failure.timeout, f"reading took longer than {limits.seconds:g} s"))))
         return
     proc.join()
     if proc.exitcode == 0 and target.exists():
         return
-    if proc.exitcode < 0:  # killed by a signal: what a reader at the memory cap dies of outside Python
-        write_extract(target, header(source, limits, "too_large", too_large_reason(
-            limits, f"probably reached (the reader was killed by {signal.Signals(-proc.exitcode).name})")))
-    else:
-        write_extract(target, header(source, limits, "corrupt", f"the reader stopped with exit code "
-                                     f"{proc.exitcode} and no result; please report this file"))
+    write_extract(target, header(source, limits, died(proc.exitcode, limits)))
+
+
+def died(exitcode: int, limits: Limits) -> tuple[Failure, str]:
+    """The failure of a worker that ended without writing its record, from how it ended."""
+    if exitcode == EXIT_OUT_OF_MEMORY:
+        return Failure.too_large, too_large_reason(limits)
+    if exitcode == -signal.SIGKILL:  # the kernel's last resort when memory runs out
+        return Failure.too_large, too_large_reason(limits, "probably reached (the reader was killed)")
+    if exitcode < 0:
+        return Failure.reader_crashed, reason(Failure.reader_crashed, (
+            f"the reader died of {signal.Signals(-exitcode).name} under a memory cap of {limits.memory_mb} MiB"))
+    return Failure.internal_error, internal_reason(f"the reader stopped with exit code {exitcode} and no result")

@@ -75,12 +75,22 @@ def zeros_deflated(size_mb: int) -> bytes:
 
 def flate_bomb(size_mb: int) -> bytes:
     """A few KB of PDF whose page content, deflated twice, inflates to `size_mb` MiB of zeros."""
-    stream = zlib.compress(zeros_deflated(size_mb), 9)
+    return one_page_pdf(zlib.compress(zeros_deflated(size_mb), 9), b"/Filter [/FlateDecode /FlateDecode]")
+
+
+def nested_saves(count: int) -> bytes:
+    """A page whose content saves the graphics state `count` times without restoring it: each `q` makes the
+    reader keep one more copy of the state, so memory grows with the count while the file stays small."""
+    return one_page_pdf(zlib.compress(b"q " * count, 9), b"/Filter /FlateDecode")
+
+
+def one_page_pdf(stream: bytes, filters: bytes) -> bytes:
+    """A one-page PDF whose page content is `stream`, encoded with `filters`."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
-        b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Length %d %s >>\nstream\n" % (len(stream), filters) + stream + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []

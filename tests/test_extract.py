@@ -59,7 +59,7 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(tmp_path,
     calls = []
 
     def fake_pdfium(self, index, height):
-        calls.append((self.pdf_path, index))
+        calls.append((self.pdf, index))
         return [{"text": "読", "x0": 10.0, "x1": 20.0, "top": 10.0, "bottom": 20.0, "size": 10.0, "fontname": "",
                  "matrix": (1, 0, 0, 1, 10, 20)}]
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.datapackage import datapackage, write_datapackage
-from pipeline.io import LIST_SEPARATOR
+from pipeline.tables import LIST_SEPARATOR
 from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
 from pipeline.schema import FIELDS, STRINGS, TABLES
 from tests.conftest import ROOT

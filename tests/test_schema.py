@@ -10,7 +10,7 @@ from pipeline.schema import FIELDS, TABLES, arrow_schema
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("doc", ["docs/data-dictionary.md", "docs/maintaining.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/data-dictionary.md", "docs/maintaining.md"])
 def test_generated_parts_of_the_docs_are_up_to_date(sample, doc):
     path = ROOT / doc
     parts = generated_parts(sample["tags"])[path]

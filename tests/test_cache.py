@@ -1,0 +1,150 @@
+"""The tables are what the current code makes of the current bytes: a changed stage redoes its work and the
+stages after it, --force redoes everything, and a file that changes while it is read is never cached."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.fingerprint import STAGES, module_closure
+from tests import badfiles
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
+
+
+def run_in(src: Path, raw: Path, out: Path, *args: str) -> int:
+    """`python -m pipeline all` run from `src`, so that the pipeline package found there is the one that runs."""
+    cmd = [sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q", *args]
+    return subprocess.run(cmd, cwd=src, capture_output=True, text=True).returncode
+
+
+def run_log(out: Path) -> dict:
+    return json.loads((out / "run.json").read_text(encoding="utf-8"))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} not once in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of the pipeline package beside a RAW holding the sample, read once by it."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "pipeline", src / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    assert run_in(src, raw, out) == 0
+    return src, raw, out
+
+
+def test_a_segment_rule_edit_resegments_without_reading_the_pdf_again(copy):
+    src, raw, out = copy
+    assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 4
+    # The rule for a closing 等, edited so that no list ends in 等 any more.
+    edit(src / "pipeline" / "segment.py", 'items[-1].endswith("等")', 'items[-1].endswith("〓")')
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == []
+    assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 0
+
+
+def test_an_extract_edit_reads_every_pdf_again(copy):
+    src, raw, out = copy
+    edit(src / "pipeline" / "layout.py", "WORD_GAP_EM = 0.2", "WORD_GAP_EM = 0.25")
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == ["a.pdf"]
+
+
+def test_a_vocabulary_edit_retags_without_segmenting_again(copy):
+    src, raw, out = copy
+    segment_records = {p: p.stat().st_mtime_ns for p in (out / "interim" / "segment").iterdir()}
+    tags = pd.read_parquet(out / "tags.parquet")
+    assert "succession" in set(tags["code"])
+    vocabulary = src / "pipeline" / "data" / "vocabulary.csv"
+    lines = vocabulary.read_text(encoding="utf-8").splitlines(keepends=True)
+    vocabulary.write_text("".join(line for line in lines if not line.startswith("succession,")), encoding="utf-8")
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == []
+    assert {p: p.stat().st_mtime_ns for p in (out / "interim" / "segment").iterdir()} == segment_records
+    assert "succession" not in set(pd.read_parquet(out / "tags.parquet")["code"])
+
+
+def test_force_reads_every_file_again_and_rewrites_the_outputs(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    (raw / "b.pdf").write_bytes(badfiles.text_pdf())
+    assert main(["all", "--raw", str(raw), "--out", str(out), "-q"]) == 2
+    written = (out / "plans.parquet").stat().st_mtime_ns
+    assert main(["all", "--raw", str(raw), "--out", str(out), "-q"]) == 2
+    assert run_log(out)["read"] == []
+    assert main(["all", "--raw", str(raw), "--out", str(out), "-q", "--force"]) == 2
+    assert run_log(out)["read"] == ["a.pdf", "b.pdf"]
+    assert (out / "plans.parquet").stat().st_mtime_ns != written
+
+
+def test_a_file_changed_while_the_run_reads_it_is_not_cached(tmp_path, monkeypatch):
+    """The file is truncated after RAW was listed and hashed, before its worker reads it, then put back: the run
+    reports it, and the next run reads the restored file as if nothing had happened."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    original = SAMPLE.read_bytes()
+    (raw / "a.pdf").write_bytes(original)
+    import pipeline.run
+
+    real = pipeline.run.read_in_workers
+
+    def truncate_then_read(todo, *args, **kwargs):
+        (raw / "a.pdf").write_bytes(original[: len(original) // 2])
+        real(todo, *args, **kwargs)
+        (raw / "a.pdf").write_bytes(original)
+
+    monkeypatch.setattr(pipeline.run, "read_in_workers", truncate_then_read)
+    assert main(["all", "--raw", str(raw), "--out", str(out), "-q"]) == 2
+    row = pd.read_parquet(out / "documents.parquet").iloc[0]
+    assert row.status == "changed_during_run"
+    assert row.error.startswith("the file changed while the run read it (listed as 359ecd7b1031…, read as ")
+    assert row.error.endswith("…); nothing to do: the next run reads it again")
+    monkeypatch.setattr(pipeline.run, "read_in_workers", real)
+    assert main(["all", "--raw", str(raw), "--out", str(out), "-q"]) == 0
+    assert run_log(out)["read"] == ["a.pdf"]
+    assert pd.read_parquet(out / "documents.parquet")[["status", "plans_found"]].values.tolist() == [["ok", 6]]
+
+
+def test_memory_exhausted_anywhere_is_too_large_and_read_again_with_more_memory(tmp_path):
+    """Two million unrestored graphics-state saves need about 800 MB of reader memory: at 512 MiB the reader
+    fails, whether in the parser or while reporting it, and a run allowing more reads the file again."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "saves.pdf").write_bytes(badfiles.nested_saves(2_000_000))
+    assert main(["extract", "--raw", str(raw), "--out", str(out), "-q", "--memory-mb", "512", "--timeout", "300"]) == 2
+    assert run_log(out)["failed"] == {"saves.pdf": "too_large"}
+    assert main(["extract", "--raw", str(raw), "--out", str(out), "-q", "--memory-mb", "512", "--timeout", "300"]) == 2
+    assert run_log(out)["read"] == []
+    # Read again under the wider cap; a short timeout ends it early, which is enough to see it read.
+    main(["extract", "--raw", str(raw), "--out", str(out), "-q", "--memory-mb", "4096", "--timeout", "1"])
+    assert run_log(out)["read"] == ["saves.pdf"]
+
+
+def test_each_stage_fingerprints_the_modules_it_imports():
+    assert [p.name for p in module_closure(STAGES["segment"][0])] == [
+        "__init__.py", "layout.py", "radicals.py", "records.py", "segment.py", "text.py"]
+    assert [p.name for p in module_closure(STAGES["extract"][0])] == [
+        "__init__.py", "extract.py", "failures.py", "fingerprint.py", "io.py", "layout.py", "radicals.py",
+        "records.py", "text.py", "worker.py"]
+
+
+def test_every_bundled_data_file_belongs_to_a_stage():
+    claimed = {name for _, data, _ in STAGES.values() for name in data}
+    bundled = {p.name for p in (ROOT / "pipeline" / "data").iterdir() if p.name != "README.md"}
+    assert claimed == bundled
