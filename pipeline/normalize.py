@@ -96,7 +96,7 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
     plans, pillars, projects = [], [], []
     seen: dict[str, str] = {}
     for source_file, seg in segments:
-        warnings = [w.message for w in seg.warnings]
+        warnings = [w.message for w in seg.warnings + seg.rejected]
         provenance = {"source_file": source_file, "source_sha256": seg.source_sha256}
         kept = 0
         for plan in seg.plans:
@@ -133,8 +133,9 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
                     })
         docs[source_file] = {
             "source_file": source_file, "source_sha256": seg.source_sha256, "pages": seg.pages,
-            "status": seg.status, "error": seg.error, "plans_found": kept, "warnings": warnings,
-            "vertical_pages": seg.vertical_pages, "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
+            "status": seg.status, "error": seg.error, "plans_found": kept, "plans_rejected": len(seg.rejected),
+            "warnings": warnings, "vertical_pages": seg.vertical_pages,
+            "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
         }
     return {
         "documents": frame(list(docs.values()), "documents"),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.io import remove_temporaries, sha256_file, write_atomic
-from pipeline.records import ExtractHeader, Page, SegmentRecord, from_dict, to_dict
+from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
 from pipeline.worker import FAILURE_HINTS, LIMIT_FAILURES, Limits, Source, one_line, read_in_workers
 
 log = logging.getLogger("pipeline")
@@ -159,12 +159,17 @@ def prune_interim(sources: list[Source], out: Path) -> None:
 
 
 def failures(sources: list[Source], out: Path, stage: str) -> list[tuple[str, str, str]]:
-    """(file, status, reason) of every source that failed, as far as `stage` can tell."""
+    """(file, status, reason) of every source that failed, as far as `stage` can tell, and of every ok source
+    some of whose plans were rejected: a plan not kept is never silent."""
+    from pipeline.segment import summarize_rejections
+
     rows = []
     for s in sources:
         record = read_cached(interim_path(out, stage, s.sha256)) or {}
         if record.get("status", "ok") != "ok":
             rows.append((s.name, record["status"], record["error"]))
+        elif record.get("rejected"):
+            rows.append((s.name, "ok", summarize_rejections([from_dict(Notice, n) for n in record["rejected"]])))
     return rows
 
 
@@ -208,24 +213,28 @@ def run_segment(sources: list[Source], out: Path) -> None:
 
 
 def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
-    """The segment record of one extracted file: its plans, or why none were found."""
+    """The segment record of one extracted file: its plans and the plans it rejected, or why none were kept."""
     from pipeline import segment
 
     record = SegmentRecord(
         pipeline_version=PIPELINE_VERSION, source_sha256=head.source_sha256, status=head.status, error=head.error,
-        pages=head.pages, plans=[], warnings=[],
+        pages=head.pages, plans=[], rejected=[], warnings=[],
         vertical_pages=[str(p.page) for p in pages if p.is_vertical],
         pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars],
     )
     if head.status == "ok":
+        failure = None
         try:
             found = segment.segment_document(pages)
-            record.plans, record.warnings = found.plans, found.warnings
-            failure = None if record.plans else no_plans_reason(record)
+            record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
+            if record.rejected and not record.plans:
+                failure = "unreadable_text", segment.summarize_rejections(record.rejected)
+            elif not record.plans:
+                failure = "no_plans", no_plans_reason(record)
         except Exception as exc:  # noqa: BLE001 - one layout nobody foresaw costs its file, never the run
-            failure = one_line(f"segmenting failed ({type(exc).__name__}: {exc}); please report this file")
+            failure = "no_plans", one_line(f"segmenting failed ({type(exc).__name__}: {exc}); please report this file")
         if failure:
-            record.status, record.error = "no_plans", failure
+            record.status, record.error = failure
     record.warnings = head.reader_warnings + record.warnings
     return record
 

@@ -5,7 +5,7 @@ from importlib import resources
 import pytest
 
 from pipeline.normalize import check_digit, municipality_code, parse_period, plan_id
-from pipeline.text import normalize_text
+from pipeline.text import normalize_text, unreadable_character
 
 
 def municipality_rows():
@@ -91,3 +91,28 @@ def test_plan_id_falls_back_to_the_name_and_to_where_the_plan_stands():
     assert plan_id("131091", "品川区", 2020, "ab" * 32, 3) == "131091-2020"
     assert plan_id(None, "架空町", 2021, "ab" * 32, 3) == "架空町-2021"
     assert plan_id("131091", "品川区", None, "ab" * 32, 3) == "131091-unknown-abababab-p3"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("(仮称) Tech×Future カンファレンス事業", None),
+        ("青ヶ島村の温度管理（25°C±2°C）、1÷3、Tokyo·Osaka、上限¥500,000", None),
+        ("no-break\u00a0space", None),
+        ("三鷹市（cid:12）", None),  # full-width parentheses: printed text, not pdfminer's marker
+        ("}～川区", None),  # ASCII and a tilde: the place-name rule's to catch
+        ("(cid:157)ž力の(cid:24)化", "(cid:157)"),
+        ("事業\ufffd", "\ufffd"),
+        ("事業\x01や経営者", "\x01"),
+        ("経営\x7f", "\x7f"),
+        ("相談\x85窓口", "\x85"),
+        ("µ¶子·", "µ"),
+        ("¸É·", "¸"),
+        ("êë·", "ê"),
+        ("Café", "é"),
+        ("©2020", "©"),
+    ],
+)
+def test_unreadable_character(text, found):
+    assert unreadable_character(text) == found
+
