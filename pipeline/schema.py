@@ -32,9 +32,10 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "pages_with_unmapped_glyphs": (STRINGS, "文字化けページ",
                                    "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
                                    {}),
-    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020; the municipality name "
-                "stands in for an unknown code, and `unknown-<first 8 of source_sha256>-p<page_start>` for an unread "
-                "year.", {"required": True}),
+    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020, for the first plan of a "
+                "municipality and year in (source_file, page_start) order; its other plans that year (other titles) "
+                "get `-2`, `-3`… after it. The municipality name stands in for an unknown code, and "
+                "`unknown-<first 8 of source_sha256>-p<page_start>` for an unread year.", {"required": True}),
     "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
     "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit; null when the "
                           "name is not one of Tokyo's 62 municipalities.", {"pattern": "^[0-9]{6}$"}),
