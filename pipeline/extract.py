@@ -277,6 +277,7 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
         height=round(float(page.height), 2),
         chars=len(chars),
         unmapped_chars=unmapped,
+        readable_share=round(readable_share(chars), 3),
         text_source=text_source,
         is_vertical=vertical,
         images=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -89,30 +90,39 @@ def plan_id(code: str | None, municipality: str, start_fy: int | None, sha256: s
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
     """documents, plans, pillars and projects from (source_file, segment record) pairs.
 
-    The same plan (municipality and start year) in two files is kept once, from the first file by
-    name, and both files are told so in their warnings.
+    Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
+    plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
+    files is told so in one warning. Two plans of one municipality and start year with different titles are
+    both kept: the first gets the plain id, the others `-2`, `-3`…
     """
     docs: dict[str, dict] = {}
     plans, pillars, projects = [], [], []
-    seen: dict[str, str] = {}
-    for source_file, seg in segments:
-        warnings = [w.message for w in seg.warnings]
+    read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
+    ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
+    repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
+    for source_file, seg in sorted(segments, key=lambda pair: pair[0]):
+        warnings = [w.message for w in seg.warnings + seg.rejected]
         provenance = {"source_file": source_file, "source_sha256": seg.source_sha256}
         kept = 0
-        for plan in seg.plans:
+        for plan in seg.plans:  # in page order
             code = municipality_code(plan.municipality)
             start_fy, end_fy = parse_period(plan.period_text)
-            pid = plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start)
             if code is None:
                 warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
             if start_fy is None:
                 warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
-            if pid in seen:
-                warnings.append(f"{pid}: duplicate of the plan in {seen[pid]}, not kept")
-                if seen[pid] in docs:
-                    docs[seen[pid]]["warnings"].append(f"{pid}: also in {source_file}")
+            same_plan = (code or plan.municipality, start_fy, plan.plan_title)
+            if same_plan in read:
+                first_id, first_file = read[same_plan]
+                repeats[(first_file, source_file)].append(first_id)
                 continue
-            seen[pid] = source_file
+            base = plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start)
+            ids_taken[base] = ids_taken.get(base, 0) + 1
+            pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
+            if pid != base:
+                warnings.append(f"{pid}: 「{plan.plan_title}」, another plan of {plan.municipality} starting the "
+                                f"same year as {base}")
+            read[same_plan] = (pid, source_file)
             kept += 1
             plans.append({
                 "plan_id": pid, "municipality": plan.municipality, "municipality_code": code,
@@ -133,9 +143,14 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
                     })
         docs[source_file] = {
             "source_file": source_file, "source_sha256": seg.source_sha256, "pages": seg.pages,
-            "status": seg.status, "error": seg.error, "plans_found": kept, "warnings": warnings,
-            "vertical_pages": seg.vertical_pages, "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
+            "status": seg.status, "error": seg.error, "plans_found": kept, "plans_rejected": len(seg.rejected),
+            "warnings": warnings, "vertical_pages": seg.vertical_pages,
+            "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
         }
+    for (first, later), ids in repeats.items():
+        docs[later]["warnings"].append(f"{len(ids)} plan(s) already read from {first}: {', '.join(ids)}")
+        if first != later:
+            docs[first]["warnings"].append(f"{len(ids)} plan(s) also in {later}")
     return {
         "documents": frame(list(docs.values()), "documents"),
         "plans": frame(plans, "plans"),

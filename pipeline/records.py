@@ -55,6 +55,7 @@ class Page:
     height: float
     chars: int
     unmapped_chars: int
+    readable_share: float  # of the characters kept: low when a font has no usable Unicode map
     text_source: str
     is_vertical: bool
     images: list[Box]
@@ -116,15 +117,17 @@ class Plan:
 
 @dataclass
 class Segmentation:
-    """What segment makes of one document's pages."""
+    """What segment makes of one document's pages: the plans kept, the plans rejected and why, warnings."""
 
     plans: list[Plan]
+    rejected: list[Notice]
     warnings: list[Notice]
 
 
 @dataclass
 class SegmentRecord:
-    """A file's segment record: its status after reading and segmenting, its plans and warnings."""
+    """A file's segment record: its status after reading and segmenting, its plans, the plans it rejected and
+    why, and warnings."""
 
     pipeline_version: str
     fingerprint: str  # of the segment stage's code
@@ -133,6 +136,7 @@ class SegmentRecord:
     error: str | None
     pages: int | None
     plans: list[Plan]
+    rejected: list[Notice]
     warnings: list[Notice]
     vertical_pages: list[str]
     pages_with_unmapped_glyphs: list[str]

@@ -25,7 +25,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.failures import OK, Failure, is_retried
 from pipeline.fingerprint import fingerprint
 from pipeline.io import remove_temporaries, sha256_file, write_atomic
-from pipeline.records import ExtractHeader, Page, SegmentRecord, from_dict, to_dict
+from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
 from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
@@ -175,12 +175,17 @@ def prune_interim(sources: list[Source], out: Path) -> None:
 
 
 def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
-    """Every source that failed, as far as `stage` can tell."""
+    """Every source that failed, as far as `stage` can tell, and every ok source some of whose plans were
+    rejected: a plan not kept is never silent."""
+    from pipeline.segment import summarize_rejections
+
     rows = []
     for s in sources:
         record = read_cached(out, stage, s.sha256) or {}
         if record.get("status", OK) != OK:
             rows.append(Failed(s.name, record["status"], record["error"], record.get("traceback")))
+        elif record.get("rejected"):
+            rows.append(Failed(s.name, OK, summarize_rejections([from_dict(Notice, n) for n in record["rejected"]])))
     return rows
 
 
@@ -225,12 +230,12 @@ def run_segment(sources: list[Source], out: Path) -> None:
 
 
 def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
-    """The segment record of one extracted file: its plans, or why none were found."""
+    """The segment record of one extracted file: its plans and the plans it rejected, or why none were kept."""
     from pipeline import segment
 
     record = SegmentRecord(
         pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=head.source_sha256,
-        status=head.status, error=head.error, pages=head.pages, plans=[], warnings=[],
+        status=head.status, error=head.error, pages=head.pages, plans=[], rejected=[], warnings=[],
         vertical_pages=[str(p.page) for p in pages if p.is_vertical],
         pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars], traceback=head.traceback,
     )
@@ -243,8 +248,10 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
             record.error = internal_reason(f"segmenting failed: {type(exc).__name__}: {exc}")
             record.traceback = "".join(traceback.format_exception(exc))
         else:
-            record.plans, record.warnings = found.plans, found.warnings
-            if not record.plans:
+            record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
+            if record.rejected and not record.plans:
+                record.status, record.error = Failure.unreadable_text.status, segment.summarize_rejections(record.rejected)
+            elif not record.plans:
                 record.status, record.error = Failure.no_plans.status, no_plans_reason(record)
     record.warnings = head.reader_warnings + record.warnings
     return record

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pipeline.failures import STATUSES
+
 STRING, INT, BOOL, STRINGS = "string", "integer", "boolean", "list"
 ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: pa.list_(pa.string())}
 
@@ -17,21 +19,23 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name.",
                       {"required": True, "pattern": "^[0-9a-f]{64}$"}),
     "pages": (INT, "ページ数", "Number of pages in the PDF (null when it could not be opened).", {"minimum": 0}),
-    "status": (STRING, "処理結果", "`ok`, or the kind of failure: not_pdf, empty, encrypted, corrupt, timeout, "
-               "too_large, no_text, no_plans.",
-               {"required": True, "enum": ["ok", "not_pdf", "empty", "encrypted", "corrupt", "timeout", "too_large",
-                                           "no_text", "no_plans"]}),
+    "status": (STRING, "処理結果", f"`{STATUSES[0]}`, or the kind of failure: {', '.join(STATUSES[1:])}.",
+               {"required": True, "enum": STATUSES}),
     "error": (STRING, "エラー", "One-line reason the file failed; null when status is ok.", {}),
-    "plans_found": (INT, "計画数", "Number of plans read from the file.", {"minimum": 0}),
+    "plans_found": (INT, "計画数", "Number of plans read from the file and kept (not already read from another "
+                    "file).", {"minimum": 0}),
+    "plans_rejected": (INT, "除外計画数", "Number of plans read but not kept because their text is unreadable (a "
+                       "broken font) or their header names no place; why is in warnings.", {"minimum": 0}),
     "warnings": (STRINGS, "警告", "What was read but looked wrong (a pillar without projects, an unknown municipality).",
                  {}),
     "vertical_pages": (STRINGS, "縦書きページ", "Pages detected as vertical writing (tategaki), read right to left.", {}),
     "pages_with_unmapped_glyphs": (STRINGS, "文字化けページ",
                                    "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
                                    {}),
-    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020; the municipality name "
-                "stands in for an unknown code, and `unknown-<first 8 of source_sha256>-p<page_start>` for an unread "
-                "year.", {"required": True}),
+    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020, for the first plan of a "
+                "municipality and year in (source_file, page_start) order; its other plans that year (other titles) "
+                "get `-2`, `-3`… after it. The municipality name stands in for an unknown code, and "
+                "`unknown-<first 8 of source_sha256>-p<page_start>` for an unread year.", {"required": True}),
     "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
     "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit; null when the "
                           "name is not one of Tokyo's 62 municipalities.", {"pattern": "^[0-9]{6}$"}),
@@ -65,8 +69,8 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
 # name: (fields in order, primary key, foreign keys as (fields, table))
 TABLES: dict[str, tuple[list[str], list[str], list[tuple[list[str], str]]]] = {
     "documents": (
-        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "warnings", "vertical_pages",
-         "pages_with_unmapped_glyphs"],
+        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "plans_rejected", "warnings",
+         "vertical_pages", "pages_with_unmapped_glyphs"],
         ["source_file"],
         [],
     ),

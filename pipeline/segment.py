@@ -3,6 +3,8 @@
 Structure comes from the page: captions are the lines set under a photo's image box, page furniture
 sits in the page margins, a pillar heading starts a line where the text before it has ended, and a
 footnote is the parenthesised paragraph after the last plan. Patterns only name what a line says.
+A plan read off a broken font (a badly read page, an unreadable character, a header naming no place) is
+rejected with its reason, never handed on: gibberish in the tables would pass for data.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import dataclasses
 import itertools
 import re
 import statistics
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeline.layout import (BOX_SLACK_PT, CAPTION_CENTRE_SHARE, CAPTION_FIRST_GAP_EM, CAPTION_NEXT_GAP_EM,
                              COLUMN_ALIGN_EM, DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM,
-                             LEADING_MAX_EM, MARGIN_BAND, MAX_CAPTION_LINES, PARAGRAPH_EXTRA_EM, SHORT_LINE_EM)
+                             LEADING_MAX_EM, MARGIN_BAND, MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM,
+                             SHORT_LINE_EM)
+from pipeline.failures import Failure
 from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
-from pipeline.text import CLOSE_PARENS, OPEN_PARENS, fold_radicals, normalize_text
+from pipeline.text import (CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals, normalize_text,
+                           unreadable_character)
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -41,6 +48,11 @@ FURNITURE_RES = [
 ]
 TITLE_RE = re.compile(r"^[【〔\[]?承認した.*計画の概要[】〕\]]?(?:[（(][^）)]*[）)])?[】〕\]]?$")
 BULLETS = "・○◯●◆◇■□▪"
+# The municipality of a plan header: kanji and kana ending in 区, 市, 町 or 村, as all of Tokyo's 62 do, after an
+# optional 東京都. A header naming anything else was read off a broken font, or is no plan header.
+PLACE_NAME_RE = re.compile(rf"^(?:東京都)?{KANJI_KANA_CLASS}+[区市町村]$")
+# Why a plan is rejected, by the code of its notice, as the file's one-line reason says it.
+REJECTION_CAUSES = {"unreadable_text": "unreadable text", "not_a_place_name": "no place name in the header"}
 
 
 def is_furniture(line: Line, page_height: float) -> bool:
@@ -226,18 +238,27 @@ def paragraph_gap(lines: list[Line]) -> float:
 
 @dataclass
 class Draft:
-    """A plan being read: its header's match and lines, then the lines and captions that follow it."""
+    """A plan being read: its header's match and lines, then the lines and (page, text) captions that follow it."""
 
     plan_title: str
     municipality: str
     period_text: str | None
-    header: Line
+    header_lines: list[Line]
     lines: list[Line] = field(default_factory=list)
-    captions: list[str] = field(default_factory=list)
+    captions: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def header(self) -> Line:
+        return self.header_lines[0]
+
+    def pages(self) -> set[int]:
+        """Pages holding any of the plan's text: header, body and captions."""
+        return {l.page for l in self.header_lines + self.lines} | {page for page, _ in self.captions}
 
 
 def segment_document(pages: list[Page]) -> Segmentation:
-    """Plans of one extracted document, plus warnings about what could not be read as expected."""
+    """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
+    read as expected."""
     lines: list[Line] = []
     captions: list[tuple[tuple, float, str]] = []
     right_edge: dict[int, float] = {}
@@ -256,12 +277,21 @@ def segment_document(pages: list[Page]) -> Segmentation:
     gap = paragraph_gap(lines)
     lines = join_number_labels(lines, gap)
     plans = split_plans(lines)
-    warnings: list[Notice] = []
     assign_captions(plans, captions)
     if plans:
         drop_footnote(plans[-1], gap)
-    result = [build_plan(plan, gap, right_edge, warnings) for plan in plans]
-    return Segmentation(plans=result, warnings=warnings)
+    shares = {page.page: page.readable_share for page in pages}
+    found = Segmentation(plans=[], rejected=[], warnings=[])
+    for draft in plans:
+        plan_warnings: list[Notice] = []
+        plan = build_plan(draft, gap, right_edge, plan_warnings)
+        rejection = reject(draft, plan, shares)
+        if rejection:
+            found.rejected.append(rejection)
+        else:
+            found.plans.append(plan)
+            found.warnings += plan_warnings
+    return found
 
 
 def split_plans(lines: list[Line]) -> list[Draft]:
@@ -278,7 +308,7 @@ def split_plans(lines: list[Line]) -> list[Draft]:
             continue
         printed = HEADER_RE.match(fold_radicals(" ".join("".join(l.text for l in header_lines).split())))
         plans.append(Draft(plan_title=m["title"].strip(), municipality=m["municipality"].strip(),
-                           period_text=(printed or m)["period"], header=header_lines[0]))
+                           period_text=(printed or m)["period"], header_lines=header_lines))
         i += len(header_lines)
     return plans
 
@@ -307,7 +337,7 @@ def assign_captions(plans: list[Draft], captions: list[tuple[tuple, float, str]]
     for (page, _, _), caption_top, text in sorted(captions):
         owner = bisect.bisect_right(starts, (page, caption_top + BOX_SLACK_PT)) - 1
         if owner >= 0:
-            plans[owner].captions.append(text)
+            plans[owner].captions.append((page, text))
 
 
 def drop_footnote(plan: Draft, gap: float) -> None:
@@ -355,7 +385,7 @@ def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: 
         municipality=plan.municipality,
         period_text=plan.period_text,
         summary="".join(summary) or None,
-        photo_captions=plan.captions,
+        photo_captions=[text for _, text in plan.captions],
         page_start=min(pages),
         page_end=max(pages),
         header_bbox=[plan.header.x0, plan.header.top, plan.header.x1, plan.header.bottom],
@@ -370,3 +400,48 @@ def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float
         return True
     edge = right_edge.get(line.page, line.x1)
     return prev.x1 < edge - SHORT_LINE_EM * prev.size or line.x1 < edge - SHORT_LINE_EM * line.size
+
+
+def reject(draft: Draft, plan: Plan, shares: dict[int, float]) -> Notice | None:
+    """Why a plan must not reach the tables, or None: a broken font's text (a page that mostly does not read,
+    an unreadable character), or a header that names no place. The notice stands on the header's page."""
+    page = draft.header.page
+    bad_pages = sorted(p for p in draft.pages() if shares[p] < MIN_READABLE_SHARE)
+    if bad_pages:
+        share = shares[bad_pages[0]]
+        return Notice("unreadable_text", f"plan on page {page} not kept: page {bad_pages[0]} reads badly ({share:.0%} "
+                      f"of its characters readable, under {MIN_READABLE_SHARE:.0%})", page)
+    for where, text in walk_texts(plan):
+        character = unreadable_character(text)
+        if character:
+            shown = character if character.startswith("(cid:") else f"U+{ord(character):04X}"
+            return Notice("unreadable_text", f"plan on page {page} not kept: unreadable character {shown} in {where}",
+                          page)
+    if not PLACE_NAME_RE.match(plan.municipality):
+        return Notice("not_a_place_name", f"plan on page {page} not kept: （{plan.municipality}） names no place "
+                      "(kanji or kana ending in 区, 市, 町 or 村)", page)
+    return None
+
+
+def walk_texts(plan: Plan) -> Iterator[tuple[str, str]]:
+    """Every text of a plan that goes into the tables, with where it stands in the plan."""
+    yield "its title", plan.plan_title
+    yield "its municipality", plan.municipality
+    yield "its period", plan.period_text or ""
+    yield "its summary", plan.summary or ""
+    for caption in plan.photo_captions:
+        yield "a photo caption", caption
+    for pillar in plan.pillars:
+        yield f"the title of pillar {pillar.pillar_no}", pillar.pillar_title
+        for project in pillar.projects:
+            yield f"a project of pillar {pillar.pillar_no}", f"{project.project_name} {project.project_detail or ''}"
+
+
+def summarize_rejections(rejected: list[Notice]) -> str:
+    """The one line a file's rejected plans come to: how many, why, on which pages, and what to do."""
+    pages: dict[str, set[int]] = defaultdict(set)
+    for notice in rejected:
+        pages[notice.code].add(notice.page)
+    causes = "; ".join(f"{REJECTION_CAUSES[code]} on page{'s' * (len(on) > 1)} {', '.join(map(str, sorted(on)))}"
+                       for code, on in pages.items())
+    return f"{len(rejected)} plan(s) rejected: {causes}; {Failure.unreadable_text.hint}"

@@ -41,6 +41,16 @@ _KANGXI_RE = re.compile(r"[\u2f00-\u2fd5]+")
 # Three or more single Japanese characters separated by spaces: a letter-spaced heading (事 業 承 継).
 _LETTER_SPACED_RE = re.compile(rf"(?<!\S){CJK_CLASS}(?: {CJK_CLASS}){{2,}}(?!\S)")
 _UNMAPPED_RE = re.compile(r"\(cid:\d+\)|\ufffd")
+# Latin-1 Supplement characters real summaries print: × and ÷ in names (Tech×Future), ° and ± in figures,
+# the middle dot and the yen sign of a Western font, a word processor's no-break space. Every other character
+# of the block (µ¶¸É…) is what a reader makes of a font without a Unicode map, its codes taken as Latin-1.
+PRINTED_LATIN1 = "×÷°±·¥\u00a0"
+_UNPRINTED_LATIN1 = "".join(chr(c) for c in range(0xA0, 0x100) if chr(c) not in PRINTED_LATIN1)
+# Unmapped glyphs, C0 and C1 control characters (and DEL), and the Latin-1 Supplement but what summaries print.
+_UNREADABLE_RE = re.compile(rf"{_UNMAPPED_RE.pattern}|[\x00-\x1f\x7f-\x9f{_UNPRINTED_LATIN1}]")
+# Kanji and kana, the script of Japanese place names: ideographs with 々, hiragana, katakana with ー and ヶ.
+KANJI_KANA_CLASS = ("[\u3005\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe"
+                    "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 
 
 def is_cjk(ch: str) -> bool:
@@ -52,6 +62,13 @@ def is_cjk(ch: str) -> bool:
 def is_unmapped(text: str) -> bool:
     """Whether text holds a glyph the PDF gave no Unicode for: pdfminer's (cid:N) or U+FFFD."""
     return bool(_UNMAPPED_RE.search(text))
+
+
+def unreadable_character(text: str) -> str | None:
+    """The first piece of text no font with a Unicode map prints: a (cid:N), U+FFFD, a control character or a
+    Latin-1 letter or symbol summaries do not print; None when all of it reads."""
+    m = _UNREADABLE_RE.search(text)
+    return m.group() if m else None
 
 
 def normalize_text(text: str | None) -> str | None:

@@ -2,12 +2,15 @@
 
 Each returns the bytes of a file a maintainer could find in a download folder: an empty file, an
 HTML error page saved as .pdf, a truncated PDF, an encrypted one, an image-only scan, a
-decompression bomb, a valid PDF that is not an approval summary.
+decompression bomb, a valid PDF that is not an approval summary, a PDF with one byte of a font's
+Unicode map flipped.
 """
 
 from __future__ import annotations
 
 import io
+import random
+import re
 import zlib
 
 from PIL import Image
@@ -102,3 +105,30 @@ def one_page_pdf(stream: bytes, filters: bytes) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def with_byte(pdf: bytes, offset: int, value: int) -> bytes:
+    """A PDF with one byte replaced, as a failing disk or a broken transfer leaves it."""
+    out = bytearray(pdf)
+    out[offset] = value
+    return bytes(out)
+
+
+def unicode_map_streams(pdf: bytes) -> list[tuple[int, int]]:
+    """Byte ranges of the streams of the fonts' ToUnicode maps, in the order the fonts name them: a byte changed
+    there leaves the pages drawn as before and their text layer broken."""
+    spans = []
+    for number in re.findall(rb"/ToUnicode (\d+) 0 R", pdf):
+        start = re.search(rb"\n" + number + rb" 0 obj\b.*?stream\r?\n", pdf, re.S).end()
+        spans.append((start, pdf.index(b"endstream", start)))
+    return spans
+
+
+def broken_unicode_map(pdf: bytes, seed: int) -> bytes:
+    """Mutant number `seed`: one byte of one font's Unicode map (the fonts in turn) XORed with a non-zero mask,
+    its offset and mask drawn from random.Random(seed)."""
+    spans = unicode_map_streams(pdf)
+    start, end = spans[seed % len(spans)]
+    rng = random.Random(seed)
+    offset = rng.randrange(start, end)
+    return with_byte(pdf, offset, pdf[offset] ^ rng.randrange(1, 256))

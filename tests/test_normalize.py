@@ -4,8 +4,9 @@ from importlib import resources
 
 import pytest
 
-from pipeline.normalize import check_digit, municipality_code, parse_period, plan_id
-from pipeline.text import normalize_text
+from pipeline.normalize import build_tables, check_digit, municipality_code, parse_period, plan_id
+from pipeline.records import Notice, Pillar, Plan, Project, SegmentRecord
+from pipeline.text import normalize_text, unreadable_character
 
 
 def municipality_rows():
@@ -91,3 +92,69 @@ def test_plan_id_falls_back_to_the_name_and_to_where_the_plan_stands():
     assert plan_id("131091", "品川区", 2020, "ab" * 32, 3) == "131091-2020"
     assert plan_id(None, "架空町", 2021, "ab" * 32, 3) == "架空町-2021"
     assert plan_id("131091", "品川区", None, "ab" * 32, 3) == "131091-unknown-abababab-p3"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("(仮称) Tech×Future カンファレンス事業", None),
+        ("青ヶ島村の温度管理（25°C±2°C）、1÷3、Tokyo·Osaka、上限¥500,000", None),
+        ("no-break\u00a0space", None),
+        ("三鷹市（cid:12）", None),  # full-width parentheses: printed text, not pdfminer's marker
+        ("}～川区", None),  # ASCII and a tilde: the place-name rule's to catch
+        ("(cid:157)ž力の(cid:24)化", "(cid:157)"),
+        ("事業\ufffd", "\ufffd"),
+        ("事業\x01や経営者", "\x01"),
+        ("経営\x7f", "\x7f"),
+        ("相談\x85窓口", "\x85"),
+        ("µ¶子·", "µ"),
+        ("¸É·", "¸"),
+        ("êë·", "ê"),
+        ("Café", "é"),
+        ("©2020", "©"),
+    ],
+)
+def test_unreadable_character(text, found):
+    assert unreadable_character(text) == found
+
+
+def segment(sha: str, plans: list[Plan], rejected: list[Notice] = ()) -> SegmentRecord:
+    return SegmentRecord(pipeline_version="test", fingerprint="test", source_sha256=sha * 64, status="ok",
+                         error=None, pages=3, plans=plans, rejected=list(rejected), warnings=[], vertical_pages=[],
+                         pages_with_unmapped_glyphs=[], traceback=None)
+
+
+def plan(municipality: str, title: str, page: int, period: str = "令和2年度～令和4年度") -> Plan:
+    return Plan(plan_title=title, municipality=municipality, period_text=period, summary=None, photo_captions=[],
+                page_start=page, page_end=page, header_bbox=[0, 0, 1, 1], pillars=[
+                    Pillar(pillar_no=1, pillar_title="販路拡大", page=page, has_more_projects=False,
+                           projects=[Project(project_name="展示会出展事業", project_detail=None, page=page)])])
+
+
+def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year_get_a_suffix():
+    shinagawa, monozukuri = "品川区地域産業活性化計画", "品川区ものづくり計画"
+    a = segment("a", [plan("品川区", shinagawa, 1), plan("品川区", monozukuri, 2), plan("中野区", "中野区計画", 3)])
+    b = segment("b", [plan("品川区", shinagawa, 1), plan("中野区", "中野区計画", 2), plan("品川区", "品川区観光計画", 3),
+                      plan("品川区", shinagawa, 3, period="令和5年度～令和7年度")],
+                rejected=[Notice("unreadable_text", "plan on page 3 not kept: …", 3)])
+    c = segment("c", [plan("品川区", monozukuri, 1)])
+    tables = build_tables([("c.pdf", c), ("b.pdf", b), ("a.pdf", a)])  # ids follow file names, not this order
+    plans = tables["plans"]
+    assert plans[["plan_id", "plan_title", "source_file"]].values.tolist() == [
+        ["131091-2020", shinagawa, "a.pdf"],
+        ["131091-2020-2", monozukuri, "a.pdf"],
+        ["131091-2020-3", "品川区観光計画", "b.pdf"],
+        ["131091-2023", shinagawa, "b.pdf"],
+        ["131148-2020", "中野区計画", "a.pdf"],
+    ]
+    docs = tables["documents"].set_index("source_file")
+    assert docs[["plans_found", "plans_rejected"]].values.tolist() == [[3, 0], [2, 1], [0, 0]]
+    assert [list(w) for w in docs["warnings"]] == [
+        ["131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020",
+         "2 plan(s) also in b.pdf", "1 plan(s) also in c.pdf"],
+        ["plan on page 3 not kept: …",
+         "131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+         "2 plan(s) already read from a.pdf: 131091-2020, 131148-2020"],
+        ["1 plan(s) already read from a.pdf: 131091-2020-2"],
+    ]
+    assert tables["pillars"]["plan_id"].tolist() == plans["plan_id"].tolist()

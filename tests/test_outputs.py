@@ -198,7 +198,8 @@ def test_report_is_deterministic(sample):
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
     documents = pd.concat([sample["documents"], pd.DataFrame([{
         "source_file": "<b>R&D</b>.pdf", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "<script>alert(1)</script>", "plans_found": 0, "warnings": ["a < b & c"], "vertical_pages": [],
+        "error": "<script>alert(1)</script>", "plans_found": 0, "plans_rejected": 0, "warnings": ["a < b & c"],
+        "vertical_pages": [],
         "pages_with_unmapped_glyphs": [],
     }])], ignore_index=True)
     page = write_report({**sample, "documents": documents}, tmp_path).read_text(encoding="utf-8")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from contextlib import redirect_stderr
 from pathlib import Path
 
 import pandas as pd
@@ -140,6 +144,87 @@ def test_pages_are_counted_where_the_file_opened(bad_run):
     assert pages[["empty.pdf", "error-page.pdf", "encrypted.pdf", "truncated.pdf"]].isna().all()
 
 
+# --------------------------------------------------------------------------- broken fonts: unreadable text
+
+# Text no readable text layer holds: pdfminer's unmapped glyphs, U+FFFD, control characters, Latin-1 letters.
+GIBBERISH_RE = re.compile(r"\(cid:\d+\)|[\ufffd\x00-\x1f\x7f-\x9f\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\xff]")
+OCR_HINT = "get a better copy, or OCR the file"
+MUTANTS = 40
+
+
+def test_a_flipped_byte_in_a_fonts_unicode_map_gives_no_plan_rows(tmp_path, capsys):
+    """Issue 11: one byte of the sample's second font's ToUnicode map changed used to give six plans of gibberish
+    (municipalities µ¶子·, }～川区, 67区) and exit status 0."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "x.pdf").write_bytes(badfiles.with_byte(SAMPLE.read_bytes(), 65608, 0xDC))
+    reason = f"6 plan(s) rejected: unreadable text on pages 1, 2, 3, 4, 5, 6; {OCR_HINT}"
+    assert run_cli(raw, out) == 2
+    assert capsys.readouterr().err == f"x.pdf: unreadable_text: {reason}\n"
+    row = documents(out).loc["x.pdf"]
+    assert (row.status, row.error, row.plans_found, row.plans_rejected) == ("unreadable_text", reason, 0, 6)
+    assert list(row.warnings) == [
+        "pdfminer.pdftypes: Data-loss while decompressing corrupted data",
+        "plan on page 1 not kept: unreadable character U+0001 in a project of pillar 2",
+        "plan on page 2 not kept: unreadable character U+0018 in its summary",
+        "plan on page 3 not kept: page 3 reads badly (82% of its characters readable, under 90%)",
+        "plan on page 4 not kept: page 4 reads badly (76% of its characters readable, under 90%)",
+        "plan on page 5 not kept: page 5 reads badly (80% of its characters readable, under 90%)",
+        "plan on page 6 not kept: page 6 reads badly (86% of its characters readable, under 90%)",
+    ]
+    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in TABLES[1:]] == [0, 0, 0, 0]
+
+
+@pytest.fixture(scope="module")
+def mutants_run(tmp_path_factory):
+    """The sample 40 times, each with one byte of one font's Unicode map flipped (seeds 0-39), read by one run."""
+    raw, out = tmp_path_factory.mktemp("mutants_raw"), tmp_path_factory.mktemp("mutants_out")
+    sample = SAMPLE.read_bytes()
+    for seed in range(MUTANTS):
+        (raw / f"mutant-{seed:02d}.pdf").write_bytes(badfiles.broken_unicode_map(sample, seed))
+    stderr = io.StringIO()
+    with redirect_stderr(stderr):
+        returncode = run_cli(raw, out, "-j", "2")
+    return returncode, stderr.getvalue().splitlines(), out
+
+
+def gibberish(value) -> list[str]:
+    """The unreadable pieces of a cell, a cell's list, or a record and everything nested in it."""
+    if isinstance(value, str):
+        return GIBBERISH_RE.findall(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if hasattr(value, "__len__"):  # a list, or the array a list column reads back as
+        return [found for v in value for found in gibberish(v)]
+    return []
+
+
+def test_no_unreadable_text_reaches_the_tables_from_broken_fonts(mutants_run):
+    _, _, out = mutants_run
+    for table in ("plans", "pillars", "projects"):
+        df = pd.read_parquet(out / f"{table}.parquet")
+        assert [(row["plan_id"], found) for row in df.to_dict("records") for found in gibberish(row)] == [], table
+    # nor from the plans not kept as already read from another mutant
+    for path in (out / "interim" / "segment").iterdir():
+        assert gibberish(json.loads(path.read_text(encoding="utf-8"))["plans"]) == [], path.name
+
+
+def test_broken_fonts_are_reported_file_by_file(mutants_run):
+    returncode, stderr, out = mutants_run
+    docs = documents(out)
+    assert returncode == 2
+    assert Counter(docs["status"]) == {"ok": 15, "no_plans": 14, "unreadable_text": 11}
+    assert (docs["plans_found"].sum(), docs["plans_rejected"].sum()) == (7, 91)
+    rejected_but_ok = docs.index[(docs["status"] == "ok") & (docs["plans_rejected"] > 0)]
+    assert len(stderr) == 14 + 11 + len(rejected_but_ok) == 37
+    assert f"mutant-08.pdf: ok: 2 plan(s) rejected: unreadable text on pages 5, 6; {OCR_HINT}" in stderr
+    assert list(docs.loc["mutant-08.pdf", "warnings"]) == [
+        "plan on page 5 not kept: unreadable character U+0001 in a project of pillar 2",
+        "plan on page 6 not kept: unreadable character U+000B in its summary",
+        "4 plan(s) already read from mutant-02.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020",
+    ]
+
+
 # --------------------------------------------------------------------------- real-world PDFs
 
 REALWORLD_OUTCOMES = {
@@ -249,6 +334,9 @@ def test_identical_bytes_under_two_names_are_read_once(rerun):
     docs = documents(out)
     assert docs.loc["z-copy.pdf", "source_sha256"] == docs.loc["a.pdf", "source_sha256"]
     assert (docs.loc["z-copy.pdf", "status"], docs.loc["z-copy.pdf", "plans_found"]) == ("ok", 0)
+    assert list(docs.loc["z-copy.pdf", "warnings"]) == [
+        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"]
+    assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in z-copy.pdf"]
     assert len(pd.read_parquet(out / "plans.parquet")) == 6
 
 
@@ -261,8 +349,9 @@ def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
     assert plans["plan_id"].tolist() == [f"{c}-2020" for c in CODES]
     assert set(plans["source_file"]) == {"a.pdf"}
     docs = documents(out)
-    assert list(docs.loc["a.pdf", "warnings"]) == [f"{c}-2020: also in b.pdf" for c in CODES]
-    assert list(docs.loc["b.pdf", "warnings"]) == [f"{c}-2020: duplicate of the plan in a.pdf, not kept" for c in CODES]
+    assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in b.pdf"]
+    assert list(docs.loc["b.pdf", "warnings"]) == [
+        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"]
     assert docs.loc[["a.pdf", "b.pdf"], "plans_found"].tolist() == [6, 0]
 
 
@@ -385,11 +474,11 @@ def test_link_to_a_file_outside_raw_is_not_read(tmp_path):
 def test_csv_cells_cannot_run_as_formulas():
     docs = pd.DataFrame([{
         "source_file": "=HYPERLINK(\"http://x\")", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "+1", "plans_found": 0, "warnings": ["@SUM(A1)", "ok"], "vertical_pages": ["-2"],
+        "error": "+1", "plans_found": 0, "plans_rejected": 0, "warnings": ["@SUM(A1)", "ok"], "vertical_pages": ["-2"],
         "pages_with_unmapped_glyphs": [],
     }])
     text = ptables.csv_bytes(docs, "documents").decode("utf-8-sig")
-    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,'@SUM(A1)|ok,'-2,"
+    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,0,'@SUM(A1)|ok,'-2,"
 
 
 def test_nothing_is_written_outside_raw_and_out(tmp_path):

@@ -1,7 +1,8 @@
 import pytest
 
-from pipeline.records import Box, Line, Page, Project
-from pipeline.segment import HEADER_RE, find_captions, match_header, segment_document, match_pillar, parse_projects, split_name_detail, split_top_level
+from pipeline.normalize import municipalities
+from pipeline.records import Box, Line, Notice, Page, Project
+from pipeline.segment import HEADER_RE, PLACE_NAME_RE, find_captions, match_header, segment_document, match_pillar, parse_projects, summarize_rejections, split_name_detail, split_top_level
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -127,8 +128,15 @@ def test_a_quotation_starting_a_summary_line_is_no_header():
     assert match_header(header_lines("「五反田バレー」として認知度が高まっている", "が、ネットワークの形成"), 0) == ([], None)
 
 
-def positioned(text, x0, top, size=10.0):
-    return Line(page=1, text=text, x0=x0, top=top, x1=x0 + size * len(text), bottom=top + size, size=size, fontname="")
+def positioned(text, x0, top, size=10.0, page=1):
+    return Line(page=page, text=text, x0=x0, top=top, x1=x0 + size * len(text), bottom=top + size, size=size,
+                fontname="")
+
+
+def page_of(lines, number=1, share=1.0):
+    """A page holding `lines`, `share` of its characters readable."""
+    return Page(page=number, height=842.0, width=595.0, chars=0, unmapped_chars=0, readable_share=share,
+                text_source="pdfplumber", is_vertical=False, images=[], lines=lines)
 
 
 def test_a_caption_is_at_most_two_lines():
@@ -157,10 +165,9 @@ def test_a_heading_right_under_a_photo_is_no_caption():
 
 
 def test_a_pillar_number_in_its_own_cell_joins_its_title():
-    page = Page(page=1, height=842.0, width=595.0, chars=0, unmapped_chars=0, text_source="pdfplumber",
-                is_vertical=False, images=[], lines=[
-        positioned("「A区地域産業活性化計画」（A区）【計画期間:令和2年度～令和4年度】", 50, 100),
-        positioned("A区は、ものづくりの町である。", 50, 120),
+    page = page_of([
+        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
         positioned("(1)", 50, 150), positioned("事業承継支援", 120, 150),
         positioned("承継支援事業（相談）", 60, 165),
         positioned("(2)", 50, 190), positioned("販路拡大", 120, 190),
@@ -170,3 +177,84 @@ def test_a_pillar_number_in_its_own_cell_joins_its_title():
     assert [(p.pillar_no, p.pillar_title, p.has_more_projects) for p in plan.pillars] == [
         (1, "事業承継支援", False), (2, "販路拡大", True)]
     assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]
+
+
+# --------------------------------------------------------------------------- plans that do not reach the tables
+
+
+def plan_lines(municipality="品川区", project="承継支援事業（相談）", page=1):
+    """A one-pillar plan of `municipality` on `page`, its one project as given."""
+    return [positioned(f"「{municipality}地域産業活性化計画」（{municipality}）【計画期間:令和2年度～令和4年度】", 50, 100,
+                       page=page),
+            positioned(f"{municipality}は、ものづくりの町である。", 50, 120, page=page),
+            positioned("1 事業承継支援", 50, 150, page=page),
+            positioned(project, 60, 165, page=page)]
+
+
+@pytest.mark.parametrize("name", ["千代田区", "八王子市", "奥多摩町", "檜原村", "青ヶ島村", "東京都国立市", "架空町",
+                                  "ニセコ町", "つくばみらい市", "野々市市"])
+def test_a_place_name_is_kanji_or_kana_ending_in_ku_shi_machi_or_mura(name):
+    assert PLACE_NAME_RE.match(name)
+
+
+@pytest.mark.parametrize("name", ["67区", "}～川区", "µ¶子·", "A区", "品川", "東京都", "区", "品川区役所", "東京都 品川区",
+                                  "(cid:12)川区"])
+def test_anything_else_is_no_place_name(name):
+    assert not PLACE_NAME_RE.match(name)
+
+
+def test_every_tokyo_municipality_reads_as_a_place_name():
+    assert [name for name in municipalities() if not PLACE_NAME_RE.match(name)] == []
+    assert len(municipalities()) == 62
+
+
+def test_a_plan_with_a_line_on_a_badly_read_page_is_rejected_and_the_others_kept():
+    pages = [page_of(plan_lines("品川区")), page_of(plan_lines("中野区", page=2)[:1], number=2, share=0.85)]
+    found = segment_document(pages)
+    assert [plan.municipality for plan in found.plans] == ["品川区"]
+    assert found.rejected == [Notice("unreadable_text", "plan on page 2 not kept: page 2 reads badly (85% of its "
+                                     "characters readable, under 90%)", 2)]
+    assert found.warnings == []  # not the "no numbered pillars" of the plan rejected
+
+
+def test_a_plan_is_rejected_for_a_badly_read_page_it_runs_onto():
+    lines = plan_lines("品川区")
+    found = segment_document([page_of(lines[:3]), page_of([positioned(lines[3].text, 60, 100, page=2)], number=2,
+                                                             share=0.5)])
+    assert (found.plans, [n.message for n in found.rejected]) == (
+        [], ["plan on page 1 not kept: page 2 reads badly (50% of its characters readable, under 90%)"])
+
+
+@pytest.mark.parametrize(("project", "shown"), [
+    ("承継支援事業（相談\x01）", "U+0001"),
+    ("承継支援事業（相\x85談）", "U+0085"),
+    ("承継(cid:157)援事業（相談）", "(cid:157)"),
+    ("承継\ufffd援事業（相談）", "U+FFFD"),
+    ("承継µ¶援事業（相談）", "U+00B5"),
+    ("承継支援事業（Ã©tude）", "U+00C3"),
+])
+def test_a_plan_with_an_unreadable_character_is_rejected(project, shown):
+    found = segment_document([page_of(plan_lines(project=project))])
+    assert (found.plans, found.rejected) == ([], [Notice(
+        "unreadable_text", f"plan on page 1 not kept: unreadable character {shown} in a project of pillar 1", 1)])
+
+
+@pytest.mark.parametrize("project", ["(仮称) Tech×Future カンファレンス事業（展示会）", "温度管理事業（25°C±2°C、1/2÷3）",
+                                     "出展支援事業（¥500,000まで、Tokyo·Osaka）"])
+def test_symbols_summaries_print_are_readable(project):
+    found = segment_document([page_of(plan_lines(project=project))])
+    assert ([p.project_name for plan in found.plans for pillar in plan.pillars for p in pillar.projects],
+            found.rejected) == ([project[:project.index("（")]], [])
+
+
+def test_a_header_that_names_no_place_is_rejected():
+    found = segment_document([page_of(plan_lines("A区"))])
+    assert (found.plans, found.rejected) == ([], [Notice(
+        "not_a_place_name", "plan on page 1 not kept: （A区） names no place (kanji or kana ending in 区, 市, 町 or 村)", 1)])
+
+
+def test_rejections_come_to_one_line_per_file():
+    rejected = [Notice("unreadable_text", "…", 1), Notice("unreadable_text", "…", 3), Notice("not_a_place_name", "…", 3),
+                Notice("unreadable_text", "…", 3)]
+    assert summarize_rejections(rejected) == ("4 plan(s) rejected: unreadable text on pages 1, 3; no place name in the "
+                                          "header on page 3; get a better copy, or OCR the file")

@@ -76,8 +76,19 @@ def test_every_layout_variant_of_the_issue_is_covered():
         "radicals", "numbering_paren", "numbering_fullwidth_paren", "numbering_circled", "numbering_dot",
         "numbering_dash", "numbering_fullwidth_digit", "bullets_nakaguro", "bullets_maru", "heisei_short_period",
         "reiwa_short_period", "gannen", "round_suffix_title", "older_title", "two_line_captions",
-        "pillar_without_projects", "unknown_municipality",
+        "pillar_without_projects", "unknown_municipality", "same_municipality_and_year",
     ])
+
+
+def test_two_plans_of_one_municipality_and_year_are_both_kept(variant_pdfs, tmp_path):
+    tables = read_variant(variant_pdfs["same_municipality_and_year"], tmp_path)
+    assert tables["plans"][["plan_id", "plan_title"]].values.tolist() == [
+        ["131067-2020", "台東区ものづくりのまちネットワーク推進計画"],
+        ["131067-2020-2", "台東区観光まちづくり推進計画"],
+        ["131172-2020", "北区ものづくり産業活性化計画"],
+    ]
+    assert list(tables["documents"]["warnings"].iloc[0]) == [
+        "131067-2020-2: 「台東区観光まちづくり推進計画」, another plan of 台東区 starting the same year as 131067-2020"]
 
 
 def test_radicals_give_the_unified_name_and_its_code(variant_pdfs, tmp_path):
