@@ -200,21 +200,34 @@ def is_number_label(line: Line) -> bool:
 def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
     """Put each lone pillar number in front of its title: the fragment to its right on the same row, or, in a
     table cell that centres the number on its row, the nearest line to its right above it that starts a block
-    (the line above it in its column is a paragraph gap away)."""
-    out = list(lines)
-    for label in [line for line in lines if is_number_label(line)]:
+    (the line above it in its column is a paragraph gap away).
+
+    A title must read as text: when the fragment a number would take is itself a lone number (a row of figures
+    in a table, 1 2 3), the number has no title and both stay as they are. Each line is used once: a label
+    joined to its title is gone, and a title that took a label takes no other. Lines are tracked by their
+    index, never by equality, since two lines printed alike compare equal."""
+    out: list[Line | None] = list(lines)  # None: a label joined to its title
+    used: set[int] = set()  # indices of titles that took a label
+    for i, label in enumerate(lines):
+        if i in used or not is_number_label(label):
+            continue
         size = label.size
-        right = [l for l in out if l is not label and l.page == label.page and l.x0 >= label.x1 - BOX_SLACK_PT
+        live = [l for l in out if l is not None]
+        right = [(k, l) for k, l in enumerate(out) if l is not None and k != i and k not in used
+                 and l.page == label.page and l.x0 >= label.x1 - BOX_SLACK_PT
                  and label.top - LABEL_REACH_UP_EM * size <= l.top <= label.top + LABEL_ROW_EM * size]
-        same_row = [l for l in right if abs(l.top - label.top) < LABEL_ROW_EM * size]
-        starts = same_row or [l for l in right if starts_column_block(l, out, gap)]
+        same_row = [(k, l) for k, l in right if abs(l.top - label.top) < LABEL_ROW_EM * size]
+        starts = same_row or [(k, l) for k, l in right if starts_column_block(l, live, gap)]
         if not starts:
             continue
-        title = min(starts, key=lambda l: l.x0) if same_row else max(starts, key=lambda l: l.top)
-        out[out.index(title)] = dataclasses.replace(title, text=f"{label.text} {title.text}", x0=label.x0,
-                                                    top=min(label.top, title.top))
-        out.remove(label)
-    return out
+        k, title = min(starts, key=lambda p: p[1].x0) if same_row else max(starts, key=lambda p: p[1].top)
+        if is_number_label(title):
+            continue
+        out[k] = dataclasses.replace(title, text=f"{label.text} {title.text}", x0=label.x0,
+                                     top=min(label.top, title.top))
+        out[i] = None
+        used.add(k)
+    return [l for l in out if l is not None]
 
 
 def starts_column_block(line: Line, lines: list[Line], gap: float) -> bool:

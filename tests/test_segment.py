@@ -1,8 +1,12 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.normalize import municipalities
 from pipeline.records import Box, Line, Notice, Page, Project
-from pipeline.segment import HEADER_RE, PLACE_NAME_RE, find_captions, match_header, segment_document, match_pillar, parse_projects, summarize_rejections, split_name_detail, split_top_level
+from pipeline.segment import (HEADER_RE, PLACE_NAME_RE, find_captions, join_number_labels, match_header, match_pillar,
+                              parse_projects, segment_document, split_name_detail, split_top_level,
+                              summarize_rejections)
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -133,10 +137,10 @@ def positioned(text, x0, top, size=10.0, page=1):
                 fontname="")
 
 
-def page_of(lines, number=1, share=1.0):
-    """A page holding `lines`, `share` of its characters readable."""
+def page_of(lines, number=1, share=1.0, images=()):
+    """A page holding `lines` and `images`, `share` of its characters readable."""
     return Page(page=number, height=842.0, width=595.0, chars=0, unmapped_chars=0, readable_share=share,
-                text_source="pdfplumber", is_vertical=False, images=[], lines=lines)
+                text_source="pdfplumber", is_vertical=False, images=list(images), lines=lines)
 
 
 def test_a_caption_is_at_most_two_lines():
@@ -258,3 +262,96 @@ def test_rejections_come_to_one_line_per_file():
                 Notice("unreadable_text", "…", 3)]
     assert summarize_rejections(rejected) == ("4 plan(s) rejected: unreadable text on pages 1, 3; no place name in the "
                                           "header on page 3; get a better copy, or OCR the file")
+
+
+def figures_table():
+    """A table of figures (issue 11): three rows of bare numbers, each number alone in its own cell."""
+    return [positioned(text, 100 + 150 * col, 300 + 20 * row) for row in range(3)
+            for col, text in enumerate(["1", "2", "3"])]
+
+
+def test_a_row_of_bare_numbers_joins_nothing():
+    # Each number's nearest cell is the next number, or nothing: a number is no title, so every line stays as is.
+    table = figures_table()
+    joined = join_number_labels(table, gap=7.0)
+    assert [(l.text, l.x0, l.top) for l in joined] == [
+        ("1", 100, 300), ("2", 250, 300), ("3", 400, 300),
+        ("1", 100, 320), ("2", 250, 320), ("3", 400, 320),
+        ("1", 100, 340), ("2", 250, 340), ("3", 400, 340),
+    ]
+    assert joined == table
+
+
+def test_a_table_of_figures_segments_to_no_plans():
+    result = segment_document([page_of(figures_table())])
+    assert result.plans == [] and result.warnings == []
+
+
+def test_a_number_left_of_another_number_leaves_the_title_to_it():
+    # 1 | 2 | 事業承継支援: the 1 has the number 2 as its nearest cell, so only the 2 takes the title.
+    row = [positioned("1", 50, 150), positioned("2", 100, 150), positioned("事業承継支援", 150, 150)]
+    assert [l.text for l in join_number_labels(row, gap=7.0)] == ["1", "2 事業承継支援"]
+
+
+def test_lines_printed_alike_are_told_apart():
+    # A label and its title drawn twice at the same place (the copies equal as dataclasses): each label joins
+    # one title, each title takes one label, and no copy is mistaken for the other.
+    rows = [positioned("(1)", 50, 150), positioned("事業", 120, 150),
+            positioned("(1)", 50, 150), positioned("事業", 120, 150)]
+    assert rows[0] == rows[2] and rows[1] == rows[3]
+    joined = join_number_labels(rows, gap=7.0)
+    assert [(l.text, l.x0) for l in joined] == [("(1) 事業", 50), ("(1) 事業", 50)]
+
+
+def test_a_title_takes_one_label():
+    # Both labels reach up to the same title; once the (1) has joined it, the joined line still stands to the
+    # right of the (2), which must not take it again ("(2) (1) 事業承継支援").
+    lines = [positioned("事業承継支援", 120, 150), positioned("(1)", 80, 160), positioned("(2)", 40, 162)]
+    assert [(l.text, l.x0, l.top) for l in join_number_labels(lines, gap=7.0)] == [
+        ("(1) 事業承継支援", 80, 150), ("(2)", 40, 162)]
+
+
+def test_no_pages_or_no_lines_give_no_plans():
+    assert segment_document([]).plans == []
+    assert segment_document([page_of([]), page_of([], number=2, images=[Box(50.0, 50.0, 200.0, 150.0)])]).plans == []
+
+
+TEXTS = [
+    "1", "2", "3", "(2)", "（１）", "③", "4.", "- 1", "12", "99", "100", "",
+    "「X区計画」（X区）【計画期間:令和2年度～令和4年度】", "「Y町地域産業活性化計画」（Y町）", "【計画期間:令和2年度～令和4年度】",
+    "「五反田バレー」として", "1 事業承継支援", "(2) 販路拡大", "② 人材確保", "3.創業支援",
+    "A事業（補助）等", "B事業（調査、相談）、C事業", "・D事業（出展）", "○E事業等",
+    "区内の中小企業の経営基盤を強化する。", "2020年度から実施する。", "3社が参加", "（注）この表は概要である。）",
+    "承認した地域産業活性化計画の概要", "別紙", "- 2 -", "1/3", "写真", "（", "）", "、", "等", "「",
+]
+texts = st.one_of(st.sampled_from(TEXTS),
+                  st.text(alphabet="1２(（)）①.、「」【】：:～ 等・区計画事業年", max_size=12))
+coordinate = st.floats(min_value=-50, max_value=900, allow_nan=False)
+# Most lines on a few columns and rows, so that cells share rows and columns as in a table; some anywhere.
+across = st.one_of(st.sampled_from([50.0, 80.0, 120.0, 200.0, 350.0]), coordinate)
+down = st.one_of(st.sampled_from([100.0, 104.0, 112.0, 120.0, 150.0, 300.0, 320.0]), coordinate)
+
+
+@st.composite
+def documents(draw):
+    pages = []
+    for number in range(1, draw(st.integers(0, 3)) + 1):
+        lines = []
+        for _ in range(draw(st.integers(0, 12))):
+            text = draw(texts)
+            x0, top = draw(across), draw(down)
+            size = draw(st.sampled_from([0.5, 8.0, 10.0, 10.5, 14.0]))
+            width = draw(st.one_of(st.just(size * len(text)), st.floats(0, 600)))
+            lines.append(Line(page=number, text=text, x0=x0, top=top, x1=x0 + width, bottom=top + size, size=size,
+                              fontname=""))
+        images = [Box(x0, top, x0 + w, top + h) for x0, top, w, h in draw(
+            st.lists(st.tuples(coordinate, coordinate, st.floats(-10, 300), st.floats(-10, 300)), max_size=3))]
+        pages.append(page_of(lines, number=number, images=images))
+    return pages
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(documents())
+def test_segment_document_never_raises(pages):
+    result = segment_document(pages)
+    assert all(plan.page_start <= plan.page_end for plan in result.plans)
