@@ -1,8 +1,8 @@
 """Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`.
 
-Exit status 0 when every file came out ok, 2 when any file failed (its reason is printed on
-stderr, one line per file, and its row is in documents), 1 for a wrong argument or folder,
-130 when interrupted (the previous outputs stay as they were). The run itself is pipeline.run's.
+The run itself is pipeline.run's; this module parses arguments, shows progress, and tells the outcome on
+stderr, one line per file, every name and reason with its control characters escaped, so that no file
+name can move the cursor, colour the terminal or print a line of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,8 +19,17 @@ from pipeline import PIPELINE_VERSION
 from pipeline.run import STAGES, Options, UsageError, run
 from pipeline.worker import Limits
 
+EXIT_USAGE = 1
 EXIT_FAILED_FILES = 2
 EXIT_INTERRUPTED = 130
+EXIT_CODES = f"""exit status:
+  0    every file came out ok
+  {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
+  {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents
+  {EXIT_INTERRUPTED}  interrupted: the previous outputs stay as they were"""
+# Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
+# the bidirectional overrides and isolates a name could use to show itself backwards.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 STAGE_HELP = {
     "extract": "read each PDF's pages into positioned lines (OUT/interim/extract)",
     "segment": "extract, then cut the lines into plans, pillars and projects (OUT/interim/segment)",
@@ -32,7 +42,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a wrong argument is one line on stderr and exit status 1, like a missing folder."""
 
     def error(self, message: str) -> None:
-        self.exit(1, f"error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,11 +52,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m pipeline",
         description="Turn approval-summary PDFs (地域産業活性化計画の概要) into documents, plans, pillars, projects "
         "and tags tables (Parquet + CSV), a datapackage and a report.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {PIPELINE_VERSION}")
     stages = parser.add_subparsers(dest="stage", required=True, metavar="STAGE", parser_class=OneLineParser)
     for stage in STAGES:
-        stages.add_parser(stage, parents=[options], help=STAGE_HELP[stage], description=STAGE_HELP[stage])
+        stages.add_parser(stage, parents=[options], help=STAGE_HELP[stage], description=STAGE_HELP[stage],
+                          epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser.parse_args(argv)
 
 
@@ -78,12 +90,18 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
+def printable(text: str) -> str:
+    """Text safe to print on one terminal line: control and reordering characters as backslash escapes."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS else ch for ch in text)
+
+
 @contextmanager
 def progress_reporter(quiet: bool):
     """A tqdm bar over the files being read when stderr is a terminal, plain log lines when it is not."""
     log = logging.getLogger("pipeline")
     if quiet or not sys.stderr.isatty():
-        yield lambda source, done, total: log.info("read %s (%d/%d)", source.name, done, total)
+        yield lambda source, done, total: log.info("read %s (%d/%d)", printable(source.name), done, total)
         return
     from tqdm import tqdm
 
@@ -91,7 +109,7 @@ def progress_reporter(quiet: bool):
     def advance(source, done, total):
         nonlocal bar
         bar = bar or tqdm(total=total, unit="file", desc="extract", file=sys.stderr)
-        bar.set_postfix_str(source.name, refresh=False)
+        bar.set_postfix_str(printable(source.name), refresh=False)
         bar.update(1)
 
     try:
@@ -108,19 +126,26 @@ def main(argv: list[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    logging.captureWarnings(True)  # a library's warnings are log lines too: -q silences them
     options = Options(raw=args.raw, out=args.out, stage=args.stage, jobs=args.jobs,
                       limits=Limits(args.timeout, args.memory_mb), force=args.force)
     try:
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)
     except (OSError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"interrupted: the previous outputs in {args.out} are unchanged; run again to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
+    log = logging.getLogger("pipeline")
+    for name, why in outcome.adds_nothing.items():
+        log.warning("%s: adds nothing: %s", printable(name), why)
     for failed in outcome.failed:
-        print(f"{failed.name}: {failed.status}: {failed.reason}", file=sys.stderr)
+        print(f"{printable(failed.name)}: {failed.status}: {printable(failed.reason)}", file=sys.stderr)
         if args.verbose and failed.traceback:
             print(failed.traceback, file=sys.stderr, end="")
+    if not outcome.sources and not outcome.refused:
+        print(f"warning: {printable(str(args.raw))} holds no file: nothing to read", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_FAILED_FILES if outcome.failed else 0

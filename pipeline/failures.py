@@ -28,6 +28,10 @@ class Retry(Enum):
 class Failure(Enum):
     """A failure kind, named by its status; each carries what happened, what to do, its fault and its retry."""
 
+    not_a_file = ("not a regular file: a folder, a named pipe, a socket, a device, a broken or looping link, or a "
+                  "link to a file outside RAW", "put the PDF itself in RAW", Fault.FILE, Retry.ALWAYS)
+    unreadable = ("the file cannot be read (no permission, an I/O error)", "check its permissions, or copy it again",
+                  Fault.FILE, Retry.ALWAYS)
     not_pdf = ("not a PDF (often a web error page saved under a `.pdf` name)", "download the file again",
                Fault.FILE, Retry.NEVER)
     empty = ("the file has 0 bytes", "download the file again", Fault.FILE, Retry.NEVER)

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -22,10 +26,31 @@ def file_mode() -> int:
     return 0o666 & ~umask
 
 
+class NotRegularFile(OSError):
+    """What stands at a path is not a regular file (a FIFO, a socket, a device, a folder)."""
+
+
+@contextmanager
+def open_regular(path: Path) -> Iterator[BinaryIO]:
+    """Open a regular file for reading, never blocking: O_NONBLOCK keeps a FIFO put in its place from stalling
+    the open, and anything but a regular file is refused before a byte is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"not a regular file: {path}")
+        os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        yield f
+
+
 def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes, read in blocks so a large PDF does not sit in memory."""
+    """sha256 of a regular file's bytes, read in blocks so a large PDF does not sit in memory."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from pipeline.records import SegmentRecord
+from pipeline.records import Plan, SegmentRecord
 from pipeline.tables import frame
 from pipeline.text import normalize_text
 
@@ -87,6 +87,26 @@ def plan_id(code: str | None, municipality: str, start_fy: int | None, sha256: s
     return f"{code or municipality}-{year}"
 
 
+def plan_key(plan: Plan) -> tuple:
+    """What makes two plans read from two files the same plan: municipality, start year and title."""
+    return municipality_code(plan.municipality) or plan.municipality, parse_period(plan.period_text)[0], plan.plan_title
+
+
+def redundant_files(segments: list[tuple[str, SegmentRecord]]) -> dict[str, str]:
+    """Files that add nothing because every plan they hold was read from a file before them by name: file →
+    where its plans were read, for the terminal."""
+    first_read: dict[tuple, str] = {}
+    redundant = {}
+    for source_file, seg in sorted(segments, key=lambda pair: pair[0]):
+        keys = [plan_key(plan) for plan in seg.plans]
+        if keys and not seg.rejected and all(key in first_read for key in keys):
+            origins = sorted({first_read[key] for key in keys})
+            redundant[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
+        for key in keys:
+            first_read.setdefault(key, source_file)
+    return redundant
+
+
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
     """documents, plans, pillars and projects from (source_file, segment record) pairs.
 
@@ -111,7 +131,7 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
                 warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
             if start_fy is None:
                 warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
-            same_plan = (code or plan.municipality, start_fy, plan.plan_title)
+            same_plan = plan_key(plan)
             if same_plan in read:
                 first_id, first_file = read[same_plan]
                 repeats[(first_file, source_file)].append(first_id)

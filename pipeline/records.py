@@ -131,7 +131,7 @@ class SegmentRecord:
 
     pipeline_version: str
     fingerprint: str  # of the segment stage's code
-    source_sha256: str
+    source_sha256: str | None  # None for an entry of RAW that was never read (a folder, a FIFO)
     status: str
     error: str | None
     pages: int | None

@@ -11,9 +11,12 @@ pipeline.tag) → write (pipeline.tables, pipeline.datapackage, pipeline.report)
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
+import os
+import stat
 import time
 import traceback
 from contextlib import contextmanager
@@ -24,9 +27,9 @@ from pathlib import Path
 from pipeline import PIPELINE_VERSION
 from pipeline.failures import OK, Failure, is_retried
 from pipeline.fingerprint import fingerprint
-from pipeline.io import remove_temporaries, sha256_file, write_atomic
+from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
-from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
+from pipeline.worker import Limits, Source, internal_reason, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
 
@@ -61,22 +64,31 @@ class Failed:
     traceback: str | None = None
 
 
+@dataclass(frozen=True)
+class Refused:
+    """An entry of RAW that is not a file to read (a folder, a FIFO, a broken link, an unreadable file)."""
+
+    name: str
+    failure: Failure
+    reason: str
+
+
 @dataclass
 class Outcome:
-    """What a run did: the sources it found, those it read now, and the files that failed."""
+    """What a run did: the files it found, the entries it refused, the files it read now, and the failures."""
 
     sources: list[Source]
+    refused: list[Refused]
     read: list[Source]
     failed: list[Failed]
+    adds_nothing: dict[str, str]  # file → why it adds no row (same bytes as another, plans all read before)
 
 
 def run(options: Options, progress=None) -> Outcome:
     """Run the stages up to options.stage; `progress(source, done, total)` hears of each PDF read."""
     started, clock = datetime.now(timezone.utc), time.monotonic()
-    sources = find_sources(options.raw)
-    if options.out.resolve() == options.raw.resolve():
-        raise UsageError(f"--out must not be the raw folder: {options.out}")
-    options.out.mkdir(parents=True, exist_ok=True)
+    sources, refused = find_sources(options.raw)
+    prepare_out(options.raw, options.out)
     with exclusive(options.out):
         remove_leftovers(options.out)
         read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
@@ -85,9 +97,12 @@ def run(options: Options, progress=None) -> Outcome:
         if options.stage != "extract":
             run_segment(sources, options.out)
             stage = "segment"
+        adds_nothing = {}
         if options.stage in ("normalize", "all"):
-            normalize_unless_current(sources, options.out, clock, options.force)
-        outcome = Outcome(sources, read, failures(sources, options.out, stage))
+            adds_nothing = normalize_unless_current(sources, refused, options.out, clock, options.force)
+        adds_nothing.update(same_bytes(sources))
+        failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
+        outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name), dict(sorted(adds_nothing.items())))
         write_run_log(options, started, outcome)
     return outcome
 
@@ -95,44 +110,106 @@ def run(options: Options, progress=None) -> Outcome:
 # --------------------------------------------------------------------------- inputs
 
 
-def find_sources(raw: Path) -> list[Source]:
-    """Every regular, non-hidden file in RAW, sorted by name: each one gets a documents row.
+def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
+    """Every entry of RAW that is not hidden, sorted by name: the files to read, and the entries refused with
+    their reason. Each gets a documents row.
 
-    A symbolic link is followed only when its target lies inside RAW: nothing outside RAW is read."""
+    An entry is examined by its metadata before anything opens it, and a file is opened without blocking, so a
+    FIFO or a device never stalls the run. A symbolic link is followed only when its target lies inside RAW:
+    nothing outside RAW is read."""
+    if not raw.exists():
+        raise UsageError(f"raw folder not found: {raw}")
     if not raw.is_dir():
-        raise FileNotFoundError(f"raw folder not found: {raw}")
+        raise UsageError(f"--raw must be a folder of PDFs, not a file: {raw} (put it in a folder)")
     root = raw.resolve()
-    sources = []
-    for path in sorted(raw.iterdir()):
+    sources, refused = [], []
+    for path in raw.iterdir():
         if path.name.startswith("."):
             continue
-        if path.is_dir():
-            log.warning("%s: skipped, a folder (put the PDFs themselves in %s)", path.name, raw)
-            continue
-        if not path.is_file():
-            continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            log.warning("%s: skipped, a link to a file outside %s", path.name, raw)
-            continue
-        try:
-            sources.append(Source(path.name, path, sha256_file(path)))
-        except OSError as exc:
-            log.warning("%s: skipped, cannot be read (%s)", path.name, one_line(str(exc)))
-    return sources
+        name = display_name(path.name)
+        problem = entry_problem(path, root)
+        if problem is None:
+            try:
+                sources.append(Source(name, path, sha256_file(path)))
+                continue
+            except NotRegularFile:  # replaced by something else since it was examined
+                problem = Failure.not_a_file, reason(Failure.not_a_file, "no longer a regular file")
+            except OSError as exc:
+                problem = Failure.unreadable, reason(Failure.unreadable, f"cannot be read ({exc.strerror or exc})")
+        refused.append(Refused(name, *problem))
+    return sorted(sources, key=lambda s: s.name), sorted(refused, key=lambda r: r.name)
+
+
+def same_bytes(sources: list[Source]) -> dict[str, str]:
+    """Files whose bytes are those of a file before them by name, which alone is read: file → which one."""
+    first: dict[str, str] = {}
+    for s in sources:
+        first.setdefault(s.sha256, s.name)
+    return {s.name: f"same bytes as {first[s.sha256]}" for s in sources if first[s.sha256] != s.name}
+
+
+def display_name(name: str) -> str:
+    """A file name as the tables show it: as it is when it is UTF-8, its other bytes as \\xNN escapes, so that a
+    name in Latin-1 or Shift_JIS is kept whole and never crashes a writer."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+ENTRY_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def entry_problem(path: Path, root: Path) -> tuple[Failure, str] | None:
+    """Why an entry of RAW is not a file to read, from its metadata alone; None for a regular file."""
+    try:
+        mode = path.stat().st_mode  # through a link, to its target
+    except OSError as exc:
+        if not path.is_symlink():
+            return Failure.unreadable, reason(Failure.unreadable, f"cannot be examined ({exc.strerror or exc})")
+        what = "a symbolic link that loops" if exc.errno == errno.ELOOP else "a symbolic link to nothing"
+        return Failure.not_a_file, reason(Failure.not_a_file, what)
+    if path.is_symlink() and not path.resolve().is_relative_to(root):
+        return Failure.not_a_file, reason(Failure.not_a_file, "a link to a file outside RAW, which is never read")
+    kind = next((what for test, what in ENTRY_KINDS if test(mode)), None)
+    return None if kind is None and stat.S_ISREG(mode) else (
+        Failure.not_a_file, reason(Failure.not_a_file, kind or "not a regular file"))
 
 
 # --------------------------------------------------------------------------- OUT: lock, leftovers, cache
 
 
+def prepare_out(raw: Path, out: Path) -> None:
+    """Make OUT, or refuse it in one plain line: RAW itself (the outputs would be read back as inputs), a file,
+    or a folder the run cannot create."""
+    if out.resolve() == raw.resolve():
+        raise UsageError(f"--out must not be the raw folder: {out}")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out must be a folder, but {out} is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+
+
 @contextmanager
 def exclusive(out: Path):
-    """Hold OUT for this run: a second run into the same folder stops instead of mixing files with this one."""
-    with open(out / LOCK_NAME, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(f"another run is writing {out}; wait for it to finish") from None
+    """Hold OUT for this run: a second run into the same folder stops instead of mixing files with this one.
+    The lock file is never followed through a link, nor truncated: whatever a link there points at is safe."""
+    path = out / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{path} is a symbolic link: remove it (a lock is never followed)") from None
+        raise UsageError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UsageError(f"another run is writing {out}; wait for it to finish") from None
+    try:
         yield
+    finally:
+        os.close(fd)
 
 
 def remove_leftovers(out: Path) -> None:
@@ -268,6 +345,13 @@ def no_plans_reason(record: SegmentRecord) -> str:
     return reason(Failure.no_plans, detail)
 
 
+def refused_record(entry: Refused) -> SegmentRecord:
+    """The segment record of an entry that was never read: its status and reason, nothing else."""
+    return SegmentRecord(pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=None,
+                         status=entry.failure.status, error=entry.reason, pages=None, plans=[], rejected=[],
+                         warnings=[], vertical_pages=[], pages_with_unmapped_glyphs=[], traceback=None)
+
+
 def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, SegmentRecord]]:
     """The segment record of every source, in source order."""
     result = []
@@ -280,20 +364,24 @@ def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, Segmen
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], out: Path, started: float, force: bool = False) -> None:
-    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced)."""
+def normalize_unless_current(sources: list[Source], refused: list[Refused], out: Path, started: float,
+                             force: bool = False) -> dict[str, str]:
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
+    Returns the files whose plans were all read from other files, with what to tell of them."""
     prune_interim(sources, out)
-    inputs = manifest_inputs(sources, out)
-    if not force and outputs_current(out, inputs):
+    inputs = manifest_inputs(sources, refused, out)
+    manifest = current_manifest(out, inputs) if not force else None
+    if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
-        return
-    tables = normalize_and_write(sources, out, inputs)
+        return manifest["adds_nothing"]
+    manifest = normalize_and_write(sources, refused, out, inputs)
+    rows = manifest["rows"]
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
-             len(tables["plans"]), len(tables["pillars"]), len(tables["projects"]), len(tables["tags"]),
-             time.monotonic() - started, out)
+             rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
+    return manifest["adds_nothing"]
 
 
-def manifest_inputs(sources: list[Source], out: Path) -> dict:
+def manifest_inputs(sources: list[Source], refused: list[Refused], out: Path) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
     limits may come out differently) and the fingerprint of the normalize stage (its code, its data files
     such as the vocabulary, its libraries)."""
@@ -301,30 +389,34 @@ def manifest_inputs(sources: list[Source], out: Path) -> dict:
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
+        "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
     }
 
 
-def outputs_current(out: Path, inputs: dict) -> bool:
-    """Whether OUT already holds, whole, the outputs of these very inputs: then a re-run has nothing to write."""
+def current_manifest(out: Path, inputs: dict) -> dict | None:
+    """OUT's manifest when OUT already holds, whole, the outputs of these very inputs (then a re-run has nothing
+    to write); else None."""
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        return all(manifest.get(k) == v for k, v in inputs.items()) and all(
+        current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
             sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
+        return manifest if current and "adds_nothing" in manifest else None
     except (OSError, ValueError, KeyError):
-        return False
+        return None
 
 
-def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
-    """Build, tag and write the tables, then the manifest: written last, it names the sha256 of every output,
-    so a reader can tell a complete set from one a killed run left half-replaced."""
+def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict) -> dict:
+    """Build, tag and write the tables, then the manifest, which it returns: written last, it names the sha256
+    of every output, so a reader can tell a complete set from one a killed run left half-replaced."""
     from pipeline.datapackage import write_datapackage
     from pipeline.tables import write_tables
-    from pipeline.normalize import build_tables
+    from pipeline.normalize import build_tables, redundant_files
     from pipeline.report import write_report
     from pipeline.tag import Tagger, tag_tables
 
-    tables = build_tables([(s.name, seg) for s, seg in load_segments(sources, out)])
+    segments = [(s.name, seg) for s, seg in load_segments(sources, out)] + [(r.name, refused_record(r)) for r in refused]
+    tables = build_tables(segments)
     plans, pillars, projects, tags = tag_tables(tables["plans"], tables["pillars"], tables["projects"], Tagger())
     tables.update(plans=plans, pillars=pillars, projects=projects, tags=tags)
     outputs = write_tables(tables, out)
@@ -334,9 +426,10 @@ def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
+        "adds_nothing": redundant_files(segments),
     }
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-    return tables
+    return manifest
 
 
 def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:

@@ -15,9 +15,11 @@ ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: 
 
 # name: (type, Japanese title, English description, constraints)
 FIELDS: dict[str, tuple[str, str, str, dict]] = {
-    "source_file": (STRING, "ファイル名", "File name of the source PDF, relative to the raw folder.", {"required": True}),
-    "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name.",
-                      {"required": True, "pattern": "^[0-9a-f]{64}$"}),
+    "source_file": (STRING, "ファイル名", "File name of the source PDF, relative to the raw folder; bytes of a name that "
+                    "are not UTF-8 are shown as \\xNN escapes.", {"required": True}),
+    "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name. "
+                      "Null only in documents, for an entry of the raw folder that is not a readable file.",
+                      {"pattern": "^[0-9a-f]{64}$"}),
     "pages": (INT, "ページ数", "Number of pages in the PDF (null when it could not be opened).", {"minimum": 0}),
     "status": (STRING, "処理結果", f"`{STATUSES[0]}`, or the kind of failure: {', '.join(STATUSES[1:])}.",
                {"required": True, "enum": STATUSES}),

@@ -24,7 +24,7 @@ from pathlib import Path
 from pipeline import PIPELINE_VERSION
 from pipeline.failures import Failure
 from pipeline.fingerprint import fingerprint
-from pipeline.io import write_atomic
+from pipeline.io import open_regular, write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, to_dict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -160,7 +160,8 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
     from pipeline.extract import extract_pdf
 
     reader_warnings = collect_reader_warnings()
-    data = source.path.read_bytes()
+    with open_regular(source.path) as f:
+        data = f.read()
     pages: list[Page] | None = None
     trace = None
     read_sha256 = hashlib.sha256(data).hexdigest()
@@ -206,14 +207,17 @@ def write_extract(target: Path, head: ExtractHeader, pages: list[Page] = ()) -> 
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
 
 
-def die_with_parent(parent: int) -> None:
-    """Make the kernel kill this worker when the run is killed, so no reader outlives it (Linux)."""
+def die_with_parent(run: int) -> None:
+    """Make the kernel kill this worker when the process that started it dies (Linux). A worker is started by
+    the fork server, which exits when the run does: killing the run kills the server, and so every reader."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:
+    try:
+        os.kill(run, 0)  # the run may have died before the signal was armed
+    except ProcessLookupError:
         os._exit(1)
 
 
@@ -226,16 +230,16 @@ def address_space() -> int:
         return 0
 
 
-def _worker(source: Source, target: Path, limits: Limits, parent: int) -> None:
+def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
     """Child process: cap memory, extract, write the extract record atomically.
 
-    The cap is counted on top of the address space inherited from the parent, which a worker forked from
-    a process holding pandas and pyarrow (a test, a notebook) would otherwise have used up before reading.
-    Ctrl-C is the parent's to handle: caught here it would be cached as this file's failure."""
+    The cap is counted on top of the address space the worker starts with (the fork server's, with the
+    reader's modules loaded). Ctrl-C is the run's to handle: caught here it would be cached as this file's
+    failure."""
     import resource
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent)
+    die_with_parent(run)
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
@@ -245,12 +249,15 @@ def _worker(source: Source, target: Path, limits: Limits, parent: int) -> None:
 
 
 def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, progress=None) -> None:
-    """Extract each source into its target path, `jobs` forked workers at a time. `progress(source, done,
-    total)` hears of each file read."""
-    import pdfplumber  # noqa: F401 - imported once here, shared by every forked worker
+    """Extract each source into its target path, `jobs` workers at a time. `progress(source, done, total)` hears
+    of each file read.
 
+    Workers come from a fork server: a small single-threaded process that loads the reader's modules once and
+    forks a worker per file. Forking the run itself, which may hold threads (pandas, pyarrow, a test runner),
+    can deadlock a child, and Python 3.12 and later warn of it."""
     queue = list(todo)
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pipeline.worker", "pipeline.extract"])
     running: dict[int, tuple[multiprocessing.Process, float, Source, Path]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):

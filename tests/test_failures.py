@@ -15,7 +15,7 @@ from pipeline.worker import Limits, classify_error, died
 
 
 def test_the_statuses_a_file_can_end_with():
-    assert STATUSES == ["ok", "not_pdf", "empty", "encrypted", "corrupt", "timeout", "too_large", "reader_crashed",
+    assert STATUSES == ["ok", "not_a_file", "unreadable", "not_pdf", "empty", "encrypted", "corrupt", "timeout", "too_large", "reader_crashed",
                         "no_text", "unreadable_text", "no_plans", "changed_during_run", "internal_error"]
 
 
@@ -27,6 +27,8 @@ def test_the_statuses_a_file_can_end_with():
     ("too_large", True, True),
     ("reader_crashed", True, True),
     ("changed_during_run", False, True),
+    ("not_a_file", False, True),
+    ("unreadable", False, True),
     ("internal_error", True, False),
 ])
 def test_which_failures_a_later_run_reads_again(status, wider, retried):

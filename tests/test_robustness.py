@@ -461,16 +461,6 @@ def test_second_run_into_the_same_out_is_refused(tmp_path, capsys):
     assert capsys.readouterr().err == f"error: another run is writing {out}; wait for it to finish\n"
 
 
-def test_link_to_a_file_outside_raw_is_not_read(tmp_path):
-    raw, outside = tmp_path / "raw", tmp_path / "secret.pdf"
-    raw.mkdir()
-    outside.write_bytes(badfiles.text_pdf())
-    (raw / "link.pdf").symlink_to(outside)
-    (raw / "empty.pdf").write_bytes(b"")
-    assert run_cli(raw, tmp_path / "out") == 2
-    assert documents(tmp_path / "out").index.tolist() == ["empty.pdf"]
-
-
 def test_csv_cells_cannot_run_as_formulas():
     docs = pd.DataFrame([{
         "source_file": "=HYPERLINK(\"http://x\")", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
@@ -516,12 +506,3 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
     assert (docs.loc["b.pdf", "status"], docs.loc["b.pdf", "error"]) == (
         "internal_error", f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
         "please report the file with the error")
-
-
-def test_folders_in_raw_are_reported_not_read(rerun, caplog):
-    raw, out = rerun
-    (raw / "2015").mkdir()
-    (raw / "2015" / "old.pdf").write_bytes(SAMPLE.read_bytes())
-    assert run_cli(raw, out) == 2
-    assert "old.pdf" not in documents(out).index
-    assert "2015: skipped, a folder" in caplog.text
