@@ -2,7 +2,8 @@
 # `make all` and `make test` bootstrap the virtual environment themselves.
 
 PYTHON ?= python3
-VENV   := .venv
+# Another interpreter gets a virtual environment of its own: make test PYTHON=python3.13 uses .venv-python3.13.
+VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 PY     := $(VENV)/bin/python
 RAW    ?= raw
 OUT    ?= out
