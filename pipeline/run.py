@@ -280,17 +280,19 @@ def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, Segmen
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], out: Path, started: float, force: bool = False) -> None:
-    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced)."""
+def normalize_unless_current(sources: list[Source], out: Path, started: float, force: bool = False) -> str | None:
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced); returns
+    why report.html was not written, if it was not."""
     prune_interim(sources, out)
     inputs = manifest_inputs(sources, out)
     if not force and outputs_current(out, inputs):
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return
-    tables = normalize_and_write(sources, out, inputs)
+    tables, report_error = normalize_and_write(sources, out, inputs)
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              len(tables["plans"]), len(tables["pillars"]), len(tables["projects"]), len(tables["tags"]),
              time.monotonic() - started, out)
+    return report_error
 
 
 def manifest_inputs(sources: list[Source], out: Path) -> dict:
@@ -315,9 +317,11 @@ def outputs_current(out: Path, inputs: dict) -> bool:
         return False
 
 
-def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
+def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> tuple[dict, str | None]:
     """Build, tag and write the tables, then the manifest: written last, it names the sha256 of every output,
-    so a reader can tell a complete set from one a killed run left half-replaced."""
+    so a reader can tell a complete set from one a killed run left half-replaced. A report that fails costs
+    only itself: it is logged in one line, a stale report.html is removed (it would show other tables), the
+    manifest leaves it out, and the reason is returned with the tables (None when it was written)."""
     from pipeline.datapackage import write_datapackage
     from pipeline.tables import write_tables
     from pipeline.normalize import build_tables
@@ -328,7 +332,17 @@ def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
     plans, pillars, projects, tags = tag_tables(tables["plans"], tables["pillars"], tables["projects"], Tagger())
     tables.update(plans=plans, pillars=pillars, projects=projects, tags=tags)
     outputs = write_tables(tables, out)
-    for path in (write_datapackage(out, tables), write_report(tables, out)):
+    path = write_datapackage(out, tables)
+    outputs[path.name] = sha256_file(path)
+    report_error = None
+    try:
+        path = write_report(tables, out)
+    except Exception as exc:  # noqa: BLE001 - the report is a view of the tables, never a reason to lose them
+        report_error = one_line(f"{type(exc).__name__}: {exc}")
+        log.error("report.html not written: %s", report_error)
+        log.debug("report.html failed", exc_info=True)
+        (out / "report.html").unlink(missing_ok=True)
+    else:
         outputs[path.name] = sha256_file(path)
     manifest = {
         **inputs,
@@ -336,7 +350,7 @@ def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
         "rows": {name: len(df) for name, df in tables.items()},
     }
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-    return tables
+    return tables, report_error
 
 
 def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:
