@@ -148,4 +148,4 @@ def main(argv: list[str] | None = None) -> int:
     if not outcome.sources and not outcome.refused:
         print(f"warning: {printable(str(args.raw))} holds no file: nothing to read", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_FAILED_FILES if outcome.failed else 0
+    return EXIT_FAILED_FILES if outcome.failed or outcome.report_error else 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
 from pipeline.io import write_atomic
-from pipeline.tables import FORMULA_PREFIXES, LIST_SEPARATOR
+from pipeline.tables import ESCAPE, FORMULA_PREFIXES, LIST_ITEM_RE, LIST_SEPARATOR
 from pipeline.schema import BOOL, FIELDS, STRINGS, TABLES
 
 if TYPE_CHECKING:  # only for the signatures: the descriptor never reads rows
@@ -40,10 +40,14 @@ CSV_DIALECT = {
 }
 TRUE_VALUES, FALSE_VALUES = ["True"], ["False"]  # pandas writes booleans as True/False
 CSV_NOTE = (
-    "CSV, UTF-8 with a byte order mark (BOM) so that spreadsheets read it as UTF-8, CRLF line ends. List columns "
-    f"are declared as strings holding the items joined with '{LIST_SEPARATOR}' (an empty cell for an empty list). "
-    f"A text cell starting with {' '.join(FORMULA_PREFIXES)} has a leading apostrophe (') so that a spreadsheet "
-    "shows it as text; the Parquet file keeps the text unchanged. Missing values are empty cells."
+    "CSV, UTF-8 with a byte order mark (BOM) so that spreadsheets read it as UTF-8, CRLF line ends. Missing values "
+    f"are empty cells. A text cell starting with {' '.join(FORMULA_PREFIXES)} has a leading apostrophe (') so that a "
+    "spreadsheet shows it as text; the Parquet file keeps the text unchanged. List columns are declared as strings "
+    f"holding the items joined with {LIST_SEPARATOR} (an empty cell for an empty list; no item is empty); inside an "
+    f"item a backslash is written {ESCAPE * 2} and a {LIST_SEPARATOR} {ESCAPE}{LIST_SEPARATOR}, and an apostrophe "
+    f"that starts the cell {ESCAPE}'. To read a list cell: take off the apostrophe guard, take the items as the "
+    f"matches of the regular expression {LIST_ITEM_RE} (that is, split at each {LIST_SEPARATOR} no backslash "
+    "escapes), then replace each backslash and the character after it with that character."
 )
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 
@@ -54,8 +58,9 @@ def _field(name: str) -> dict:
     if kind == STRINGS:
         field["type"] = "string"
         field["description"] = (
-            f"{description} List of strings: in this CSV the items joined with '{LIST_SEPARATOR}' "
-            "(split the cell on it); in the Parquet file a list<string> column."
+            f"{description} List of strings: in this CSV the items joined with '{LIST_SEPARATOR}', a "
+            f"'{LIST_SEPARATOR}' or a backslash inside an item escaped with a backslash (see the resource's "
+            "description for how to split the cell); in the Parquet file a list<string> column."
         )
     else:
         field["type"] = kind

@@ -3,7 +3,9 @@
 Sections: the documents and their status, plans per round and municipality, a heatmap of themes by
 municipality, instruments by plan, the warnings. Charts are matplotlib figures inlined as SVG, their text
 drawn as glyph outlines in IPAexGothic (the font japanize-matplotlib ships), so the page needs no font or
-other file. The same tables give the same bytes: no dates, fixed SVG id salts.
+other file. The same tables give the same bytes: no dates, fixed SVG id salts. Any text of the tables shows as
+text: escaped in the page, drawn without mathtext in the charts ($$区 is a name, not a formula), characters that
+no HTML or XML document may hold replaced.
 matplotlib is imported inside write_report only, so that importing this module (or a worker) stays light.
 """
 
@@ -13,6 +15,7 @@ import html
 import importlib.util
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -53,10 +56,27 @@ def _items(value) -> list[str]:
         return []
 
 
+# Characters that have no place in an HTML or XML document: C0 controls but tab, line feed and carriage return,
+# DEL and the C1 controls, lone surrogates (an undecodable file name), noncharacters.
+NOT_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+NOT_TEXT_RE = re.compile(f"[{NOT_TEXT}]")
+# In a chart label these, and tab and line ends too, become the geta mark 〓, which Japanese typesetting sets for a
+# character it cannot print (IPAexGothic has it, not U+FFFD).
+CHART_NOT_TEXT_RE = re.compile(rf"[\t\n\r{NOT_TEXT}]")
+CHART_MISSING = "\u3013"
+
+
 def _e(value) -> str:
+    """A value as HTML text: markup characters escaped, characters HTML cannot hold replaced by U+FFFD."""
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(NOT_TEXT_RE.sub("\ufffd", str(value)), quote=True)
+
+
+def _label(value) -> str:
+    """A value as the text of a chart label: drawn as it reads (mathtext is off), one line, no control character
+    in the SVG."""
+    return CHART_NOT_TEXT_RE.sub(CHART_MISSING, str(value))
 
 
 def _heading(level: int, ja: str, en: str, anchor: str | None = None) -> str:
@@ -128,6 +148,7 @@ def _setup_font() -> tuple[str, dict]:
         "svg.fonttype": "path",  # glyph outlines: the page renders the same without the font installed
         "svg.image_inline": True,
         "figure.dpi": 100,
+        "text.parse_math": False,  # a municipality printed $$区 is text, not a formula that fails to parse
     }
     return resolved, rc
 
@@ -163,7 +184,7 @@ def _bars_by_round(plans: pd.DataFrame, chart_id: str) -> str:
         name = "不明 / unknown" if pd.isna(fy) else f"{int(fy)}年度"
         ax.barh(range(len(counts)), values, left=left, color=f"C{i % 10}", label=name)
         left = [a + b for a, b in zip(left, values)]
-    ax.set_yticks(range(len(counts)), counts.index.tolist())
+    ax.set_yticks(range(len(counts)), [_label(m) for m in counts.index])
     ax.set_xlabel("計画数 / plans")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title("区市町村・開始年度別の計画数 / Plans by municipality and round (first fiscal year)")
@@ -190,9 +211,9 @@ def _heatmap(matrix: pd.DataFrame, chart_id: str, title: str, xlabel: str, ylabe
         if text:
             ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=7,
                     color="white" if v > top * 0.6 else "black")
-    ax.set_xticks([c + 0.5 for c in range(matrix.shape[1])], matrix.columns.tolist(), rotation=60, ha="right",
-                  rotation_mode="anchor")
-    ax.set_yticks([r + 0.5 for r in range(matrix.shape[0])], matrix.index.tolist())
+    ax.set_xticks([c + 0.5 for c in range(matrix.shape[1])], [_label(c) for c in matrix.columns], rotation=60,
+                  ha="right", rotation_mode="anchor")
+    ax.set_yticks([r + 0.5 for r in range(matrix.shape[0])], [_label(r) for r in matrix.index])
     ax.tick_params(length=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

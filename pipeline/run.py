@@ -29,7 +29,7 @@ from pipeline.failures import OK, Failure, is_retried
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
-from pipeline.worker import Limits, Source, internal_reason, read_in_workers, reason
+from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
 
@@ -82,6 +82,7 @@ class Outcome:
     read: list[Source]
     failed: list[Failed]
     adds_nothing: dict[str, str]  # file → why it adds no row (same bytes as another, plans all read before)
+    report_error: str | None = None  # why report.html could not be written
 
 
 def run(options: Options, progress=None) -> Outcome:
@@ -97,12 +98,13 @@ def run(options: Options, progress=None) -> Outcome:
         if options.stage != "extract":
             run_segment(sources, options.out)
             stage = "segment"
-        adds_nothing = {}
+        manifest = {"adds_nothing": {}, "report_error": None}
         if options.stage in ("normalize", "all"):
-            adds_nothing = normalize_unless_current(sources, refused, options.out, clock, options.force)
-        adds_nothing.update(same_bytes(sources))
+            manifest = normalize_unless_current(sources, refused, options.out, clock, options.force)
+        adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
         failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
-        outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name), dict(sorted(adds_nothing.items())))
+        outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name),
+                          dict(sorted(adds_nothing.items())), manifest["report_error"])
         write_run_log(options, started, outcome)
     return outcome
 
@@ -365,20 +367,20 @@ def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, Segmen
 
 
 def normalize_unless_current(sources: list[Source], refused: list[Refused], out: Path, started: float,
-                             force: bool = False) -> dict[str, str]:
+                             force: bool = False) -> dict:
     """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
-    Returns the files whose plans were all read from other files, with what to tell of them."""
+    Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
     prune_interim(sources, out)
     inputs = manifest_inputs(sources, refused, out)
     manifest = current_manifest(out, inputs) if not force else None
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
-        return manifest["adds_nothing"]
+        return manifest
     manifest = normalize_and_write(sources, refused, out, inputs)
     rows = manifest["rows"]
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
-    return manifest["adds_nothing"]
+    return manifest
 
 
 def manifest_inputs(sources: list[Source], refused: list[Refused], out: Path) -> dict:
@@ -401,14 +403,16 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
             sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
-        return manifest if current and "adds_nothing" in manifest else None
+        return manifest if current and "report.html" in manifest["outputs"] else None
     except (OSError, ValueError, KeyError):
         return None
 
 
 def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict) -> dict:
     """Build, tag and write the tables, then the manifest, which it returns: written last, it names the sha256
-    of every output, so a reader can tell a complete set from one a killed run left half-replaced."""
+    of every output, so a reader can tell a complete set from one a killed run left half-replaced. A report
+    that fails costs only itself: it is logged in one line, a stale report.html is removed (it would show other
+    tables), and the manifest leaves it out and keeps the reason, so that the next run tries it again."""
     from pipeline.datapackage import write_datapackage
     from pipeline.tables import write_tables
     from pipeline.normalize import build_tables, redundant_files
@@ -420,13 +424,24 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path
     plans, pillars, projects, tags = tag_tables(tables["plans"], tables["pillars"], tables["projects"], Tagger())
     tables.update(plans=plans, pillars=pillars, projects=projects, tags=tags)
     outputs = write_tables(tables, out)
-    for path in (write_datapackage(out, tables), write_report(tables, out)):
+    path = write_datapackage(out, tables)
+    outputs[path.name] = sha256_file(path)
+    report_error = None
+    try:
+        path = write_report(tables, out)
+    except Exception as exc:  # noqa: BLE001 - the report is a view of the tables, never a reason to lose them
+        report_error = one_line(f"{type(exc).__name__}: {exc}")
+        log.error("report.html not written: %s", report_error)
+        log.debug("report.html failed", exc_info=True)
+        (out / "report.html").unlink(missing_ok=True)
+    else:
         outputs[path.name] = sha256_file(path)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
         "adds_nothing": redundant_files(segments),
+        "report_error": report_error,
     }
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     return manifest

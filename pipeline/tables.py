@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 TAG_COLUMNS = ("themes", "instruments")
 # A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# A list cell in CSV: the items joined with |; inside an item a backslash is written \\ and a | \|, and an
+# apostrophe that starts the cell \' (so the formula guard below never takes it for its own). Read back: take off
+# the guard, split at each | not escaped, then read each backslash and the character after it as that character.
 LIST_SEPARATOR = "|"
+ESCAPE = "\\"
+LIST_ITEM_RE = r"(?:\\.|[^|\\])+"  # the items of a list cell, still escaped (the README's splitter)
 
 
 def frame(rows: list[dict], table: str) -> pd.DataFrame:
@@ -78,13 +83,20 @@ def column_values(col: pd.Series, kind: pa.DataType) -> list:
     return values
 
 
+def list_cell(items) -> str:
+    """A list as the text of one CSV cell, every item recoverable (see LIST_SEPARATOR); an empty list is ''."""
+    cell = LIST_SEPARATOR.join(
+        item.replace(ESCAPE, ESCAPE * 2).replace(LIST_SEPARATOR, ESCAPE + LIST_SEPARATOR) for item in items)
+    return ESCAPE + cell if cell.startswith("'") else cell
+
+
 def csv_cell(value: str) -> str:
     """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text."""
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
-    """A table as CSV for spreadsheets: UTF-8 with BOM, lists |-joined, codes as text, no formulas."""
+    """A table as CSV for spreadsheets: UTF-8 with BOM, lists |-joined with escapes, codes as text, no formulas."""
     import pandas as pd
 
     names = TABLES[table][0]
@@ -93,7 +105,7 @@ def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
         kind = FIELDS[name][0]
         col = df[name]
         if kind == STRINGS:
-            col = col.map(lambda v: LIST_SEPARATOR.join(v) if v is not None else None)
+            col = col.map(lambda v: list_cell(v) if v is not None else None)
         elif kind == INT:
             col = col.astype("Int64")
         if kind in (STRING, STRINGS):

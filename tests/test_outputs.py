@@ -1,22 +1,27 @@
 """The files around the tables: datapackage.json (validated by frictionless), report.html, the CSV layout, and
 the README's "Loading the data" examples, all on the bundled sample."""
 
+import hashlib
 import html
 import json
+import logging
 import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import pipeline.report
+from pipeline.cli import main
 from pipeline.datapackage import datapackage, write_datapackage
-from pipeline.tables import LIST_SEPARATOR
+from pipeline.tables import csv_bytes
 from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
 from pipeline.schema import FIELDS, STRINGS, TABLES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_RAW
 
 BOM = b"\xef\xbb\xbf"
 PANDAS_DTYPES = {"string": str, "integer": "Int64", "boolean": "boolean"}
@@ -146,16 +151,83 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
     assert list(csv.columns) == TABLES["plans"][0]
     assert csv.loc[0, "municipality_code"] == "131091" and isinstance(csv.loc[0, "municipality_code"], str)
     assert csv.loc[0, "plan_id"] == "131091-2020"
+    split_list = readme_split_list()
     for name in TABLES["plans"][0]:
         kind = FIELDS[name][0]
         if kind == STRINGS:
-            got = [[] if pd.isna(v) else v.split(LIST_SEPARATOR) for v in csv[name]]
+            got = [[] if pd.isna(v) else split_list(re.sub(r"^'(?=[=+\-@])", "", v)) for v in csv[name]]
             assert got == [list(v) for v in parquet[name]], name
         elif kind == "integer":
             assert csv[name].tolist() == parquet[name].astype("Int64").tolist(), name
         else:
             unquoted = csv[name].str.replace(r"^'(?=[=+\-@])", "", regex=True)
             assert unquoted.tolist() == parquet[name].tolist(), name
+
+
+def document_row(**values) -> dict:
+    """A documents row; `values` replace the defaults."""
+    return {"source_file": "a.pdf", "source_sha256": "0" * 64, "pages": 3, "status": "ok", "error": None,
+            "plans_found": 1, "plans_rejected": 0, "warnings": [], "vertical_pages": [],
+            "pages_with_unmapped_glyphs": [], **values}
+
+
+def read_documents_csv(data: bytes) -> pd.DataFrame:
+    """A documents CSV read with pandas as the README reads plans.csv: the apostrophe guard taken off, the list cells
+    split by the README's splitter."""
+    import io
+
+    csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False, na_values=[""],
+                      dtype=csv_dtypes("documents"))
+    lists = [name for name in TABLES["documents"][0] if FIELDS[name][0] == STRINGS]
+    csv[lists] = csv[lists].replace(r"^'(?=[=+\-@])", "", regex=True).fillna("").map(readme_split_list())
+    return csv
+
+
+# A | inside an item, a comma, quotes, backslashes (one closing an item, one before a |) and a line break.
+TRICKY_ITEMS = ["a|b", "c,d", 'say "hi"', r"C:\dir\file.pdf", "two\nlines", "ends with \\", r"\|"]
+
+
+def test_csv_list_cells_read_back_item_for_item():
+    data = csv_bytes(pd.DataFrame([document_row(source_file="x|y.pdf", warnings=TRICKY_ITEMS,
+                                                vertical_pages=["2", "3"])]), "documents")
+    csv = read_documents_csv(data)
+    assert csv.loc[0, "warnings"] == ["a|b", "c,d", 'say "hi"', r"C:\dir\file.pdf", "two\nlines", "ends with \\",
+                                      r"\|"]
+    assert (csv.loc[0, "vertical_pages"], csv.loc[0, "pages_with_unmapped_glyphs"]) == (["2", "3"], [])
+    assert csv.loc[0, "source_file"] == "x|y.pdf"  # a text cell is never split
+
+
+def test_csv_list_cell_bytes():
+    r"""Items joined with |, a | in an item written \|, a backslash \\; CSV quoting around it all."""
+    data = csv_bytes(pd.DataFrame([document_row(warnings=TRICKY_ITEMS, vertical_pages=["2", "3"])]), "documents")
+    assert data.split(b"\r\n", 1)[1] == (
+        b"a.pdf," + b"0" * 64 + rb',3,ok,,1,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
+        + rb'lines|ends with \\|\\\|",2|3,' + b"\r\n")
+
+
+def test_csv_list_cells_keep_the_formula_guard():
+    """A list cell whose first item starts with = + - @ gets the apostrophe; a first item starting with an
+    apostrophe is escaped, so that taking the guard off never takes its apostrophe."""
+    rows = [document_row(source_file="a.pdf", warnings=["=SUM(A1)", "x|y"], vertical_pages=["-1"],
+                         pages_with_unmapped_glyphs=["'=quoted", "+2"]),
+            document_row(source_file="b.pdf", warnings=["@me"], vertical_pages=["'plain"])]
+    data = csv_bytes(pd.DataFrame(rows), "documents")
+    lines = data.decode("utf-8-sig").split("\r\n")
+    assert lines[1].endswith(r",1,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
+    assert lines[2].endswith(r",1,0,'@me,\'plain,")
+    csv = read_documents_csv(data)
+    assert csv["warnings"].tolist() == [["=SUM(A1)", "x|y"], ["@me"]]
+    assert csv["vertical_pages"].tolist() == [["-1"], ["'plain"]]
+    assert csv["pages_with_unmapped_glyphs"].tolist() == [["'=quoted", "+2"], []]
+
+
+def test_datapackage_says_how_to_split_a_list_cell():
+    resource = next(r for r in datapackage()["resources"] if r["name"] == "documents")
+    assert (r"inside an item a backslash is written \\ and a | \|, and an apostrophe that starts the cell \'. "
+            "To read a list cell: take off the apostrophe guard, take the items as the matches of the regular "
+            r"expression (?:\\.|[^|\\])+ (that is, split at each | no backslash escapes)") in resource["description"]
+    assert "a '|' or a backslash inside an item escaped with a backslash" in descriptor_fields(
+        datapackage(), "documents")["warnings"]["description"]
 
 
 def test_pillars_csv_booleans_read_back(outputs):
@@ -209,6 +281,73 @@ def test_report_escapes_text_and_shows_failures(sample, tmp_path):
     assert '<span class="bad">corrupt</span>' in page
 
 
+def test_report_shows_any_text_as_text(sample, tmp_path):
+    """A municipality printed $$区 (mathtext to matplotlib), markup, template braces and control characters: the
+    page and its charts show them as text, and every chart stays well-formed XML."""
+    plans, projects, documents = (sample[n].copy() for n in ("plans", "projects", "documents"))
+    first = plans.loc[0, "plan_id"]
+    plans.loc[0, "municipality"] = "$$区"
+    plans.loc[0, "plan_title"] = '{{ title }} <script>alert("x")</script>'
+    plans.at[0, "instruments"] = [*plans.loc[0, "instruments"], "<script>\x07"]
+    mine = projects.index[projects["plan_id"] == first][0]
+    projects.loc[mine, "project_name"] = "<script>alert(1)</script>"
+    projects.at[mine, "instruments"] = [*projects.loc[mine, "instruments"], "<script>\x07"]
+    documents.at[0, "warnings"] = [*documents.loc[0, "warnings"], "bell\x07 $x$"]
+    tables = {**sample, "plans": plans, "projects": projects, "documents": documents}
+    page = write_report(tables, tmp_path).read_text(encoding="utf-8")
+    assert "<td>$$区</td>" in page  # the plans table
+    assert "<!-- $$区 -->" in page and "<!-- $$区 2020 -->" in page  # tick labels drawn from that text
+    assert '<td>{{ title }} &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>' in page
+    assert "<!-- &lt;script&gt;〓 (&lt;script&gt;〓) -->" in page  # the instrument's column, control character as 〓
+    assert "<td><code>r2-approval-summary.pdf</code></td><td>bell\ufffd $x$</td>" in page
+    assert "<script" not in page and "\x07" not in page
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        ET.fromstring(svg)
+
+
+@pytest.fixture
+def out_with_a_failing_report(sample_out, tmp_path, monkeypatch) -> Path:
+    """A copy of the sample's output folder with its cache and the last run's report.html but no table, no
+    datapackage and no manifest, so that the next run writes them; and a report that raises."""
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    for path in out.glob("*.*"):
+        if path.name != "report.html":
+            path.unlink()
+    assert (out / "interim").is_dir() and (out / "report.html").exists()
+
+    def fail(tables, out):
+        raise RuntimeError("boom\non two lines")
+
+    monkeypatch.setattr(pipeline.report, "write_report", fail)
+    return out
+
+
+def test_a_failing_report_costs_only_the_report(out_with_a_failing_report, caplog):
+    out = out_with_a_failing_report
+    with caplog.at_level(logging.INFO, logger="pipeline"):
+        main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"])
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == ["report.html not written: RuntimeError: boom on two lines"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["outputs"]) == sorted(["datapackage.json"] + [f"{t}.{s}" for t in TABLES
+                                                                          for s in ("csv", "parquet")])
+    # Every output the manifest names is there with its sha256, and the reason is kept; the last run's
+    # report.html is gone, since it would show other tables than these.
+    assert {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in manifest["outputs"]} == (
+        manifest["outputs"])
+    assert manifest["report_error"] == "RuntimeError: boom on two lines"
+    assert not (out / "report.html").exists()
+
+
+def test_a_failing_report_exits_2_and_is_tried_again(out_with_a_failing_report, monkeypatch):
+    out = out_with_a_failing_report
+    assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
+    monkeypatch.undo()
+    assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 0
+    assert (out / "report.html").exists()
+
+
 def test_report_without_plans(sample, tmp_path):
     tables = {name: df.iloc[0:0] for name, df in sample.items()}
     tables["documents"] = sample["documents"].assign(status="no_plans", error="no plan header found", plans_found=0)
@@ -227,6 +366,14 @@ def readme_examples() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Loading the data\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def readme_split_list():
+    """The README's split_list, the function it reads a CSV list cell with."""
+    block = next(b for b in readme_examples() if "def split_list(" in b)
+    namespace = {"re": re}
+    exec(re.search(r"^def split_list\(cell\):.*\n(?:    .*\n)+", block, re.M).group(0), namespace)
+    return namespace["split_list"]
 
 
 def test_readme_has_pandas_and_duckdb_examples():
