@@ -41,8 +41,9 @@ CSV_DIALECT = {
 TRUE_VALUES, FALSE_VALUES = ["True"], ["False"]  # pandas writes booleans as True/False
 CSV_NOTE = (
     "CSV, UTF-8 with a byte order mark (BOM) so that spreadsheets read it as UTF-8, CRLF line ends. Missing values "
-    f"are empty cells. A text cell starting with {' '.join(FORMULA_PREFIXES)} has a leading apostrophe (') so that a "
-    "spreadsheet shows it as text; the Parquet file keeps the text unchanged. List columns are declared as strings "
+    f"are empty cells. A text cell starting with {' '.join(FORMULA_PREFIXES)} (after any apostrophes) has one more "
+    "leading apostrophe (') so that a spreadsheet shows it as text: remove one apostrophe before such a character "
+    "to get the text back; the Parquet file keeps the text unchanged. List columns are declared as strings "
     f"holding the items joined with {LIST_SEPARATOR} (an empty cell for an empty list; no item is empty); inside an "
     f"item a backslash is written {ESCAPE * 2} and a {LIST_SEPARATOR} {ESCAPE}{LIST_SEPARATOR}, and an apostrophe "
     f"that starts the cell {ESCAPE}'. To read a list cell: take off the apostrophe guard, take the items as the "

@@ -91,8 +91,10 @@ def list_cell(items) -> str:
 
 
 def csv_cell(value: str) -> str:
-    """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text. Text that
+    already starts with apostrophes before such a character gets one more, so that removing one apostrophe
+    before a formula character always gives the text back."""
+    return "'" + value if value.lstrip("'").startswith(FORMULA_PREFIXES) else value
 
 
 def csv_bytes(df: pd.DataFrame, table: str) -> bytes:

@@ -155,12 +155,12 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
     for name in TABLES["plans"][0]:
         kind = FIELDS[name][0]
         if kind == STRINGS:
-            got = [[] if pd.isna(v) else split_list(re.sub(r"^'(?=[=+\-@])", "", v)) for v in csv[name]]
+            got = [[] if pd.isna(v) else split_list(re.sub(r"^'(?='*[=+\-@])", "", v)) for v in csv[name]]
             assert got == [list(v) for v in parquet[name]], name
         elif kind == "integer":
             assert csv[name].tolist() == parquet[name].astype("Int64").tolist(), name
         else:
-            unquoted = csv[name].str.replace(r"^'(?=[=+\-@])", "", regex=True)
+            unquoted = csv[name].str.replace(r"^'(?='*[=+\-@])", "", regex=True)
             assert unquoted.tolist() == parquet[name].tolist(), name
 
 
@@ -179,7 +179,7 @@ def read_documents_csv(data: bytes) -> pd.DataFrame:
     csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False, na_values=[""],
                       dtype=csv_dtypes("documents"))
     lists = [name for name in TABLES["documents"][0] if FIELDS[name][0] == STRINGS]
-    csv[lists] = csv[lists].replace(r"^'(?=[=+\-@])", "", regex=True).fillna("").map(readme_split_list())
+    csv[lists] = csv[lists].replace(r"^'(?='*[=+\-@])", "", regex=True).fillna("").map(readme_split_list())
     return csv
 
 
@@ -387,3 +387,17 @@ def test_readme_loading_examples_run(outputs, tmp_path, monkeypatch, index):
     (tmp_path / "out").symlink_to(outputs, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_examples()[index], f"README.md example {index + 1}", "exec"), {"__name__": "readme"})
+
+
+@pytest.mark.parametrize(("text", "cell"), [
+    ("=SUM(A1)", "'=SUM(A1)"),
+    ("'=SUM(A1)", "''=SUM(A1)"),
+    ("''-1", "'''-1"),
+    ("'quoted", "'quoted"),
+    ("plain", "plain"),
+])
+def test_removing_one_guard_apostrophe_gives_any_text_back(text, cell):
+    from pipeline.tables import csv_cell
+
+    assert csv_cell(text) == cell
+    assert re.sub(r"^'(?='*[=+\-@])", "", cell) == text
