@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.failures import OK, Failure, is_retried
+from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
@@ -81,6 +82,7 @@ def run(options: Options, progress=None) -> Outcome:
         remove_leftovers(options.out)
         read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
         log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
+        stop_here("after_extract")
         stage = "extract"
         if options.stage != "extract":
             run_segment(sources, options.out)
@@ -335,6 +337,7 @@ def normalize_and_write(sources: list[Source], out: Path, inputs: dict) -> dict:
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
     }
+    stop_here("before_manifest")
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     return tables
 

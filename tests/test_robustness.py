@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from contextlib import redirect_stderr
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from pipeline import PIPELINE_VERSION
 from pipeline import tables as ptables
 from pipeline.cli import main
+from pipeline.faults import POINTS, VARIABLE
 from pipeline.run import load_extract
 from tests import badfiles
 
@@ -69,11 +69,13 @@ def run_cli(raw: Path, out: Path, *args: str) -> int:
     return main(["all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME, *args])
 
 
-def run_subprocess(raw: Path, out: Path, *args: str) -> subprocess.Popen:
+def run_subprocess(raw: Path, out: Path, *args: str, stop_at: str | None = None) -> subprocess.Popen:
     """`python -m pipeline all` as a maintainer starts it, in its own process, under WIDE_TIME unless `args` set
-    --timeout."""
+    --timeout; with `stop_at`, killed at that fault point (pipeline.faults)."""
+    env = {k: v for k, v in os.environ.items() if k != VARIABLE} | ({VARIABLE: stop_at} if stop_at else {})
     return subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q",
-                             *WIDE_TIME, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *WIDE_TIME, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def documents(out: Path) -> pd.DataFrame:
@@ -440,31 +442,69 @@ def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
 # --------------------------------------------------------------------------- atomic
 
 
-def test_run_killed_at_any_moment_leaves_previous_outputs_readable(tmp_path):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory):
+    """RAW with the sample, and OUT after one complete run: copied by each test that kills a run."""
+    raw, out = tmp_path_factory.mktemp("completed_raw"), tmp_path_factory.mktemp("completed_out")
     shutil.copy(SAMPLE, raw / "a.pdf")
     assert run_cli(raw, out) == 0
-    killed = 0
-    for step, delay in enumerate((0.15, 0.3, 0.45, 0.6, 0.75, 0.9)):
-        (raw / f"copy-{step}.pdf").write_bytes(copy_of_sample(b"%d" % step))
-        proc = run_subprocess(raw, out)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
-        killed += proc.returncode == -signal.SIGKILL
-        for table in TABLES:
-            pq.read_table(out / f"{table}.parquet")
-        json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert killed >= 3
-    proc = run_subprocess(raw, out)
-    _, stderr = proc.communicate(timeout=60)
-    assert (proc.returncode, stderr) == (0, "")
-    assert documents(out).index.tolist() == ["a.pdf"] + [f"copy-{step}.pdf" for step in range(6)]
-    assert list(out.rglob(".*.tmp")) == []
+    return raw, out
+
+
+ALL_BUT_MANIFEST = frozenset(["datapackage.json", "report.html"]
+                             + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
+KILLED = {
+    # fault point: (the outputs the killed run renamed into place, those of them whose bytes then differ from the
+    # sha256 manifest.json lists; a second copy of the sample adds a documents row and a warning on a.pdf's)
+    "after_extract": (frozenset(), set()),
+    "mid_table_write": (frozenset(["documents.parquet"]), {"documents.parquet"}),
+    "before_manifest": (ALL_BUT_MANIFEST, {"documents.parquet", "documents.csv", "report.html"}),
+}
+
+
+def test_every_fault_point_is_tested():
+    assert list(KILLED) == list(POINTS)
+
+
+def stale_outputs(out: Path) -> set[str]:
+    """The outputs whose bytes differ from the sha256 manifest.json lists for them."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["outputs"] == {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
-                                   for name in manifest["outputs"]}
+    return {name for name, digest in manifest["outputs"].items()
+            if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest}
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(completed, tmp_path, capsys,
+                                                                                         point):
+    """A run killed with SIGKILL at each fault point (pipeline.faults) leaves every output whole: the previous
+    file or the new one, never a mix, never a temporary. manifest.json is the previous run's until the new one
+    is complete, so it names exactly the files a killed run replaced, and the next run rewrites them."""
+    raw, out, reference = tmp_path / "raw", tmp_path / "out", tmp_path / "reference"
+    shutil.copytree(completed[0], raw)
+    shutil.copytree(completed[1], out)
+    shutil.copytree(completed[1], reference)
+    (raw / "b.pdf").write_bytes(copy_of_sample(b"b"))
+    before = output_bytes(out)
+    assert set(before) == ALL_BUT_MANIFEST | {"manifest.json"}
+    assert run_cli(raw, reference) == 0  # the same run, not killed: what the killed run was writing
+    after = output_bytes(reference)
+    renamed, stale = KILLED[point]
+
+    proc = run_subprocess(raw, out, stop_at=point)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert output_bytes(out) == {name: (after if name in renamed else before)[name] for name in before}
+    assert list(out.rglob(".*.tmp")) == []
+    for table in TABLES:
+        pq.read_table(out / f"{table}.parquet")
+    assert stale_outputs(out) == stale
+
+    assert run_cli(raw, out) == 0
+    assert capsys.readouterr().err == ""
+    assert run_log(out)["read"] == []  # b.pdf's extract record, written before the kill, is kept
+    assert output_bytes(out) == after
+    assert stale_outputs(out) == set()
+    assert list(out.rglob(".*.tmp")) == []
 
 
 # --------------------------------------------------------------------------- safe defaults
