@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.failures import OK, Failure, is_retried
+from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
@@ -94,6 +95,7 @@ def run(options: Options, progress=None) -> Outcome:
         remove_leftovers(options.out)
         read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
         log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
+        stop_here("after_extract")
         stage = "extract"
         if options.stage != "extract":
             run_segment(sources, options.out)
@@ -443,6 +445,7 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path
         "adds_nothing": redundant_files(segments),
         "report_error": report_error,
     }
+    stop_here("before_manifest")
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     return manifest
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
+from pipeline.faults import stop_here
 from pipeline.io import write_atomic
 from pipeline.schema import FIELDS, INT, STRING, STRINGS, TABLES, arrow_schema
 
@@ -124,5 +125,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, str]:
         for suffix, data in (("parquet", parquet_bytes(df, table)), ("csv", csv_bytes(df, table))):
             path = out / f"{table}.{suffix}"
             write_atomic(path, data)
+            stop_here("mid_table_write")  # after the first file renamed into place, before the others
             written[path.name] = hashlib.sha256(data).hexdigest()
     return written

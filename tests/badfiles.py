@@ -2,8 +2,8 @@
 
 Each returns the bytes of a file a maintainer could find in a download folder: an empty file, an
 HTML error page saved as .pdf, a truncated PDF, an encrypted one, an image-only scan, a
-decompression bomb, a valid PDF that is not an approval summary, a PDF with one byte of a font's
-Unicode map flipped.
+decompression bomb, a page no reader gets through, a valid PDF that is not an approval summary, a PDF
+with one byte of a font's Unicode map flipped.
 """
 
 from __future__ import annotations
@@ -87,14 +87,46 @@ def nested_saves(count: int) -> bytes:
     return one_page_pdf(zlib.compress(b"q " * count, 9), b"/Filter /FlateDecode")
 
 
+def endless_page(depth: int = 8, fan_out: int = 100, leaf_pairs: int = 10_000) -> bytes:
+    """A page no reader gets through, in about constant memory: its content draws form 1 `fan_out` times, form k
+    draws form k+1 `fan_out` times, `depth` forms deep, and the last form saves and restores the graphics state
+    `leaf_pairs` times (`q Q`, which leaves nothing behind). That is fan_out ** depth × leaf_pairs operators
+    (10**20 by default: thousands of years at a billion a second) from a file of 2 KB; the reader keeps one
+    small figure per form drawn, one per `leaf_pairs` operators, so its memory grows by well under a MiB a
+    second (pdfminer: about 8 forms and 10 KiB a second here). No form draws itself: no reader refuses it as
+    a cycle."""
+    def stream(content: bytes, head: bytes = b"") -> bytes:
+        data = zlib.compress(content, 9)
+        return b"<< %s/Length %d /Filter /FlateDecode >>\nstream\n" % (head, len(data)) + data + b"\nendstream"
+
+    def form(number: int, content: bytes) -> bytes:  # number: its object number
+        return stream(content, b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << "
+                               b"/F %d 0 R >> >> " % (number + 1))
+
+    call = b"/F Do " * fan_out
+    return assemble_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /F 5 0 R >> >> >>",
+        stream(call),
+        *(form(5 + level, call) for level in range(depth - 1)),
+        stream(b"q Q " * leaf_pairs, b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << >> "),
+    ])
+
+
 def one_page_pdf(stream: bytes, filters: bytes) -> bytes:
     """A one-page PDF whose page content is `stream`, encoded with `filters`."""
-    objects = [
+    return assemble_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
         b"<< /Length %d %s >>\nstream\n" % (len(stream), filters) + stream + b"\nendstream",
-    ]
+    ])
+
+
+def assemble_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects, numbered from 1 (the first is the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

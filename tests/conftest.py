@@ -16,8 +16,9 @@ TAG_COLUMNS = ["themes", "instruments"]
 
 
 def run_pipeline(raw: Path, out: Path, *args: str) -> int:
-    """Run the CLI in-process, as `python -m pipeline all` would."""
-    return main(["all", "--raw", str(raw), "--out", str(out), "-q", *args])
+    """Run the CLI in-process, as `python -m pipeline all` would, with a time limit no file here comes near
+    however loaded the machine (600 s, not the default 60): no test depends on the machine's speed."""
+    return main(["all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600", *args])
 
 
 def read_tables(out: Path) -> dict[str, pd.DataFrame]:
