@@ -13,8 +13,9 @@ import logging
 import multiprocessing
 import os
 import re
+import select
 import signal
-import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -207,18 +208,21 @@ def write_extract(target: Path, head: ExtractHeader, pages: list[Page] = ()) -> 
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
 
 
-def die_with_parent(run: int) -> None:
-    """Make the kernel kill this worker when the process that started it dies (Linux). A worker is started by
-    the fork server, which exits when the run does: killing the run kills the server, and so every reader."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def die_with_run(run: int) -> None:
+    """End this worker as soon as the run that asked for it dies, so that no reader outlives a killed run.
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    A run killed with SIGKILL cannot stop its workers, and the kernel's parent-death signal would watch the fork
+    server, not the run: a thread of the worker waits on a pidfd of the run instead (Linux 5.3 and later)."""
     try:
-        os.kill(run, 0)  # the run may have died before the signal was armed
-    except ProcessLookupError:
+        pidfd = os.pidfd_open(run)
+    except ProcessLookupError:  # the run died before the worker started
         os._exit(1)
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-run", daemon=True).start()
 
 
 def address_space() -> int:
@@ -239,7 +243,7 @@ def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
     import resource
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(run)
+    die_with_run(run)
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:

@@ -153,3 +153,26 @@ def test_help_lists_the_exit_codes(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "exit status:\n  0    every file came out ok\n  1    a wrong argument" in capsys.readouterr().out
+
+
+def watch_then_block(run: int) -> None:
+    """A worker's start: watch the run, then wait for ever (as a reader stuck on an endless page would)."""
+    import threading
+
+    from pipeline.worker import die_with_run
+
+    die_with_run(run)
+    threading.Event().wait()
+
+
+def test_a_worker_ends_when_its_run_is_killed():
+    """A run killed with SIGKILL cannot stop its workers; each worker watches the run and ends with it."""
+    import multiprocessing
+
+    run = subprocess.Popen(["sleep", "600"])
+    worker = multiprocessing.get_context("forkserver").Process(target=watch_then_block, args=(run.pid,))
+    worker.start()
+    run.kill()
+    run.wait()
+    worker.join(timeout=120)  # bounded: the worker ends at once when the run is gone
+    assert worker.exitcode == 1
