@@ -18,13 +18,13 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STAGES = {
-    # stage: (entry modules, data files in pipeline/data, libraries whose version changes the stage's output)
+    # stage: (entry modules, files of the package it reads, libraries whose version changes the stage's output)
     "extract": (("pipeline.worker", "pipeline.extract"), (), ("pdfplumber", "pdfminer.six", "pypdfium2")),
-    "segment": (("pipeline.segment",), ("EquivalentUnifiedIdeograph-14.0.0.txt",), ()),
+    "segment": (("pipeline.segment",), ("data/EquivalentUnifiedIdeograph-14.0.0.txt",), ()),
     "normalize": (
         ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report"),
-        ("municipalities.csv", "vocabulary.csv", "spelling_variants.csv"),
-        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "matplotlib"),
+        ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "templates/report.html"),
+        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2"),
     ),
 }
 
@@ -70,7 +70,7 @@ def fingerprint(stage: str) -> str:
     for path in module_closure(entries):
         digest.update(f"{path.relative_to(PACKAGE_DIR)}\0".encode() + path.read_bytes() + b"\0")
     for name in data:
-        digest.update(f"data/{name}\0".encode() + (PACKAGE_DIR / "data" / name).read_bytes() + b"\0")
+        digest.update(f"{name}\0".encode() + (PACKAGE_DIR / name).read_bytes() + b"\0")
     for package in packages:
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return digest.hexdigest()

@@ -157,5 +157,6 @@ def test_each_stage_fingerprints_the_modules_it_imports():
 
 def test_every_bundled_data_file_belongs_to_a_stage():
     claimed = {name for _, data, _ in STAGES.values() for name in data}
-    bundled = {p.name for p in (ROOT / "pipeline" / "data").iterdir() if p.name != "README.md"}
+    bundled = {f"{folder}/{p.name}" for folder in ("data", "templates")
+               for p in (ROOT / "pipeline" / folder).iterdir() if p.name != "README.md"}
     assert claimed == bundled

@@ -106,7 +106,7 @@ def test_files_that_add_nothing_are_named_on_the_terminal(tmp_path, caplog):
 
 
 def test_quiet_prints_errors_only(tmp_path):
-    """Warnings, a library's included (matplotlib's font cache, a missing glyph), stay off a quiet terminal."""
+    """Warnings, a library's included, stay off a quiet terminal."""
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(SAMPLE, raw / "a.pdf")
