@@ -166,7 +166,7 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
         docs[source_file] = {
             "source_file": source_file, "source_sha256": seg.source_sha256, "pages": seg.pages,
             "status": seg.status, "error": seg.error, "plans_found": kept, "plans_rejected": len(seg.rejected),
-            "warnings": warnings, "vertical_pages": seg.vertical_pages,
+            "lines_by_default": seg.lines_by_default, "warnings": warnings, "vertical_pages": seg.vertical_pages,
             "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
         }
     for (first, later), ids in repeats.items():
