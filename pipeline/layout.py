@@ -47,6 +47,12 @@ MIN_VERTICAL_STEPS = 10
 # Share of the page height at the top and at the bottom where page furniture (page numbers, 別紙) stands:
 # word processors' default header and footer margins are 7–10 % of an A4 page.
 MARGIN_BAND = 0.1
+# A line in the top or bottom band that recurs, digits masked, on at least this many pages is a running header or
+# footer whatever it says (an organisation, a date, Page 3, 1/2, a document code): word processors print it on
+# every page, so two pages are the fewest on which it shows, while the text of plans differs from page to page.
+# It must stand between the page edge and the text (only furniture beyond it), so that the second line of a plan
+# header wrapped alike at the top of two pages (【計画期間:…】) stays. A one-page document keeps the patterns alone.
+FURNITURE_MIN_PAGES = 2
 # A caption is one or two lines: three or more lines under a photo are the text going on.
 MAX_CAPTION_LINES = 2
 # The first caption line stands at most this far below its photo, a second one at most this far below the

@@ -260,15 +260,15 @@ def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list
 # --- page ----------------------------------------------------------------------------------------------------
 
 def _documents_section(documents: pd.DataFrame) -> str:
-    names = ["source_file", "status", "pages", "plans_found", "plans_rejected", "error", "warnings", "vertical_pages",
-             "pages_with_unmapped_glyphs", "source_sha256"]
+    names = ["source_file", "status", "pages", "plans_found", "plans_rejected", "lines_by_default", "error", "warnings",
+             "vertical_pages", "pages_with_unmapped_glyphs", "source_sha256"]
     rows = []
     for row in documents.itertuples():
         status = f'<span class="{"ok" if row.status == "ok" else "bad"}">{_e(row.status)}</span>'
         sha = f'<code title="{_e(row.source_sha256)}">{_e(str(row.source_sha256)[:12])}…</code>'
         rows.append([
             f"<code>{_e(row.source_file)}</code>", status, _e(row.pages), _e(row.plans_found), _e(row.plans_rejected),
-            _e(row.error),
+            _e(row.lines_by_default), _e(row.error),
             "<br>".join(_e(w) for w in _items(row.warnings)),
             _e(", ".join(_items(row.vertical_pages))), _e(", ".join(_items(row.pages_with_unmapped_glyphs))), sha,
         ])
@@ -276,7 +276,7 @@ def _documents_section(documents: pd.DataFrame) -> str:
     summary = (f"<p>{len(documents)} 件の文書を読み込み、{ok} 件が ok、{len(documents) - ok} 件が失敗しました。"
                f"<span class=\"en\">{len(documents)} document(s) read: {ok} ok, {len(documents) - ok} failed.</span></p>")
     return (_heading(2, "読み込んだ文書と処理結果", "Documents read and their status", "documents") + summary
-            + _table([_column(n) for n in names], rows, numeric={2, 3, 4}, table_id="documents-table"))
+            + _table([_column(n) for n in names], rows, numeric={2, 3, 4, 5}, table_id="documents-table"))
 
 
 def _rounds_section(plans: pd.DataFrame, chart: str | None) -> str:

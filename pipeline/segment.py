@@ -22,6 +22,7 @@ from pipeline.layout import (BOX_SLACK_PT, CAPTION_CENTRE_SHARE, CAPTION_FIRST_G
                              COLUMN_ALIGN_EM, DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM,
                              LEADING_MAX_EM, MARGIN_BAND, MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM,
                              SHORT_LINE_EM)
+from pipeline.layout import FURNITURE_MIN_PAGES
 from pipeline.failures import Failure
 from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
 from pipeline.text import (CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals, normalize_text,
@@ -53,15 +54,68 @@ BULLETS = "・○◯●◆◇■□▪"
 PLACE_NAME_RE = re.compile(rf"^(?:東京都)?{KANJI_KANA_CLASS}+[区市町村]$")
 # Why a plan is rejected, by the code of its notice, as the file's one-line reason says it.
 REJECTION_CAUSES = {"unreadable_text": "unreadable text", "not_a_place_name": "no place name in the header"}
+# The role segment gives each line of a page (Segmentation.roles), which `python -m pipeline explain` draws:
+# a plan's header, summary, pillar heading or project; a photo's caption; page furniture; the closing footnote;
+# or unassigned, a line no plan holds (before the first plan header).
+HEADER, SUMMARY, CAPTION, PILLAR, PROJECT, FURNITURE, FOOTNOTE, UNASSIGNED = ROLES = (
+    "header", "summary", "caption", "pillar", "project", "furniture", "footnote", "unassigned")
+
+
+def margin_band(line: Line, page_height: float) -> str | None:
+    """The margin band of its page a line stands in, "top" or "bottom", where page furniture is; else None."""
+    if line.top < MARGIN_BAND * page_height:
+        return "top"
+    if line.bottom > (1 - MARGIN_BAND) * page_height:
+        return "bottom"
+    return None
 
 
 def is_furniture(line: Line, page_height: float) -> bool:
-    """Page headers, page numbers and the document title: none of it belongs to a plan."""
+    """Page headers, page numbers and the document title: none of it belongs to a plan. (A running header or
+    footer of any wording is found by its repetition over pages: repeated_furniture.)"""
     text = line.norm
     if TITLE_RE.match(text):
         return True
-    in_band = line.top < MARGIN_BAND * page_height or line.bottom > (1 - MARGIN_BAND) * page_height
-    return in_band and any(r.match(text) for r in FURNITURE_RES)
+    return margin_band(line, page_height) is not None and any(r.match(text) for r in FURNITURE_RES)
+
+
+def furniture_key(line: Line) -> str:
+    """What a running header or footer keeps from page to page: its text without spaces, each run of digits
+    masked (- 1 - and - 2 -, Page 3, 1/2, a date, a document code)."""
+    return re.sub(r"\d+", "#", "".join(line.norm.split()))
+
+
+def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
+    """(page, line index) of the running headers and footers: a line in the top or bottom band whose text, digits
+    masked, stands in the same band of FURNITURE_MIN_PAGES pages or more, with nothing but furniture between it and
+    its page edge (the second line of a plan header wrapped alike on two pages has its first line beyond it)."""
+    pages_of: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for page in pages:
+        for line in page.lines:
+            band = margin_band(line, page.height)
+            if band:
+                pages_of[band, furniture_key(line)].add(page.page)
+    found: set[tuple[int, int]] = set()
+    for page in pages:
+        bands = [margin_band(line, page.height) for line in page.lines]
+        repeated = {i for i, (line, band) in enumerate(zip(page.lines, bands))
+                    if band and len(pages_of[band, furniture_key(line)]) >= FURNITURE_MIN_PAGES}
+        if not repeated:
+            continue
+        here: set[int] = set()  # repeated lines of this page found to be furniture, from the page edges inwards
+        for band, order in (("top", sorted(repeated, key=lambda i: page.lines[i].top)),
+                            ("bottom", sorted(repeated, key=lambda i: -page.lines[i].bottom))):
+            for i in order:
+                line = page.lines[i]
+                if bands[i] != band:
+                    continue
+                beyond = (k for k, other in enumerate(page.lines) if k != i and (
+                    other.bottom <= line.top + BOX_SLACK_PT if band == "top"
+                    else other.top >= line.bottom - BOX_SLACK_PT))
+                if all(k in here or is_furniture(page.lines[k], page.height) for k in beyond):
+                    here.add(i)
+        found.update((page.page, i) for i in here)
+    return found
 
 
 def reads_as_heading(text: str) -> bool:
@@ -271,40 +325,87 @@ class Draft:
 
 def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
-    read as expected."""
+    read as expected; besides, the role each line was given and the lines kept by default (Segmentation)."""
     lines: list[Line] = []
     captions: list[tuple[tuple, float, str]] = []
     right_edge: dict[int, float] = {}
+    roles: dict[tuple[int, int], str] = {}  # (page, index in page.lines) -> role
+    origin: dict[int, tuple[int, int]] = {}  # id of a line read on -> its (page, index)
+    running = repeated_furniture(pages)
     for page in pages:
-        page_lines = [l for l in page.lines if not is_furniture(l, page.height)]
+        kept = []  # (page, index) of the lines that are no furniture
+        for i, line in enumerate(page.lines):
+            furniture = (page.page, i) in running or is_furniture(line, page.height)
+            roles[page.page, i] = FURNITURE if furniture else UNASSIGNED
+            if not furniture:
+                kept.append((page.page, i))
+        page_lines = [page.lines[i] for _, i in kept]
         by_image = find_captions(page_lines, page.images)
         caption_idx = {i for chain in by_image.values() for i in chain}
         for k, chain in by_image.items():
             im = page.images[k]
             text = normalize_text("".join(page_lines[i].text for i in chain))
             captions.append(((page.page, im.top, im.x0), page_lines[chain[0]].top, text))
+        roles.update((kept[i], CAPTION) for i in caption_idx)
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
+        origin.update((id(l), kept[i]) for i, l in enumerate(page_lines) if i not in caption_idx)
         if body:
             right_edge[page.page] = max(l.x1 for l in body)
         lines.extend(body)
     gap = paragraph_gap(lines)
-    lines = join_number_labels(lines, gap)
+    sources = line_sources(lines, join_number_labels(lines, gap), origin)
+    lines = [line for line, _ in sources]
     plans = split_plans(lines)
     assign_captions(plans, captions)
+    placed = {id(l) for draft in plans for l in draft.header_lines + draft.lines}
+    footnote = {id(l) for l in plans[-1].lines} if plans else set()
     if plans:
         drop_footnote(plans[-1], gap)
+        footnote -= {id(l) for l in plans[-1].lines}
     shares = {page.page: page.readable_share for page in pages}
     found = Segmentation(plans=[], rejected=[], warnings=[])
+    read: dict[int, tuple[str, bool]] = {}  # id of a line -> its role, and whether it was kept by default
+    read.update((line_id, (FOOTNOTE, False)) for line_id in footnote)
+    read.update((line_id, (UNASSIGNED, True)) for line_id in map(id, lines) if line_id not in placed)
     for draft in plans:
         plan_warnings: list[Notice] = []
-        plan = build_plan(draft, gap, right_edge, plan_warnings)
+        read.update((id(l), (HEADER, False)) for l in draft.header_lines)
+        plan = build_plan(draft, gap, right_edge, plan_warnings, read)
         rejection = reject(draft, plan, shares)
         if rejection:
             found.rejected.append(rejection)
         else:
             found.plans.append(plan)
             found.warnings += plan_warnings
+    for line, keys in sources:
+        role, by_default = read[id(line)]
+        for key in keys:
+            roles[key] = role
+            if by_default:
+                found.by_default.append(key)
+    found.roles = roles
+    found.by_default.sort()
     return found
+
+
+def line_sources(lines: list[Line], joined: list[Line], origin: dict[int, tuple[int, int]]
+                 ) -> list[tuple[Line, list[tuple[int, int]]]]:
+    """Each line of `joined` (the body after join_number_labels) with the (page, index) of the printed lines it
+    was made of, in order: a line taken over is itself, a line made by joining a number to its title takes the
+    lines that went into it, each of them the made line nearest to it on its page (it holds their boxes).
+    Lines are told apart by identity, never by equality: two lines printed alike compare equal."""
+    made = [l for l in joined if id(l) not in origin]
+    sources: dict[int, list[tuple[int, int]]] = {id(l): [origin[id(l)]] if id(l) in origin else [] for l in joined}
+    taken_over = {id(l) for l in joined}
+    for line in lines:
+        if id(line) in taken_over:
+            continue
+        near = [l for l in made if l.page == line.page]
+        if near:
+            into = min(near, key=lambda l: (max(l.x0 - line.x1, line.x0 - l.x1, 0) ** 2
+                                            + max(l.top - line.bottom, line.top - l.bottom, 0) ** 2))
+            sources[id(into)].append(origin[id(line)])
+    return [(l, sorted(sources[id(l)])) for l in joined]
 
 
 def split_plans(lines: list[Line]) -> list[Draft]:
@@ -365,22 +466,30 @@ def drop_footnote(plan: Draft, gap: float) -> None:
             return
 
 
-def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice]) -> Plan:
-    """Summary, pillars and projects of one plan, read line by line."""
+def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice],
+               read: dict[int, tuple[str, bool]] | None = None) -> Plan:
+    """Summary, pillars and projects of one plan, read line by line. `read` hears, by the id of each line, the
+    role it was given and whether it was kept by default (continues_across_break)."""
+    read = {} if read is None else read
     summary: list[str] = []
     headings: list[tuple[int, str, int]] = []  # number, title, page
     pillar_lines: list[list[tuple[str, int]]] = []
     prev = plan.header
+    after_heading = True  # the line before is the plan's header or a pillar heading, which starts a block
     for line in plan.lines:
         text = line.norm
         title = match_pillar(text, len(headings) + 1)
-        if title is not None and starts_block(line, prev, gap, right_edge):
+        heading = title is not None and starts_block(line, prev, gap, right_edge)
+        if heading:
             headings.append((len(headings) + 1, title, line.page))
             pillar_lines.append([])
         elif headings:
             pillar_lines[-1].append((text, line.page))
         else:
             summary.append(text)
+        read[id(line)] = (PILLAR, False) if heading else (
+            PROJECT if headings else SUMMARY, not after_heading and continues_across_break(line, prev, gap))
+        after_heading = heading
         prev = line
     pillars = []
     for (number, title, page), lines in zip(headings, pillar_lines):
@@ -404,6 +513,14 @@ def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: 
         header_bbox=[plan.header.x0, plan.header.top, plan.header.x1, plan.header.bottom],
         pillars=pillars,
     )
+
+
+def continues_across_break(line: Line, prev: Line, gap: float) -> bool:
+    """Whether a summary or project line, read after another line of its block (not after the header or a pillar
+    heading, which start one), is kept in that block only by default: a page break or a gap wider than the
+    paragraph gap lies between them, and no heading claimed it. Such lines are counted (lines_by_default) and
+    listed by `explain`, for a person to check."""
+    return prev.page != line.page or line.top - prev.bottom > gap
 
 
 def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:

@@ -7,6 +7,7 @@ from pipeline.records import Box, Line, Notice, Page, Project
 from pipeline.segment import (HEADER_RE, PLACE_NAME_RE, find_captions, join_number_labels, match_header, match_pillar,
                               parse_projects, segment_document, split_name_detail, split_top_level,
                               summarize_rejections)
+from pipeline.segment import ROLES
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -355,3 +356,103 @@ def documents(draw):
 def test_segment_document_never_raises(pages):
     result = segment_document(pages)
     assert all(plan.page_start <= plan.page_end for plan in result.plans)
+    # Every line gets one role, and a line kept by default is one of them.
+    assert result.roles.keys() == {(page.page, i) for page in pages for i in range(len(page.lines))}
+    assert set(result.roles.values()) <= set(ROLES) and set(result.by_default) <= result.roles.keys()
+
+
+# --------------------------------------------------------------------------- running headers and footers
+
+
+def footed_page(number, municipality, body_line=None):
+    """A page of one plan, a running footer 東京都産業労働局 over its page number in the bottom band, and, when
+    given, one more summary line in the body."""
+    lines = plan_lines(municipality, page=number)
+    if body_line:
+        lines.insert(2, positioned(body_line, 50, 135, page=number))
+    return page_of(lines + [positioned("東京都産業労働局", 250, 790, page=number),
+                            positioned(f"- {number} -", 280, 805, page=number)], number=number)
+
+
+def roles_of(found, page, texts_by_index):
+    return {text: found.roles[page, i] for i, text in texts_by_index}
+
+
+def test_a_footer_repeated_on_two_pages_is_furniture_whatever_it_says():
+    pages = [footed_page(1, "品川区"), footed_page(2, "中野区")]
+    found = segment_document(pages)
+    projects = [p.project_name for plan in found.plans for pillar in plan.pillars for p in pillar.projects]
+    assert projects == ["承継支援事業", "承継支援事業"]  # no 東京都産業労働局 glued to a plan's last project
+    assert [found.roles[page.page, i] for page in pages for i in (4, 5)] == ["furniture"] * 4
+    assert found.by_default == []
+
+
+def test_the_footer_text_in_the_body_stays():
+    pages = [footed_page(1, "品川区", body_line="東京都産業労働局"), footed_page(2, "中野区", body_line="東京都産業労働局")]
+    found = segment_document(pages)
+    assert [plan.summary for plan in found.plans] == ["品川区は、ものづくりの町である。東京都産業労働局",
+                                                      "中野区は、ものづくりの町である。東京都産業労働局"]
+    assert [found.roles[1, i] for i in range(len(pages[0].lines))] == [
+        "header", "summary", "summary", "pillar", "project", "furniture", "furniture"]
+
+
+def test_a_one_page_document_keeps_the_patterns_alone():
+    page = footed_page(1, "品川区")
+    found = segment_document([page])
+    assert [found.roles[1, i] for i in (4, 5)] == ["project", "furniture"]  # - 1 - by its pattern; the rest is text
+    assert found.plans[0].pillars[0].projects[-1].project_name == "承継支援事業（相談）東京都産業労働局"
+
+
+def test_a_header_wrapped_alike_at_the_top_of_two_pages_keeps_its_period():
+    def page(number, municipality):
+        return page_of([positioned(f"「{municipality}地域産業活性化計画」（{municipality}）", 50, 40, page=number),
+                        positioned("【計画期間:令和2年度～令和4年度】", 50, 55, page=number),
+                        *plan_lines(municipality, page=number)[1:]], number=number)
+    found = segment_document([page(1, "品川区"), page(2, "中野区")])
+    assert [(plan.municipality, plan.period_text) for plan in found.plans] == [
+        ("品川区", "令和2年度～令和4年度"), ("中野区", "令和2年度～令和4年度")]
+    assert "furniture" not in found.roles.values()
+
+
+def test_running_headers_with_dates_and_page_counts_are_furniture():
+    def page(number):
+        return page_of([positioned("東京都産業労働局 令和2年10月1日", 50, 30, page=number),
+                        positioned(f"{number}/2", 500, 30, page=number),
+                        *plan_lines(["品川区", "中野区"][number - 1], page=number)], number=number)
+    found = segment_document([page(1), page(2)])
+    assert [found.roles[p, i] for p in (1, 2) for i in (0, 1)] == ["furniture"] * 4
+    assert len(found.plans) == 2
+
+
+# --------------------------------------------------------------------------- roles and lines kept by default
+
+
+def test_every_line_gets_a_role_and_lines_no_rule_claimed_are_kept_by_default():
+    # Page 1: a line before the first header, the plan, a summary line after a gap wider than a paragraph, its
+    # pillar; page 2: the pillar's projects going on after the page break, no heading. Three lines by default.
+    page1 = page_of([
+        positioned("令和2年10月 産業振興課", 50, 120),  # before the first header
+        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
+        positioned("品川区は、ものづくりの町である。", 50, 170),
+        positioned("区内の事業者を支える。", 50, 185),
+        positioned("また、創業を支援する。", 50, 260),  # 65 points below the summary line before it
+        positioned("(1)", 50, 290), positioned("事業承継支援", 120, 290),  # a number in its own cell
+        positioned("承継支援事業（相談）", 60, 305),
+    ])
+    page2 = page_of([positioned("、販路拡大事業（補助）", 60, 100, page=2),
+                     positioned("（この表は計画の概要である。）", 50, 130, page=2)], number=2)  # the closing footnote
+    found = segment_document([page1, page2])
+    assert [found.roles[1, i] for i in range(len(page1.lines))] + [found.roles[2, 0], found.roles[2, 1]] == [
+        "unassigned", "header", "summary", "summary", "summary", "pillar", "pillar", "project", "project", "footnote"]
+    assert found.by_default == [(1, 0), (1, 4), (2, 0)]
+    plan = found.plans[0]
+    assert plan.summary == "品川区は、ものづくりの町である。区内の事業者を支える。また、創業を支援する。"
+    assert [p.project_name for p in plan.pillars[0].projects] == ["承継支援事業", "販路拡大事業"]
+
+
+def test_a_document_without_a_header_is_all_unassigned_and_by_default():
+    page = page_of([positioned("別紙", 50, 30), positioned("区内の事業者を支える。", 50, 200),
+                    positioned("1 事業承継支援", 50, 220)])
+    found = segment_document([page])
+    assert [found.roles[1, i] for i in range(3)] == ["furniture", "unassigned", "unassigned"]
+    assert found.by_default == [(1, 1), (1, 2)]
