@@ -63,17 +63,21 @@ SAME_SIZE_PT = 0.25
 # A caption stands at most this many of its own lines from its photo (below, above or beside it), a line being its
 # size plus the document's leading scaled to that size, as word processors scale line spacing; or, when the
 # document spaces its paragraphs wider, at most its usual paragraph spacing. A word processor sets a caption in
-# a paragraph of its own, a paragraph's spacing away: LibreOffice Writer's table fixture 13.2 pt under the photo
-# (1.25 of its 10.5 pt caption lines, 1.46 caption sizes), the Writer and Word prints the issue reports 1.6–1.8
-# caption lines; our renderer 4 pt (0.3 of its 13.5 pt caption lines). Two lines take 1.8 with a margin; more
-# would reach a short line set a blank line and more under a photo without a caption. Its next lines follow within
-# the document's paragraph gap (LEADING_MAX_EM, PARAGRAPH_EXTRA_EM below).
+# a paragraph of its own, a paragraph's spacing away. Measured in caption lines: LibreOffice Writer's table
+# fixture 1.46 (13.2 pt under 9 pt captions, leading 0), the Writer paragraphs fixture 1.55 (15 pt, leading
+# 0.8 pt), the Impress slides 0.5, the Writer and Word prints the issue reports 1.6–1.8, our renderer 0.29.
+# Two lines take 1.8 with a margin; more would reach a short line set a blank line and more under a photo without
+# a caption. Its next lines follow within the document's paragraph gap (PARAGRAPH_EXTRA_EM below).
 CAPTION_REACH_LINES = 2.0
 # The usual paragraph spacing is the median of the gaps wider than the paragraph gap and narrower than this many
-# body lines (size plus leading): wider gaps hold a photo, a table row or a section break (the fixtures' paragraph
-# gaps are 11–19 pt at 15.75 pt lines, LibreOffice's 16–18 pt between table rows at 12.3 pt lines; photos are
-# 84 pt and more).
+# body lines (size plus leading): wider gaps hold a photo or a section break (paragraph spacing is 11–19 pt at
+# 15.75 pt lines in our renderer's fixtures, 8.8 pt at 11.3 pt lines in the Writer paragraphs fixture, 17 pt
+# between table rows at 10.5 pt lines in LibreOffice's table fixture; photos are 84 pt high and more).
 PARAGRAPH_SPACING_MAX_LINES = 3.0
+# Captions measure the leading as the lower quartile of the gaps under two lines, not their median: in the
+# summaries most paragraphs are one line (a pillar title, a project), and in a word processor's print the median
+# is then the paragraph spacing (the Writer fixture: 8.8 pt between paragraphs, 0.8 pt within one).
+LEADING_QUANTILE = 0.25
 # A line stands under (or over) a photo, in its column, when it shares at least this share of the narrower one's
 # width; a photo is in the row of another when they share this share of the shorter one's height. Less is the
 # caption of the next photo of a row reaching under this one, or a photo of a staggered layout.

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeline.layout import (BOX_SLACK_PT, CAPTION_REACH_LINES, COLUMN_ALIGN_EM, DEFAULT_LEADING_PT,
-                             DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM, LEADING_MAX_EM, MARGIN_BAND,
+                             DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM, LEADING_MAX_EM, LEADING_QUANTILE,
+                             MARGIN_BAND,
                              MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM, PARAGRAPH_SPACING_MAX_LINES,
                              PHOTO_OVERLAP_SHARE, SAME_SIZE_PT, SHORT_LINE_EM)
 from pipeline.failures import Failure
@@ -82,7 +83,7 @@ class Measures:
 
     @property
     def paragraph_gap(self) -> float:
-        """A wider gap between two lines parts two paragraphs (`paragraph_gap`)."""
+        """A wider gap between two lines parts two paragraphs: `paragraph_gap`'s rule, on this leading."""
         return self.leading + PARAGRAPH_EXTRA_EM * self.size
 
     def caption_reach(self, size: float) -> float:
@@ -93,12 +94,16 @@ class Measures:
 
 
 def measure(lines: list[Line]) -> Measures:
-    """The document's measures, from its lines in reading order."""
+    """The document's measures, from its lines in reading order: the median size; as leading, the lower
+    `LEADING_QUANTILE` of the gaps between consecutive lines under `LEADING_MAX_EM` lines (`paragraph_gap` takes
+    their median, which measures the paragraph spacing when most paragraphs are one line); as spacing, the median
+    of the gaps wider than a paragraph gap and narrower than `PARAGRAPH_SPACING_MAX_LINES` lines."""
     size = statistics.median(l.size for l in lines) if lines else DEFAULT_SIZE_PT
-    leading = paragraph_gap(lines) - PARAGRAPH_EXTRA_EM * size
+    pairs = [(a, b.top - a.bottom) for a, b in zip(lines, lines[1:]) if a.page == b.page]
+    small = sorted(gap for a, gap in pairs if 0 <= gap < LEADING_MAX_EM * a.size)
+    leading = small[int(LEADING_QUANTILE * (len(small) - 1))] if small else DEFAULT_LEADING_PT
     widest = PARAGRAPH_SPACING_MAX_LINES * (size + leading)
-    breaks = [b.top - a.bottom for a, b in zip(lines, lines[1:])
-              if a.page == b.page and leading + PARAGRAPH_EXTRA_EM * size < b.top - a.bottom < widest]
+    breaks = [gap for _, gap in pairs if leading + PARAGRAPH_EXTRA_EM * size < gap < widest]
     return Measures(size=size, leading=leading, spacing=statistics.median(breaks) if breaks else 0.0)
 
 

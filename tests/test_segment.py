@@ -195,6 +195,16 @@ def test_the_measures_are_the_documents_own():
     assert round(m.caption_reach(CAPTION), 2) == 21.6  # two caption lines: wider than the paragraph spacing
 
 
+def test_the_leading_is_measured_within_paragraphs_when_most_are_one_line():
+    # As a word processor prints a plan: an overview of three lines 0.8 pt apart, then pillar titles and projects
+    # of one line each, 8.8 pt apart. Their median gap is the paragraph spacing; the leading is the lower quartile.
+    overview = [set_line("概要の本文です。" * 6, 100.0 + k * 11.3) for k in range(3)]
+    items = [set_line(f"（{k}）事業の名前", overview[-1].bottom + 8.8 + k * 19.3, x1=200.0) for k in range(6)]
+    m = measure(overview + items)
+    assert (round(m.leading, 2), round(m.spacing, 2)) == (0.8, 8.8)
+    assert round(m.caption_reach(CAPTION), 2) == round(2 * CAPTION * (1 + 0.8 / BODY), 2)  # 19.37 pt
+
+
 @pytest.mark.parametrize(("lines_away", "found"), [(1.0, True), (1.7, True), (2.2, False)])
 def test_a_caption_stands_within_two_of_its_lines_of_its_photo(lines_away, found):
     # Paragraphs 12 pt apart, under the 21.6 pt reach: a caption 1.0 or 1.7 caption lines (10.8, 18.4 pt) under
