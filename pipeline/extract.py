@@ -1,7 +1,8 @@
 """Extract stage: one pass over each page's characters, grouped into positioned text lines.
 
 Structure is read later from geometry, so every line keeps its page, bounding box, font size and
-font name, and every page keeps its image boxes (photos) and flags on the quality of its text.
+font name, and every page keeps its photos (raster images, and empty vector frames) and flags on the quality of
+its text.
 Besides pdfplumber/pdfminer and pypdfium2, only the standard library and the pipeline's own light modules
 (records, text, layout) are imported here: workers stay small, with no pandas or pyarrow.
 """
@@ -16,13 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from pdfminer.layout import LTChar, LTContainer, LTImage
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage
 import pdfplumber
 from pdfplumber.page import fix_fontname_bytes
 
 from pipeline.layout import (BOX_SLACK_PT, COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, HORIZONTAL_STEP_RIGHT_EM,
-                             MIN_READABLE_SHARE, MIN_VERTICAL_STEPS, ROW_LOOKBACK, VERTICAL_STEP_ACROSS_EM,
-                             VERTICAL_STEP_DOWN_EM, WORD_GAP_EM)
+                             MIN_READABLE_SHARE, MIN_VERTICAL_STEPS, PHOTO_MAX_ASPECT, PHOTO_MIN_SIDE_SHARE,
+                             ROW_LOOKBACK, VERTICAL_STEP_ACROSS_EM, VERTICAL_STEP_DOWN_EM, WORD_GAP_EM)
 from pipeline.records import Box, Line, Page
 from pipeline.text import is_cjk, is_unmapped
 
@@ -206,21 +207,25 @@ def walk_layout(container) -> Iterator:
             yield obj
 
 
-def layout_objects(page) -> tuple[list[dict], list[dict]]:
-    """Characters and image boxes of a page, from the one pdfminer layout pdfplumber makes of it, with
-    pdfplumber's coordinates (`Page.process_object`) but without its copy of ~20 attributes per character,
-    which costs more than the rest of our reading of the page."""
+def layout_objects(page) -> tuple[list[dict], list[dict], list[dict]]:
+    """Characters, image boxes and photo frames of a page, from the one pdfminer layout pdfplumber makes of it,
+    with pdfplumber's coordinates (`Page.process_object`) but without its copy of ~20 attributes per character,
+    which costs more than the rest of our reading of the page. Images inside form XObjects count too."""
     height = float(page.height)
     mb_x0, mb_top = (float(v) for v in page.mediabox[:2])
     norm = page.pdf.unicode_norm
-    chars, images = [], []
+    chars, images, shapes = [], [], []
     for obj in walk_layout(page.layout):
-        if not isinstance(obj, (LTChar, LTImage)):
+        if not isinstance(obj, (LTChar, LTImage, LTCurve)):
             continue
         box = {"x0": obj.x0 + mb_x0, "top": height - obj.y1 + mb_top,
                "x1": obj.x1 + mb_x0, "bottom": height - obj.y0 + mb_top}
         if isinstance(obj, LTImage):
             images.append(box)
+            continue
+        if isinstance(obj, LTCurve):
+            if is_frame_shape(obj):
+                shapes.append(box)
             continue
         text = obj.get_text()
         fontname = obj.fontname
@@ -229,7 +234,49 @@ def layout_objects(page) -> tuple[list[dict], list[dict]]:
             "fontname": fix_fontname_bytes(fontname) if isinstance(fontname, bytes) else fontname,
             "size": obj.size, "upright": obj.upright, "matrix": obj.matrix, **box,
         })
-    return chars, images
+    return chars, images, photo_frames(shapes, chars, images, float(page.width), height)
+
+
+def is_frame_shape(shape: LTCurve) -> bool:
+    """Whether a drawn path can frame a photo: a closed outline (a rectangle, a rounded one) that shows, stroked
+    or filled with anything but white (a white fill on white paper is a mask, not a frame)."""
+    path = shape.original_path or []
+    closed = (bool(path) and path[-1][0] == "h") or (len(shape.pts) > 2 and shape.pts[0] == shape.pts[-1])
+    return closed and (shape.stroke or (shape.fill and not is_white(shape.non_stroking_color)))
+
+
+def is_white(color) -> bool:
+    """Whether a fill colour is white: gray 1, RGB (1, 1, 1) or CMYK (0, 0, 0, 0); a pattern is not."""
+    values = color if isinstance(color, (tuple, list)) else (color,)
+    if not values or not all(isinstance(v, (int, float)) for v in values):
+        return False
+    return all(v == 0 for v in values) if len(values) == 4 else all(v == 1 for v in values)
+
+
+def photo_frames(shapes: list[dict], chars: list[dict], images: list[dict], width: float, height: float) -> list[dict]:
+    """The vector frames that stand for photos: of photo size and shape (`PHOTO_MIN_SIDE_SHARE`,
+    `PHOTO_MAX_ASPECT`), with no character inside (a boxed plan, a table cell with text, a shaded heading are
+    no photos) and no raster image on them (the border of a photo is that photo, already found). Of frames
+    that overlap, the largest stands: a double border is one photo."""
+    least = PHOTO_MIN_SIDE_SHARE * min(width, height)
+    middles = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in chars if c["text"].strip()]
+    found: list[dict] = []
+    for box in sorted(shapes, key=lambda b: -(b["x1"] - b["x0"]) * (b["bottom"] - b["top"])):
+        w, h = box["x1"] - box["x0"], box["bottom"] - box["top"]
+        if min(w, h) < least or max(w, h) > PHOTO_MAX_ASPECT * min(w, h):
+            continue
+        if any(box["x0"] <= x <= box["x1"] and box["top"] <= y <= box["bottom"] for x, y in middles):
+            continue
+        if any(overlaps(box, other) for other in images + found):
+            continue
+        found.append(box)
+    return found
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    """Whether two boxes share more than a touching edge."""
+    return (min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > BOX_SLACK_PT
+            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > BOX_SLACK_PT)
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = DEDUPE_TOLERANCE_PT) -> list[dict]:
@@ -260,9 +307,9 @@ def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]
 
 
 def read_page(page, fallback: PdfiumFallback) -> Page:
-    """One page: lines, image boxes, size and text-quality flags."""
+    """One page: lines, image boxes, photo frames, size and text-quality flags."""
     page_no = page.page_number
-    chars, boxes = layout_objects(page)
+    chars, boxes, frames = layout_objects(page)
     chars = dedupe_chars(chars)
     unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
     text_source = "pdfplumber"
@@ -282,6 +329,7 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
         is_vertical=vertical,
         images=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes],
         lines=build_lines(chars, page_no, vertical),
+        frames=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in frames],
     )
 
 

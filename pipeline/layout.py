@@ -41,6 +41,14 @@ VERTICAL_STEP_ACROSS_EM = 0.5
 VERTICAL_STEP_DOWN_EM = (0.5, 2.0)
 HORIZONTAL_STEP_RIGHT_EM = 3.0
 MIN_VERTICAL_STEPS = 10
+# A photo is a raster image, or a vector frame: a closed outline, stroked or filled, with no character inside,
+# whose sides are both at least this share of the page's shorter side (A4: 48 pt, 17 mm) and at most this many
+# times each other. The smallest photos of the summaries and of every fixture are 84 pt high (the photos beside
+# an overview), and a photo anyone can make out is about 2 cm across; check boxes, bullets and icons stay well
+# under 1 cm. Photos are 1:1 to 16:9 (1.8); a rule, a band behind a heading or an empty table row is far longer
+# than it is high. Measured on the page, not in points: slides are larger than A4, and scaled prints smaller.
+PHOTO_MIN_SIDE_SHARE = 0.08
+PHOTO_MAX_ASPECT = 3.0
 
 # --- segment: lines to plans -------------------------------------------------------------------------------
 
@@ -53,15 +61,33 @@ MARGIN_BAND = 0.1
 # It must stand between the page edge and the text (only furniture beyond it), so that the second line of a plan
 # header wrapped alike at the top of two pages (【計画期間:…】) stays. A one-page document keeps the patterns alone.
 FURNITURE_MIN_PAGES = 2
-# A caption is one or two lines: three or more lines under a photo are the text going on.
-MAX_CAPTION_LINES = 2
-# The first caption line stands at most this far below its photo, a second one at most this far below the
-# first (in caption sizes): a caption is set closer to its photo than a paragraph to the next.
-CAPTION_FIRST_GAP_EM = 1.5
-CAPTION_NEXT_GAP_EM = 0.8
-# A caption is centred on its photo when its middle is within this share of the photo's width of the
-# photo's middle; otherwise it must lie within the photo's width, give or take one caption size.
-CAPTION_CENTRE_SHARE = 0.25
+# A caption is one to three lines, each of the first line's size (two sizes closer than this are one: word
+# processors offer half points, and extraction rounds to a tenth): a longer run of lines set alike under a photo
+# is the text going on, and none of it is a caption.
+MAX_CAPTION_LINES = 3
+SAME_SIZE_PT = 0.25
+# A caption stands at most this many of its own lines from its photo (below, above or beside it), a line being its
+# size plus the document's leading scaled to that size, as word processors scale line spacing; or, when the
+# document spaces its paragraphs wider, at most its usual paragraph spacing. A word processor sets a caption in
+# a paragraph of its own, a paragraph's spacing away. Measured in caption lines: LibreOffice Writer's table
+# fixture 1.46 (13.2 pt under 9 pt captions, leading 0), the Writer paragraphs fixture 1.55 (15 pt, leading
+# 0.8 pt), the Impress slides 0.5, the Writer and Word prints the issue reports 1.6–1.8, our renderer 0.29.
+# Two lines take 1.8 with a margin; more would reach a short line set a blank line and more under a photo without
+# a caption. Its next lines follow within the document's paragraph gap (PARAGRAPH_EXTRA_EM below).
+CAPTION_REACH_LINES = 2.0
+# The usual paragraph spacing is the median of the gaps wider than the paragraph gap and narrower than this many
+# body lines (size plus leading): wider gaps hold a photo or a section break (paragraph spacing is 11–19 pt at
+# 15.75 pt lines in our renderer's fixtures, 8.8 pt at 11.3 pt lines in the Writer paragraphs fixture, 17 pt
+# between table rows at 10.5 pt lines in LibreOffice's table fixture; photos are 84 pt high and more).
+PARAGRAPH_SPACING_MAX_LINES = 3.0
+# Captions measure the leading as the lower quartile of the gaps under two lines, not their median: in the
+# summaries most paragraphs are one line (a pillar title, a project), and in a word processor's print the median
+# is then the paragraph spacing (the Writer fixture: 8.8 pt between paragraphs, 0.8 pt within one).
+LEADING_QUANTILE = 0.25
+# A line stands under (or over) a photo, in its column, when it shares at least this share of the narrower one's
+# width; a photo is in the row of another when they share this share of the shorter one's height. Less is the
+# caption of the next photo of a row reaching under this one, or a photo of a staggered layout.
+PHOTO_OVERLAP_SHARE = 0.5
 # Gaps between lines count towards the document's usual leading only when under two line heights;
 # larger ones are paragraph or section breaks. Half a line more than the usual leading breaks a paragraph.
 LEADING_MAX_EM = 2.0

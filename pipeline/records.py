@@ -48,7 +48,8 @@ class Line:
 
 @dataclass
 class Page:
-    """One page as extract read it: its lines in reading order, its image boxes and flags on its text."""
+    """One page as extract read it: its lines in reading order, its photos (image boxes, and vector frames drawn
+    empty in a photo's size and shape) and flags on its text."""
 
     page: int
     width: float
@@ -60,6 +61,7 @@ class Page:
     is_vertical: bool
     images: list[Box]
     lines: list[Line]
+    frames: list[Box] = field(default_factory=list)  # empty vector frames of photo size: photos drawn as shapes
 
 
 @dataclass

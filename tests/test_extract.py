@@ -127,11 +127,12 @@ def test_our_character_reading_matches_pdfplumbers(tmp_path, name):
     keys = ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")
     with pdfplumber.open(tmp_path / "v.pdf") as pdf:
         for page in pdf.pages:
-            ours, images = layout_objects(page)
+            ours, images, frames = layout_objects(page)
             theirs = page.dedupe_chars().chars
             assert [tuple(c[k] for k in keys) for c in dedupe_chars(ours)] == [tuple(c[k] for k in keys) for c in theirs]
             assert len(dedupe_chars(ours)) < len(ours) or name != "fake_bold"
             assert images == [{k: im[k] for k in ("x0", "top", "x1", "bottom")} for im in page.images]
+            assert frames == []  # reportlab draws its photos as images, and no empty frames
 
 
 def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(tmp_path, monkeypatch):
@@ -147,3 +148,28 @@ def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(tmp_path, monkey
     monkeypatch.setattr(pypdfium2, "PdfDocument", refuse)
     pages = extract_pdf(unmapped)
     assert {p.text_source for p in pages} == {"pdfplumber"} and all(p.unmapped_chars for p in pages)
+
+
+def test_photos_inside_form_xobjects_are_found(tmp_path):
+    """A photo drawn inside a form XObject (as slide and drawing software nest them), and one drawn twice through
+    the same form, are photos like any image on the page."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    c = canvas.Canvas(str(tmp_path / "forms.pdf"), invariant=1)  # A4: 595 × 841.89
+    picture = Image.new("RGB", (40, 30), (90, 140, 90))
+    c.beginForm("photo")
+    c.drawImage(ImageReader(picture), 0, 0, 160, 120)
+    c.endForm()
+    for x in (60, 300):
+        c.saveState()
+        c.translate(x, 500)
+        c.doForm("photo")
+        c.restoreState()
+    c.drawImage(ImageReader(picture), 60, 300, 80, 60)  # and one on the page itself
+    c.showPage()
+    c.save()
+    page = extract_pdf(tmp_path / "forms.pdf")[0]
+    assert [(b.x0, b.top, b.x1, b.bottom) for b in page.images] == [
+        (60.0, 221.89, 220.0, 341.89), (300.0, 221.89, 460.0, 341.89), (60.0, 481.89, 140.0, 541.89)]
+    assert page.frames == []

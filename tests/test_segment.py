@@ -3,9 +3,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.normalize import municipalities
+from pipeline.extract import extract_pdf
 from pipeline.records import Box, Line, Notice, Page, Project
 from pipeline.segment import (HEADER_RE, PLACE_NAME_RE, find_captions, join_number_labels, match_header, match_pillar,
-                              parse_projects, segment_document, split_name_detail, split_top_level,
+                              measure, parse_projects, segment_document, split_name_detail, split_top_level,
                               summarize_rejections)
 from pipeline.segment import ROLES
 
@@ -144,10 +145,93 @@ def page_of(lines, number=1, share=1.0, images=()):
                 text_source="pdfplumber", is_vertical=False, images=list(images), lines=lines)
 
 
-def test_a_caption_is_at_most_two_lines():
-    photo = Box(x0=50.0, top=100.0, x1=550.0, bottom=200.0)
-    lines = [positioned(f"写真の下に続く本文の{k}行目です。", 60, 205 + 13 * k) for k in range(5)]
-    assert find_captions(lines, [photo]) == {0: [0, 1]}
+# --------------------------------------------------------------------------- captions
+#
+# The pages below are set as a word processor sets them, with their measures written out: body text at 10.5 pt
+# on a 12.6 pt line (1.2 spacing: leading 2.1 pt between two lines' boxes), paragraphs `spacing` apart, the
+# measure from x 50 to 545, captions at 9 pt. A caption line is then 9 × (1 + 2.1 / 10.5) = 10.8 pt, and a
+# caption may stand two of them (21.6 pt) from its photo, or the body's paragraph spacing when that is wider.
+
+BODY, CAPTION, LEADING = 10.5, 9.0, 2.1
+CAPTION_LINE = CAPTION * (1 + LEADING / BODY)
+
+
+def set_line(text, top, x0=50.0, x1=545.0, size=BODY, page=1):
+    """A line of `size` from x0 to x1 (the full measure by default)."""
+    return Line(page=page, text=text, x0=x0, top=top, x1=x1, bottom=top + size, size=size, fontname="")
+
+
+def centred(text, middle, top, size=CAPTION):
+    """A line of `size` centred on `middle`."""
+    width = size * len(text)
+    return set_line(text, top, middle - width / 2, middle + width / 2, size)
+
+
+def paragraph(top, lines=3, last_x1=400.0):
+    """A paragraph of body text from `top`: full lines, the last one short."""
+    return [set_line(f"本文の{k}行目です。" * 4, top + k * (BODY + LEADING), x1=545.0 if k < lines - 1 else last_x1)
+            for k in range(lines)]
+
+
+def bottom_of(lines):
+    return lines[-1].bottom
+
+
+def photo_page(caption_gap, spacing):
+    """Two paragraphs `spacing` apart, a photo (x 200–400) under them, a caption `caption_gap` under the photo,
+    then a third paragraph `spacing` under the caption. Returns the lines, the photo, the caption's index."""
+    first = paragraph(100.0)
+    second = paragraph(bottom_of(first) + spacing)
+    photo = Box(x0=200.0, top=bottom_of(second) + spacing, x1=400.0, bottom=bottom_of(second) + spacing + 150.0)
+    caption = centred("展示会の様子", 300.0, photo.bottom + caption_gap)
+    third = paragraph(caption.bottom + spacing)
+    return first + second + [caption] + third, photo, len(first + second)
+
+
+def test_the_measures_are_the_documents_own():
+    lines, _, _ = photo_page(caption_gap=CAPTION_LINE, spacing=12.0)
+    m = measure(lines)
+    assert (m.size, round(m.leading, 2), round(m.spacing, 2)) == (10.5, 2.1, 12.0)
+    assert round(m.paragraph_gap, 2) == 7.35  # leading + half a body line
+    assert round(m.caption_reach(CAPTION), 2) == 21.6  # two caption lines: wider than the paragraph spacing
+
+
+def test_the_leading_is_measured_within_paragraphs_when_most_are_one_line():
+    # As a word processor prints a plan: an overview of three lines 0.8 pt apart, then pillar titles and projects
+    # of one line each, 8.8 pt apart. Their median gap is the paragraph spacing; the leading is the lower quartile.
+    overview = [set_line("概要の本文です。" * 6, 100.0 + k * 11.3) for k in range(3)]
+    items = [set_line(f"（{k}）事業の名前", overview[-1].bottom + 8.8 + k * 19.3, x1=200.0) for k in range(6)]
+    m = measure(overview + items)
+    assert (round(m.leading, 2), round(m.spacing, 2)) == (0.8, 8.8)
+    assert round(m.caption_reach(CAPTION), 2) == round(2 * CAPTION * (1 + 0.8 / BODY), 2)  # 19.37 pt
+
+
+@pytest.mark.parametrize(("lines_away", "found"), [(1.0, True), (1.7, True), (2.2, False)])
+def test_a_caption_stands_within_two_of_its_lines_of_its_photo(lines_away, found):
+    # Paragraphs 12 pt apart, under the 21.6 pt reach: a caption 1.0 or 1.7 caption lines (10.8, 18.4 pt) under
+    # its photo is one, as a word processor sets it with paragraph spacing; 2.2 lines (23.8 pt) is too far.
+    lines, photo, caption = photo_page(caption_gap=lines_away * CAPTION_LINE, spacing=12.0)
+    assert find_captions(lines, [photo]) == ({0: [caption]} if found else {})
+
+
+def test_a_document_that_spaces_its_paragraphs_wider_reaches_further():
+    # Paragraphs 26 pt apart: the document's paragraph spacing, wider than two caption lines, is the reach.
+    lines, photo, caption = photo_page(caption_gap=2.2 * CAPTION_LINE, spacing=26.0)
+    assert round(measure(lines).spacing, 2) == 26.0
+    assert find_captions(lines, [photo]) == {0: [caption]}
+
+
+def test_a_caption_is_one_to_three_lines_of_one_size():
+    photo = Box(x0=200.0, top=100.0, x1=400.0, bottom=250.0)
+    body = paragraph(400.0)
+    three = [centred(f"説明の{k}行目", 300.0, 254.0 + k * CAPTION_LINE) for k in range(3)]
+    assert find_captions(three + body, [photo]) == {0: [0, 1, 2]}
+    # a fourth line set alike: the text goes on, and none of it is a caption
+    four = three + [centred("説明の3行目", 300.0, 254.0 + 3 * CAPTION_LINE)]
+    assert find_captions(four + body, [photo]) == {}
+    # a line of another size right under the caption ends it
+    other = three[:1] + [centred("本文の大きさの行", 300.0, 254.0 + CAPTION_LINE, size=BODY)]
+    assert find_captions(other + body, [photo]) == {0: [0]}
 
 
 def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
@@ -161,12 +245,141 @@ def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
     assert find_captions(lines, [photo]) == {0: [1, 2]}
     left_aligned = [positioned("工房", 102, 205)]
     assert find_captions(left_aligned, [photo]) == {0: [0]}
+    # centred on the cell that holds the photo, wider than the photo: its middle still lies over the photo
+    in_cell = [lines[0], positioned("区内の町工場が集まる工業団地の全景", 90, 205, size=9.0), lines[3]]
+    assert find_captions(in_cell, [photo]) == {0: [1]}
+    # beside the photo's column, its middle off the photo: no caption
+    off = [positioned("別の段の短い行", 260, 205)]
+    assert find_captions(off, [photo]) == {}
 
 
 def test_a_heading_right_under_a_photo_is_no_caption():
     photo = Box(x0=50.0, top=100.0, x1=250.0, bottom=200.0)
     lines = [positioned("1 事業承継支援", 50, 205), positioned("「X区地域産業活性化計画」（X区）", 60, 205)]
     assert find_captions(lines, [photo]) == {}
+
+
+def test_a_heading_under_a_photo_ends_the_search():
+    # A photo without caption right above a pillar: the pillar's first project, short and within reach of the
+    # photo, stays the pillar's.
+    photo = Box(x0=50.0, top=100.0, x1=250.0, bottom=200.0)
+    lines = [positioned("1 事業承継支援", 50, 203), positioned("承継支援事業", 70, 215)]
+    assert find_captions(lines, [photo]) == {}
+
+
+def test_running_text_under_a_photo_is_no_caption():
+    # Body text filling the measure right under the photo, and the short last line of its paragraph: the text
+    # goes on under the photo; neither line is a caption.
+    photo = Box(x0=200.0, top=100.0, x1=400.0, bottom=250.0)
+    lines = paragraph(200.0, lines=1) + paragraph(254.0, lines=2, last_x1=330.0)
+    assert find_captions(lines, [photo]) == {}
+
+
+def test_a_caption_above_a_photo():
+    before = paragraph(100.0)
+    caption = centred("工房見学の様子", 300.0, bottom_of(before) + 12.0)
+    photo = Box(x0=200.0, top=caption.bottom + 0.6 * CAPTION_LINE, x1=400.0, bottom=caption.bottom + 160.0)
+    after = paragraph(photo.bottom + 12.0)
+    assert find_captions(before + [caption] + after, [photo]) == {0: [3]}
+
+
+def test_the_last_line_of_a_paragraph_above_a_photo_is_no_caption():
+    # It continues a paragraph that fills the measure: running text, however short and near the photo.
+    before = paragraph(100.0, last_x1=380.0)  # its middle, 215, over the photo
+    photo = Box(x0=200.0, top=bottom_of(before) + 6.0, x1=400.0, bottom=bottom_of(before) + 156.0)
+    assert find_captions(before, [photo]) == {}
+
+
+def test_a_caption_beside_a_photo():
+    # The photo at the left of its row, its caption right of it, level with its bottom; the overview above.
+    before = paragraph(100.0)
+    photo = Box(x0=50.0, top=bottom_of(before) + 12.0, x1=200.0, bottom=bottom_of(before) + 124.0)
+    caption = set_line("工業団地の全景", photo.bottom - CAPTION, 212.0, 212.0 + 7 * CAPTION, CAPTION)
+    after = paragraph(photo.bottom + 12.0)
+    assert find_captions(before + [caption] + after, [photo]) == {0: [3]}
+
+
+def test_a_paragraph_beside_a_photo_is_no_caption():
+    # An overview set in a column beside the photo: wider than the photo and longer than a caption.
+    photo = Box(x0=400.0, top=100.0, x1=512.0, bottom=184.0)
+    overview = [set_line(f"概要の{k}行目の本文です。" * 2, 100.0 + k * (BODY + LEADING), 50.0, 380.0) for k in range(5)]
+    assert find_captions(overview, [photo]) == {}
+    # three lines of it, level with the photo and under the caption size: still no wider than the photo, no caption
+    assert find_captions(overview[:3], [photo]) == {}
+
+
+def test_a_row_of_photos_pairs_each_caption_with_the_photo_above_it():
+    # Two photos in a row, their captions under them, the right one listed first; the left photo a little
+    # shorter, centred in its cell, so it starts lower and its caption sits higher. The left caption is wider
+    # than its photo, centred on its cell.
+    left = Box(x0=60.0, top=105.0, x1=260.0, bottom=245.0)
+    right = Box(x0=320.0, top=100.0, x1=520.0, bottom=250.0)
+    lines = [centred("浅草の商店街", 420.0, 254.0), centred("観光案内所で外国人観光客に応対する職員", 160.0, 249.0),
+             *paragraph(290.0)]
+    assert find_captions(lines, [left, right]) == {0: [1], 1: [0]}
+    # in the plan, the captions come in reading order: the row left to right, though the right photo starts higher
+    header = set_line("「台東区観光まちづくり推進計画」（台東区）【計画期間:令和2年度～令和4年度】", 70.0, size=12.0)
+    plan = segment_document([page_of([header, *lines], images=[right, left])]).plans[0]
+    assert plan.photo_captions == ["観光案内所で外国人観光客に応対する職員", "浅草の商店街"]
+
+
+def test_lines_smaller_than_the_body_are_preferred():
+    # A 9 pt line over the photo and a short line of body text under it: the smaller line is the caption.
+    photo = Box(x0=200.0, top=130.0, x1=400.0, bottom=280.0)
+    lines = [*paragraph(60.0, lines=2), centred("写真：工房の様子", 300.0, 116.0), centred("本文の短い行", 300.0, 284.0, BODY)]
+    assert find_captions(lines, [photo]) == {0: [2]}
+
+
+def test_a_caption_set_with_paragraph_spacing_stays_off_the_last_project():
+    # The issue's case: photos after the pillars, their captions 1.7 caption lines under them, as a word processor
+    # sets them. The caption is read as one, and the last project keeps its detail and its closing 等.
+    header = set_line("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 100.0, x1=545.0, size=12.0)
+    summary = paragraph(124.0)
+    pillar = set_line("1 事業承継支援", bottom_of(summary) + 12.0, x1=160.0)
+    project = set_line("承継支援事業（専門家派遣、後継者塾の開催）等", pillar.bottom + LEADING, 60.0, 300.0)
+    photo = Box(x0=200.0, top=project.bottom + 12.0, x1=400.0, bottom=project.bottom + 162.0)
+    caption = centred("後継者塾の様子", 300.0, photo.bottom + 1.7 * CAPTION_LINE)
+    plan = segment_document([page_of([header, *summary, pillar, project, caption], images=[photo])]).plans[0]
+    assert plan.photo_captions == ["後継者塾の様子"]
+    assert [(p.pillar_title, p.has_more_projects, [(x.project_name, x.project_detail) for x in p.projects])
+            for p in plan.pillars] == [("事業承継支援", True, [("承継支援事業", "専門家派遣、後継者塾の開催")])]
+
+
+def framed_page(path):
+    """A page as a word processor prints a plan in a box: the box (text inside) holds the overview, two photos
+    drawn as frames with nothing inside (a rectangle, a rounded one), their captions under them, a small empty
+    check box and an empty band."""
+    from reportlab.pdfgen import canvas
+
+    from tests.fixtures.render import _register_font
+
+    c = canvas.Canvas(str(path), invariant=1)  # A4: 595 × 842
+    font = _register_font("ttf")
+    c.rect(50, 300, 495, 450)  # the plan's box, text inside: no photo
+    c.setFont(font, 10.5)
+    c.drawString(60, 720, "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】")
+    c.drawString(60, 700, "品川区は、ものづくりの町である。")
+    c.rect(220, 480, 160, 120)  # the photo's frame: empty
+    c.setFont(font, 9)
+    c.drawCentredString(300, 480 - 1.7 * 10.8 - 8, "展示会の様子")
+    c.roundRect(400, 520, 100, 80, 8)  # a second photo, a rounded frame (a closed path of curves)
+    c.drawCentredString(450, 520 - 12, "工房")
+    c.rect(60, 330, 12, 12)  # a check box: too small for a photo
+    c.rect(60, 360, 400, 20)  # an empty band: too long for its height
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_an_empty_vector_frame_is_a_photo_and_a_box_with_text_is_not(tmp_path):
+    page = extract_pdf(framed_page(tmp_path / "framed.pdf"))[0]
+    assert page.images == []
+    # the largest first; the page is 841.89 pt high
+    assert page.frames == [Box(x0=220.0, top=241.89, x1=380.0, bottom=361.89),
+                           Box(x0=400.0, top=241.89, x1=500.0, bottom=321.89)]
+    texts = [line.text for line in page.lines]
+    assert find_captions(page.lines, page.frames) == {0: [texts.index("展示会の様子")], 1: [texts.index("工房")]}
+    assert segment_document([page]).plans[0].photo_captions == ["展示会の様子", "工房"]
 
 
 def test_a_pillar_number_in_its_own_cell_joins_its_title():
