@@ -78,7 +78,8 @@ DEFAULT_SIZE_PT = 10.0
 SHORT_LINE_EM = 2.0
 # A lone pillar number finds its title on its own row (its middle within half a line) or, in a table cell
 # that centres the number vertically, up to three lines above it; a line above the title in its column
-# (left edges within one character) closes that column's block.
+# (left edges within one character) closes that column's block, and a pillar number the text patterns doubt
+# (3社会…) is vouched for by a pillar heading whose left edge lies within one character of its own.
 LABEL_ROW_EM = 0.5
 LABEL_REACH_UP_EM = 3.0
 COLUMN_ALIGN_EM = 1.0

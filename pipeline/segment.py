@@ -37,8 +37,10 @@ PILLAR_RE = re.compile(
     r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
     r"\s*(?P<title>.*)$"
 )
-# A bare number followed by one of these is a date or quantity in running text, not a pillar number.
-_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + tuple("0123456789")
+# A bare number followed by one of these is a date or quantity in running text, not a pillar number; but for the
+# digits, only where the number's position does not vouch for a heading (`find_headings`).
+_DIGITS = tuple("0123456789")
+_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + _DIGITS
 # Counters that, glued to a bare number, make it a quantity: 1つの, 3社, 10万人.
 _COUNTERS = "つ社人名回件万千億倍"
 FURNITURE_RES = [
@@ -165,11 +167,13 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
     return projects, has_more
 
 
-def read_pillar_heading(text: str) -> tuple[int, str] | None:
+def read_pillar_heading(text: str, vouched: bool = False) -> tuple[int, str] | None:
     """(number, title) of a line that reads as a numbered heading, or None.
 
     Only a bare number can be running text: a date or quantity (2020年度, 30年度に, 5Gの) never heads a pillar,
-    nor does a number glued to a counter (1つの, 3社が, 10万人)."""
+    nor does a number glued to a counter (1つの, 3社が, 10万人), unless its position `vouched` for a heading (see
+    `find_headings`): then a counter or a date character may begin the title (3社会貢献…, 4人材…). A number glued
+    to another digit or to a Latin letter or digit is never a heading number."""
     m = PILLAR_RE.match(text)
     if not m or not m["title"].strip():
         return None
@@ -180,14 +184,16 @@ def read_pillar_heading(text: str) -> tuple[int, str] | None:
         return int(m["paren"]), title
     after = text[m.end("plain") : m.end("plain") + 1]
     glued = not (after.isspace() or after in ".．、")
-    if title.startswith(_NOT_A_TITLE_START) or (glued and (after.isascii() and after.isalnum() or after in _COUNTERS)):
+    if title.startswith(_DIGITS) or glued and after.isascii() and after.isalnum():
+        return None
+    if not vouched and (title.startswith(_NOT_A_TITLE_START) or glued and after in _COUNTERS):
         return None
     return int(m["plain"]), title
 
 
-def match_pillar(text: str, expected: int) -> str | None:
+def match_pillar(text: str, expected: int, vouched: bool = False) -> str | None:
     """Title of a pillar heading numbered `expected`, or None when the line is no such heading."""
-    heading = read_pillar_heading(text)
+    heading = read_pillar_heading(text, vouched)
     return heading[1] if heading and heading[0] == expected else None
 
 
@@ -365,23 +371,61 @@ def drop_footnote(plan: Draft, gap: float) -> None:
             return
 
 
+def find_headings(plan: Draft, gap: float, right_edge: dict[int, float]) -> dict[int, tuple[int, str]]:
+    """Index in `plan.lines` → (number, title) of each pillar heading: the next number in sequence at the start
+    of a block (`starts_block`).
+
+    Text patterns only confirm what the position says. A number the patterns doubt (glued to a counter or a date
+    character: 3社会貢献…) heads a pillar when its position vouches for it: the text before it has ended
+    (`follows_block_end`: a short last line of a wrapped paragraph does not qualify), it is the next number, no
+    later line of the plan reads plainly as that number, and its left edge is aligned (within COLUMN_ALIGN_EM)
+    with a heading the patterns accept. The same text inside running text (3社が参加 on a wrapped line, or
+    indented off the pillar numbers) stays text."""
+    lines = plan.lines
+    starts = [starts_block(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+    ended = [follows_block_end(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+
+    def scan(accept) -> dict[int, tuple[int, str]]:
+        found: dict[int, tuple[int, str]] = {}
+        for i, line in enumerate(lines):
+            title = accept(i, len(found) + 1) if starts[i] else None
+            if title is not None:
+                found[i] = (len(found) + 1, title)
+        return found
+
+    plain = scan(lambda i, expected: match_pillar(lines[i].norm, expected))
+    numbers = [read_pillar_heading(line.norm) if start else None for line, start in zip(lines, starts)]
+
+    def vouched(i: int, expected: int) -> str | None:
+        title = match_pillar(lines[i].norm, expected)
+        if title is not None:
+            return title
+        line = lines[i]
+        if not ended[i] or any(heading and heading[0] == expected for heading in numbers[i + 1 :]):
+            return None
+        if not any(k != i and abs(lines[k].x0 - line.x0) < COLUMN_ALIGN_EM * line.size for k in plain):
+            return None
+        return match_pillar(line.norm, expected, vouched=True)
+
+    return scan(vouched) if plain else plain
+
+
 def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice]) -> Plan:
     """Summary, pillars and projects of one plan, read line by line."""
     summary: list[str] = []
     headings: list[tuple[int, str, int]] = []  # number, title, page
     pillar_lines: list[list[tuple[str, int]]] = []
-    prev = plan.header
-    for line in plan.lines:
+    found = find_headings(plan, gap, right_edge)
+    for i, line in enumerate(plan.lines):
         text = line.norm
-        title = match_pillar(text, len(headings) + 1)
-        if title is not None and starts_block(line, prev, gap, right_edge):
-            headings.append((len(headings) + 1, title, line.page))
+        if i in found:
+            number, title = found[i]
+            headings.append((number, title, line.page))
             pillar_lines.append([])
         elif headings:
             pillar_lines[-1].append((text, line.page))
         else:
             summary.append(text)
-        prev = line
     pillars = []
     for (number, title, page), lines in zip(headings, pillar_lines):
         projects, has_more = parse_projects(lines)
@@ -407,12 +451,18 @@ def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: 
 
 
 def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
-    """Whether a line begins a new block rather than continuing a wrapped one: the line before it ended
-    short of the right edge, or a gap or page break lies between them, or the line itself is short."""
+    """Whether a line begins a new block rather than continuing a wrapped one: the text before it has ended
+    (`follows_block_end`), or the line itself is short."""
+    edge = right_edge.get(line.page, line.x1)
+    return follows_block_end(line, prev, gap, right_edge) or line.x1 < edge - SHORT_LINE_EM * line.size
+
+
+def follows_block_end(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
+    """Whether the text before a line has ended: the line before it ended short of the right edge, or a gap or
+    page break lies between them."""
     if prev.page != line.page or line.top - prev.bottom > gap:
         return True
-    edge = right_edge.get(line.page, line.x1)
-    return prev.x1 < edge - SHORT_LINE_EM * prev.size or line.x1 < edge - SHORT_LINE_EM * line.size
+    return prev.x1 < right_edge.get(line.page, line.x1) - SHORT_LINE_EM * prev.size
 
 
 def reject(draft: Draft, plan: Plan, shares: dict[int, float]) -> Notice | None:

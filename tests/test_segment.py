@@ -183,6 +183,51 @@ def test_a_pillar_number_in_its_own_cell_joins_its_title():
     assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]
 
 
+HEADER = "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】"
+
+
+def pillars_of(lines):
+    """(number, title, project names) of each pillar of the one plan the lines make."""
+    (plan,) = segment_document([page_of(lines)]).plans
+    return [(p.pillar_no, p.pillar_title, [x.project_name for x in p.projects]) for p in plan.pillars]
+
+
+def test_a_number_glued_to_a_counter_heads_a_pillar_aligned_with_the_other_pillar_numbers():
+    # 3社… and 4人… read as quantities in running text; here each starts a block, comes next in sequence and
+    # stands where the pillar numbers 1 and 2 stand, so it is a pillar number.
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2店舗の魅力向上", 50, 190), positioned("店舗改装支援事業（補助）", 60, 205),
+        positioned("3社会貢献型ビジネスの推進", 50, 230), positioned("ソーシャルビジネス支援事業（起業相談）", 60, 245),
+        positioned("4人材の確保", 50, 270), positioned("人材確保支援事業（面接会）", 60, 285),
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "店舗の魅力向上", ["店舗改装支援事業"]),
+           (3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業"]), (4, "人材の確保", ["人材確保支援事業"])]
+
+
+def test_a_number_glued_to_a_counter_in_running_text_stays_text():
+    full = "展示会出展支援事業（区内の中小企業による共同出展で、出展料を補助する。令和2年度は"  # to the right edge
+    assert positioned(full, 50, 0).x1 >= positioned(HEADER, 50, 0).x1 - 20
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1つ目の柱は事業承継である。", 50, 135),  # a block of its own, but a plain 1 follows
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2 販路の拡大", 50, 190),
+        positioned(full, 50, 205),
+        positioned("3社が参加した）、", 50, 220),  # aligned, short, but the line before it runs on into it
+        positioned("3社合同の交流会事業（年2回）", 65, 240),  # a block of its own, off the pillar numbers
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
+
+
+def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header():
+    lines, m = match_header(header_lines("「中野区ものづくり産業と商店街の連携による活性化計画」（",
+                                         "中野区）【計画期間:令和2年度～令和4年度】", "中野区は、"), 0)
+    assert len(lines) == 2 and (m["title"], m["municipality"], m["period"]) == (
+        "中野区ものづくり産業と商店街の連携による活性化計画", "中野区", "令和2年度～令和4年度")
+
+
 # --------------------------------------------------------------------------- plans that do not reach the tables
 
 
