@@ -11,7 +11,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize test check sample docs bench clean
+.PHONY: help all extract segment normalize test check sample docs bench fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, voca
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
+
+PRODUCER_FIXTURES := writer_paragraphs calc_grid impress_slides landscape_two_columns
+
+fixtures: $(STAMP) ## regenerate the producer fixtures tests/fixtures/*.pdf with LibreOffice (soffice, fonts-ipaexfont)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,fixtures]'
+	for name in $(PRODUCER_FIXTURES); do $(PY) -m tests.fixtures.make_$$name || exit 1; done
 
 clean: ## remove OUT and the virtual environment
 	rm -rf "$(OUT)" $(VENV)
