@@ -24,8 +24,8 @@ from pipeline.layout import (BOX_SLACK_PT, CAPTION_CENTRE_SHARE, CAPTION_FIRST_G
                              SHORT_LINE_EM)
 from pipeline.failures import Failure
 from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
-from pipeline.text import (CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals, normalize_text,
-                           unreadable_character)
+from pipeline.text import (CANONICAL_TILDE, CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals,
+                           normalize_text, unreadable_character)
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -279,24 +279,27 @@ def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
     read as expected."""
     lines: list[Line] = []
-    captions: list[tuple[tuple, float, str]] = []
+    captions: list[tuple[tuple, int, str]] = []
     right_edge: dict[int, float] = {}
     for page in pages:
         page_lines = [l for l in page.lines if not is_furniture(l, page.height)]
         by_image = find_captions(page_lines, page.images)
         caption_idx = {i for chain in by_image.values() for i in chain}
+        # body lines read before each line of the page: where a caption stands in reading order
+        before = list(itertools.accumulate((i not in caption_idx for i in range(len(page_lines))), initial=0))
         for k, chain in by_image.items():
             im = page.images[k]
             text = normalize_text("".join(page_lines[i].text for i in chain))
-            captions.append(((page.page, im.top, im.x0), page_lines[chain[0]].top, text))
+            captions.append(((page.page, im.top, im.x0), len(lines) + before[chain[0]], text))
         body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         if body:
             right_edge[page.page] = max(l.x1 for l in body)
         lines.extend(body)
+    place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
     lines = join_number_labels(lines, gap)
     plans = split_plans(lines)
-    assign_captions(plans, captions)
+    assign_captions(plans, captions, place)
     if plans:
         drop_footnote(plans[-1], gap)
     shares = {page.page: page.readable_share for page in pages}
@@ -334,27 +337,40 @@ def split_plans(lines: list[Line]) -> list[Draft]:
 
 def match_header(lines: list[Line], i: int, most: int = 3) -> tuple[list[Line], re.Match | None]:
     """The lines from `i` that form a plan header, and its match: the first join of up to `most` lines
-    that reads as a header with its period, else the first that reads as a header without one."""
+    that reads as a header with its period complete, else the first with a period, else the first that reads
+    as a header without one. A period is incomplete while its bracket is open or it ends on a tilde (【計画期間:
+    令和4年度～): the header wrapped inside it, as in a narrow column."""
     if not lines[i].norm.startswith("「"):
         return [], None
     best: tuple[list[Line], re.Match | None] = ([], None)
+    with_period: tuple[list[Line], re.Match | None] = ([], None)
     text = ""
     for k in range(i, min(i + most, len(lines))):
         text += lines[k].norm
         m = HEADER_RE.match(text)
         if m and m["period"]:
-            return lines[i : k + 1], m
+            if period_complete(text, m):
+                return lines[i : k + 1], m
+            with_period = with_period if with_period[1] else (lines[i : k + 1], m)
         if m and not best[1]:
             best = (lines[i : k + 1], m)
-    return best
+    return with_period if with_period[1] else best
 
 
-def assign_captions(plans: list[Draft], captions: list[tuple[tuple, float, str]]) -> None:
-    """Give each plan, in photo order, the captions set between its header and the next plan's header (a photo
-    may stand beside its plan's header, its caption never above it)."""
-    starts = [(p.header.page, p.header.top) for p in plans]
-    for (page, _, _), caption_top, text in sorted(captions):
-        owner = bisect.bisect_right(starts, (page, caption_top + BOX_SLACK_PT)) - 1
+def period_complete(text: str, m: re.Match) -> bool:
+    """Whether a header's period is complete: its bracket, if it opened one, closed, and no tilde left open."""
+    rest = text[m.end("municipality") :]
+    opened = any(bracket in rest for bracket in "【[〔［")
+    return not m["period"].endswith(CANONICAL_TILDE) and (not opened or rest.rstrip()[-1:] in "】]〕］")
+
+
+def assign_captions(plans: list[Draft], captions: list[tuple[tuple, int, str]], place: dict[int, int]) -> None:
+    """Give each plan, in photo order, the captions read after its header and before the next plan's header (a
+    photo may stand beside its plan's header, its caption never before it); `place` maps each body line (by id)
+    to its place in reading order, each caption comes with the number of body lines read before it."""
+    starts = [place[id(p.header)] for p in plans]
+    for (page, _, _), read_after, text in sorted(captions):
+        owner = bisect.bisect_left(starts, read_after) - 1
         if owner >= 0:
             plans[owner].captions.append((page, text))
 

@@ -40,20 +40,18 @@ def xfail(reason: str):
 # What the pipeline misreads today, one line a fixture and check.
 MISREAD = {
     "plans": {
-        "writer_paragraphs": "the header wrapped inside its period ends it at 平成 (end FY 2017), the rest goes to "
-                             "the summary; captions 1.7 sizes under their photos join the summary; the footer "
-                             "東京都産業労働局 joins the last project of each page",
-        "calc_grid": "pillar 3 read across its row (3社会貢献…) is taken for a count: pillars 3 and 4 and the footer "
-                     "join pillar 2's last project; the footer joins the last project of page 2; the end of "
+        "writer_paragraphs": "captions 1.7 sizes under their photos join the summary and the first project; the footer "
+                             "東京都産業労働局 joins the last project of each page; the end of 平成29年4月1日～"
+                             "平成32年3月31日 is not read (FY 2017–2017)",
+        "calc_grid": "the footer (Nページ 東京都 産業労働局) joins the last project of each page; the end of "
                      "令和2年4月1日から令和5年3月31日まで is not read (FY 2020–2020)",
-        "landscape_two_columns": "the two columns are read row by row: the left header's wrapped （ runs into the "
-                                 "right plan's header, which names no place, and no plan is kept (unreadable_text)",
+        "landscape_two_columns": "the footer 東京都産業労働局 joins the last project of the right column (its 等 lost)",
     },
     "furniture": {
         "writer_paragraphs": "the captions join the summaries and the footer 東京都産業労働局 the last project of "
                              "each page",
         "calc_grid": "the footer (Nページ 東京都 産業労働局) joins the last project of each page",
-        "landscape_two_columns": "no plan is kept: the two columns are read row by row",
+        "landscape_two_columns": "the footer 東京都産業労働局 joins the last project of the right column",
     },
 }
 

@@ -228,6 +228,29 @@ def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header
         "中野区ものづくり産業と商店街の連携による活性化計画", "中野区", "令和2年度～令和4年度")
 
 
+def test_a_header_wrapped_inside_its_period_is_one_header():
+    # The first line alone reads as a header with a period (令和4年度～), but its bracket is still open.
+    lines, m = match_header(header_lines("「清瀬市地域産業活性化計画」（清瀬市）【計画期間:令和4年度～", "令和6年度】",
+                                         "清瀬市は、"), 0)
+    assert len(lines) == 2 and m["period"] == "令和4年度～令和6年度"
+
+
+def test_a_caption_belongs_to_the_plan_read_before_it_in_its_column():
+    # Two plans side by side, a photo under each overview: each caption goes to the plan of its column, though
+    # both headers stand at one height. Lines come in reading order, the left column first.
+    photos = [Box(x0=60.0, top=150.0, x1=200.0, bottom=250.0), Box(x0=460.0, top=150.0, x1=600.0, bottom=250.0)]
+    lines = []
+    for x0, name in ((50, "品川区"), (450, "中野区")):
+        lines += [positioned(f"「{name}地域産業活性化計画」（{name}）", x0, 100),
+                  positioned("【計画期間:令和2年度～令和4年度】", x0, 115),
+                  positioned(f"{name}は、ものづくりの町である。", x0, 132),
+                  positioned(f"{name}の工場", x0 + 30, 255),
+                  positioned("1 事業承継の推進", x0, 280), positioned("承継支援事業（相談）", x0 + 10, 295)]
+    found = segment_document([page_of(lines, images=photos)])
+    assert [(plan.municipality, plan.photo_captions) for plan in found.plans] == [
+        ("品川区", ["品川区の工場"]), ("中野区", ["中野区の工場"])]
+
+
 # --------------------------------------------------------------------------- plans that do not reach the tables
 
 
