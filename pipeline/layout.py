@@ -71,7 +71,8 @@ PARAGRAPH_EXTRA_EM = 0.5
 # size, word processors' default line spacing, and that 10-point size, a common body size.
 DEFAULT_LEADING_PT = 2.0
 DEFAULT_SIZE_PT = 10.0
-# A line ends a block when it stops this many of its characters short of the page's right text edge, and a
+# A line ends a block when it stops this many of its characters short of its plan's right text edge on the page
+# (the furthest right the plan's lines reach there: a column's edge when two plans stand side by side), and a
 # line in a closed cell runs on into the next when it reaches the cell's right side (less the padding its text
 # keeps on the left) within this many characters: a wrapped line of running text fills the measure to within
 # one or two characters.

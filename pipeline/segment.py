@@ -280,7 +280,6 @@ def segment_document(pages: list[Page]) -> Segmentation:
     read as expected."""
     lines: list[Line] = []
     captions: list[tuple[tuple, int, str]] = []
-    right_edge: dict[int, float] = {}
     for page in pages:
         page_lines = [l for l in page.lines if not is_furniture(l, page.height)]
         by_image = find_captions(page_lines, page.images)
@@ -291,10 +290,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
             im = page.images[k]
             text = normalize_text("".join(page_lines[i].text for i in chain))
             captions.append(((page.page, im.top, im.x0), len(lines) + before[chain[0]], text))
-        body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
-        if body:
-            right_edge[page.page] = max(l.x1 for l in body)
-        lines.extend(body)
+        lines.extend(l for i, l in enumerate(page_lines) if i not in caption_idx)
     place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
     lines = join_number_labels(lines, gap)
@@ -306,7 +302,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     found = Segmentation(plans=[], rejected=[], warnings=[])
     for draft in plans:
         plan_warnings: list[Notice] = []
-        plan = build_plan(draft, gap, right_edge, plan_warnings)
+        plan = build_plan(draft, gap, plan_warnings)
         rejection = reject(draft, plan, shares)
         if rejection:
             found.rejected.append(rejection)
@@ -387,9 +383,9 @@ def drop_footnote(plan: Draft, gap: float) -> None:
             return
 
 
-def find_headings(plan: Draft, gap: float, right_edge: dict[int, float]) -> dict[int, tuple[int, str]]:
+def find_headings(plan: Draft, gap: float) -> dict[int, tuple[int, str]]:
     """Index in `plan.lines` → (number, title) of each pillar heading: the next number in sequence at the start
-    of a block (`starts_block`).
+    of a block (`starts_block`, measured against the plan's own right edge, `plan_edges`).
 
     Text patterns only confirm what the position says. A number the patterns doubt (glued to a counter or a date
     character: 3社会貢献…) heads a pillar when its position vouches for it: the text before it has ended
@@ -398,6 +394,7 @@ def find_headings(plan: Draft, gap: float, right_edge: dict[int, float]) -> dict
     with a heading the patterns accept. The same text inside running text (3社が参加 on a wrapped line, or
     indented off the pillar numbers) stays text."""
     lines = plan.lines
+    right_edge = plan_edges(plan)
     starts = [starts_block(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
     ended = [follows_block_end(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
 
@@ -426,12 +423,22 @@ def find_headings(plan: Draft, gap: float, right_edge: dict[int, float]) -> dict
     return scan(vouched) if plain else plain
 
 
-def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice]) -> Plan:
+def plan_edges(plan: Draft) -> dict[int, float]:
+    """Page → the right text edge of a plan there: the furthest right any of its lines reaches on that page, its
+    header's on every page. Two plans set side by side each have their own column's edge."""
+    measure = max(line.x1 for line in plan.header_lines)
+    edges = {line.page: measure for line in plan.header_lines + plan.lines}
+    for line in plan.lines:
+        edges[line.page] = max(edges[line.page], line.x1)
+    return edges
+
+
+def build_plan(plan: Draft, gap: float, warnings: list[Notice]) -> Plan:
     """Summary, pillars and projects of one plan, read line by line."""
     summary: list[str] = []
     headings: list[tuple[int, str, int]] = []  # number, title, page
     pillar_lines: list[list[tuple[str, int]]] = []
-    found = find_headings(plan, gap, right_edge)
+    found = find_headings(plan, gap)
     for i, line in enumerate(plan.lines):
         text = line.norm
         if i in found:

@@ -221,6 +221,21 @@ def test_a_number_glued_to_a_counter_in_running_text_stays_text():
     ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
 
 
+def test_a_wrapped_line_of_the_left_column_is_running_text_though_the_right_column_runs_further():
+    # Two plans side by side: the left plan's projects fill its column and wrap onto a line that begins 3社…,
+    # aligned with its pillar numbers. Measured against its own column, not the page, that line runs on.
+    left = [positioned("「品川区地域産業活性化計画」（品川区）", 50, 100), positioned("【計画期間:令和2年度～令和4年度】", 50, 115),
+            positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+            positioned("2 販路の拡大", 50, 190), positioned("展示会出展支援事業（区内企業による共同出展", 50, 205),
+            positioned("3社が参加）", 50, 220)]
+    right = [positioned(HEADER.replace("品川", "中野"), 450, 100), positioned("1 経営の強化", 450, 150),
+             positioned("経営相談事業（専門家による窓口相談）", 460, 165)]
+    assert left[5].x1 == max(line.x1 for line in left) and right[0].x1 > left[5].x1 + 300
+    found = segment_document([page_of(left + right)])
+    assert [(p.pillar_no, p.pillar_title, [x.project_detail for x in p.projects]) for p in found.plans[0].pillars] == [
+        (1, "事業承継の推進", ["相談"]), (2, "販路の拡大", ["区内企業による共同出展3社が参加"])]
+
+
 def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header():
     lines, m = match_header(header_lines("「中野区ものづくり産業と商店街の連携による活性化計画」（",
                                          "中野区）【計画期間:令和2年度～令和4年度】", "中野区は、"), 0)
