@@ -7,14 +7,17 @@ tunes it here, and the tests say which layouts still read.
 """
 
 # Boxes that touch may overlap by this much through rounding of their coordinates: a glyph in a vertical
-# column, a caption right under its photo, a title right of its number, a caption level with its plan's header.
+# column, a caption right under its photo, a title right of its number, a caption level with its plan's header,
+# the pieces of a ruling drawn cell by cell and the corners where the sides of a cell meet.
 BOX_SLACK_PT = 1.0
 
 # --- extract: characters to lines -------------------------------------------------------------------------
 
 # A horizontal gap wider than this between two characters of one row separates two columns (text beside a
-# photo, a table cell). Letter and word spacing stay under 1 em even in justified text; a gutter between
-# columns is wider than two characters, or it would read as running text to a person too.
+# photo, a table cell), and a vertical strip of white this wide (in the page's median font size) that no text,
+# photo or ruling crosses is a gutter between columns read one after the other. Letter and word spacing stay
+# under 1 em even in justified text; a gutter between columns is wider than two characters, or it would read as
+# running text to a person too.
 COLUMN_GAP_EM = 2.0
 # A gap wider than this between two Latin characters is a word space: proportional Latin glyphs sit about
 # 0.05 em apart, a space is about 0.25 em wide.
@@ -23,6 +26,10 @@ WORD_GAP_EM = 0.2
 # character: rows with a superscript or a photo caption set beside them stay whole. More than three open
 # rows would let a low line of one column join a row of the next.
 ROW_LOOKBACK = 3
+# A ruling (a drawn straight line) borders a cell only when it is at least one character (of the page's median
+# size) long, after the pieces a grid is drawn in are joined: a cell holds at least one character, so each of its
+# sides is at least that long; shorter strokes are marks (a tick, a bullet or a letter drawn as a path).
+MIN_RULING_EM = 1.0
 # Characters of one glyph drawn twice (fake bold) sit a fraction of a point apart; pdfplumber's default.
 DEDUPE_TOLERANCE_PT = 1.0
 # Share of a page's characters that must read (printable ASCII or Japanese script) for its text to be trusted:
@@ -96,12 +103,16 @@ PARAGRAPH_EXTRA_EM = 0.5
 # size, word processors' default line spacing, and that 10-point size, a common body size.
 DEFAULT_LEADING_PT = 2.0
 DEFAULT_SIZE_PT = 10.0
-# A line ends a block when it stops this many of its characters short of the page's right text edge: a
-# wrapped line of running text fills the measure to within one or two characters.
+# A line ends a block when it stops this many of its characters short of its plan's right text edge on the page
+# (the furthest right the plan's lines reach there: a column's edge when two plans stand side by side), and a
+# line in a closed cell runs on into the next when it reaches the cell's right side (less the padding its text
+# keeps on the left) within this many characters: a wrapped line of running text fills the measure to within
+# one or two characters.
 SHORT_LINE_EM = 2.0
 # A lone pillar number finds its title on its own row (its middle within half a line) or, in a table cell
 # that centres the number vertically, up to three lines above it; a line above the title in its column
-# (left edges within one character) closes that column's block.
+# (left edges within one character) closes that column's block, and a pillar number the text patterns doubt
+# (3社会…) is vouched for by a pillar heading whose left edge lies within one character of its own.
 LABEL_ROW_EM = 0.5
 LABEL_REACH_UP_EM = 3.0
 COLUMN_ALIGN_EM = 1.0

@@ -24,8 +24,8 @@ from pipeline.layout import (BOX_SLACK_PT, CAPTION_REACH_LINES, COLUMN_ALIGN_EM,
                              PARAGRAPH_SPACING_MAX_LINES, PHOTO_OVERLAP_SHARE, SAME_SIZE_PT, SHORT_LINE_EM)
 from pipeline.failures import Failure
 from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
-from pipeline.text import (CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals, normalize_text,
-                           unreadable_character)
+from pipeline.text import (CANONICAL_TILDE, CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals,
+                           normalize_text, unreadable_character)
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -37,8 +37,10 @@ PILLAR_RE = re.compile(
     r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
     r"\s*(?P<title>.*)$"
 )
-# A bare number followed by one of these is a date or quantity in running text, not a pillar number.
-_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + tuple("0123456789")
+# A bare number followed by one of these is a date or quantity in running text, not a pillar number; but for the
+# digits, only where the number's position does not vouch for a heading (`find_headings`).
+_DIGITS = tuple("0123456789")
+_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + _DIGITS
 # Counters that, glued to a bare number, make it a quantity: 1つの, 3社, 10万人.
 _COUNTERS = "つ社人名回件万千億倍"
 FURNITURE_RES = [
@@ -366,11 +368,13 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
     return projects, has_more
 
 
-def read_pillar_heading(text: str) -> tuple[int, str] | None:
+def read_pillar_heading(text: str, vouched: bool = False) -> tuple[int, str] | None:
     """(number, title) of a line that reads as a numbered heading, or None.
 
     Only a bare number can be running text: a date or quantity (2020年度, 30年度に, 5Gの) never heads a pillar,
-    nor does a number glued to a counter (1つの, 3社が, 10万人)."""
+    nor does a number glued to a counter (1つの, 3社が, 10万人), unless its position `vouched` for a heading (see
+    `find_headings`): then a counter or a date character may begin the title (3社会貢献…, 4人材…). A number glued
+    to another digit or to a Latin letter or digit is never a heading number."""
     m = PILLAR_RE.match(text)
     if not m or not m["title"].strip():
         return None
@@ -381,14 +385,16 @@ def read_pillar_heading(text: str) -> tuple[int, str] | None:
         return int(m["paren"]), title
     after = text[m.end("plain") : m.end("plain") + 1]
     glued = not (after.isspace() or after in ".．、")
-    if title.startswith(_NOT_A_TITLE_START) or (glued and (after.isascii() and after.isalnum() or after in _COUNTERS)):
+    if title.startswith(_DIGITS) or glued and after.isascii() and after.isalnum():
+        return None
+    if not vouched and (title.startswith(_NOT_A_TITLE_START) or glued and after in _COUNTERS):
         return None
     return int(m["plain"]), title
 
 
-def match_pillar(text: str, expected: int) -> str | None:
+def match_pillar(text: str, expected: int, vouched: bool = False) -> str | None:
     """Title of a pillar heading numbered `expected`, or None when the line is no such heading."""
-    heading = read_pillar_heading(text)
+    heading = read_pillar_heading(text, vouched)
     return heading[1] if heading and heading[0] == expected else None
 
 
@@ -474,8 +480,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
     read as expected; besides, the role each line was given and the lines kept by default (Segmentation)."""
     lines: list[Line] = []
-    captions: list[tuple[int, Box, float, str]] = []
-    right_edge: dict[int, float] = {}
+    captions: list[tuple[int, Box, int, str]] = []
     roles: dict[tuple[int, int], str] = {}  # (page, index in page.lines) -> role
     origin: dict[int, tuple[int, int]] = {}  # id of a line read on -> its (page, index)
     running = repeated_furniture(pages)
@@ -494,20 +499,20 @@ def segment_document(pages: list[Page]) -> Segmentation:
         photos = page.images + page.frames
         by_photo = find_captions(page_lines, photos, measures)
         caption_idx = {i for run in by_photo.values() for i in run}
+        # body lines read before each line of the page: where a caption stands in reading order
+        before = list(itertools.accumulate((i not in caption_idx for i in range(len(page_lines))), initial=0))
         for k, run in by_photo.items():
             text = normalize_text("".join(page_lines[i].text for i in run))
-            captions.append((page.page, photos[k], page_lines[run[0]].top, text))
+            captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
         roles.update((kept[i], CAPTION) for i in caption_idx)
-        body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
         origin.update((id(l), kept[i]) for i, l in enumerate(page_lines) if i not in caption_idx)
-        if body:
-            right_edge[page.page] = max(l.x1 for l in body)
-        lines.extend(body)
+        lines.extend(l for i, l in enumerate(page_lines) if i not in caption_idx)
+    place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
     sources = line_sources(lines, join_number_labels(lines, gap), origin)
     lines = [line for line, _ in sources]
     plans = split_plans(lines)
-    assign_captions(plans, captions)
+    assign_captions(plans, captions, place)
     placed = {id(l) for draft in plans for l in draft.header_lines + draft.lines}
     footnote = {id(l) for l in plans[-1].lines} if plans else set()
     if plans:
@@ -521,7 +526,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     for draft in plans:
         plan_warnings: list[Notice] = []
         read.update((id(l), (HEADER, False)) for l in draft.header_lines)
-        plan = build_plan(draft, gap, right_edge, plan_warnings, read)
+        plan = build_plan(draft, gap, plan_warnings, read)
         rejection = reject(draft, plan, shares)
         if rejection:
             found.rejected.append(rejection)
@@ -580,30 +585,51 @@ def split_plans(lines: list[Line]) -> list[Draft]:
 
 def match_header(lines: list[Line], i: int, most: int = 3) -> tuple[list[Line], re.Match | None]:
     """The lines from `i` that form a plan header, and its match: the first join of up to `most` lines
-    that reads as a header with its period, else the first that reads as a header without one."""
+    that reads as a header with its period complete, else the first with a period, else the first that reads
+    as a header without one. A period is incomplete while its bracket is open or it ends on a tilde (【計画期間:
+    令和4年度～): the header wrapped inside it, as in a narrow column."""
     if not lines[i].norm.startswith("「"):
         return [], None
     best: tuple[list[Line], re.Match | None] = ([], None)
+    with_period: tuple[list[Line], re.Match | None] = ([], None)
     text = ""
     for k in range(i, min(i + most, len(lines))):
         text += lines[k].norm
         m = HEADER_RE.match(text)
         if m and m["period"]:
-            return lines[i : k + 1], m
+            if period_complete(text, m):
+                return lines[i : k + 1], m
+            with_period = with_period if with_period[1] else (lines[i : k + 1], m)
         if m and not best[1]:
             best = (lines[i : k + 1], m)
-    return best
+    return with_period if with_period[1] else best
 
 
-def assign_captions(plans: list[Draft], captions: list[tuple[int, Box, float, str]]) -> None:
-    """Give each plan, in photo order, the captions set between its header and the next plan's header (a photo
-    may stand beside its plan's header, its caption never above it). Each caption comes as (page, photo, top of
-    its first line, text). Photos are in reading order: rows top to bottom, a row's photos left to right, a photo
-    being in a row when it shares `PHOTO_OVERLAP_SHARE` of the shorter one's height with a photo of it (photos of
-    one row start at different heights when their cells centre them)."""
-    starts = [(p.header.page, p.header.top) for p in plans]
-    ordered: list[tuple[int, Box, float, str]] = []
-    row: list[tuple[int, Box, float, str]] = []
+def period_complete(text: str, m: re.Match) -> bool:
+    """Whether a header's period is complete: its bracket, if it opened one, closed, and no tilde left open."""
+    rest = text[m.end("municipality") :]
+    opened = any(bracket in rest for bracket in "【[〔［")
+    return not m["period"].endswith(CANONICAL_TILDE) and (not opened or rest.rstrip()[-1:] in "】]〕］")
+
+
+def assign_captions(plans: list[Draft], captions: list[tuple[int, Box, int, str]], place: dict[int, int]) -> None:
+    """Give each plan, in photo order, the captions read after its header and before the next plan's header (a
+    photo may stand beside its plan's header, its caption never before it). Each caption comes as (page, photo,
+    number of body lines read before it, text); `place` maps each body line (by id) to its place in reading
+    order."""
+    starts = [place[id(p.header)] for p in plans]
+    for page, _, read_after, text in in_photo_order(captions):
+        owner = bisect.bisect_left(starts, read_after) - 1
+        if owner >= 0:
+            plans[owner].captions.append((page, text))
+
+
+def in_photo_order(captions: list[tuple[int, Box, int, str]]) -> list[tuple[int, Box, int, str]]:
+    """Captions in their photos' order: rows top to bottom, a row's photos left to right, a photo being in a row
+    when it shares `PHOTO_OVERLAP_SHARE` of the shorter one's height with a photo of it (photos of one row start
+    at different heights when their cells centre them)."""
+    ordered: list[tuple[int, Box, int, str]] = []
+    row: list[tuple[int, Box, int, str]] = []
     for caption in sorted(captions, key=lambda c: (c[0], c[1].top, c[1].x0)):
         page, photo = caption[:2]
         if row and (row[0][0] != page or not any(
@@ -612,11 +638,7 @@ def assign_captions(plans: list[Draft], captions: list[tuple[int, Box, float, st
             ordered += sorted(row, key=lambda c: c[1].x0)
             row = []
         row.append(caption)
-    ordered += sorted(row, key=lambda c: c[1].x0)
-    for page, _, caption_top, text in ordered:
-        owner = bisect.bisect_right(starts, (page, caption_top + BOX_SLACK_PT)) - 1
-        if owner >= 0:
-            plans[owner].captions.append((page, text))
+    return ordered + sorted(row, key=lambda c: c[1].x0)
 
 
 def drop_footnote(plan: Draft, gap: float) -> None:
@@ -631,22 +653,73 @@ def drop_footnote(plan: Draft, gap: float) -> None:
             return
 
 
-def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice],
-               read: dict[int, tuple[str, bool]] | None = None) -> Plan:
+def find_headings(plan: Draft, gap: float) -> dict[int, tuple[int, str]]:
+    """Index in `plan.lines` → (number, title) of each pillar heading: the next number in sequence at the start
+    of a block (`starts_block`, measured against the plan's own right edge, `plan_edges`).
+
+    Text patterns only confirm what the position says. A number the patterns doubt (glued to a counter or a date
+    character: 3社会貢献…) heads a pillar when its position vouches for it: the text before it has ended
+    (`follows_block_end`: a short last line of a wrapped paragraph does not qualify), it is the next number, no
+    later line of the plan reads plainly as that number, and its left edge is aligned (within COLUMN_ALIGN_EM)
+    with a heading the patterns accept. The same text inside running text (3社が参加 on a wrapped line, or
+    indented off the pillar numbers) stays text."""
+    lines = plan.lines
+    right_edge = plan_edges(plan)
+    starts = [starts_block(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+    ended = [follows_block_end(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+
+    def scan(accept) -> dict[int, tuple[int, str]]:
+        found: dict[int, tuple[int, str]] = {}
+        for i, line in enumerate(lines):
+            title = accept(i, len(found) + 1) if starts[i] else None
+            if title is not None:
+                found[i] = (len(found) + 1, title)
+        return found
+
+    plain = scan(lambda i, expected: match_pillar(lines[i].norm, expected))
+    numbers = [read_pillar_heading(line.norm) if start else None for line, start in zip(lines, starts)]
+
+    def vouched(i: int, expected: int) -> str | None:
+        title = match_pillar(lines[i].norm, expected)
+        if title is not None:
+            return title
+        line = lines[i]
+        if not ended[i] or any(heading and heading[0] == expected for heading in numbers[i + 1 :]):
+            return None
+        if not any(k != i and abs(lines[k].x0 - line.x0) < COLUMN_ALIGN_EM * line.size for k in plain):
+            return None
+        return match_pillar(line.norm, expected, vouched=True)
+
+    return scan(vouched) if plain else plain
+
+
+def plan_edges(plan: Draft) -> dict[int, float]:
+    """Page → the right text edge of a plan there: the furthest right any of its lines reaches on that page, its
+    header's on every page. Two plans set side by side each have their own column's edge."""
+    measure = max(line.x1 for line in plan.header_lines)
+    edges = {line.page: measure for line in plan.header_lines + plan.lines}
+    for line in plan.lines:
+        edges[line.page] = max(edges[line.page], line.x1)
+    return edges
+
+
+def build_plan(plan: Draft, gap: float, warnings: list[Notice], read: dict[int, tuple[str, bool]] | None = None
+               ) -> Plan:
     """Summary, pillars and projects of one plan, read line by line. `read` hears, by the id of each line, the
     role it was given and whether it was kept by default (continues_across_break)."""
     read = {} if read is None else read
     summary: list[str] = []
     headings: list[tuple[int, str, int]] = []  # number, title, page
     pillar_lines: list[list[tuple[str, int]]] = []
+    found = find_headings(plan, gap)
     prev = plan.header
     after_heading = True  # the line before is the plan's header or a pillar heading, which starts a block
-    for line in plan.lines:
+    for i, line in enumerate(plan.lines):
         text = line.norm
-        title = match_pillar(text, len(headings) + 1)
-        heading = title is not None and starts_block(line, prev, gap, right_edge)
+        heading = i in found
         if heading:
-            headings.append((len(headings) + 1, title, line.page))
+            number, title = found[i]
+            headings.append((number, title, line.page))
             pillar_lines.append([])
         elif headings:
             pillar_lines[-1].append((text, line.page))
@@ -689,12 +762,18 @@ def continues_across_break(line: Line, prev: Line, gap: float) -> bool:
 
 
 def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
-    """Whether a line begins a new block rather than continuing a wrapped one: the line before it ended
-    short of the right edge, or a gap or page break lies between them, or the line itself is short."""
+    """Whether a line begins a new block rather than continuing a wrapped one: the text before it has ended
+    (`follows_block_end`), or the line itself is short."""
+    edge = right_edge.get(line.page, line.x1)
+    return follows_block_end(line, prev, gap, right_edge) or line.x1 < edge - SHORT_LINE_EM * line.size
+
+
+def follows_block_end(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
+    """Whether the text before a line has ended: the line before it ended short of the right edge, or a gap or
+    page break lies between them."""
     if prev.page != line.page or line.top - prev.bottom > gap:
         return True
-    edge = right_edge.get(line.page, line.x1)
-    return prev.x1 < edge - SHORT_LINE_EM * prev.size or line.x1 < edge - SHORT_LINE_EM * line.size
+    return prev.x1 < right_edge.get(line.page, line.x1) - SHORT_LINE_EM * prev.size
 
 
 def reject(draft: Draft, plan: Plan, shares: dict[int, float]) -> Notice | None:

@@ -40,15 +40,8 @@ def xfail(reason: str):
 # What the pipeline misreads today, one line a fixture and check.
 MISREAD = {
     "plans": {
-        "writer_paragraphs": "the header wrapped inside its period ends it at 平成 (end FY 2017), the rest goes to "
-                             "the summary",
-        "calc_grid": "pillar 3 read across its row (3社会貢献…) is taken for a count: pillars 3 and 4 join pillar 2's "
-                     "last project",
-        "landscape_two_columns": "the two columns are read row by row: the left header's wrapped （ runs into the "
-                                 "right plan's header, which names no place, and no plan is kept (unreadable_text)",
     },
     "furniture": {
-        "landscape_two_columns": "no plan is kept: the two columns are read row by row",
     },
 }
 

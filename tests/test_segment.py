@@ -397,6 +397,89 @@ def test_a_pillar_number_in_its_own_cell_joins_its_title():
     assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]
 
 
+HEADER = "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】"
+
+
+def pillars_of(lines):
+    """(number, title, project names) of each pillar of the one plan the lines make."""
+    (plan,) = segment_document([page_of(lines)]).plans
+    return [(p.pillar_no, p.pillar_title, [x.project_name for x in p.projects]) for p in plan.pillars]
+
+
+def test_a_number_glued_to_a_counter_heads_a_pillar_aligned_with_the_other_pillar_numbers():
+    # 3社… and 4人… read as quantities in running text; here each starts a block, comes next in sequence and
+    # stands where the pillar numbers 1 and 2 stand, so it is a pillar number.
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2店舗の魅力向上", 50, 190), positioned("店舗改装支援事業（補助）", 60, 205),
+        positioned("3社会貢献型ビジネスの推進", 50, 230), positioned("ソーシャルビジネス支援事業（起業相談）", 60, 245),
+        positioned("4人材の確保", 50, 270), positioned("人材確保支援事業（面接会）", 60, 285),
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "店舗の魅力向上", ["店舗改装支援事業"]),
+           (3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業"]), (4, "人材の確保", ["人材確保支援事業"])]
+
+
+def test_a_number_glued_to_a_counter_in_running_text_stays_text():
+    full = "展示会出展支援事業（区内の中小企業による共同出展で、出展料を補助する。令和2年度は"  # to the right edge
+    assert positioned(full, 50, 0).x1 >= positioned(HEADER, 50, 0).x1 - 20
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1つ目の柱は事業承継である。", 50, 135),  # a block of its own, but a plain 1 follows
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2 販路の拡大", 50, 190),
+        positioned(full, 50, 205),
+        positioned("3社が参加した）、", 50, 220),  # aligned, short, but the line before it runs on into it
+        positioned("3社合同の交流会事業（年2回）", 65, 240),  # a block of its own, off the pillar numbers
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
+
+
+def test_a_wrapped_line_of_the_left_column_is_running_text_though_the_right_column_runs_further():
+    # Two plans side by side: the left plan's projects fill its column and wrap onto a line that begins 3社…,
+    # aligned with its pillar numbers. Measured against its own column, not the page, that line runs on.
+    left = [positioned("「品川区地域産業活性化計画」（品川区）", 50, 100), positioned("【計画期間:令和2年度～令和4年度】", 50, 115),
+            positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+            positioned("2 販路の拡大", 50, 190), positioned("展示会出展支援事業（区内企業による共同出展", 50, 205),
+            positioned("3社が参加）", 50, 220)]
+    right = [positioned(HEADER.replace("品川", "中野"), 450, 100), positioned("1 経営の強化", 450, 150),
+             positioned("経営相談事業（専門家による窓口相談）", 460, 165)]
+    assert left[5].x1 == max(line.x1 for line in left) and right[0].x1 > left[5].x1 + 300
+    found = segment_document([page_of(left + right)])
+    assert [(p.pillar_no, p.pillar_title, [x.project_detail for x in p.projects]) for p in found.plans[0].pillars] == [
+        (1, "事業承継の推進", ["相談"]), (2, "販路の拡大", ["区内企業による共同出展3社が参加"])]
+
+
+def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header():
+    lines, m = match_header(header_lines("「中野区ものづくり産業と商店街の連携による活性化計画」（",
+                                         "中野区）【計画期間:令和2年度～令和4年度】", "中野区は、"), 0)
+    assert len(lines) == 2 and (m["title"], m["municipality"], m["period"]) == (
+        "中野区ものづくり産業と商店街の連携による活性化計画", "中野区", "令和2年度～令和4年度")
+
+
+def test_a_header_wrapped_inside_its_period_is_one_header():
+    # The first line alone reads as a header with a period (令和4年度～), but its bracket is still open.
+    lines, m = match_header(header_lines("「清瀬市地域産業活性化計画」（清瀬市）【計画期間:令和4年度～", "令和6年度】",
+                                         "清瀬市は、"), 0)
+    assert len(lines) == 2 and m["period"] == "令和4年度～令和6年度"
+
+
+def test_a_caption_belongs_to_the_plan_read_before_it_in_its_column():
+    # Two plans side by side, a photo under each overview: each caption goes to the plan of its column, though
+    # both headers stand at one height. Lines come in reading order, the left column first.
+    photos = [Box(x0=60.0, top=150.0, x1=200.0, bottom=250.0), Box(x0=460.0, top=150.0, x1=600.0, bottom=250.0)]
+    lines = []
+    for x0, name in ((50, "品川区"), (450, "中野区")):
+        lines += [positioned(f"「{name}地域産業活性化計画」（{name}）", x0, 100),
+                  positioned("【計画期間:令和2年度～令和4年度】", x0, 115),
+                  positioned(f"{name}は、ものづくりの町である。", x0, 132),
+                  positioned(f"{name}の工場", x0 + 30, 255),
+                  positioned("1 事業承継の推進", x0, 280), positioned("承継支援事業（相談）", x0 + 10, 295)]
+    found = segment_document([page_of(lines, images=photos)])
+    assert [(plan.municipality, plan.photo_captions) for plan in found.plans] == [
+        ("品川区", ["品川区の工場"]), ("中野区", ["中野区の工場"])]
+
+
 # --------------------------------------------------------------------------- plans that do not reach the tables
 
 
