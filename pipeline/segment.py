@@ -119,6 +119,25 @@ def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
     return found
 
 
+def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(page, line index) of the lines of a top or bottom band that stand level with its furniture or between it
+    and the page edge: a footer that sets an organisation beside or under the page number is one footer, on a
+    one-page document too, where no repetition tells it."""
+    found: set[tuple[int, int]] = set()
+    for page in pages:
+        bands = [margin_band(line, page.height) for line in page.lines]
+        anchors = [(bands[i], line) for i, line in enumerate(page.lines)
+                   if bands[i] and ((page.page, i) in known or is_furniture(line, page.height))]
+        for i, line in enumerate(page.lines):
+            if bands[i] and (page.page, i) not in known and any(
+                    band == bands[i] and other is not line and (
+                        line.top >= other.top - BOX_SLACK_PT if band == "bottom"
+                        else line.bottom <= other.bottom + BOX_SLACK_PT)
+                    for band, other in anchors):
+                found.add((page.page, i))
+    return found
+
+
 def reads_as_heading(text: str) -> bool:
     """Whether a line reads as a plan header or a numbered pillar heading, which no caption does."""
     return bool(HEADER_RE.match(text) or read_pillar_heading(text))
@@ -484,6 +503,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     roles: dict[tuple[int, int], str] = {}  # (page, index in page.lines) -> role
     origin: dict[int, tuple[int, int]] = {}  # id of a line read on -> its (page, index)
     running = repeated_furniture(pages)
+    running |= beyond_furniture(pages, running)
     kept_by_page = []  # per page, the (page, index) of the lines that are no furniture
     for page in pages:
         kept = []

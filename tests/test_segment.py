@@ -699,6 +699,14 @@ def test_a_one_page_document_keeps_the_patterns_alone():
     assert found.plans[0].pillars[0].projects[-1].project_name == "承継支援事業（相談）東京都産業労働局"
 
 
+@pytest.mark.parametrize(("where", "top"), [("under", 815), ("level with", 805)])
+def test_on_one_page_a_line_under_or_level_with_the_page_number_is_the_same_footer(where, top):
+    lines = plan_lines("品川区") + [positioned("- 1 -", 280, 805), positioned("東京都産業労働局", 420, top)]
+    found = segment_document([page_of(lines)])
+    assert [found.roles[1, i] for i in (3, 4, 5)] == ["project", "furniture", "furniture"]
+    assert found.plans[0].pillars[0].projects[-1].project_name == "承継支援事業"
+
+
 def test_a_header_wrapped_alike_at_the_top_of_two_pages_keeps_its_period():
     def page(number, municipality):
         return page_of([positioned(f"「{municipality}地域産業活性化計画」（{municipality}）", 50, 40, page=number),
