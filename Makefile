@@ -8,10 +8,11 @@ PY     := $(VENV)/bin/python
 RAW    ?= raw
 OUT    ?= out
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+FILE   ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize test check sample docs bench clean
+.PHONY: help all extract segment normalize explain test check sample docs bench fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -28,6 +29,14 @@ all: $(STAMP) ## install into .venv, then read every file in RAW into tables in 
 extract segment normalize: $(STAMP) ## run one stage (and those before it) over RAW into OUT
 	$(PY) -m pipeline $@ --raw "$(RAW)" --out "$(OUT)" -j $(JOBS)
 
+ifneq ($(filter explain,$(MAKECMDGOALS)),)
+ifeq ($(FILE),)
+$(error usage: make explain FILE=path/to/summary.pdf)
+endif
+endif
+explain: $(STAMP) ## draw how FILE's pages were read: each line boxed by its role, into OUT/explain
+	$(PY) -m pipeline explain "$(FILE)" --out "$(OUT)/explain"
+
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
@@ -42,6 +51,12 @@ docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, voca
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
+
+PRODUCER_FIXTURES := writer_paragraphs calc_grid impress_slides landscape_two_columns
+
+fixtures: $(STAMP) ## regenerate the producer fixtures tests/fixtures/*.pdf with LibreOffice (soffice, fonts-ipaexfont)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,fixtures]'
+	for name in $(PRODUCER_FIXTURES); do $(PY) -m tests.fixtures.make_$$name || exit 1; done
 
 clean: ## remove OUT and the virtual environment
 	rm -rf "$(OUT)" $(VENV)

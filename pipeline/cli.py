@@ -1,4 +1,5 @@
-"""Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`.
+"""Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`, and
+`python -m pipeline explain FILE [--out DIR]` to see how one PDF's pages were read (pipeline.explain).
 
 The run itself is pipeline.run's; this module parses arguments, shows progress, and tells the outcome on
 stderr, one line per file, every name and reason with its control characters escaped, so that no file
@@ -38,6 +39,10 @@ STAGE_HELP = {
 }
 
 
+EXPLAIN_HELP = ("read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
+                "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page")
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a wrong argument is one line on stderr and exit status 1, like a missing folder."""
 
@@ -59,6 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for stage in STAGES:
         stages.add_parser(stage, parents=[options], help=STAGE_HELP[stage], description=STAGE_HELP[stage],
                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain = stages.add_parser("explain", help=EXPLAIN_HELP, description=EXPLAIN_HELP)
+    explain.add_argument("file", type=Path, metavar="FILE", help="the PDF to explain")
+    explain.add_argument("--out", type=Path, default=Path("out") / "explain",
+                         help="folder for the page images and the lines table (default: out/explain)")
     return parser.parse_args(argv)
 
 
@@ -119,8 +128,31 @@ def progress_reporter(quiet: bool):
             bar.close()
 
 
+def explain_file(pdf: Path, out: Path) -> int:
+    """`explain`: its report on stdout; a file that is missing or cannot be read is one line on stderr."""
+    from pipeline.explain import explain
+
+    if not pdf.is_file():
+        print(f"error: not a file: {printable(str(pdf))}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = explain(pdf, out)
+    except OSError as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a PDF the reader refuses: say so in one line
+        print(f"error: {printable(pdf.name)} could not be read: {type(exc).__name__}: {printable(str(exc))}",
+              file=sys.stderr)
+        return EXIT_FAILED_FILES
+    for line in report:
+        print(printable(line))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.stage == "explain":
+        return explain_file(args.file, args.out)
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO,
         format="%(message)s",

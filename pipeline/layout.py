@@ -7,14 +7,17 @@ tunes it here, and the tests say which layouts still read.
 """
 
 # Boxes that touch may overlap by this much through rounding of their coordinates: a glyph in a vertical
-# column, a caption right under its photo, a title right of its number, a caption level with its plan's header.
+# column, a caption right under its photo, a title right of its number, a caption level with its plan's header,
+# the pieces of a ruling drawn cell by cell and the corners where the sides of a cell meet.
 BOX_SLACK_PT = 1.0
 
 # --- extract: characters to lines -------------------------------------------------------------------------
 
 # A horizontal gap wider than this between two characters of one row separates two columns (text beside a
-# photo, a table cell). Letter and word spacing stay under 1 em even in justified text; a gutter between
-# columns is wider than two characters, or it would read as running text to a person too.
+# photo, a table cell), and a vertical strip of white this wide (in the page's median font size) that no text,
+# photo or ruling crosses is a gutter between columns read one after the other. Letter and word spacing stay
+# under 1 em even in justified text; a gutter between columns is wider than two characters, or it would read as
+# running text to a person too.
 COLUMN_GAP_EM = 2.0
 # A gap wider than this between two Latin characters is a word space: proportional Latin glyphs sit about
 # 0.05 em apart, a space is about 0.25 em wide.
@@ -23,6 +26,10 @@ WORD_GAP_EM = 0.2
 # character: rows with a superscript or a photo caption set beside them stay whole. More than three open
 # rows would let a low line of one column join a row of the next.
 ROW_LOOKBACK = 3
+# A ruling (a drawn straight line) borders a cell only when it is at least one character (of the page's median
+# size) long, after the pieces a grid is drawn in are joined: a cell holds at least one character, so each of its
+# sides is at least that long; shorter strokes are marks (a tick, a bullet or a letter drawn as a path).
+MIN_RULING_EM = 1.0
 # Characters of one glyph drawn twice (fake bold) sit a fraction of a point apart; pdfplumber's default.
 DEDUPE_TOLERANCE_PT = 1.0
 # Share of a page's characters that must read (printable ASCII or Japanese script) for its text to be trusted:
@@ -41,21 +48,53 @@ VERTICAL_STEP_ACROSS_EM = 0.5
 VERTICAL_STEP_DOWN_EM = (0.5, 2.0)
 HORIZONTAL_STEP_RIGHT_EM = 3.0
 MIN_VERTICAL_STEPS = 10
+# A photo is a raster image, or a vector frame: a closed outline, stroked or filled, with no character inside,
+# whose sides are both at least this share of the page's shorter side (A4: 48 pt, 17 mm) and at most this many
+# times each other. The smallest photos of the summaries and of every fixture are 84 pt high (the photos beside
+# an overview), and a photo anyone can make out is about 2 cm across; check boxes, bullets and icons stay well
+# under 1 cm. Photos are 1:1 to 16:9 (1.8); a rule, a band behind a heading or an empty table row is far longer
+# than it is high. Measured on the page, not in points: slides are larger than A4, and scaled prints smaller.
+PHOTO_MIN_SIDE_SHARE = 0.08
+PHOTO_MAX_ASPECT = 3.0
 
 # --- segment: lines to plans -------------------------------------------------------------------------------
 
 # Share of the page height at the top and at the bottom where page furniture (page numbers, 別紙) stands:
 # word processors' default header and footer margins are 7–10 % of an A4 page.
 MARGIN_BAND = 0.1
-# A caption is one or two lines: three or more lines under a photo are the text going on.
-MAX_CAPTION_LINES = 2
-# The first caption line stands at most this far below its photo, a second one at most this far below the
-# first (in caption sizes): a caption is set closer to its photo than a paragraph to the next.
-CAPTION_FIRST_GAP_EM = 1.5
-CAPTION_NEXT_GAP_EM = 0.8
-# A caption is centred on its photo when its middle is within this share of the photo's width of the
-# photo's middle; otherwise it must lie within the photo's width, give or take one caption size.
-CAPTION_CENTRE_SHARE = 0.25
+# A line in the top or bottom band that recurs, digits masked, on at least this many pages is a running header or
+# footer whatever it says (an organisation, a date, Page 3, 1/2, a document code): word processors print it on
+# every page, so two pages are the fewest on which it shows, while the text of plans differs from page to page.
+# It must stand between the page edge and the text (only furniture beyond it), so that the second line of a plan
+# header wrapped alike at the top of two pages (【計画期間:…】) stays. A one-page document keeps the patterns alone.
+FURNITURE_MIN_PAGES = 2
+# A caption is one to three lines, each of the first line's size (two sizes closer than this are one: word
+# processors offer half points, and extraction rounds to a tenth): a longer run of lines set alike under a photo
+# is the text going on, and none of it is a caption.
+MAX_CAPTION_LINES = 3
+SAME_SIZE_PT = 0.25
+# A caption stands at most this many of its own lines from its photo (below, above or beside it), a line being its
+# size plus the document's leading scaled to that size, as word processors scale line spacing; or, when the
+# document spaces its paragraphs wider, at most its usual paragraph spacing. A word processor sets a caption in
+# a paragraph of its own, a paragraph's spacing away. Measured in caption lines: LibreOffice Writer's table
+# fixture 1.46 (13.2 pt under 9 pt captions, leading 0), the Writer paragraphs fixture 1.55 (15 pt, leading
+# 0.8 pt), the Impress slides 0.5, the Writer and Word prints the issue reports 1.6–1.8, our renderer 0.29.
+# Two lines take 1.8 with a margin; more would reach a short line set a blank line and more under a photo without
+# a caption. Its next lines follow within the document's paragraph gap (PARAGRAPH_EXTRA_EM below).
+CAPTION_REACH_LINES = 2.0
+# The usual paragraph spacing is the median of the gaps wider than the paragraph gap and narrower than this many
+# body lines (size plus leading): wider gaps hold a photo or a section break (paragraph spacing is 11–19 pt at
+# 15.75 pt lines in our renderer's fixtures, 8.8 pt at 11.3 pt lines in the Writer paragraphs fixture, 17 pt
+# between table rows at 10.5 pt lines in LibreOffice's table fixture; photos are 84 pt high and more).
+PARAGRAPH_SPACING_MAX_LINES = 3.0
+# Captions measure the leading as the lower quartile of the gaps under two lines, not their median: in the
+# summaries most paragraphs are one line (a pillar title, a project), and in a word processor's print the median
+# is then the paragraph spacing (the Writer fixture: 8.8 pt between paragraphs, 0.8 pt within one).
+LEADING_QUANTILE = 0.25
+# A line stands under (or over) a photo, in its column, when it shares at least this share of the narrower one's
+# width; a photo is in the row of another when they share this share of the shorter one's height. Less is the
+# caption of the next photo of a row reaching under this one, or a photo of a staggered layout.
+PHOTO_OVERLAP_SHARE = 0.5
 # Gaps between lines count towards the document's usual leading only when under two line heights;
 # larger ones are paragraph or section breaks. Half a line more than the usual leading breaks a paragraph.
 LEADING_MAX_EM = 2.0
@@ -64,12 +103,16 @@ PARAGRAPH_EXTRA_EM = 0.5
 # size, word processors' default line spacing, and that 10-point size, a common body size.
 DEFAULT_LEADING_PT = 2.0
 DEFAULT_SIZE_PT = 10.0
-# A line ends a block when it stops this many of its characters short of the page's right text edge: a
-# wrapped line of running text fills the measure to within one or two characters.
+# A line ends a block when it stops this many of its characters short of its plan's right text edge on the page
+# (the furthest right the plan's lines reach there: a column's edge when two plans stand side by side), and a
+# line in a closed cell runs on into the next when it reaches the cell's right side (less the padding its text
+# keeps on the left) within this many characters: a wrapped line of running text fills the measure to within
+# one or two characters.
 SHORT_LINE_EM = 2.0
 # A lone pillar number finds its title on its own row (its middle within half a line) or, in a table cell
 # that centres the number vertically, up to three lines above it; a line above the title in its column
-# (left edges within one character) closes that column's block.
+# (left edges within one character) closes that column's block, and a pillar number the text patterns doubt
+# (3社会…) is vouched for by a pillar heading whose left edge lies within one character of its own.
 LABEL_ROW_EM = 0.5
 LABEL_REACH_UP_EM = 3.0
 COLUMN_ALIGN_EM = 1.0

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
 
-# One end of a period: an era year (令和2年度, 元年, 令和2年4月) or a Gregorian one (2020年度). The era may be
-# left out of the end, which then shares the start's (平成26~28年度).
-_END = r"(?:(?P<g{n}>(?:19|20)\d{{2}})|(?P<era{n}>令和|平成|昭和){optional}\s*(?P<y{n}>\d{{1,2}}|元))\s*(?:年度?)?(?:\s*(?P<m{n}>\d{{1,2}})\s*月)?"
+# One end of a period: an era year (令和2年度, 元年, 令和2年4月, 令和2年4月1日) or a Gregorian one (2020年度,
+# 2020年4月). A day may follow the month; the month alone decides the fiscal year. The era may be left out of the
+# end, which then shares the start's (平成26~28年度). Heisei years go on past 31 (平成32年 is 2020, as documents
+# printed before the era changed wrote it): an era year is its base plus the number, whatever the number.
+_END = r"(?:(?P<g{n}>(?:19|20)\d{{2}})|(?P<era{n}>令和|平成|昭和){optional}\s*(?P<y{n}>\d{{1,2}}|元))\s*(?:年度?)?(?:\s*(?P<m{n}>\d{{1,2}})\s*月(?:\s*\d{{1,2}}\s*日)?)?"
 _PERIOD_RE = re.compile(
     _END.format(n=1, optional="") + r"(?:\s*(?:～|-|から)\s*" + _END.format(n=2, optional="?") + ")?"
 )
@@ -33,8 +35,8 @@ _PERIOD_RE = re.compile(
 
 def parse_period(period_text: str | None) -> tuple[int | None, int | None]:
     """Fiscal years (start, end) of a printed period: 令和2年度～令和4年度, 平成26~28年度, 令和元年度～令和3年度,
-    令和2年4月～令和5年3月, 2020年度～2022年度; a single year is both ends. A month from January to March
-    belongs to the fiscal year before."""
+    令和2年4月～令和5年3月, 平成29年4月1日～平成32年3月31日, 2020年4月～2023年3月, 2020年度～2022年度; a single
+    year is both ends. A month from January to March belongs to the fiscal year before."""
     if not period_text:
         return None, None
     m = _PERIOD_RE.search(normalize_text(period_text))
@@ -164,7 +166,7 @@ def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.Data
         docs[source_file] = {
             "source_file": source_file, "source_sha256": seg.source_sha256, "pages": seg.pages,
             "status": seg.status, "error": seg.error, "plans_found": kept, "plans_rejected": len(seg.rejected),
-            "warnings": warnings, "vertical_pages": seg.vertical_pages,
+            "lines_by_default": seg.lines_by_default, "warnings": warnings, "vertical_pages": seg.vertical_pages,
             "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
         }
     for (first, later), ids in repeats.items():

@@ -48,7 +48,8 @@ class Line:
 
 @dataclass
 class Page:
-    """One page as extract read it: its lines in reading order, its image boxes and flags on its text."""
+    """One page as extract read it: its lines in reading order, its photos (image boxes, and vector frames drawn
+    empty in a photo's size and shape) and flags on its text."""
 
     page: int
     width: float
@@ -60,6 +61,7 @@ class Page:
     is_vertical: bool
     images: list[Box]
     lines: list[Line]
+    frames: list[Box] = field(default_factory=list)  # empty vector frames of photo size: photos drawn as shapes
 
 
 @dataclass
@@ -117,11 +119,15 @@ class Plan:
 
 @dataclass
 class Segmentation:
-    """What segment makes of one document's pages: the plans kept, the plans rejected and why, warnings."""
+    """What segment makes of one document's pages: the plans kept, the plans rejected and why, warnings; and, for
+    `explain` and lines_by_default, the role given to each line, keyed by (page, index in Page.lines), and the
+    lines kept by default (before the first plan header, or continuing a block across a break), sorted."""
 
     plans: list[Plan]
     rejected: list[Notice]
     warnings: list[Notice]
+    roles: dict[tuple[int, int], str] = field(default_factory=dict)
+    by_default: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -141,6 +147,7 @@ class SegmentRecord:
     vertical_pages: list[str]
     pages_with_unmapped_glyphs: list[str]
     traceback: str | None  # where our own code failed (status internal_error), shown with -v
+    lines_by_default: int = 0  # lines no rule claimed (Segmentation.by_default); 0 for a file not segmented
 
 
 def to_dict(record) -> dict[str, Any]:

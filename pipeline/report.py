@@ -136,7 +136,8 @@ def _value(v):
 def _documents(documents: pd.DataFrame) -> list[dict]:
     return [{
         "source_file": row.source_file, "status": row.status, "pages": _value(row.pages),
-        "plans_found": _value(row.plans_found), "plans_rejected": _value(row.plans_rejected), "error": _value(row.error),
+        "plans_found": _value(row.plans_found), "plans_rejected": _value(row.plans_rejected),
+        "lines_by_default": _value(row.lines_by_default), "error": _value(row.error),
         "warnings": _items(row.warnings), "vertical_pages": ", ".join(_items(row.vertical_pages)),
         "unmapped_pages": ", ".join(_items(row.pages_with_unmapped_glyphs)),
         "sha256": _value(row.source_sha256) or "",

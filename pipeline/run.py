@@ -330,6 +330,7 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
             record.traceback = "".join(traceback.format_exception(exc))
         else:
             record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
+            record.lines_by_default = len(found.by_default)
             if record.rejected and not record.plans:
                 record.status, record.error = Failure.unreadable_text.status, segment.summarize_rejections(record.rejected)
             elif not record.plans:

@@ -28,6 +28,10 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
                     "file).", {"minimum": 0}),
     "plans_rejected": (INT, "除外計画数", "Number of plans read but not kept because their text is unreadable (a "
                        "broken font) or their header names no place; why is in warnings.", {"minimum": 0}),
+    "lines_by_default": (INT, "既定割当行数", "Number of text lines no rule claimed: lines before the first plan "
+                         "header (in no plan), and summary or project lines kept in the block before them across a "
+                         "page break or a gap wider than the paragraph gap, with no heading between. 0 when every "
+                         "line was read by a rule; `make explain FILE=…` lists them.", {"minimum": 0}),
     "warnings": (STRINGS, "警告", "What was read but looked wrong (a pillar without projects, an unknown municipality).",
                  {}),
     "vertical_pages": (STRINGS, "縦書きページ", "Pages detected as vertical writing (tategaki), read right to left.", {}),
@@ -71,8 +75,8 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
 # name: (fields in order, primary key, foreign keys as (fields, table))
 TABLES: dict[str, tuple[list[str], list[str], list[tuple[list[str], str]]]] = {
     "documents": (
-        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "plans_rejected", "warnings",
-         "vertical_pages", "pages_with_unmapped_glyphs"],
+        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "plans_rejected",
+         "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"],
         ["source_file"],
         [],
     ),

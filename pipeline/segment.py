@@ -1,6 +1,6 @@
 """Segment stage: positioned lines to plans, with their summary, photo captions, pillars and projects.
 
-Structure comes from the page: captions are the lines set under a photo's image box, page furniture
+Structure comes from the page: captions are the short runs of lines set near a photo, page furniture
 sits in the page margins, a pillar heading starts a line where the text before it has ended, and a
 footnote is the parenthesised paragraph after the last plan. Patterns only name what a line says.
 A plan read off a broken font (a badly read page, an unreadable character, a header naming no place) is
@@ -18,14 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pipeline.layout import (BOX_SLACK_PT, CAPTION_CENTRE_SHARE, CAPTION_FIRST_GAP_EM, CAPTION_NEXT_GAP_EM,
-                             COLUMN_ALIGN_EM, DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LABEL_REACH_UP_EM, LABEL_ROW_EM,
-                             LEADING_MAX_EM, MARGIN_BAND, MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM,
-                             SHORT_LINE_EM)
+from pipeline.layout import (BOX_SLACK_PT, CAPTION_REACH_LINES, COLUMN_ALIGN_EM, DEFAULT_LEADING_PT,
+                             DEFAULT_SIZE_PT, FURNITURE_MIN_PAGES, LABEL_REACH_UP_EM, LABEL_ROW_EM, LEADING_MAX_EM,
+                             LEADING_QUANTILE, MARGIN_BAND, MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM,
+                             PARAGRAPH_SPACING_MAX_LINES, PHOTO_OVERLAP_SHARE, SAME_SIZE_PT, SHORT_LINE_EM)
 from pipeline.failures import Failure
 from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
-from pipeline.text import (CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals, normalize_text,
-                           unreadable_character)
+from pipeline.text import (CANONICAL_TILDE, CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals,
+                           normalize_text, unreadable_character)
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -37,8 +37,10 @@ PILLAR_RE = re.compile(
     r"^(?:-\s*)?(?:[(（]\s*(?P<paren>\d{1,2})\s*[)）]|(?P<circled>[\u2460-\u2473])|(?P<plain>\d{1,2})(?:\s*[.．、])?)"
     r"\s*(?P<title>.*)$"
 )
-# A bare number followed by one of these is a date or quantity in running text, not a pillar number.
-_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + tuple("0123456789")
+# A bare number followed by one of these is a date or quantity in running text, not a pillar number; but for the
+# digits, only where the number's position does not vouch for a heading (`find_headings`).
+_DIGITS = tuple("0123456789")
+_NOT_A_TITLE_START = tuple("年月日%％歳か箇ヶ～") + _DIGITS
 # Counters that, glued to a bare number, make it a quantity: 1つの, 3社, 10万人.
 _COUNTERS = "つ社人名回件万千億倍"
 FURNITURE_RES = [
@@ -53,15 +55,87 @@ BULLETS = "・○◯●◆◇■□▪"
 PLACE_NAME_RE = re.compile(rf"^(?:東京都)?{KANJI_KANA_CLASS}+[区市町村]$")
 # Why a plan is rejected, by the code of its notice, as the file's one-line reason says it.
 REJECTION_CAUSES = {"unreadable_text": "unreadable text", "not_a_place_name": "no place name in the header"}
+# The role segment gives each line of a page (Segmentation.roles), which `python -m pipeline explain` draws:
+# a plan's header, summary, pillar heading or project; a photo's caption; page furniture; the closing footnote;
+# or unassigned, a line no plan holds (before the first plan header).
+HEADER, SUMMARY, CAPTION, PILLAR, PROJECT, FURNITURE, FOOTNOTE, UNASSIGNED = ROLES = (
+    "header", "summary", "caption", "pillar", "project", "furniture", "footnote", "unassigned")
+
+
+def margin_band(line: Line, page_height: float) -> str | None:
+    """The margin band of its page a line stands in, "top" or "bottom", where page furniture is; else None."""
+    if line.top < MARGIN_BAND * page_height:
+        return "top"
+    if line.bottom > (1 - MARGIN_BAND) * page_height:
+        return "bottom"
+    return None
 
 
 def is_furniture(line: Line, page_height: float) -> bool:
-    """Page headers, page numbers and the document title: none of it belongs to a plan."""
+    """Page headers, page numbers and the document title: none of it belongs to a plan. (A running header or
+    footer of any wording is found by its repetition over pages: repeated_furniture.)"""
     text = line.norm
     if TITLE_RE.match(text):
         return True
-    in_band = line.top < MARGIN_BAND * page_height or line.bottom > (1 - MARGIN_BAND) * page_height
-    return in_band and any(r.match(text) for r in FURNITURE_RES)
+    return margin_band(line, page_height) is not None and any(r.match(text) for r in FURNITURE_RES)
+
+
+def furniture_key(line: Line) -> str:
+    """What a running header or footer keeps from page to page: its text without spaces, each run of digits
+    masked (- 1 - and - 2 -, Page 3, 1/2, a date, a document code)."""
+    return re.sub(r"\d+", "#", "".join(line.norm.split()))
+
+
+def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
+    """(page, line index) of the running headers and footers: a line in the top or bottom band whose text, digits
+    masked, stands in the same band of FURNITURE_MIN_PAGES pages or more, with nothing but furniture between it and
+    its page edge (the second line of a plan header wrapped alike on two pages has its first line beyond it)."""
+    pages_of: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for page in pages:
+        for line in page.lines:
+            band = margin_band(line, page.height)
+            if band:
+                pages_of[band, furniture_key(line)].add(page.page)
+    found: set[tuple[int, int]] = set()
+    for page in pages:
+        bands = [margin_band(line, page.height) for line in page.lines]
+        repeated = {i for i, (line, band) in enumerate(zip(page.lines, bands))
+                    if band and len(pages_of[band, furniture_key(line)]) >= FURNITURE_MIN_PAGES}
+        if not repeated:
+            continue
+        here: set[int] = set()  # repeated lines of this page found to be furniture, from the page edges inwards
+        for band, order in (("top", sorted(repeated, key=lambda i: page.lines[i].top)),
+                            ("bottom", sorted(repeated, key=lambda i: -page.lines[i].bottom))):
+            for i in order:
+                line = page.lines[i]
+                if bands[i] != band:
+                    continue
+                beyond = (k for k, other in enumerate(page.lines) if k != i and (
+                    other.bottom <= line.top + BOX_SLACK_PT if band == "top"
+                    else other.top >= line.bottom - BOX_SLACK_PT))
+                if all(k in here or is_furniture(page.lines[k], page.height) for k in beyond):
+                    here.add(i)
+        found.update((page.page, i) for i in here)
+    return found
+
+
+def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(page, line index) of the lines of a top or bottom band that stand level with its furniture or between it
+    and the page edge: a footer that sets an organisation beside or under the page number is one footer, on a
+    one-page document too, where no repetition tells it."""
+    found: set[tuple[int, int]] = set()
+    for page in pages:
+        bands = [margin_band(line, page.height) for line in page.lines]
+        anchors = [(bands[i], line) for i, line in enumerate(page.lines)
+                   if bands[i] and ((page.page, i) in known or is_furniture(line, page.height))]
+        for i, line in enumerate(page.lines):
+            if bands[i] and (page.page, i) not in known and any(
+                    band == bands[i] and other is not line and (
+                        line.top >= other.top - BOX_SLACK_PT if band == "bottom"
+                        else line.bottom <= other.bottom + BOX_SLACK_PT)
+                    for band, other in anchors):
+                found.add((page.page, i))
+    return found
 
 
 def reads_as_heading(text: str) -> bool:
@@ -69,37 +143,185 @@ def reads_as_heading(text: str) -> bool:
     return bool(HEADER_RE.match(text) or read_pillar_heading(text))
 
 
-def find_captions(lines: list[Line], images: list[Box]) -> dict[int, list[int]]:
-    """Image index → indices of the lines set under it: centred on the photo or within its width, right
-    below it or below the caption line before."""
-    taken: set[int] = set()
-    captions: dict[int, list[int]] = {}
-    by_top = sorted(enumerate(lines), key=lambda p: p[1].top)
-    for k, im in enumerate(images):
-        width = im.x1 - im.x0
-        if width <= 0 or im.bottom - im.top <= 0:
+@dataclass(frozen=True)
+class Measures:
+    """What a document's own setting says about distances: its body size, the usual gap between two lines of a
+    paragraph (leading) and between two paragraphs (spacing, 0 when it has none). Measured over the whole
+    document, not page by page: a word processor sets them once per document in its styles, and a page of photos
+    and captions, or the last page with only the footnote, holds too few lines of body text to measure."""
+
+    size: float
+    leading: float
+    spacing: float
+
+    @property
+    def paragraph_gap(self) -> float:
+        """A wider gap between two lines parts two paragraphs: `paragraph_gap`'s rule, on this leading."""
+        return self.leading + PARAGRAPH_EXTRA_EM * self.size
+
+    def caption_reach(self, size: float) -> float:
+        """How far from its photo a caption of this size may stand: `CAPTION_REACH_LINES` of its lines as the
+        document spaces them, or its usual paragraph spacing when that is wider."""
+        line = size * (1 + self.leading / self.size) if self.size > 0 else size
+        return max(CAPTION_REACH_LINES * line, self.spacing)
+
+
+def measure(lines: list[Line]) -> Measures:
+    """The document's measures, from its lines in reading order: the median size; as leading, the lower
+    `LEADING_QUANTILE` of the gaps between consecutive lines under `LEADING_MAX_EM` lines (`paragraph_gap` takes
+    their median, which measures the paragraph spacing when most paragraphs are one line); as spacing, the median
+    of the gaps wider than a paragraph gap and narrower than `PARAGRAPH_SPACING_MAX_LINES` lines."""
+    size = statistics.median(l.size for l in lines) if lines else DEFAULT_SIZE_PT
+    pairs = [(a, b.top - a.bottom) for a, b in zip(lines, lines[1:]) if a.page == b.page]
+    small = sorted(gap for a, gap in pairs if 0 <= gap < LEADING_MAX_EM * a.size)
+    leading = small[int(LEADING_QUANTILE * (len(small) - 1))] if small else DEFAULT_LEADING_PT
+    widest = PARAGRAPH_SPACING_MAX_LINES * (size + leading)
+    breaks = [gap for _, gap in pairs if leading + PARAGRAPH_EXTRA_EM * size < gap < widest]
+    return Measures(size=size, leading=leading, spacing=statistics.median(breaks) if breaks else 0.0)
+
+
+def find_captions(lines: list[Line], photos: list[Box], measures: Measures | None = None) -> dict[int, list[int]]:
+    """Photo index → indices of its caption's lines, top to bottom.
+
+    A caption is a run of one to `MAX_CAPTION_LINES` lines of one size set near a photo: below it, above it or
+    beside it, within `Measures.caption_reach` of it, its next lines within the paragraph gap of the line before.
+    Below or above, each line's middle lies over the photo (a caption centred on the photo, or on the cell or
+    column that holds it, or aligned with one of its edges); beside, each line is no wider than the photo, and
+    the run is all the text there. No caption line reads as a header or a pillar heading, or is running text
+    (`running_text`); such a line set under or over a photo ends the search on that side. The measures default
+    to these lines'.
+
+    Each photo takes one caption and each line goes to one photo: the runs of lines smaller than the body text
+    first (the body's size is the caption's only when nothing else tells them apart), then those below a photo,
+    above, beside, the nearest first. So a row of photos with a row of captions under it pairs each caption with
+    the photo above it, and a caption between two photos goes to the one it is set under."""
+    if not photos:
+        return {}
+    measures = measures or measure(lines)
+    running = running_text(lines, photos, measures)
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].top, lines[i].x0))
+    runs = []
+    for k, photo in enumerate(photos):
+        if photo.x1 - photo.x0 <= 0 or photo.bottom - photo.top <= 0:
             continue
-        centre = (im.x0 + im.x1) / 2
-        below = im.bottom
-        chain: list[int] = []
-        for i, line in by_top:
-            if i in taken or line.top < below - BOX_SLACK_PT:
-                continue
-            reach = CAPTION_NEXT_GAP_EM if chain else CAPTION_FIRST_GAP_EM
-            if len(chain) == MAX_CAPTION_LINES or line.top - below > reach * line.size:
-                break
-            if reads_as_heading(line.norm):
-                continue  # a photo without caption, right above the next plan or pillar
-            centred = abs((line.x0 + line.x1) / 2 - centre) <= CAPTION_CENTRE_SHARE * width
-            within = line.x0 >= im.x0 - line.size and line.x1 <= im.x1 + line.size
-            if not (centred or within):
-                continue
-            chain.append(i)
-            below = line.bottom
-        if chain:
-            captions[k] = chain
-            taken.update(chain)
-    return captions
+        for rank, side in enumerate((caption_below, caption_above, caption_beside)):
+            found = side(lines, order, photo, measures, running)
+            if found:
+                run, gap = found
+                smaller = all(lines[i].size < measures.size - SAME_SIZE_PT for i in run)
+                runs.append(((not smaller, rank, gap, k), k, run))
+    captions: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for _, k, run in sorted(runs):
+        if k not in captions and not taken.intersection(run):
+            captions[k] = sorted(run, key=lambda i: (lines[i].top, lines[i].x0))
+            taken.update(run)
+    return dict(sorted(captions.items()))
+
+
+def running_text(lines: list[Line], photos: list[Box], measures: Measures) -> set[int]:
+    """Indices of the lines of running text, which no caption takes: lines of the body's size (or larger) that
+    fill the measure, from within `SHORT_LINE_EM` of its left edge to within as much of its right edge, and the
+    lines that continue them within a paragraph gap. The measure spans the page's lines and photos."""
+    if not lines:
+        return set()
+    left = min([l.x0 for l in lines] + [p.x0 for p in photos])
+    right = max([l.x1 for l in lines] + [p.x1 for p in photos])
+    body = [l.size >= measures.size - SAME_SIZE_PT for l in lines]
+    fills = {i for i, l in enumerate(lines)
+             if body[i] and l.x0 <= left + SHORT_LINE_EM * l.size and l.x1 >= right - SHORT_LINE_EM * l.size}
+    running = set(fills)
+    for i, l in enumerate(lines):
+        above = [k for k, a in enumerate(lines)
+                 if k != i and 0 <= l.top - a.bottom <= measures.paragraph_gap and overlap(a.x0, a.x1, l.x0, l.x1) > 0]
+        if body[i] and above and max(above, key=lambda k: lines[k].bottom) in fills:
+            running.add(i)
+    return running
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Length shared by the spans a0–a1 and b0–b1 (negative when apart)."""
+    return min(a1, b1) - max(a0, b0)
+
+
+def under_photo(line: Line, photo: Box) -> bool:
+    """Whether a line stands in the photo's column: it shares `PHOTO_OVERLAP_SHARE` of the narrower one's width."""
+    return overlap(line.x0, line.x1, photo.x0, photo.x1) >= PHOTO_OVERLAP_SHARE * min(line.x1 - line.x0,
+                                                                                      photo.x1 - photo.x0)
+
+
+def over_photo(line: Line, photo: Box) -> bool:
+    """Whether a line's middle lies over the photo's width: centred on it, or on a cell it fills most of."""
+    return photo.x0 - BOX_SLACK_PT <= (line.x0 + line.x1) / 2 <= photo.x1 + BOX_SLACK_PT
+
+
+def may_caption(i: int, lines: list[Line], running: set[int]) -> bool:
+    """Whether a line may belong to a caption: it is no header, no pillar heading and no running text."""
+    return i not in running and not reads_as_heading(lines[i].norm)
+
+
+def caption_below(lines, order, photo, measures, running) -> tuple[list[int], float] | None:
+    """The caption under a photo and its distance from it: the run of lines in its column from the top down."""
+    column = [i for i in order if lines[i].top >= photo.bottom - BOX_SLACK_PT and under_photo(lines[i], photo)]
+    return chain(lines, column, photo, True, measures, running)
+
+
+def caption_above(lines, order, photo, measures, running) -> tuple[list[int], float] | None:
+    """The caption over a photo and its distance from it: the run of lines in its column from the bottom up."""
+    column = sorted((i for i in order if lines[i].bottom <= photo.top + BOX_SLACK_PT and under_photo(lines[i], photo)),
+                    key=lambda i: -lines[i].bottom)
+    return chain(lines, column, photo, False, measures, running)
+
+
+def chain(lines, column, photo, down, measures, running) -> tuple[list[int], float] | None:
+    """The caption in a photo's column (its lines, nearest first) going down from its bottom or up from its top,
+    and its distance from the photo; None when the first line is too far or no caption, or the run is too long."""
+    run: list[int] = []
+    edge, distance = (photo.bottom if down else photo.top), 0.0
+    for i in column:
+        line = lines[i]
+        gap = line.top - edge if down else edge - line.bottom
+        reach = measures.paragraph_gap if run else measures.caption_reach(line.size)
+        if gap > reach + BOX_SLACK_PT or not may_caption(i, lines, running) or not over_photo(line, photo):
+            break
+        if run and abs(line.size - lines[run[0]].size) >= SAME_SIZE_PT:
+            break
+        if not run:
+            distance = gap
+        run.append(i)
+        edge = line.bottom if down else line.top
+    return (run, distance) if 0 < len(run) <= MAX_CAPTION_LINES else None
+
+
+def caption_beside(lines, order, photo, measures, running) -> tuple[list[int], float] | None:
+    """The caption right or left of a photo and its distance from it: every line within reach on that side and
+    within the photo's height, one to `MAX_CAPTION_LINES` lines of one size, none wider than the photo, each within
+    a paragraph gap of the one before, and no more text of theirs within a paragraph gap above or below them."""
+    best: tuple[list[int], float] | None = None
+    for right in (True, False):
+        beside = {}
+        for i in order:
+            line = lines[i]
+            middle = (line.top + line.bottom) / 2
+            gap = line.x0 - photo.x1 if right else photo.x0 - line.x1
+            if (photo.top - BOX_SLACK_PT <= middle <= photo.bottom + BOX_SLACK_PT and -BOX_SLACK_PT <= gap
+                    and gap <= measures.caption_reach(line.size) + BOX_SLACK_PT):
+                beside[i] = gap
+        run = list(beside)  # top to bottom
+        if not run or len(run) > MAX_CAPTION_LINES:
+            continue
+        first, last = lines[run[0]], lines[run[-1]]
+        x0, x1 = min(lines[i].x0 for i in run), max(lines[i].x1 for i in run)
+        ok = all(may_caption(i, lines, running) and lines[i].x1 - lines[i].x0 <= photo.x1 - photo.x0 + BOX_SLACK_PT
+                 and abs(lines[i].size - first.size) < SAME_SIZE_PT for i in run)
+        ok = ok and all(lines[b].top - lines[a].bottom <= measures.paragraph_gap for a, b in zip(run, run[1:]))
+        goes_on = any(i not in beside and overlap(l.x0, l.x1, x0, x1) > 0
+                      and (0 <= first.top - l.bottom <= measures.paragraph_gap
+                           or 0 <= l.top - last.bottom <= measures.paragraph_gap)
+                      for i, l in enumerate(lines))
+        if ok and not goes_on and (best is None or min(beside.values()) < best[1]):
+            best = (run, min(beside.values()))
+    return best
 
 
 def split_top_level(text: str, sep: str = "、") -> list[tuple[int, str]]:
@@ -165,11 +387,13 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
     return projects, has_more
 
 
-def read_pillar_heading(text: str) -> tuple[int, str] | None:
+def read_pillar_heading(text: str, vouched: bool = False) -> tuple[int, str] | None:
     """(number, title) of a line that reads as a numbered heading, or None.
 
     Only a bare number can be running text: a date or quantity (2020年度, 30年度に, 5Gの) never heads a pillar,
-    nor does a number glued to a counter (1つの, 3社が, 10万人)."""
+    nor does a number glued to a counter (1つの, 3社が, 10万人), unless its position `vouched` for a heading (see
+    `find_headings`): then a counter or a date character may begin the title (3社会貢献…, 4人材…). A number glued
+    to another digit or to a Latin letter or digit is never a heading number."""
     m = PILLAR_RE.match(text)
     if not m or not m["title"].strip():
         return None
@@ -180,14 +404,16 @@ def read_pillar_heading(text: str) -> tuple[int, str] | None:
         return int(m["paren"]), title
     after = text[m.end("plain") : m.end("plain") + 1]
     glued = not (after.isspace() or after in ".．、")
-    if title.startswith(_NOT_A_TITLE_START) or (glued and (after.isascii() and after.isalnum() or after in _COUNTERS)):
+    if title.startswith(_DIGITS) or glued and after.isascii() and after.isalnum():
+        return None
+    if not vouched and (title.startswith(_NOT_A_TITLE_START) or glued and after in _COUNTERS):
         return None
     return int(m["plain"]), title
 
 
-def match_pillar(text: str, expected: int) -> str | None:
+def match_pillar(text: str, expected: int, vouched: bool = False) -> str | None:
     """Title of a pillar heading numbered `expected`, or None when the line is no such heading."""
-    heading = read_pillar_heading(text)
+    heading = read_pillar_heading(text, vouched)
     return heading[1] if heading and heading[0] == expected else None
 
 
@@ -271,40 +497,91 @@ class Draft:
 
 def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
-    read as expected."""
+    read as expected; besides, the role each line was given and the lines kept by default (Segmentation)."""
     lines: list[Line] = []
-    captions: list[tuple[tuple, float, str]] = []
-    right_edge: dict[int, float] = {}
+    captions: list[tuple[int, Box, int, str]] = []
+    roles: dict[tuple[int, int], str] = {}  # (page, index in page.lines) -> role
+    origin: dict[int, tuple[int, int]] = {}  # id of a line read on -> its (page, index)
+    running = repeated_furniture(pages)
+    running |= beyond_furniture(pages, running)
+    kept_by_page = []  # per page, the (page, index) of the lines that are no furniture
     for page in pages:
-        page_lines = [l for l in page.lines if not is_furniture(l, page.height)]
-        by_image = find_captions(page_lines, page.images)
-        caption_idx = {i for chain in by_image.values() for i in chain}
-        for k, chain in by_image.items():
-            im = page.images[k]
-            text = normalize_text("".join(page_lines[i].text for i in chain))
-            captions.append(((page.page, im.top, im.x0), page_lines[chain[0]].top, text))
-        body = [l for i, l in enumerate(page_lines) if i not in caption_idx]
-        if body:
-            right_edge[page.page] = max(l.x1 for l in body)
-        lines.extend(body)
+        kept = []
+        for i, line in enumerate(page.lines):
+            furniture = (page.page, i) in running or is_furniture(line, page.height)
+            roles[page.page, i] = FURNITURE if furniture else UNASSIGNED
+            if not furniture:
+                kept.append((page.page, i))
+        kept_by_page.append(kept)
+    measures = measure([page.lines[i] for page, kept in zip(pages, kept_by_page) for _, i in kept])
+    for page, kept in zip(pages, kept_by_page):
+        page_lines = [page.lines[i] for _, i in kept]
+        photos = page.images + page.frames
+        by_photo = find_captions(page_lines, photos, measures)
+        caption_idx = {i for run in by_photo.values() for i in run}
+        # body lines read before each line of the page: where a caption stands in reading order
+        before = list(itertools.accumulate((i not in caption_idx for i in range(len(page_lines))), initial=0))
+        for k, run in by_photo.items():
+            text = normalize_text("".join(page_lines[i].text for i in run))
+            captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
+        roles.update((kept[i], CAPTION) for i in caption_idx)
+        origin.update((id(l), kept[i]) for i, l in enumerate(page_lines) if i not in caption_idx)
+        lines.extend(l for i, l in enumerate(page_lines) if i not in caption_idx)
+    place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
-    lines = join_number_labels(lines, gap)
+    sources = line_sources(lines, join_number_labels(lines, gap), origin)
+    lines = [line for line, _ in sources]
     plans = split_plans(lines)
-    assign_captions(plans, captions)
+    assign_captions(plans, captions, place)
+    placed = {id(l) for draft in plans for l in draft.header_lines + draft.lines}
+    footnote = {id(l) for l in plans[-1].lines} if plans else set()
     if plans:
         drop_footnote(plans[-1], gap)
+        footnote -= {id(l) for l in plans[-1].lines}
     shares = {page.page: page.readable_share for page in pages}
     found = Segmentation(plans=[], rejected=[], warnings=[])
+    read: dict[int, tuple[str, bool]] = {}  # id of a line -> its role, and whether it was kept by default
+    read.update((line_id, (FOOTNOTE, False)) for line_id in footnote)
+    read.update((line_id, (UNASSIGNED, True)) for line_id in map(id, lines) if line_id not in placed)
     for draft in plans:
         plan_warnings: list[Notice] = []
-        plan = build_plan(draft, gap, right_edge, plan_warnings)
+        read.update((id(l), (HEADER, False)) for l in draft.header_lines)
+        plan = build_plan(draft, gap, plan_warnings, read)
         rejection = reject(draft, plan, shares)
         if rejection:
             found.rejected.append(rejection)
         else:
             found.plans.append(plan)
             found.warnings += plan_warnings
+    for line, keys in sources:
+        role, by_default = read[id(line)]
+        for key in keys:
+            roles[key] = role
+            if by_default:
+                found.by_default.append(key)
+    found.roles = roles
+    found.by_default.sort()
     return found
+
+
+def line_sources(lines: list[Line], joined: list[Line], origin: dict[int, tuple[int, int]]
+                 ) -> list[tuple[Line, list[tuple[int, int]]]]:
+    """Each line of `joined` (the body after join_number_labels) with the (page, index) of the printed lines it
+    was made of, in order: a line taken over is itself, a line made by joining a number to its title takes the
+    lines that went into it, each of them the made line nearest to it on its page (it holds their boxes).
+    Lines are told apart by identity, never by equality: two lines printed alike compare equal."""
+    made = [l for l in joined if id(l) not in origin]
+    sources: dict[int, list[tuple[int, int]]] = {id(l): [origin[id(l)]] if id(l) in origin else [] for l in joined}
+    taken_over = {id(l) for l in joined}
+    for line in lines:
+        if id(line) in taken_over:
+            continue
+        near = [l for l in made if l.page == line.page]
+        if near:
+            into = min(near, key=lambda l: (max(l.x0 - line.x1, line.x0 - l.x1, 0) ** 2
+                                            + max(l.top - line.bottom, line.top - l.bottom, 0) ** 2))
+            sources[id(into)].append(origin[id(line)])
+    return [(l, sorted(sources[id(l)])) for l in joined]
 
 
 def split_plans(lines: list[Line]) -> list[Draft]:
@@ -328,29 +605,60 @@ def split_plans(lines: list[Line]) -> list[Draft]:
 
 def match_header(lines: list[Line], i: int, most: int = 3) -> tuple[list[Line], re.Match | None]:
     """The lines from `i` that form a plan header, and its match: the first join of up to `most` lines
-    that reads as a header with its period, else the first that reads as a header without one."""
+    that reads as a header with its period complete, else the first with a period, else the first that reads
+    as a header without one. A period is incomplete while its bracket is open or it ends on a tilde (【計画期間:
+    令和4年度～): the header wrapped inside it, as in a narrow column."""
     if not lines[i].norm.startswith("「"):
         return [], None
     best: tuple[list[Line], re.Match | None] = ([], None)
+    with_period: tuple[list[Line], re.Match | None] = ([], None)
     text = ""
     for k in range(i, min(i + most, len(lines))):
         text += lines[k].norm
         m = HEADER_RE.match(text)
         if m and m["period"]:
-            return lines[i : k + 1], m
+            if period_complete(text, m):
+                return lines[i : k + 1], m
+            with_period = with_period if with_period[1] else (lines[i : k + 1], m)
         if m and not best[1]:
             best = (lines[i : k + 1], m)
-    return best
+    return with_period if with_period[1] else best
 
 
-def assign_captions(plans: list[Draft], captions: list[tuple[tuple, float, str]]) -> None:
-    """Give each plan, in photo order, the captions set between its header and the next plan's header (a photo
-    may stand beside its plan's header, its caption never above it)."""
-    starts = [(p.header.page, p.header.top) for p in plans]
-    for (page, _, _), caption_top, text in sorted(captions):
-        owner = bisect.bisect_right(starts, (page, caption_top + BOX_SLACK_PT)) - 1
+def period_complete(text: str, m: re.Match) -> bool:
+    """Whether a header's period is complete: its bracket, if it opened one, closed, and no tilde left open."""
+    rest = text[m.end("municipality") :]
+    opened = any(bracket in rest for bracket in "【[〔［")
+    return not m["period"].endswith(CANONICAL_TILDE) and (not opened or rest.rstrip()[-1:] in "】]〕］")
+
+
+def assign_captions(plans: list[Draft], captions: list[tuple[int, Box, int, str]], place: dict[int, int]) -> None:
+    """Give each plan, in photo order, the captions read after its header and before the next plan's header (a
+    photo may stand beside its plan's header, its caption never before it). Each caption comes as (page, photo,
+    number of body lines read before it, text); `place` maps each body line (by id) to its place in reading
+    order."""
+    starts = [place[id(p.header)] for p in plans]
+    for page, _, read_after, text in in_photo_order(captions):
+        owner = bisect.bisect_left(starts, read_after) - 1
         if owner >= 0:
             plans[owner].captions.append((page, text))
+
+
+def in_photo_order(captions: list[tuple[int, Box, int, str]]) -> list[tuple[int, Box, int, str]]:
+    """Captions in their photos' order: rows top to bottom, a row's photos left to right, a photo being in a row
+    when it shares `PHOTO_OVERLAP_SHARE` of the shorter one's height with a photo of it (photos of one row start
+    at different heights when their cells centre them)."""
+    ordered: list[tuple[int, Box, int, str]] = []
+    row: list[tuple[int, Box, int, str]] = []
+    for caption in sorted(captions, key=lambda c: (c[0], c[1].top, c[1].x0)):
+        page, photo = caption[:2]
+        if row and (row[0][0] != page or not any(
+                overlap(o.top, o.bottom, photo.top, photo.bottom)
+                >= PHOTO_OVERLAP_SHARE * min(o.bottom - o.top, photo.bottom - photo.top) for _, o, _, _ in row)):
+            ordered += sorted(row, key=lambda c: c[1].x0)
+            row = []
+        row.append(caption)
+    return ordered + sorted(row, key=lambda c: c[1].x0)
 
 
 def drop_footnote(plan: Draft, gap: float) -> None:
@@ -365,22 +673,81 @@ def drop_footnote(plan: Draft, gap: float) -> None:
             return
 
 
-def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: list[Notice]) -> Plan:
-    """Summary, pillars and projects of one plan, read line by line."""
+def find_headings(plan: Draft, gap: float) -> dict[int, tuple[int, str]]:
+    """Index in `plan.lines` → (number, title) of each pillar heading: the next number in sequence at the start
+    of a block (`starts_block`, measured against the plan's own right edge, `plan_edges`).
+
+    Text patterns only confirm what the position says. A number the patterns doubt (glued to a counter or a date
+    character: 3社会貢献…) heads a pillar when its position vouches for it: the text before it has ended
+    (`follows_block_end`: a short last line of a wrapped paragraph does not qualify), it is the next number, no
+    later line of the plan reads plainly as that number, and its left edge is aligned (within COLUMN_ALIGN_EM)
+    with a heading the patterns accept. The same text inside running text (3社が参加 on a wrapped line, or
+    indented off the pillar numbers) stays text."""
+    lines = plan.lines
+    right_edge = plan_edges(plan)
+    starts = [starts_block(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+    ended = [follows_block_end(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+
+    def scan(accept) -> dict[int, tuple[int, str]]:
+        found: dict[int, tuple[int, str]] = {}
+        for i, line in enumerate(lines):
+            title = accept(i, len(found) + 1) if starts[i] else None
+            if title is not None:
+                found[i] = (len(found) + 1, title)
+        return found
+
+    plain = scan(lambda i, expected: match_pillar(lines[i].norm, expected))
+    numbers = [read_pillar_heading(line.norm) if start else None for line, start in zip(lines, starts)]
+
+    def vouched(i: int, expected: int) -> str | None:
+        title = match_pillar(lines[i].norm, expected)
+        if title is not None:
+            return title
+        line = lines[i]
+        if not ended[i] or any(heading and heading[0] == expected for heading in numbers[i + 1 :]):
+            return None
+        if not any(k != i and abs(lines[k].x0 - line.x0) < COLUMN_ALIGN_EM * line.size for k in plain):
+            return None
+        return match_pillar(line.norm, expected, vouched=True)
+
+    return scan(vouched) if plain else plain
+
+
+def plan_edges(plan: Draft) -> dict[int, float]:
+    """Page → the right text edge of a plan there: the furthest right any of its lines reaches on that page, its
+    header's on every page. Two plans set side by side each have their own column's edge."""
+    measure = max(line.x1 for line in plan.header_lines)
+    edges = {line.page: measure for line in plan.header_lines + plan.lines}
+    for line in plan.lines:
+        edges[line.page] = max(edges[line.page], line.x1)
+    return edges
+
+
+def build_plan(plan: Draft, gap: float, warnings: list[Notice], read: dict[int, tuple[str, bool]] | None = None
+               ) -> Plan:
+    """Summary, pillars and projects of one plan, read line by line. `read` hears, by the id of each line, the
+    role it was given and whether it was kept by default (continues_across_break)."""
+    read = {} if read is None else read
     summary: list[str] = []
     headings: list[tuple[int, str, int]] = []  # number, title, page
     pillar_lines: list[list[tuple[str, int]]] = []
+    found = find_headings(plan, gap)
     prev = plan.header
-    for line in plan.lines:
+    after_heading = True  # the line before is the plan's header or a pillar heading, which starts a block
+    for i, line in enumerate(plan.lines):
         text = line.norm
-        title = match_pillar(text, len(headings) + 1)
-        if title is not None and starts_block(line, prev, gap, right_edge):
-            headings.append((len(headings) + 1, title, line.page))
+        heading = i in found
+        if heading:
+            number, title = found[i]
+            headings.append((number, title, line.page))
             pillar_lines.append([])
         elif headings:
             pillar_lines[-1].append((text, line.page))
         else:
             summary.append(text)
+        read[id(line)] = (PILLAR, False) if heading else (
+            PROJECT if headings else SUMMARY, not after_heading and continues_across_break(line, prev, gap))
+        after_heading = heading
         prev = line
     pillars = []
     for (number, title, page), lines in zip(headings, pillar_lines):
@@ -406,13 +773,27 @@ def build_plan(plan: Draft, gap: float, right_edge: dict[int, float], warnings: 
     )
 
 
+def continues_across_break(line: Line, prev: Line, gap: float) -> bool:
+    """Whether a summary or project line, read after another line of its block (not after the header or a pillar
+    heading, which start one), is kept in that block only by default: a page break or a gap wider than the
+    paragraph gap lies between them, and no heading claimed it. Such lines are counted (lines_by_default) and
+    listed by `explain`, for a person to check."""
+    return prev.page != line.page or line.top - prev.bottom > gap
+
+
 def starts_block(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
-    """Whether a line begins a new block rather than continuing a wrapped one: the line before it ended
-    short of the right edge, or a gap or page break lies between them, or the line itself is short."""
+    """Whether a line begins a new block rather than continuing a wrapped one: the text before it has ended
+    (`follows_block_end`), or the line itself is short."""
+    edge = right_edge.get(line.page, line.x1)
+    return follows_block_end(line, prev, gap, right_edge) or line.x1 < edge - SHORT_LINE_EM * line.size
+
+
+def follows_block_end(line: Line, prev: Line, gap: float, right_edge: dict[int, float]) -> bool:
+    """Whether the text before a line has ended: the line before it ended short of the right edge, or a gap or
+    page break lies between them."""
     if prev.page != line.page or line.top - prev.bottom > gap:
         return True
-    edge = right_edge.get(line.page, line.x1)
-    return prev.x1 < edge - SHORT_LINE_EM * prev.size or line.x1 < edge - SHORT_LINE_EM * line.size
+    return prev.x1 < right_edge.get(line.page, line.x1) - SHORT_LINE_EM * prev.size
 
 
 def reject(draft: Draft, plan: Plan, shares: dict[int, float]) -> Notice | None:

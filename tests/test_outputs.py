@@ -166,7 +166,7 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
 def document_row(**values) -> dict:
     """A documents row; `values` replace the defaults."""
     return {"source_file": "a.pdf", "source_sha256": "0" * 64, "pages": 3, "status": "ok", "error": None,
-            "plans_found": 1, "plans_rejected": 0, "warnings": [], "vertical_pages": [],
+            "plans_found": 1, "plans_rejected": 0, "lines_by_default": 0, "warnings": [], "vertical_pages": [],
             "pages_with_unmapped_glyphs": [], **values}
 
 
@@ -200,7 +200,7 @@ def test_csv_list_cell_bytes():
     r"""Items joined with |, a | in an item written \|, a backslash \\; CSV quoting around it all."""
     data = csv_bytes(pd.DataFrame([document_row(warnings=TRICKY_ITEMS, vertical_pages=["2", "3"])]), "documents")
     assert data.split(b"\r\n", 1)[1] == (
-        b"a.pdf," + b"0" * 64 + rb',3,ok,,1,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
+        b"a.pdf," + b"0" * 64 + rb',3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
         + rb'lines|ends with \\|\\\|",2|3,' + b"\r\n")
 
 
@@ -212,8 +212,8 @@ def test_csv_list_cells_keep_the_formula_guard():
             document_row(source_file="b.pdf", warnings=["@me"], vertical_pages=["'plain"])]
     data = csv_bytes(pd.DataFrame(rows), "documents")
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert lines[1].endswith(r",1,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
-    assert lines[2].endswith(r",1,0,'@me,\'plain,")
+    assert lines[1].endswith(r",1,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
+    assert lines[2].endswith(r",1,0,0,'@me,\'plain,")
     csv = read_documents_csv(data)
     assert csv["warnings"].tolist() == [["=SUM(A1)", "x|y"], ["@me"]]
     assert csv["vertical_pages"].tolist() == [["-1"], ["'plain"]]
@@ -271,7 +271,8 @@ def test_report_is_deterministic(sample):
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
     documents = pd.concat([sample["documents"], pd.DataFrame([{
         "source_file": "<b>R&D</b>.pdf", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "<script>alert(1)</script>", "plans_found": 0, "plans_rejected": 0, "warnings": ["a < b & c"],
+        "error": "<script>alert(1)</script>", "plans_found": 0, "plans_rejected": 0, "lines_by_default": 0,
+        "warnings": ["a < b & c"],
         "vertical_pages": [],
         "pages_with_unmapped_glyphs": [],
     }])], ignore_index=True)

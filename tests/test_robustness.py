@@ -533,11 +533,12 @@ def test_second_run_into_the_same_out_is_refused(tmp_path, capsys):
 def test_csv_cells_cannot_run_as_formulas():
     docs = pd.DataFrame([{
         "source_file": "=HYPERLINK(\"http://x\")", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "+1", "plans_found": 0, "plans_rejected": 0, "warnings": ["@SUM(A1)", "ok"], "vertical_pages": ["-2"],
+        "error": "+1", "plans_found": 0, "plans_rejected": 0, "lines_by_default": 0, "warnings": ["@SUM(A1)", "ok"],
+        "vertical_pages": ["-2"],
         "pages_with_unmapped_glyphs": [],
     }])
     text = ptables.csv_bytes(docs, "documents").decode("utf-8-sig")
-    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,0,'@SUM(A1)|ok,'-2,"
+    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,0,0,'@SUM(A1)|ok,'-2,"
 
 
 def test_nothing_is_written_outside_raw_and_out(tmp_path):

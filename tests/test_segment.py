@@ -3,10 +3,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.normalize import municipalities
+from pipeline.extract import extract_pdf
 from pipeline.records import Box, Line, Notice, Page, Project
 from pipeline.segment import (HEADER_RE, PLACE_NAME_RE, find_captions, join_number_labels, match_header, match_pillar,
-                              parse_projects, segment_document, split_name_detail, split_top_level,
+                              measure, parse_projects, segment_document, split_name_detail, split_top_level,
                               summarize_rejections)
+from pipeline.segment import ROLES
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():
@@ -143,10 +145,93 @@ def page_of(lines, number=1, share=1.0, images=()):
                 text_source="pdfplumber", is_vertical=False, images=list(images), lines=lines)
 
 
-def test_a_caption_is_at_most_two_lines():
-    photo = Box(x0=50.0, top=100.0, x1=550.0, bottom=200.0)
-    lines = [positioned(f"写真の下に続く本文の{k}行目です。", 60, 205 + 13 * k) for k in range(5)]
-    assert find_captions(lines, [photo]) == {0: [0, 1]}
+# --------------------------------------------------------------------------- captions
+#
+# The pages below are set as a word processor sets them, with their measures written out: body text at 10.5 pt
+# on a 12.6 pt line (1.2 spacing: leading 2.1 pt between two lines' boxes), paragraphs `spacing` apart, the
+# measure from x 50 to 545, captions at 9 pt. A caption line is then 9 × (1 + 2.1 / 10.5) = 10.8 pt, and a
+# caption may stand two of them (21.6 pt) from its photo, or the body's paragraph spacing when that is wider.
+
+BODY, CAPTION, LEADING = 10.5, 9.0, 2.1
+CAPTION_LINE = CAPTION * (1 + LEADING / BODY)
+
+
+def set_line(text, top, x0=50.0, x1=545.0, size=BODY, page=1):
+    """A line of `size` from x0 to x1 (the full measure by default)."""
+    return Line(page=page, text=text, x0=x0, top=top, x1=x1, bottom=top + size, size=size, fontname="")
+
+
+def centred(text, middle, top, size=CAPTION):
+    """A line of `size` centred on `middle`."""
+    width = size * len(text)
+    return set_line(text, top, middle - width / 2, middle + width / 2, size)
+
+
+def paragraph(top, lines=3, last_x1=400.0):
+    """A paragraph of body text from `top`: full lines, the last one short."""
+    return [set_line(f"本文の{k}行目です。" * 4, top + k * (BODY + LEADING), x1=545.0 if k < lines - 1 else last_x1)
+            for k in range(lines)]
+
+
+def bottom_of(lines):
+    return lines[-1].bottom
+
+
+def photo_page(caption_gap, spacing):
+    """Two paragraphs `spacing` apart, a photo (x 200–400) under them, a caption `caption_gap` under the photo,
+    then a third paragraph `spacing` under the caption. Returns the lines, the photo, the caption's index."""
+    first = paragraph(100.0)
+    second = paragraph(bottom_of(first) + spacing)
+    photo = Box(x0=200.0, top=bottom_of(second) + spacing, x1=400.0, bottom=bottom_of(second) + spacing + 150.0)
+    caption = centred("展示会の様子", 300.0, photo.bottom + caption_gap)
+    third = paragraph(caption.bottom + spacing)
+    return first + second + [caption] + third, photo, len(first + second)
+
+
+def test_the_measures_are_the_documents_own():
+    lines, _, _ = photo_page(caption_gap=CAPTION_LINE, spacing=12.0)
+    m = measure(lines)
+    assert (m.size, round(m.leading, 2), round(m.spacing, 2)) == (10.5, 2.1, 12.0)
+    assert round(m.paragraph_gap, 2) == 7.35  # leading + half a body line
+    assert round(m.caption_reach(CAPTION), 2) == 21.6  # two caption lines: wider than the paragraph spacing
+
+
+def test_the_leading_is_measured_within_paragraphs_when_most_are_one_line():
+    # As a word processor prints a plan: an overview of three lines 0.8 pt apart, then pillar titles and projects
+    # of one line each, 8.8 pt apart. Their median gap is the paragraph spacing; the leading is the lower quartile.
+    overview = [set_line("概要の本文です。" * 6, 100.0 + k * 11.3) for k in range(3)]
+    items = [set_line(f"（{k}）事業の名前", overview[-1].bottom + 8.8 + k * 19.3, x1=200.0) for k in range(6)]
+    m = measure(overview + items)
+    assert (round(m.leading, 2), round(m.spacing, 2)) == (0.8, 8.8)
+    assert round(m.caption_reach(CAPTION), 2) == round(2 * CAPTION * (1 + 0.8 / BODY), 2)  # 19.37 pt
+
+
+@pytest.mark.parametrize(("lines_away", "found"), [(1.0, True), (1.7, True), (2.2, False)])
+def test_a_caption_stands_within_two_of_its_lines_of_its_photo(lines_away, found):
+    # Paragraphs 12 pt apart, under the 21.6 pt reach: a caption 1.0 or 1.7 caption lines (10.8, 18.4 pt) under
+    # its photo is one, as a word processor sets it with paragraph spacing; 2.2 lines (23.8 pt) is too far.
+    lines, photo, caption = photo_page(caption_gap=lines_away * CAPTION_LINE, spacing=12.0)
+    assert find_captions(lines, [photo]) == ({0: [caption]} if found else {})
+
+
+def test_a_document_that_spaces_its_paragraphs_wider_reaches_further():
+    # Paragraphs 26 pt apart: the document's paragraph spacing, wider than two caption lines, is the reach.
+    lines, photo, caption = photo_page(caption_gap=2.2 * CAPTION_LINE, spacing=26.0)
+    assert round(measure(lines).spacing, 2) == 26.0
+    assert find_captions(lines, [photo]) == {0: [caption]}
+
+
+def test_a_caption_is_one_to_three_lines_of_one_size():
+    photo = Box(x0=200.0, top=100.0, x1=400.0, bottom=250.0)
+    body = paragraph(400.0)
+    three = [centred(f"説明の{k}行目", 300.0, 254.0 + k * CAPTION_LINE) for k in range(3)]
+    assert find_captions(three + body, [photo]) == {0: [0, 1, 2]}
+    # a fourth line set alike: the text goes on, and none of it is a caption
+    four = three + [centred("説明の3行目", 300.0, 254.0 + 3 * CAPTION_LINE)]
+    assert find_captions(four + body, [photo]) == {}
+    # a line of another size right under the caption ends it
+    other = three[:1] + [centred("本文の大きさの行", 300.0, 254.0 + CAPTION_LINE, size=BODY)]
+    assert find_captions(other + body, [photo]) == {0: [0]}
 
 
 def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
@@ -160,12 +245,141 @@ def test_captions_are_the_lines_under_a_photo_centred_or_within_its_width():
     assert find_captions(lines, [photo]) == {0: [1, 2]}
     left_aligned = [positioned("工房", 102, 205)]
     assert find_captions(left_aligned, [photo]) == {0: [0]}
+    # centred on the cell that holds the photo, wider than the photo: its middle still lies over the photo
+    in_cell = [lines[0], positioned("区内の町工場が集まる工業団地の全景", 90, 205, size=9.0), lines[3]]
+    assert find_captions(in_cell, [photo]) == {0: [1]}
+    # beside the photo's column, its middle off the photo: no caption
+    off = [positioned("別の段の短い行", 260, 205)]
+    assert find_captions(off, [photo]) == {}
 
 
 def test_a_heading_right_under_a_photo_is_no_caption():
     photo = Box(x0=50.0, top=100.0, x1=250.0, bottom=200.0)
     lines = [positioned("1 事業承継支援", 50, 205), positioned("「X区地域産業活性化計画」（X区）", 60, 205)]
     assert find_captions(lines, [photo]) == {}
+
+
+def test_a_heading_under_a_photo_ends_the_search():
+    # A photo without caption right above a pillar: the pillar's first project, short and within reach of the
+    # photo, stays the pillar's.
+    photo = Box(x0=50.0, top=100.0, x1=250.0, bottom=200.0)
+    lines = [positioned("1 事業承継支援", 50, 203), positioned("承継支援事業", 70, 215)]
+    assert find_captions(lines, [photo]) == {}
+
+
+def test_running_text_under_a_photo_is_no_caption():
+    # Body text filling the measure right under the photo, and the short last line of its paragraph: the text
+    # goes on under the photo; neither line is a caption.
+    photo = Box(x0=200.0, top=100.0, x1=400.0, bottom=250.0)
+    lines = paragraph(200.0, lines=1) + paragraph(254.0, lines=2, last_x1=330.0)
+    assert find_captions(lines, [photo]) == {}
+
+
+def test_a_caption_above_a_photo():
+    before = paragraph(100.0)
+    caption = centred("工房見学の様子", 300.0, bottom_of(before) + 12.0)
+    photo = Box(x0=200.0, top=caption.bottom + 0.6 * CAPTION_LINE, x1=400.0, bottom=caption.bottom + 160.0)
+    after = paragraph(photo.bottom + 12.0)
+    assert find_captions(before + [caption] + after, [photo]) == {0: [3]}
+
+
+def test_the_last_line_of_a_paragraph_above_a_photo_is_no_caption():
+    # It continues a paragraph that fills the measure: running text, however short and near the photo.
+    before = paragraph(100.0, last_x1=380.0)  # its middle, 215, over the photo
+    photo = Box(x0=200.0, top=bottom_of(before) + 6.0, x1=400.0, bottom=bottom_of(before) + 156.0)
+    assert find_captions(before, [photo]) == {}
+
+
+def test_a_caption_beside_a_photo():
+    # The photo at the left of its row, its caption right of it, level with its bottom; the overview above.
+    before = paragraph(100.0)
+    photo = Box(x0=50.0, top=bottom_of(before) + 12.0, x1=200.0, bottom=bottom_of(before) + 124.0)
+    caption = set_line("工業団地の全景", photo.bottom - CAPTION, 212.0, 212.0 + 7 * CAPTION, CAPTION)
+    after = paragraph(photo.bottom + 12.0)
+    assert find_captions(before + [caption] + after, [photo]) == {0: [3]}
+
+
+def test_a_paragraph_beside_a_photo_is_no_caption():
+    # An overview set in a column beside the photo: wider than the photo and longer than a caption.
+    photo = Box(x0=400.0, top=100.0, x1=512.0, bottom=184.0)
+    overview = [set_line(f"概要の{k}行目の本文です。" * 2, 100.0 + k * (BODY + LEADING), 50.0, 380.0) for k in range(5)]
+    assert find_captions(overview, [photo]) == {}
+    # three lines of it, level with the photo and under the caption size: still no wider than the photo, no caption
+    assert find_captions(overview[:3], [photo]) == {}
+
+
+def test_a_row_of_photos_pairs_each_caption_with_the_photo_above_it():
+    # Two photos in a row, their captions under them, the right one listed first; the left photo a little
+    # shorter, centred in its cell, so it starts lower and its caption sits higher. The left caption is wider
+    # than its photo, centred on its cell.
+    left = Box(x0=60.0, top=105.0, x1=260.0, bottom=245.0)
+    right = Box(x0=320.0, top=100.0, x1=520.0, bottom=250.0)
+    lines = [centred("浅草の商店街", 420.0, 254.0), centred("観光案内所で外国人観光客に応対する職員", 160.0, 249.0),
+             *paragraph(290.0)]
+    assert find_captions(lines, [left, right]) == {0: [1], 1: [0]}
+    # in the plan, the captions come in reading order: the row left to right, though the right photo starts higher
+    header = set_line("「台東区観光まちづくり推進計画」（台東区）【計画期間:令和2年度～令和4年度】", 70.0, size=12.0)
+    plan = segment_document([page_of([header, *lines], images=[right, left])]).plans[0]
+    assert plan.photo_captions == ["観光案内所で外国人観光客に応対する職員", "浅草の商店街"]
+
+
+def test_lines_smaller_than_the_body_are_preferred():
+    # A 9 pt line over the photo and a short line of body text under it: the smaller line is the caption.
+    photo = Box(x0=200.0, top=130.0, x1=400.0, bottom=280.0)
+    lines = [*paragraph(60.0, lines=2), centred("写真：工房の様子", 300.0, 116.0), centred("本文の短い行", 300.0, 284.0, BODY)]
+    assert find_captions(lines, [photo]) == {0: [2]}
+
+
+def test_a_caption_set_with_paragraph_spacing_stays_off_the_last_project():
+    # The issue's case: photos after the pillars, their captions 1.7 caption lines under them, as a word processor
+    # sets them. The caption is read as one, and the last project keeps its detail and its closing 等.
+    header = set_line("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 100.0, x1=545.0, size=12.0)
+    summary = paragraph(124.0)
+    pillar = set_line("1 事業承継支援", bottom_of(summary) + 12.0, x1=160.0)
+    project = set_line("承継支援事業（専門家派遣、後継者塾の開催）等", pillar.bottom + LEADING, 60.0, 300.0)
+    photo = Box(x0=200.0, top=project.bottom + 12.0, x1=400.0, bottom=project.bottom + 162.0)
+    caption = centred("後継者塾の様子", 300.0, photo.bottom + 1.7 * CAPTION_LINE)
+    plan = segment_document([page_of([header, *summary, pillar, project, caption], images=[photo])]).plans[0]
+    assert plan.photo_captions == ["後継者塾の様子"]
+    assert [(p.pillar_title, p.has_more_projects, [(x.project_name, x.project_detail) for x in p.projects])
+            for p in plan.pillars] == [("事業承継支援", True, [("承継支援事業", "専門家派遣、後継者塾の開催")])]
+
+
+def framed_page(path):
+    """A page as a word processor prints a plan in a box: the box (text inside) holds the overview, two photos
+    drawn as frames with nothing inside (a rectangle, a rounded one), their captions under them, a small empty
+    check box and an empty band."""
+    from reportlab.pdfgen import canvas
+
+    from tests.fixtures.render import _register_font
+
+    c = canvas.Canvas(str(path), invariant=1)  # A4: 595 × 842
+    font = _register_font("ttf")
+    c.rect(50, 300, 495, 450)  # the plan's box, text inside: no photo
+    c.setFont(font, 10.5)
+    c.drawString(60, 720, "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】")
+    c.drawString(60, 700, "品川区は、ものづくりの町である。")
+    c.rect(220, 480, 160, 120)  # the photo's frame: empty
+    c.setFont(font, 9)
+    c.drawCentredString(300, 480 - 1.7 * 10.8 - 8, "展示会の様子")
+    c.roundRect(400, 520, 100, 80, 8)  # a second photo, a rounded frame (a closed path of curves)
+    c.drawCentredString(450, 520 - 12, "工房")
+    c.rect(60, 330, 12, 12)  # a check box: too small for a photo
+    c.rect(60, 360, 400, 20)  # an empty band: too long for its height
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_an_empty_vector_frame_is_a_photo_and_a_box_with_text_is_not(tmp_path):
+    page = extract_pdf(framed_page(tmp_path / "framed.pdf"))[0]
+    assert page.images == []
+    # the largest first; the page is 841.89 pt high
+    assert page.frames == [Box(x0=220.0, top=241.89, x1=380.0, bottom=361.89),
+                           Box(x0=400.0, top=241.89, x1=500.0, bottom=321.89)]
+    texts = [line.text for line in page.lines]
+    assert find_captions(page.lines, page.frames) == {0: [texts.index("展示会の様子")], 1: [texts.index("工房")]}
+    assert segment_document([page]).plans[0].photo_captions == ["展示会の様子", "工房"]
 
 
 def test_a_pillar_number_in_its_own_cell_joins_its_title():
@@ -181,6 +395,89 @@ def test_a_pillar_number_in_its_own_cell_joins_its_title():
     assert [(p.pillar_no, p.pillar_title, p.has_more_projects) for p in plan.pillars] == [
         (1, "事業承継支援", False), (2, "販路拡大", True)]
     assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]
+
+
+HEADER = "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】"
+
+
+def pillars_of(lines):
+    """(number, title, project names) of each pillar of the one plan the lines make."""
+    (plan,) = segment_document([page_of(lines)]).plans
+    return [(p.pillar_no, p.pillar_title, [x.project_name for x in p.projects]) for p in plan.pillars]
+
+
+def test_a_number_glued_to_a_counter_heads_a_pillar_aligned_with_the_other_pillar_numbers():
+    # 3社… and 4人… read as quantities in running text; here each starts a block, comes next in sequence and
+    # stands where the pillar numbers 1 and 2 stand, so it is a pillar number.
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2店舗の魅力向上", 50, 190), positioned("店舗改装支援事業（補助）", 60, 205),
+        positioned("3社会貢献型ビジネスの推進", 50, 230), positioned("ソーシャルビジネス支援事業（起業相談）", 60, 245),
+        positioned("4人材の確保", 50, 270), positioned("人材確保支援事業（面接会）", 60, 285),
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "店舗の魅力向上", ["店舗改装支援事業"]),
+           (3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業"]), (4, "人材の確保", ["人材確保支援事業"])]
+
+
+def test_a_number_glued_to_a_counter_in_running_text_stays_text():
+    full = "展示会出展支援事業（区内の中小企業による共同出展で、出展料を補助する。令和2年度は"  # to the right edge
+    assert positioned(full, 50, 0).x1 >= positioned(HEADER, 50, 0).x1 - 20
+    assert pillars_of([
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("1つ目の柱は事業承継である。", 50, 135),  # a block of its own, but a plain 1 follows
+        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2 販路の拡大", 50, 190),
+        positioned(full, 50, 205),
+        positioned("3社が参加した）、", 50, 220),  # aligned, short, but the line before it runs on into it
+        positioned("3社合同の交流会事業（年2回）", 65, 240),  # a block of its own, off the pillar numbers
+    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
+
+
+def test_a_wrapped_line_of_the_left_column_is_running_text_though_the_right_column_runs_further():
+    # Two plans side by side: the left plan's projects fill its column and wrap onto a line that begins 3社…,
+    # aligned with its pillar numbers. Measured against its own column, not the page, that line runs on.
+    left = [positioned("「品川区地域産業活性化計画」（品川区）", 50, 100), positioned("【計画期間:令和2年度～令和4年度】", 50, 115),
+            positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
+            positioned("2 販路の拡大", 50, 190), positioned("展示会出展支援事業（区内企業による共同出展", 50, 205),
+            positioned("3社が参加）", 50, 220)]
+    right = [positioned(HEADER.replace("品川", "中野"), 450, 100), positioned("1 経営の強化", 450, 150),
+             positioned("経営相談事業（専門家による窓口相談）", 460, 165)]
+    assert left[5].x1 == max(line.x1 for line in left) and right[0].x1 > left[5].x1 + 300
+    found = segment_document([page_of(left + right)])
+    assert [(p.pillar_no, p.pillar_title, [x.project_detail for x in p.projects]) for p in found.plans[0].pillars] == [
+        (1, "事業承継の推進", ["相談"]), (2, "販路の拡大", ["区内企業による共同出展3社が参加"])]
+
+
+def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header():
+    lines, m = match_header(header_lines("「中野区ものづくり産業と商店街の連携による活性化計画」（",
+                                         "中野区）【計画期間:令和2年度～令和4年度】", "中野区は、"), 0)
+    assert len(lines) == 2 and (m["title"], m["municipality"], m["period"]) == (
+        "中野区ものづくり産業と商店街の連携による活性化計画", "中野区", "令和2年度～令和4年度")
+
+
+def test_a_header_wrapped_inside_its_period_is_one_header():
+    # The first line alone reads as a header with a period (令和4年度～), but its bracket is still open.
+    lines, m = match_header(header_lines("「清瀬市地域産業活性化計画」（清瀬市）【計画期間:令和4年度～", "令和6年度】",
+                                         "清瀬市は、"), 0)
+    assert len(lines) == 2 and m["period"] == "令和4年度～令和6年度"
+
+
+def test_a_caption_belongs_to_the_plan_read_before_it_in_its_column():
+    # Two plans side by side, a photo under each overview: each caption goes to the plan of its column, though
+    # both headers stand at one height. Lines come in reading order, the left column first.
+    photos = [Box(x0=60.0, top=150.0, x1=200.0, bottom=250.0), Box(x0=460.0, top=150.0, x1=600.0, bottom=250.0)]
+    lines = []
+    for x0, name in ((50, "品川区"), (450, "中野区")):
+        lines += [positioned(f"「{name}地域産業活性化計画」（{name}）", x0, 100),
+                  positioned("【計画期間:令和2年度～令和4年度】", x0, 115),
+                  positioned(f"{name}は、ものづくりの町である。", x0, 132),
+                  positioned(f"{name}の工場", x0 + 30, 255),
+                  positioned("1 事業承継の推進", x0, 280), positioned("承継支援事業（相談）", x0 + 10, 295)]
+    found = segment_document([page_of(lines, images=photos)])
+    assert [(plan.municipality, plan.photo_captions) for plan in found.plans] == [
+        ("品川区", ["品川区の工場"]), ("中野区", ["中野区の工場"])]
 
 
 # --------------------------------------------------------------------------- plans that do not reach the tables
@@ -355,3 +652,111 @@ def documents(draw):
 def test_segment_document_never_raises(pages):
     result = segment_document(pages)
     assert all(plan.page_start <= plan.page_end for plan in result.plans)
+    # Every line gets one role, and a line kept by default is one of them.
+    assert result.roles.keys() == {(page.page, i) for page in pages for i in range(len(page.lines))}
+    assert set(result.roles.values()) <= set(ROLES) and set(result.by_default) <= result.roles.keys()
+
+
+# --------------------------------------------------------------------------- running headers and footers
+
+
+def footed_page(number, municipality, body_line=None):
+    """A page of one plan, a running footer 東京都産業労働局 over its page number in the bottom band, and, when
+    given, one more summary line in the body."""
+    lines = plan_lines(municipality, page=number)
+    if body_line:
+        lines.insert(2, positioned(body_line, 50, 135, page=number))
+    return page_of(lines + [positioned("東京都産業労働局", 250, 790, page=number),
+                            positioned(f"- {number} -", 280, 805, page=number)], number=number)
+
+
+def roles_of(found, page, texts_by_index):
+    return {text: found.roles[page, i] for i, text in texts_by_index}
+
+
+def test_a_footer_repeated_on_two_pages_is_furniture_whatever_it_says():
+    pages = [footed_page(1, "品川区"), footed_page(2, "中野区")]
+    found = segment_document(pages)
+    projects = [p.project_name for plan in found.plans for pillar in plan.pillars for p in pillar.projects]
+    assert projects == ["承継支援事業", "承継支援事業"]  # no 東京都産業労働局 glued to a plan's last project
+    assert [found.roles[page.page, i] for page in pages for i in (4, 5)] == ["furniture"] * 4
+    assert found.by_default == []
+
+
+def test_the_footer_text_in_the_body_stays():
+    pages = [footed_page(1, "品川区", body_line="東京都産業労働局"), footed_page(2, "中野区", body_line="東京都産業労働局")]
+    found = segment_document(pages)
+    assert [plan.summary for plan in found.plans] == ["品川区は、ものづくりの町である。東京都産業労働局",
+                                                      "中野区は、ものづくりの町である。東京都産業労働局"]
+    assert [found.roles[1, i] for i in range(len(pages[0].lines))] == [
+        "header", "summary", "summary", "pillar", "project", "furniture", "furniture"]
+
+
+def test_a_one_page_document_keeps_the_patterns_alone():
+    page = footed_page(1, "品川区")
+    found = segment_document([page])
+    assert [found.roles[1, i] for i in (4, 5)] == ["project", "furniture"]  # - 1 - by its pattern; the rest is text
+    assert found.plans[0].pillars[0].projects[-1].project_name == "承継支援事業（相談）東京都産業労働局"
+
+
+@pytest.mark.parametrize(("where", "top"), [("under", 815), ("level with", 805)])
+def test_on_one_page_a_line_under_or_level_with_the_page_number_is_the_same_footer(where, top):
+    lines = plan_lines("品川区") + [positioned("- 1 -", 280, 805), positioned("東京都産業労働局", 420, top)]
+    found = segment_document([page_of(lines)])
+    assert [found.roles[1, i] for i in (3, 4, 5)] == ["project", "furniture", "furniture"]
+    assert found.plans[0].pillars[0].projects[-1].project_name == "承継支援事業"
+
+
+def test_a_header_wrapped_alike_at_the_top_of_two_pages_keeps_its_period():
+    def page(number, municipality):
+        return page_of([positioned(f"「{municipality}地域産業活性化計画」（{municipality}）", 50, 40, page=number),
+                        positioned("【計画期間:令和2年度～令和4年度】", 50, 55, page=number),
+                        *plan_lines(municipality, page=number)[1:]], number=number)
+    found = segment_document([page(1, "品川区"), page(2, "中野区")])
+    assert [(plan.municipality, plan.period_text) for plan in found.plans] == [
+        ("品川区", "令和2年度～令和4年度"), ("中野区", "令和2年度～令和4年度")]
+    assert "furniture" not in found.roles.values()
+
+
+def test_running_headers_with_dates_and_page_counts_are_furniture():
+    def page(number):
+        return page_of([positioned("東京都産業労働局 令和2年10月1日", 50, 30, page=number),
+                        positioned(f"{number}/2", 500, 30, page=number),
+                        *plan_lines(["品川区", "中野区"][number - 1], page=number)], number=number)
+    found = segment_document([page(1), page(2)])
+    assert [found.roles[p, i] for p in (1, 2) for i in (0, 1)] == ["furniture"] * 4
+    assert len(found.plans) == 2
+
+
+# --------------------------------------------------------------------------- roles and lines kept by default
+
+
+def test_every_line_gets_a_role_and_lines_no_rule_claimed_are_kept_by_default():
+    # Page 1: a line before the first header, the plan, a summary line after a gap wider than a paragraph, its
+    # pillar; page 2: the pillar's projects going on after the page break, no heading. Three lines by default.
+    page1 = page_of([
+        positioned("令和2年10月 産業振興課", 50, 120),  # before the first header
+        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
+        positioned("品川区は、ものづくりの町である。", 50, 170),
+        positioned("区内の事業者を支える。", 50, 185),
+        positioned("また、創業を支援する。", 50, 260),  # 65 points below the summary line before it
+        positioned("(1)", 50, 290), positioned("事業承継支援", 120, 290),  # a number in its own cell
+        positioned("承継支援事業（相談）", 60, 305),
+    ])
+    page2 = page_of([positioned("、販路拡大事業（補助）", 60, 100, page=2),
+                     positioned("（この表は計画の概要である。）", 50, 130, page=2)], number=2)  # the closing footnote
+    found = segment_document([page1, page2])
+    assert [found.roles[1, i] for i in range(len(page1.lines))] + [found.roles[2, 0], found.roles[2, 1]] == [
+        "unassigned", "header", "summary", "summary", "summary", "pillar", "pillar", "project", "project", "footnote"]
+    assert found.by_default == [(1, 0), (1, 4), (2, 0)]
+    plan = found.plans[0]
+    assert plan.summary == "品川区は、ものづくりの町である。区内の事業者を支える。また、創業を支援する。"
+    assert [p.project_name for p in plan.pillars[0].projects] == ["承継支援事業", "販路拡大事業"]
+
+
+def test_a_document_without_a_header_is_all_unassigned_and_by_default():
+    page = page_of([positioned("別紙", 50, 30), positioned("区内の事業者を支える。", 50, 200),
+                    positioned("1 事業承継支援", 50, 220)])
+    found = segment_document([page])
+    assert [found.roles[1, i] for i in range(3)] == ["furniture", "unassigned", "unassigned"]
+    assert found.by_default == [(1, 1), (1, 2)]
