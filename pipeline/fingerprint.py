@@ -36,8 +36,10 @@ def module_path(name: str) -> Path:
     return package / "__init__.py" if package.is_dir() else package.with_suffix(".py")
 
 
-def imported_modules(path: Path) -> set[str]:
-    """The pipeline modules a source file imports anywhere in it."""
+@lru_cache(maxsize=None)
+def imported_modules(path: Path) -> frozenset[str]:
+    """The pipeline modules a source file imports anywhere in it; each file is parsed once, as each fingerprint
+    is made once per process."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -47,7 +49,7 @@ def imported_modules(path: Path) -> set[str]:
                 found.update(f"pipeline.{a.name}" for a in node.names if module_path(f"pipeline.{a.name}").exists())
             elif node.module.startswith("pipeline."):
                 found.add(node.module)
-    return found
+    return frozenset(found)
 
 
 def module_closure(entries: tuple[str, ...]) -> list[Path]:
