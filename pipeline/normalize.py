@@ -1,7 +1,9 @@
 """Normalize stage: segment records to table rows, with fiscal years, municipality codes and plan ids.
 
-The rows go to pipeline.tables, which checks them against the schema; the text itself was made
-canonical (pipeline.text) when it was read.
+In two steps: `file_rows` makes what one file adds (its rows and tags, before any other file is looked at),
+which pipeline.run caches per file; `assemble` decides what needs every file (which plans were read before,
+plan ids and their -2 suffixes, the documents rows, the order). The rows go to pipeline.tables, which checks
+them against the schema; the text itself was made canonical (pipeline.text) when it was read.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from pipeline.records import Plan, SegmentRecord
-from pipeline.tables import frame
+from pipeline.records import FileRows, SegmentRecord
+from pipeline.tag import join_text, roll_up, tag_list
 from pipeline.text import normalize_text
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from pipeline.tag import Tagger
 
 ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
@@ -89,19 +93,71 @@ def plan_id(code: str | None, municipality: str, start_fy: int | None, sha256: s
     return f"{code or municipality}-{year}"
 
 
-def plan_key(plan: Plan) -> tuple:
-    """What makes two plans read from two files the same plan: municipality, start year and title."""
-    return municipality_code(plan.municipality) or plan.municipality, parse_period(plan.period_text)[0], plan.plan_title
+def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
+    """What one file adds to the tables (records.FileRows), from its segment record alone, so that it can be cached
+    per file: its documents row, its plans in page order each under its key (municipality code or name, start
+    year and title: what makes two plans read from two files the same plan) and its id before any suffix, with
+    the rows of their pillars and projects, tagged when a tagger is given (without, every tag list is empty).
+    Which plans are kept and their ids are decided across files (assemble)."""
+    plans, pillars, projects = [], [], []
+    for place, plan in enumerate(seg.plans):  # in page order
+        code = municipality_code(plan.municipality)
+        start_fy, end_fy = parse_period(plan.period_text)
+        warnings = []
+        if code is None:
+            warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
+        if start_fy is None:
+            warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
+        plans.append({
+            "key": [code or plan.municipality, start_fy, plan.plan_title],
+            "base_id": plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
+            "warnings": warnings,
+            "row": {
+                "municipality": plan.municipality, "municipality_code": code, "plan_title": plan.plan_title,
+                "period_text": plan.period_text, "period_start_fy": start_fy, "period_end_fy": end_fy,
+                "summary": plan.summary, "photo_captions": plan.photo_captions, "page_start": plan.page_start,
+                "page_end": plan.page_end,
+            },
+            "tags": [],
+        })
+        for pillar in plan.pillars:
+            pillars.append({"plan": place, "row": {
+                "pillar_no": pillar.pillar_no, "pillar_title": pillar.pillar_title,
+                "has_more_projects": pillar.has_more_projects, "page": pillar.page,
+            }, "tags": []})
+            for no, project in enumerate(pillar.projects, start=1):
+                projects.append({"plan": place, "row": {
+                    "pillar_no": pillar.pillar_no, "project_no": no, "project_name": project.project_name,
+                    "project_detail": project.project_detail, "page": project.page,
+                }, "tags": []})
+    if tagger is not None and plans:
+        matches = roll_up(
+            tagger,
+            [(place, join_text(plan.plan_title, plan.summary)) for place, plan in enumerate(seg.plans)],
+            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["pillar_title"])) for e in pillars],
+            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["project_name"], e["row"]["project_detail"]))
+             for e in projects],
+        )
+        for entries, level in zip((plans, pillars, projects), matches):
+            for entry, match in zip(entries, level):
+                entry["tags"] = tag_list(match, tagger.labels)
+    document = {
+        "source_sha256": seg.source_sha256, "pages": seg.pages, "status": seg.status, "error": seg.error,
+        "plans_rejected": len(seg.rejected), "lines_by_default": seg.lines_by_default,
+        "warnings": [w.message for w in seg.warnings + seg.rejected], "vertical_pages": seg.vertical_pages,
+        "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
+    }
+    return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
 
 
-def redundant_files(segments: list[tuple[str, SegmentRecord]]) -> dict[str, str]:
+def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     """Files that add nothing because every plan they hold was read from a file before them by name: file →
     where its plans were read, for the terminal."""
     first_read: dict[tuple, str] = {}
     redundant = {}
-    for source_file, seg in sorted(segments, key=lambda pair: pair[0]):
-        keys = [plan_key(plan) for plan in seg.plans]
-        if keys and not seg.rejected and all(key in first_read for key in keys):
+    for source_file, rows in sorted(files, key=lambda pair: pair[0]):
+        keys = [tuple(plan["key"]) for plan in rows.plans]
+        if keys and not rows.document["plans_rejected"] and all(key in first_read for key in keys):
             origins = sorted({first_read[key] for key in keys})
             redundant[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
         for key in keys:
@@ -109,73 +165,67 @@ def redundant_files(segments: list[tuple[str, SegmentRecord]]) -> dict[str, str]
     return redundant
 
 
-def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
-    """documents, plans, pillars and projects from (source_file, segment record) pairs.
+def assemble(files: list[tuple[str, FileRows]]) -> dict[str, pd.DataFrame]:
+    """documents, plans, pillars, projects and tags from (source_file, rows) pairs: the steps that need every file.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
     files is told so in one warning. Two plans of one municipality and start year with different titles are
     both kept: the first gets the plain id, the others `-2`, `-3`…
     """
+    from pipeline.schema import TABLES
+    from pipeline.tables import frame
+    from pipeline.tag import set_code_columns, tag_rows, tags_frame
+
     docs: dict[str, dict] = {}
-    plans, pillars, projects = [], [], []
+    rows_of: dict[str, list[tuple[dict, list]]] = {"plans": [], "pillars": [], "projects": []}  # (row, tags)
     read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
     ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
     repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
-    for source_file, seg in sorted(segments, key=lambda pair: pair[0]):
-        warnings = [w.message for w in seg.warnings + seg.rejected]
-        provenance = {"source_file": source_file, "source_sha256": seg.source_sha256}
-        kept = 0
-        for plan in seg.plans:  # in page order
-            code = municipality_code(plan.municipality)
-            start_fy, end_fy = parse_period(plan.period_text)
-            if code is None:
-                warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
-            if start_fy is None:
-                warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
-            same_plan = plan_key(plan)
+    for source_file, rows in sorted(files, key=lambda pair: pair[0]):
+        warnings = list(rows.document["warnings"])
+        provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
+        ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
+        for place, plan in enumerate(rows.plans):
+            warnings += plan["warnings"]
+            same_plan = tuple(plan["key"])
             if same_plan in read:
                 first_id, first_file = read[same_plan]
                 repeats[(first_file, source_file)].append(first_id)
                 continue
-            base = plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start)
+            base = plan["base_id"]
             ids_taken[base] = ids_taken.get(base, 0) + 1
             pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
             if pid != base:
-                warnings.append(f"{pid}: 「{plan.plan_title}」, another plan of {plan.municipality} starting the "
-                                f"same year as {base}")
+                warnings.append(f"{pid}: 「{plan['row']['plan_title']}」, another plan of {plan['row']['municipality']} "
+                                f"starting the same year as {base}")
             read[same_plan] = (pid, source_file)
-            kept += 1
-            plans.append({
-                "plan_id": pid, "municipality": plan.municipality, "municipality_code": code,
-                "plan_title": plan.plan_title, "period_text": plan.period_text, "period_start_fy": start_fy,
-                "period_end_fy": end_fy, "summary": plan.summary, "photo_captions": plan.photo_captions,
-                "page_start": plan.page_start, "page_end": plan.page_end, **provenance,
-            })
-            for pillar in plan.pillars:
-                pillars.append({
-                    "plan_id": pid, "pillar_no": pillar.pillar_no, "pillar_title": pillar.pillar_title,
-                    "has_more_projects": pillar.has_more_projects, "page": pillar.page, **provenance,
-                })
-                for no, project in enumerate(pillar.projects, start=1):
-                    projects.append({
-                        "plan_id": pid, "pillar_no": pillar.pillar_no, "project_no": no,
-                        "project_name": project.project_name, "project_detail": project.project_detail,
-                        "page": project.page, **provenance,
-                    })
-        docs[source_file] = {
-            "source_file": source_file, "source_sha256": seg.source_sha256, "pages": seg.pages,
-            "status": seg.status, "error": seg.error, "plans_found": kept, "plans_rejected": len(seg.rejected),
-            "lines_by_default": seg.lines_by_default, "warnings": warnings, "vertical_pages": seg.vertical_pages,
-            "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
-        }
+            ids[place] = pid
+            rows_of["plans"].append(({"plan_id": pid, **plan["row"], **provenance}, plan["tags"]))
+        for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
+            rows_of[table] += [({"plan_id": ids[e["plan"]], **e["row"], **provenance}, e["tags"])
+                               for e in entries if e["plan"] in ids]
+        docs[source_file] = {**rows.document, "source_file": source_file, "plans_found": len(ids),
+                             "warnings": warnings}
     for (first, later), ids in repeats.items():
         docs[later]["warnings"].append(f"{len(ids)} plan(s) already read from {first}: {', '.join(ids)}")
         if first != later:
             docs[first]["warnings"].append(f"{len(ids)} plan(s) also in {later}")
-    return {
-        "documents": frame(list(docs.values()), "documents"),
-        "plans": frame(plans, "plans"),
-        "pillars": frame(pillars, "pillars"),
-        "projects": frame(projects, "projects"),
-    }
+    tables = {"documents": frame(list(docs.values()), "documents")}
+    tags = []
+    for table, level in (("plans", "plan"), ("pillars", "pillar"), ("projects", "project")):
+        key = TABLES[table][1]
+        # Sorted by the table's key, stably, as frame sorts them: each row stays beside its tags.
+        entries = sorted(rows_of[table], key=lambda pair: tuple(pair[0][k] for k in key))
+        tables[table] = set_code_columns(frame([row for row, _ in entries], table), [t for _, t in entries])
+        for row, row_tags in entries:
+            tags += tag_rows(level, row["plan_id"], row.get("pillar_no"), row.get("project_no"), row_tags)
+    tables["tags"] = tags_frame(tags)
+    return tables
+
+
+def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
+    """documents, plans, pillars and projects, untagged, from (source_file, segment record) pairs (assemble)."""
+    tables = assemble([(source_file, file_rows(seg)) for source_file, seg in segments])
+    del tables["tags"]
+    return tables

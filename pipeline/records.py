@@ -150,6 +150,25 @@ class SegmentRecord:
     lines_by_default: int = 0  # lines no rule claimed (Segmentation.by_default); 0 for a file not segmented
 
 
+@dataclass
+class FileRows:
+    """What one file adds to the tables, made from its segment record alone, tagged, and cached per file under
+    OUT/interim/normalize (pipeline.normalize.file_rows). What other files decide is left out: its name (identical
+    bytes may come under two names), its plans' ids, which of its plans were read before, its plans_found.
+
+    document: its documents row without source_file and plans_found; warnings its own.
+    plans: in page order, {"key": plan_key, "base_id": its id before any -2 suffix, "warnings": what its own
+        reading tells (no code, period not read), "row": its plans row without plan_id and provenance, "tags"}.
+    pillars, projects: {"plan": the plan's place in `plans`, "row": the row without plan_id and provenance, "tags"}.
+    tags: the row's own and its children's matches as [kind, code, label_ja, terms], sorted (pipeline.tag.tag_list).
+    """
+
+    document: dict[str, Any]
+    plans: list[dict[str, Any]]
+    pillars: list[dict[str, Any]]
+    projects: list[dict[str, Any]]
+
+
 def to_dict(record) -> dict[str, Any]:
     """A record as JSON-ready values, nested records included; derived fields left out."""
     return {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record) if f.init}

@@ -3,7 +3,8 @@
 Every file in RAW gets one record, ok or a failure kind with a one-line reason. Interim records are
 cached under OUT/interim keyed by the file's sha256 and stamped with the fingerprint of the code that
 made them (pipeline.fingerprint): a re-run opens only new PDFs, identical bytes under two names are read
-once, and a record made by other code is made again. A manifest of what the tables are made from lets
+once, a file's table rows and tags are made once (only the steps across files are done whole), and a record
+made by other code is made again. A manifest of what the tables are made from lets
 a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
 extract (pipeline.worker, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
 pipeline.tag) → write (pipeline.tables, pipeline.datapackage, pipeline.report).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -22,6 +24,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
@@ -29,12 +32,13 @@ from pipeline.failures import OK, Failure, is_retried
 from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
-from pipeline.records import ExtractHeader, Notice, Page, SegmentRecord, from_dict, to_dict
+from pipeline.records import ExtractHeader, FileRows, Notice, Page, SegmentRecord, from_dict, to_dict
 from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
 
 STAGES = ("extract", "segment", "normalize", "all")
+INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
 LOCK_NAME = ".lock"
 RUN_LOG = "run.json"
 
@@ -218,13 +222,13 @@ def exclusive(out: Path):
 
 def remove_leftovers(out: Path) -> None:
     """Delete the temporary files of a run that was killed before it could rename them into place."""
-    for folder in (out, out / "interim" / "extract", out / "interim" / "segment"):
+    for folder in (out, *(out / "interim" / stage for stage in INTERIM_STAGES)):
         for path in remove_temporaries(folder):
             log.debug("removed %s, left by an interrupted run", path)
 
 
 def interim_path(out: Path, stage: str, sha256: str) -> Path:
-    return out / "interim" / stage / f"{sha256}.{'jsonl' if stage == 'extract' else 'json'}"
+    return out / "interim" / stage / f"{sha256}.{'json' if stage == 'segment' else 'jsonl'}"
 
 
 def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
@@ -247,7 +251,7 @@ def is_reusable(head: dict | None, limits: Limits) -> bool:
 def prune_interim(sources: list[Source], out: Path) -> None:
     """Drop interim records of files no longer in RAW, so the cache does not grow without bound."""
     keep = {s.sha256 for s in sources}
-    for stage in ("extract", "segment"):
+    for stage in INTERIM_STAGES:
         folder = out / "interim" / stage
         if folder.is_dir():
             for path in folder.iterdir():
@@ -357,13 +361,10 @@ def refused_record(entry: Refused) -> SegmentRecord:
                          warnings=[], vertical_pages=[], pages_with_unmapped_glyphs=[], traceback=None)
 
 
-def load_segments(sources: list[Source], out: Path) -> list[tuple[Source, SegmentRecord]]:
-    """The segment record of every source, in source order."""
-    result = []
-    for s in sources:
-        with interim_path(out, "segment", s.sha256).open(encoding="utf-8") as f:
-            result.append((s, from_dict(SegmentRecord, json.load(f))))
-    return result
+def load_segment(out: Path, sha256: str) -> SegmentRecord:
+    """A file's cached segment record."""
+    with interim_path(out, "segment", sha256).open(encoding="utf-8") as f:
+        return from_dict(SegmentRecord, json.load(f))
 
 
 # --------------------------------------------------------------------------- normalize and write
@@ -379,7 +380,7 @@ def normalize_unless_current(sources: list[Source], refused: list[Refused], out:
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return manifest
-    manifest = normalize_and_write(sources, refused, out, inputs)
+    manifest = normalize_and_write(sources, refused, out, inputs, force)
     rows = manifest["rows"]
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
@@ -411,21 +412,67 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
         return None
 
 
-def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict) -> dict:
+def rows_by_file(sources: list[Source], out: Path, segment_records: dict[str, str],
+                 force: bool = False) -> dict[str, FileRows]:
+    """What each distinct file adds to the tables (normalize.file_rows), by sha256: read from OUT/interim/normalize
+    when the current normalize code made it from the file's current segment record (`segment_records`: sha256 of
+    each segment record file) and not forced, else made now, tagged and cached. The tagger, and with it SudachiPy
+    and its dictionary, is loaded once, and only when some file with plans has no rows cached."""
+    from pipeline.normalize import file_rows
+    from pipeline.tag import Tagger
+
+    tagger = cache(Tagger)
+    rows: dict[str, FileRows] = {}
+    made = 0
+    for sha in dict.fromkeys(s.sha256 for s in sources):
+        rows[sha] = None if force else read_file_rows(out, sha, segment_records[sha])
+        if rows[sha] is None:
+            seg = load_segment(out, sha)
+            rows[sha] = file_rows(seg, tagger() if seg.plans else None)
+            write_file_rows(out, sha, segment_records[sha], rows[sha])
+            made += 1
+    log.info("normalize: rows of %d file(s) made, %d cached", made, len(rows) - made)
+    return rows
+
+
+def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> FileRows | None:
+    """A file's cached rows when the current normalize code made them from this very segment record and they are
+    whole; else None, whatever is wrong (missing, made by other code or from another record, unparsable, altered),
+    and they are made again: never trusted."""
+    try:
+        with interim_path(out, "normalize", sha256).open("rb") as f:
+            head, body = json.loads(f.readline()), f.read()
+        if (head["fingerprint"], head["segment_sha256"], head["rows_sha256"]) != (
+                fingerprint("normalize"), segment_sha256, hashlib.sha256(body).hexdigest()):
+            return None
+        return from_dict(FileRows, json.loads(body))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def write_file_rows(out: Path, sha256: str, segment_sha256: str, rows: FileRows) -> None:
+    """Cache a file's rows: a header line naming the code and the segment record they were made from and the
+    sha256 of the rows, then the rows, one line of JSON."""
+    body = json.dumps(to_dict(rows), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = {"pipeline_version": PIPELINE_VERSION, "fingerprint": fingerprint("normalize"), "source_sha256": sha256,
+            "segment_sha256": segment_sha256, "rows_sha256": hashlib.sha256(body).hexdigest()}
+    write_atomic(interim_path(out, "normalize", sha256), json.dumps(head).encode("utf-8") + b"\n" + body)
+
+
+def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict,
+                        force: bool = False) -> dict:
     """Build, tag and write the tables, then the manifest, which it returns: written last, it names the sha256
     of every output, so a reader can tell a complete set from one a killed run left half-replaced. A report
     that fails costs only itself: it is logged in one line, a stale report.html is removed (it would show other
     tables), and the manifest leaves it out and keeps the reason, so that the next run tries it again."""
     from pipeline.datapackage import write_datapackage
-    from pipeline.tables import write_tables
-    from pipeline.normalize import build_tables, redundant_files
+    from pipeline.normalize import assemble, file_rows, redundant_files
     from pipeline.report import write_report
-    from pipeline.tag import Tagger, tag_tables
+    from pipeline.tables import write_tables
 
-    segments = [(s.name, seg) for s, seg in load_segments(sources, out)] + [(r.name, refused_record(r)) for r in refused]
-    tables = build_tables(segments)
-    plans, pillars, projects, tags = tag_tables(tables["plans"], tables["pillars"], tables["projects"], Tagger())
-    tables.update(plans=plans, pillars=pillars, projects=projects, tags=tags)
+    rows = rows_by_file(sources, out, inputs["segment_records"], force)
+    files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r))) for r in refused]
+    tables = assemble(files)
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
@@ -443,7 +490,7 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
-        "adds_nothing": redundant_files(segments),
+        "adds_nothing": redundant_files(files),
         "report_error": report_error,
     }
     stop_here("before_manifest")

@@ -5,6 +5,10 @@ contiguous runs of whole morphemes, in both split modes C and A: spelling
 variants (ｽﾀｰﾄｱｯﾌﾟ, ＩｏＴ, もの作り) then match, compounds and their parts
 both match, and a term never matches inside an unrelated word. Spelling pairs Sudachi does
 not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``.
+
+A plan's tags are its own text's and its pillars', a pillar's its own and its projects': all within one file, so
+a file's tags can be made from its segment record alone and cached (pipeline.normalize.file_rows). SudachiPy and
+its dictionary are loaded only when some text is tagged, pandas only where a table is built.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
-from sudachipy import Dictionary, Tokenizer
-
-from pipeline.schema import TABLES
+if TYPE_CHECKING:
+    import pandas as pd
+    from sudachipy import Dictionary, Tokenizer
 
 VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
 VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
@@ -32,6 +36,8 @@ MAX_INPUT_BYTES = 49_149
 MAX_CHUNK_CHARS = MAX_INPUT_BYTES // 4
 SENTENCE_BREAK = re.compile(r"[\n。]")
 CODE_COLUMNS = {"theme": "themes", "instrument": "instruments"}
+# What a text matched: (kind, code) -> the vocabulary terms found, sorted.
+Match = dict[tuple[str, str], list[str]]
 
 _dictionary: Dictionary | None = None
 _dictionary_lock = threading.Lock()
@@ -65,6 +71,8 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
 
 def load_vocabulary(path: str | Path | None = None) -> pd.DataFrame:
     """Read the maintainers' vocabulary CSV, with `terms` split into a list; an edit that would mis-tag fails."""
+    import pandas as pd
+
     path = Path(path or VOCABULARY_PATH)
     rows = read_rows(path, VOCABULARY_COLUMNS)
     code_lines: dict[str, int] = {}
@@ -129,10 +137,13 @@ def rewrite_variants(text: str) -> str:
 
 
 def get_dictionary() -> Dictionary:
-    """Load the Sudachi dictionary once per process: it is large and thread-safe."""
+    """Load the Sudachi dictionary once per process, when some text is first tagged: it is large and
+    thread-safe."""
     global _dictionary
     with _dictionary_lock:
         if _dictionary is None:
+            from sudachipy import Dictionary
+
             _dictionary = Dictionary(dict="core")
     return _dictionary
 
@@ -188,6 +199,7 @@ class Tagger:
 
     def __init__(self, vocabulary: pd.DataFrame | None = None) -> None:
         self.vocabulary = load_vocabulary() if vocabulary is None else vocabulary
+        self.labels = dict(zip(zip(self.vocabulary["kind"], self.vocabulary["code"]), self.vocabulary["label_ja"]))
         # Per mode: first normalized form -> [(forms, (kind, code), term)], to scan text once.
         self.index: dict[str, dict[str, list]] = {mode: {} for mode in MODES}
         for row in self.vocabulary.itertuples(index=False):
@@ -197,7 +209,7 @@ class Tagger:
                     if forms:
                         self.index[mode].setdefault(forms[0], []).append((forms, (row.kind, row.code), term))
 
-    def match(self, text: str | None) -> dict[tuple[str, str], list[str]]:
+    def match(self, text: str | None) -> Match:
         """Return (kind, code) -> sorted unique vocabulary terms found in `text`."""
         found: dict[tuple[str, str], set[str]] = {}
         if not text:
@@ -212,7 +224,7 @@ class Tagger:
         return {key: sorted(terms) for key, terms in sorted(found.items())}
 
 
-def merge_matches(*matches: dict[tuple[str, str], list[str]]) -> dict[tuple[str, str], list[str]]:
+def merge_matches(*matches: Match) -> Match:
     """Union matches so a parent carries its own and its children's evidence."""
     merged: dict[tuple[str, str], set[str]] = {}
     for match in matches:
@@ -223,63 +235,105 @@ def merge_matches(*matches: dict[tuple[str, str], list[str]]) -> dict[tuple[str,
 
 def join_text(*parts) -> str:
     """Join the non-missing text fields of a row, one per line."""
-    return "\n".join(str(p) for p in parts if p is not None and not pd.isna(p))
+    return "\n".join(str(p) for p in parts if not is_missing(p))
 
 
-def set_code_columns(table: pd.DataFrame, matches: list[dict]) -> pd.DataFrame:
-    """Return a copy of `table` with sorted `themes` and `instruments` code lists."""
+def is_missing(value) -> bool:
+    """None, or a table's missing marker (NaN, pd.NA); text is never missing, so a row read from a segment record
+    is tagged without pandas."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    import pandas as pd
+
+    return pd.isna(value)
+
+
+def roll_up(
+    tagger: Tagger,
+    plans: Iterable[tuple[object, str]],
+    pillars: Iterable[tuple[object, int, str]],
+    projects: Iterable[tuple[object, int, str]],
+) -> tuple[list[Match], list[Match], list[Match]]:
+    """Tag each level and roll children's tags up: a pillar carries its projects' matches, a plan its pillars'.
+    Rows are (plan, text), (plan, pillar_no, text) and (plan, pillar_no, text), where `plan` tells the plans apart
+    (a plan id, a plan's place in its file); returns the matches of the plans, pillars and projects, in order."""
+    plans, pillars, projects = list(plans), list(pillars), list(projects)
+    project_matches = [tagger.match(text) for _, _, text in projects]
+    by_pillar: dict[tuple, list[Match]] = {}
+    for (plan, pillar_no, _), match in zip(projects, project_matches):
+        by_pillar.setdefault((plan, pillar_no), []).append(match)
+    pillar_matches = [merge_matches(tagger.match(text), *by_pillar.get((plan, pillar_no), []))
+                      for plan, pillar_no, text in pillars]
+    by_plan: dict[object, list[Match]] = {}
+    for (plan, _, _), match in zip(pillars, pillar_matches):
+        by_plan.setdefault(plan, []).append(match)
+    plan_matches = [merge_matches(tagger.match(text), *by_plan.get(plan, [])) for plan, text in plans]
+    return plan_matches, pillar_matches, project_matches
+
+
+def tag_list(match: Match, labels: dict[tuple[str, str], str]) -> list[list]:
+    """A row's matches as [kind, code, label_ja, terms] items sorted by kind and code: what a row's tags rows
+    hold, and the form a file's rows are cached in."""
+    return [[kind, code, labels[(kind, code)], terms] for (kind, code), terms in sorted(match.items())]
+
+
+def codes(tags: list[list], kind: str) -> list[str]:
+    """The sorted codes of one kind in a row's tag list: its `themes` or `instruments`."""
+    return sorted(code for k, code, *_ in tags if k == kind)
+
+
+def set_code_columns(table: pd.DataFrame, tag_lists: list[list[list]]) -> pd.DataFrame:
+    """Return a copy of `table` with sorted `themes` and `instruments` code lists, from each row's tag list."""
     table = table.copy()
     for kind, column in CODE_COLUMNS.items():
-        table[column] = [sorted(code for k, code in match if k == kind) for match in matches]
+        table[column] = [codes(tags, kind) for tags in tag_lists]
     return table
+
+
+def tags_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The tags table from (level, plan_id, pillar_no, project_no, kind, code, label_ja, terms) rows, sorted by
+    plan, pillar, project, kind and code: a plan's own tags first, each pillar's before its projects'."""
+    import pandas as pd
+
+    from pipeline.schema import TABLES
+
+    tags = pd.DataFrame(rows, columns=TABLES["tags"][0])
+    tags["pillar_no"] = tags["pillar_no"].astype("Int64")
+    tags["project_no"] = tags["project_no"].astype("Int64")
+    return tags.sort_values(
+        ["plan_id", "pillar_no", "project_no", "kind", "code"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
+
+
+def tag_rows(level: str, plan_id: str, pillar_no: int | None, project_no: int | None, tags: list[list]) -> list[tuple]:
+    """The tags rows of one plan, pillar or project, from its tag list."""
+    return [(level, plan_id, pillar_no, project_no, kind, code, label, terms) for kind, code, label, terms in tags]
 
 
 def tag_tables(
     plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFrame, tagger: Tagger
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tag each level and roll children's tags up to pillars and plans; inputs are not modified."""
-    project_matches = [
-        tagger.match(join_text(row.project_name, row.project_detail)) for row in projects.itertuples(index=False)
-    ]
-    by_pillar: dict[tuple, list[dict]] = {}
-    for row, match in zip(projects.itertuples(index=False), project_matches):
-        by_pillar.setdefault((row.plan_id, row.pillar_no), []).append(match)
-
-    pillar_matches = [
-        merge_matches(tagger.match(join_text(row.pillar_title)), *by_pillar.get((row.plan_id, row.pillar_no), []))
-        for row in pillars.itertuples(index=False)
-    ]
-    by_plan: dict[object, list[dict]] = {}
-    for row, match in zip(pillars.itertuples(index=False), pillar_matches):
-        by_plan.setdefault(row.plan_id, []).append(match)
-
-    plan_matches = [
-        merge_matches(tagger.match(join_text(row.plan_title, row.summary)), *by_plan.get(row.plan_id, []))
-        for row in plans.itertuples(index=False)
-    ]
-
-    labels = dict(zip(zip(tagger.vocabulary["kind"], tagger.vocabulary["code"]), tagger.vocabulary["label_ja"]))
+    matches = roll_up(
+        tagger,
+        [(row.plan_id, join_text(row.plan_title, row.summary)) for row in plans.itertuples(index=False)],
+        [(row.plan_id, row.pillar_no, join_text(row.pillar_title)) for row in pillars.itertuples(index=False)],
+        [(row.plan_id, row.pillar_no, join_text(row.project_name, row.project_detail))
+         for row in projects.itertuples(index=False)],
+    )
+    plan_tags, pillar_tags, project_tags = ([tag_list(m, tagger.labels) for m in level] for level in matches)
     rows = []
-    levels = [
-        ("plan", plans, plan_matches, lambda r: (None, None)),
-        ("pillar", pillars, pillar_matches, lambda r: (r.pillar_no, None)),
-        ("project", projects, project_matches, lambda r: (r.pillar_no, r.project_no)),
-    ]
-    for level, table, matches, numbers in levels:
-        for row, match in zip(table.itertuples(index=False), matches):
-            pillar_no, project_no = numbers(row)
-            for (kind, code), terms in match.items():
-                rows.append((level, row.plan_id, pillar_no, project_no, kind, code, labels[(kind, code)], terms))
-    tags = pd.DataFrame(rows, columns=TABLES["tags"][0])
-    tags["pillar_no"] = tags["pillar_no"].astype("Int64")
-    tags["project_no"] = tags["project_no"].astype("Int64")
-    tags = tags.sort_values(
-        ["plan_id", "pillar_no", "project_no", "kind", "code"], na_position="first", kind="stable"
-    ).reset_index(drop=True)
-
+    for row, tags in zip(plans.itertuples(index=False), plan_tags):
+        rows += tag_rows("plan", row.plan_id, None, None, tags)
+    for row, tags in zip(pillars.itertuples(index=False), pillar_tags):
+        rows += tag_rows("pillar", row.plan_id, row.pillar_no, None, tags)
+    for row, tags in zip(projects.itertuples(index=False), project_tags):
+        rows += tag_rows("project", row.plan_id, row.pillar_no, row.project_no, tags)
     return (
-        set_code_columns(plans, plan_matches),
-        set_code_columns(pillars, pillar_matches),
-        set_code_columns(projects, project_matches),
-        tags,
+        set_code_columns(plans, plan_tags),
+        set_code_columns(pillars, pillar_tags),
+        set_code_columns(projects, project_tags),
+        tags_frame(rows),
     )

@@ -1,0 +1,198 @@
+"""The normalize stage pays for new files only: each file's rows and tags are cached under OUT/interim/normalize,
+keyed by its segment record and the normalize code, and whatever needs every file (which plans were read before,
+plan ids, the documents rows, the order) is done whole each time. A run that adds files writes exactly the bytes
+of a fresh run; a damaged or stale entry is made again; pandas, pyarrow and SudachiPy are loaded only when used."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.run import interim_path, read_file_rows
+from tests.conftest import run_pipeline
+from tests.fixtures.render import render
+from tests.fixtures.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
+HEAVY = ("pandas", "pyarrow", "sudachipy")
+# `python -m pipeline all ARGS`, then which of the heavy libraries the process loaded.
+PROBE = """
+import json, sys
+from pipeline.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "loaded": [m for m in %r if m in sys.modules]}))
+""" % (HEAVY,)
+# The same, counting the taggers made and the Sudachi dictionaries loaded.
+COUNTING_PROBE = """
+import json, sys
+import sudachipy
+import pipeline.tag
+from pipeline.cli import main
+made = {"taggers": 0, "dictionaries": 0}
+real_dictionary = sudachipy.Dictionary
+def dictionary(*args, **kwargs):
+    made["dictionaries"] += 1
+    return real_dictionary(*args, **kwargs)
+sudachipy.Dictionary = dictionary
+class Tagger(pipeline.tag.Tagger):
+    def __init__(self, *args, **kwargs):
+        made["taggers"] += 1
+        super().__init__(*args, **kwargs)
+pipeline.tag.Tagger = Tagger
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, **made}))
+"""
+
+
+def probe(raw: Path, out: Path, code: str = PROBE) -> dict:
+    cmd = [sys.executable, "-c", code, "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def entries(out: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: identity(p) for p in (out / "interim" / "normalize").iterdir()}
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every file a run writes in OUT but its log (run.json: when, how long, what was read)."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
+            if p.is_file() and not p.name.startswith(".") and p.name != "run.json"}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """RAW read once, read again after two files were added (one of them before the others by name, taking over
+    their plans and a plan id), and read afresh into an empty OUT. Returns raw, the OUT read twice, the fresh OUT
+    and the normalize entries after the first run."""
+    base = tmp_path_factory.mktemp("incremental")
+    raw, out, fresh = base / "raw", base / "out", base / "fresh"
+    raw.mkdir()
+    doc, layout = VARIANTS["same_municipality_and_year"]  # 台東区's two plans of 2020 (the second gets -2), 北区's
+    shutil.copy(SAMPLE, raw / "b.pdf")
+    render(doc, layout, raw / "d.pdf")
+    assert run_pipeline(raw, out) == 0
+    first = entries(out)
+    (raw / "a.pdf").write_bytes(SAMPLE.read_bytes() + b"\n% another copy\n")  # b.pdf's plans, read first now
+    render(replace(doc, plans=[doc.plans[1]]), layout, raw / "c.pdf")  # d.pdf's second 台東区 plan, read first now
+    assert run_pipeline(raw, out) == 0
+    assert run_pipeline(raw, fresh) == 0
+    return raw, out, fresh, first
+
+
+def test_a_run_adding_files_writes_the_bytes_of_a_fresh_run(runs):
+    _, out, fresh, _ = runs
+    written = outputs(fresh)
+    assert {"plans.parquet", "tags.csv", "datapackage.json", "report.html", "manifest.json"} <= written.keys()
+    assert outputs(out) == written
+
+
+def test_a_run_adding_files_makes_the_rows_of_those_files_only(runs):
+    raw, out, _, first = runs
+    now = entries(out)
+    assert {name: now[name] for name in first} == first  # b.pdf's and d.pdf's rows read back, not made again
+    assert sorted(now.keys() - first.keys()) == sorted(f"{sha256(raw / name)}.jsonl" for name in ("a.pdf", "c.pdf"))
+
+
+def test_the_steps_across_files_see_the_files_added(runs):
+    _, out, _, _ = runs
+    plans = pd.read_parquet(out / "plans.parquet").set_index("plan_id")
+    assert set(plans.loc[["131091-2020", "132152-2020"], "source_file"]) == {"a.pdf"}
+    assert plans.loc["131067-2020", ["plan_title", "source_file"]].tolist() == ["台東区観光まちづくり推進計画", "c.pdf"]
+    assert plans.loc["131067-2020-2", "source_file"] == "d.pdf"
+    assert "131067-2020-3" not in plans.index
+    tags = pd.read_parquet(out / "tags.parquet")
+    assert set(tags["plan_id"]) <= set(plans.index) and "131067-2020-2" in set(tags["plan_id"])
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["adds_nothing"] == {"b.pdf": "all 6 plans already read from a.pdf"}
+
+
+def header(data: bytes) -> tuple[dict, bytes]:
+    head, body = data.split(b"\n", 1)
+    return json.loads(head), body
+
+
+def with_header(data: bytes, **fields) -> bytes:
+    head, body = header(data)
+    return json.dumps({**head, **fields}).encode() + b"\n" + body
+
+
+DAMAGES = {
+    "garbage": lambda data: b"\x00\xffnot json",
+    "empty": lambda data: b"",
+    "truncated": lambda data: data[: len(data) // 2],
+    "a header that is no object": lambda data: b"[]\n" + header(data)[1],
+    "made by other code": lambda data: with_header(data, fingerprint="0" * 64),
+    "made from another segment record": lambda data: with_header(data, segment_sha256="0" * 64),
+    "rows altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
+    "rows of another shape": lambda data: with_header(
+        b"{}\n{}", **{k: v for k, v in header(data)[0].items() if k != "rows_sha256"},
+        rows_sha256=hashlib.sha256(b"{}").hexdigest()),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_or_stale_entry_is_made_again(runs, tmp_path, damage):
+    raw, _, fresh, _ = runs
+    out = tmp_path / "out"
+    shutil.copytree(fresh, out)
+    sha = sha256(raw / "a.pdf")
+    entry = interim_path(out, "normalize", sha)
+    entry.write_bytes(damage(entry.read_bytes()))
+    segment_sha = sha256(interim_path(out, "segment", sha))
+    assert read_file_rows(out, sha, segment_sha) is None
+    (out / "manifest.json").unlink()  # so that the run builds the tables again
+    assert run_pipeline(raw, out) == 0
+    assert read_file_rows(out, sha, segment_sha) is not None
+    assert outputs(out) == outputs(fresh)
+
+
+def test_a_run_with_nothing_new_loads_neither_pandas_pyarrow_nor_sudachipy(runs, tmp_path):
+    raw, _, fresh, _ = runs
+    out = tmp_path / "out"
+    shutil.copytree(fresh, out)
+    assert probe(raw, out) == {"status": 0, "loaded": []}
+    assert outputs(out) == outputs(fresh)
+
+
+def test_a_run_whose_files_are_all_cached_does_not_load_sudachipy(runs, tmp_path):
+    raw, _, fresh, _ = runs
+    src, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(raw, src)
+    shutil.copytree(fresh, out)
+    (src / "c.pdf").unlink()  # the tables change, every remaining file's rows are cached
+    before = entries(out)
+    assert probe(src, out) == {"status": 0, "loaded": ["pandas", "pyarrow"]}
+    assert "c.pdf" not in set(pd.read_parquet(out / "documents.parquet")["source_file"])
+    assert entries(out) == {name: before[name] for name in entries(out)}
+    assert len(entries(out)) == len(before) - 1  # c.pdf's rows pruned with it
+
+
+def test_the_sudachi_dictionary_is_loaded_once_for_a_run_tagging_many_files(runs, tmp_path):
+    raw, _, fresh, _ = runs
+    out = tmp_path / "out"
+    shutil.copytree(fresh, out)
+    shutil.rmtree(out / "interim" / "normalize")
+    (out / "manifest.json").unlink()
+    assert probe(raw, out, COUNTING_PROBE) == {"status": 0, "taggers": 1, "dictionaries": 1}
+    assert len(entries(out)) == 4
+    assert outputs(out) == outputs(fresh)
