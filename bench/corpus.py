@@ -68,10 +68,10 @@ def municipalities() -> list[str]:
         return [row["municipality"] for row in csv.DictReader(f)]
 
 
-def plan_slots():
+def plan_slots(years=START_YEARS):
     """Distinct (municipality, start year) pairs, municipalities first, so neighbours differ."""
     munis = municipalities()
-    for fy in START_YEARS:
+    for fy in years:
         for m in munis:
             yield m, fy
 
@@ -169,11 +169,12 @@ def generate(folder: Path) -> dict:
     render(doc, layouts[0], extra / "added.pdf")
 
     # the long documents: one plan per page, every plan a distinct municipality and year
-    for pages, target in ((LONG_PAGES, long_dir / f"long-{LONG_PAGES}.pdf"),
-                          (HUGE_PAGES, huge_dir / f"huge-{HUGE_PAGES}.pdf")):
+    # (the 3,000-page one alone takes its slots from every fiscal year of Heisei and Reiwa up to 2045: 3,534)
+    for pages, target, doc_slots in ((LONG_PAGES, long_dir / f"long-{LONG_PAGES}.pdf", slots),
+                                     (HUGE_PAGES, huge_dir / f"huge-{HUGE_PAGES}.pdf", plan_slots(range(1989, 2046)))):
         plans = []
         while len(plans) < pages:
-            plans += _dense_plans(ref, slots, len(plans))
+            plans += _dense_plans(ref, doc_slots, len(plans))
         render(Document(title=ref.title, plans=plans[:pages], footnote=None), SAMPLE_LAYOUT, target)
 
     def describe(d: Path) -> list[dict]:
