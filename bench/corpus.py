@@ -11,7 +11,8 @@ The corpus (under ``ROOT/corpus-<hash>/``):
   layouts in turn (flowing plans, CID font, photos beside the overview or after the pillars,
   boxes, fake bold, radicals, bullets);
 * ``extra/added.pdf``: one more distinct dense document, the file "added" to the corpus;
-* ``long/long-500.pdf``: ``LONG_PAGES`` plans, one per page (a 500-page document).
+* ``long/long-500.pdf``: ``LONG_PAGES`` plans, one per page (a 500-page document);
+* ``huge/huge-3000.pdf``: ``HUGE_PAGES`` plans, one per page (the whole run's memory on a 3,000-page document).
 
 Everything is deterministic (the renderer is), so the folder name is a hash of the generator's
 sources, the reference text and the parameters below: ``make bench`` regenerates only when one of
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = ROOT / "build" / "bench"
 DENSE_DOCS = 20
 LONG_PAGES = 500
+HUGE_PAGES = 3000
 CORPUS_VERSION = "1"
 
 _SOURCES = [
@@ -66,10 +68,10 @@ def municipalities() -> list[str]:
         return [row["municipality"] for row in csv.DictReader(f)]
 
 
-def plan_slots():
+def plan_slots(years=START_YEARS):
     """Distinct (municipality, start year) pairs, municipalities first, so neighbours differ."""
     munis = municipalities()
-    for fy in START_YEARS:
+    for fy in years:
         for m in munis:
             yield m, fy
 
@@ -118,7 +120,7 @@ def content_key() -> str:
     from tests.fixtures.make_sample import find_reference
 
     h = hashlib.sha256()
-    h.update(f"{CORPUS_VERSION}|{DENSE_DOCS}|{LONG_PAGES}|{START_YEARS}".encode())
+    h.update(f"{CORPUS_VERSION}|{DENSE_DOCS}|{LONG_PAGES}|{HUGE_PAGES}|{START_YEARS}".encode())
     for path in _SOURCES + [find_reference()]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
@@ -148,8 +150,8 @@ def generate(folder: Path) -> dict:
     from tests.fixtures.variants import VARIANTS
 
     started = time.perf_counter()
-    corpus, extra, long_dir = folder / "corpus", folder / "extra", folder / "long"
-    for d in (corpus, extra, long_dir):
+    corpus, extra, long_dir, huge_dir = folder / "corpus", folder / "extra", folder / "long", folder / "huge"
+    for d in (corpus, extra, long_dir, huge_dir):
         d.mkdir(parents=True)
     ref = _reference()
     slots = plan_slots()
@@ -166,19 +168,22 @@ def generate(folder: Path) -> dict:
     doc = Document(title=ref.title, plans=_dense_plans(ref, slots, DENSE_DOCS), footnote=ref.footnote)
     render(doc, layouts[0], extra / "added.pdf")
 
-    # the long document: one plan per page, every plan a distinct municipality and year
-    long_plans = []
-    while len(long_plans) < LONG_PAGES:
-        long_plans += _dense_plans(ref, slots, len(long_plans))
-    long_doc = Document(title=ref.title, plans=long_plans[:LONG_PAGES], footnote=None)
-    render(long_doc, SAMPLE_LAYOUT, long_dir / f"long-{LONG_PAGES}.pdf")
+    # the long documents: one plan per page, every plan a distinct municipality and year
+    # (the 3,000-page one alone takes its slots from every fiscal year of Heisei and Reiwa up to 2045: 3,534)
+    for pages, target, doc_slots in ((LONG_PAGES, long_dir / f"long-{LONG_PAGES}.pdf", slots),
+                                     (HUGE_PAGES, huge_dir / f"huge-{HUGE_PAGES}.pdf", plan_slots(range(1989, 2046)))):
+        plans = []
+        while len(plans) < pages:
+            plans += _dense_plans(ref, doc_slots, len(plans))
+        render(Document(title=ref.title, plans=plans[:pages], footnote=None), SAMPLE_LAYOUT, target)
 
     def describe(d: Path) -> list[dict]:
         return [{"name": p.name, "bytes": p.stat().st_size, "pages": _pdf_pages(p),
                  "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(d.glob("*.pdf"))]
 
     manifest = {"key": folder.name, "corpus": describe(corpus), "extra": describe(extra),
-                "long": describe(long_dir), "seconds": round(time.perf_counter() - started, 2)}
+                "long": describe(long_dir), "huge": describe(huge_dir),
+                "seconds": round(time.perf_counter() - started, 2)}
     shas = [f["sha256"] for f in manifest["corpus"] + manifest["extra"]]
     if len(set(shas)) != len(shas):
         raise RuntimeError("corpus files are not distinct")
