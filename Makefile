@@ -12,10 +12,10 @@ FILE   ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize explain test check sample docs bench fixtures clean
+.PHONY: help all extract segment normalize explain test test-fast check sample docs bench fixtures clean
 
 help: ## list the targets
-	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
+	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
 	@echo "  variables: RAW=$(RAW) OUT=$(OUT) JOBS=$(JOBS)"
 
 $(STAMP): pyproject.toml
@@ -37,8 +37,11 @@ endif
 explain: $(STAMP) ## draw how FILE's pages were read: each line boxed by its role, into OUT/explain
 	$(PY) -m pipeline explain "$(FILE)" --out "$(OUT)/explain"
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) ## run the test suite, every test
 	$(PY) -m pytest -q
+
+test-fast: $(STAMP) ## run the tests not marked slow (the unit tests and the sample's run): a few seconds
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2
 	$(PY) -m bench.bench

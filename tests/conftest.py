@@ -1,4 +1,16 @@
+"""Shared helpers and fixtures.
+
+Expensive inputs and runs are built once per session and shared read-only: the sample's run (`sample_out`),
+the layout variants' PDFs (`variant_pdfs`) and each PDF's run read alone (`read_alone`). A test that changes
+files copies a shared folder first; `frozen` makes a shared folder's fixture fail at the end of the session if a
+test wrote into it anyway.
+"""
+
+import hashlib
 import json
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -92,13 +104,93 @@ def plans_as_read(tables: dict[str, pd.DataFrame]) -> list[dict]:
     return plans
 
 
+def snapshot(*folders: Path) -> dict[str, str]:
+    """Every file under `folders`, by path, with the sha256 of its bytes."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+@contextmanager
+def frozen(*folders: Path) -> Iterator[None]:
+    """Shared, read-only folders: fail at the fixture's teardown if any test added, changed or removed a file in
+    them (such a test must copy the folder first, as shutil.copytree does)."""
+    before = snapshot(*folders)
+    yield
+    assert snapshot(*folders) == before, (f"a test wrote into the shared folder(s) {[str(f) for f in folders]}; "
+                                          "copy the folder before changing it")
+
+
 @pytest.fixture(scope="session")
-def sample_out(tmp_path_factory) -> Path:
+def sample_out(tmp_path_factory) -> Iterator[Path]:
+    """The bundled sample read by one run, shared read-only by every test that reads its outputs."""
     out = tmp_path_factory.mktemp("sample_out")
     assert run_pipeline(SAMPLE_RAW, out) == 0
-    return out
+    with frozen(out):
+        yield out
 
 
 @pytest.fixture(scope="session")
 def sample(sample_out) -> dict[str, pd.DataFrame]:
     return read_tables(sample_out)
+
+
+class VariantPDFs(Mapping):
+    """The layout variants' PDFs (tests/fixtures/variants.py), each drawn the first time a test asks for it."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.paths, self.drawn = folder, {}, {}
+
+    def __getitem__(self, name: str) -> Path:
+        from tests.fixtures.variants import build
+
+        if name not in self.paths:
+            path = self.paths[name] = build(self.folder, [name])[name]
+            self.drawn[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.paths[name]
+
+    def __iter__(self):
+        from tests.fixtures.variants import VARIANTS
+
+        return iter(VARIANTS)
+
+    def __len__(self) -> int:
+        from tests.fixtures.variants import VARIANTS
+
+        return len(VARIANTS)
+
+
+@pytest.fixture(scope="session")
+def variant_pdfs(tmp_path_factory) -> Iterator[VariantPDFs]:
+    """Name → the variant's PDF, drawn once per session (read only: copy one before changing it)."""
+    pdfs = VariantPDFs(tmp_path_factory.mktemp("variants"))
+    yield pdfs
+    assert snapshot(pdfs.folder) == pdfs.drawn, (f"a test wrote into the shared folder {pdfs.folder}; copy the "
+                                                 "PDF before changing it")
+
+
+def read_variant(pdf: Path, out: Path) -> dict[str, pd.DataFrame]:
+    """Tables of one PDF read alone (variants share plans, which a shared run would deduplicate)."""
+    raw = out / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(pdf, raw / pdf.name)
+    run_pipeline(raw, out)
+    return read_tables(out)
+
+
+@pytest.fixture(scope="session")
+def read_alone(tmp_path_factory):
+    """`read_alone(pdf)`: the tables of `pdf` read alone, as read_variant gives them. Each PDF is run once per
+    session, when a test first asks for it; every call reads the tables afresh from that run's Parquet files, so no
+    test sees another's changes to a DataFrame. The runs' folders are shared read-only, checked as `frozen` does."""
+    outs: dict[Path, tuple[Path, dict[str, str]]] = {}
+
+    def tables(pdf: Path) -> dict[str, pd.DataFrame]:
+        if pdf not in outs:
+            out = tmp_path_factory.mktemp(pdf.stem)
+            read_variant(pdf, out)
+            outs[pdf] = out, snapshot(out)
+        return read_tables(outs[pdf][0])
+
+    yield tables
+    changed = [str(out) for out, before in outs.values() if snapshot(out) != before]
+    assert changed == [], f"a test wrote into the shared folder(s) {changed}; copy the folder before changing it"

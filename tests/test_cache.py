@@ -15,6 +15,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.fingerprint import STAGES, module_closure
 from tests import badfiles
+from tests.conftest import frozen
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
@@ -45,18 +46,33 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-@pytest.fixture
-def copy(tmp_path):
-    """A copy of the pipeline package beside a RAW holding the sample, read once by it."""
-    src = tmp_path / "src"
+@pytest.fixture(scope="session")
+def primed_copy(tmp_path_factory):
+    """A copy of the pipeline package beside a RAW holding the sample, read once by it: made once per session and
+    copied by each test that edits it (fingerprints hash each module's path within the package, not where the
+    package stands, so the copy's cache holds for a copy of the copy)."""
+    base = tmp_path_factory.mktemp("primed_copy")
+    src = base / "src"
     shutil.copytree(ROOT / "pipeline", src / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
-    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw, out = base / "raw", base / "out"
     raw.mkdir()
     shutil.copy(SAMPLE, raw / "a.pdf")
     assert run_in(src, raw, out) == 0
-    return src, raw, out
+    with frozen(src / "pipeline", raw, out):
+        yield src, raw, out
 
 
+@pytest.fixture
+def copy(primed_copy, tmp_path):
+    """A private copy of primed_copy: the pipeline package (without its bytecode, so that an edit is compiled
+    afresh), RAW, and OUT as the package's one run left it."""
+    copies = tmp_path / "src", tmp_path / "raw", tmp_path / "out"
+    for shared, private in zip(primed_copy, copies):
+        shutil.copytree(shared, private, ignore=shutil.ignore_patterns("__pycache__"))
+    return copies
+
+
+@pytest.mark.slow
 def test_a_segment_rule_edit_resegments_without_reading_the_pdf_again(copy):
     src, raw, out = copy
     assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 4
@@ -67,6 +83,7 @@ def test_a_segment_rule_edit_resegments_without_reading_the_pdf_again(copy):
     assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 0
 
 
+@pytest.mark.slow
 def test_an_extract_edit_reads_every_pdf_again(copy):
     src, raw, out = copy
     edit(src / "pipeline" / "layout.py", "WORD_GAP_EM = 0.2", "WORD_GAP_EM = 0.25")
@@ -74,6 +91,7 @@ def test_an_extract_edit_reads_every_pdf_again(copy):
     assert run_log(out)["read"] == ["a.pdf"]
 
 
+@pytest.mark.slow
 def test_a_vocabulary_edit_retags_without_segmenting_again(copy):
     src, raw, out = copy
     segment_records = {p: identity(p) for p in (out / "interim" / "segment").iterdir()}
@@ -88,6 +106,7 @@ def test_a_vocabulary_edit_retags_without_segmenting_again(copy):
     assert "succession" not in set(pd.read_parquet(out / "tags.parquet")["code"])
 
 
+@pytest.mark.slow
 def test_force_reads_every_file_again_and_rewrites_the_outputs(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
@@ -102,6 +121,7 @@ def test_force_reads_every_file_again_and_rewrites_the_outputs(tmp_path):
     assert identity(out / "plans.parquet")[0] != written[0]  # a new file, even within one tick of the clock
 
 
+@pytest.mark.slow
 def test_a_file_changed_while_the_run_reads_it_is_not_cached(tmp_path, monkeypatch):
     """The file is truncated after RAW was listed and hashed, before its worker reads it, then put back: the run
     reports it, and the next run reads the restored file as if nothing had happened."""
@@ -130,6 +150,7 @@ def test_a_file_changed_while_the_run_reads_it_is_not_cached(tmp_path, monkeypat
     assert pd.read_parquet(out / "documents.parquet")[["status", "plans_found"]].values.tolist() == [["ok", 6]]
 
 
+@pytest.mark.slow
 def test_memory_exhausted_anywhere_is_too_large_and_read_again_with_more_memory(tmp_path):
     """Two million unrestored graphics-state saves need about 800 MB of reader memory: at 512 MiB the reader
     fails, whether in the parser or while reporting it, and a run allowing more reads the file again. Only memory

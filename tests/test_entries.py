@@ -32,6 +32,7 @@ def run_as_a_user(raw: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_every_entry_of_raw_gets_a_row_and_no_entry_can_stall_the_run(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
@@ -90,6 +91,7 @@ def test_a_name_with_a_newline_or_an_escape_prints_one_escaped_line(tmp_path, ca
     assert documents(tmp_path / "out").index.tolist() == ["fake.pdf: ok: fine\n\x1b[31mred.pdf"]
 
 
+@pytest.mark.slow
 def test_files_that_add_nothing_are_named_on_the_terminal(tmp_path, caplog):
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -105,6 +107,7 @@ def test_files_that_add_nothing_are_named_on_the_terminal(tmp_path, caplog):
         ]
 
 
+@pytest.mark.slow
 def test_quiet_prints_errors_only(tmp_path):
     """Warnings, a library's included, stay off a quiet terminal."""
     raw = tmp_path / "raw"
@@ -165,6 +168,7 @@ def watch_then_block(run: int) -> None:
     threading.Event().wait()
 
 
+@pytest.mark.slow
 def test_a_worker_ends_when_its_run_is_killed():
     """A run killed with SIGKILL cannot stop its workers; each worker watches the run and ends with it."""
     import multiprocessing

@@ -5,6 +5,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from pipeline.cli import main
@@ -22,6 +23,7 @@ def read_lines_table(path: Path) -> list[dict]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+@pytest.mark.slow
 def test_explain_draws_each_page_of_the_sample_and_every_line_has_a_rule(tmp_path, capsys):
     out = tmp_path / "explain"
     assert main(["explain", str(SAMPLE), "--out", str(out)]) == 0

@@ -1,6 +1,7 @@
 """Text as PDFs encode it: vertical writing, glyphs without Unicode, letter spacing, side-by-side columns."""
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,8 @@ from reportlab.pdfgen import canvas
 from pipeline import extract
 from pipeline.extract import build_lines, extract_pdf, join_chars
 from pipeline.segment import segment_document
+from tests.conftest import frozen
 from tests.fixtures.render import _register_font
-from tests.fixtures.variants import VARIANTS
-from tests.fixtures.render import render
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason=f"{REALWORLD} not present")
@@ -45,20 +45,24 @@ def strip_tounicode(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_unmapped_glyphs_are_flagged_per_page(tmp_path):
-    doc, layout = VARIANTS["fake_bold"]
-    render(doc, layout, tmp_path / "mapped.pdf")
-    pages = extract_pdf(strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf"))
+@pytest.fixture(scope="session")
+def unmapped(variant_pdfs, tmp_path_factory) -> Iterator[Path]:
+    """The fake_bold variant with its fonts' Unicode maps blanked out, made once per session (read only)."""
+    folder = tmp_path_factory.mktemp("unmapped")
+    pdf = strip_tounicode(variant_pdfs["fake_bold"], folder / "unmapped.pdf")
+    with frozen(folder):
+        yield pdf
+
+
+def test_unmapped_glyphs_are_flagged_per_page(unmapped):
+    pages = extract_pdf(unmapped)
     assert all(p.unmapped_chars > 100 for p in pages)
     # pypdfium2 cannot do better on a subset font without a cmap: the plumber text stays, flagged.
     assert {p.text_source for p in pages} == {"pdfplumber"}
 
 
-def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(tmp_path, monkeypatch):
-    doc, layout = VARIANTS["fake_bold"]
-    render(doc, layout, tmp_path / "mapped.pdf")
-    good = extract_pdf(tmp_path / "mapped.pdf")
-    unmapped = strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf")
+def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(variant_pdfs, unmapped, monkeypatch):
+    good = extract_pdf(variant_pdfs["fake_bold"])
     calls = []
 
     def fake_pdfium(self, index, height):
@@ -119,16 +123,14 @@ def test_rows_are_grouped_by_height_and_read_in_order():
 
 
 @pytest.mark.parametrize("name", ["fake_bold", "cid_font", "beside_photos"])
-def test_our_character_reading_matches_pdfplumbers(tmp_path, name):
+def test_our_character_reading_matches_pdfplumbers(variant_pdfs, name):
     """layout_objects + dedupe_chars are a faster route to exactly what page.dedupe_chars().chars gives."""
     import pdfplumber
 
     from pipeline.extract import dedupe_chars, layout_objects
 
-    doc, layout = VARIANTS[name]
-    render(doc, layout, tmp_path / "v.pdf")
     keys = ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")
-    with pdfplumber.open(tmp_path / "v.pdf") as pdf:
+    with pdfplumber.open(variant_pdfs[name]) as pdf:
         for page in pdf.pages:
             ours, images, frames, rulings = layout_objects(page)
             theirs = page.dedupe_chars().chars
@@ -138,12 +140,8 @@ def test_our_character_reading_matches_pdfplumbers(tmp_path, name):
             assert frames == []  # reportlab draws its photos as images, and no empty frames
 
 
-def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(tmp_path, monkeypatch):
+def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(unmapped, monkeypatch):
     import pypdfium2
-
-    doc, layout = VARIANTS["fake_bold"]
-    render(doc, layout, tmp_path / "mapped.pdf")
-    unmapped = strip_tounicode(tmp_path / "mapped.pdf", tmp_path / "unmapped.pdf")
 
     def refuse(*args, **kwargs):
         raise pypdfium2.PdfiumError("Failed to load document")

@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,6 +14,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", "-s", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_make_all_takes_folders_with_spaces_and_japanese_names(tmp_path):
     raw, out = tmp_path / "入力 データ", tmp_path / "出力 先"
     raw.mkdir()
@@ -25,5 +27,5 @@ def test_make_all_takes_folders_with_spaces_and_japanese_names(tmp_path):
 
 def test_make_help_lists_every_target():
     listed = {line.split()[1] for line in make("help").stdout.splitlines() if line.startswith("  make ")}
-    assert listed == {"help", "all", "extract", "explain", "test", "bench", "check", "sample", "docs", "fixtures",
-                      "clean"}
+    assert listed == {"help", "all", "extract", "explain", "test", "test-fast", "bench", "check", "sample", "docs",
+                      "fixtures", "clean"}

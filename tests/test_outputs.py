@@ -47,6 +47,7 @@ def validate(path: Path):
 
 # --- datapackage.json --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_datapackage_validates_with_frictionless(outputs):
     valid, errors = validate(outputs / "datapackage.json")
     for error in errors:
@@ -54,6 +55,7 @@ def test_datapackage_validates_with_frictionless(outputs):
     assert valid, errors
 
 
+@pytest.mark.slow
 def test_datapackage_catches_rows_that_break_the_schema(outputs, tmp_path):
     bad = tmp_path / "out"
     shutil.copytree(outputs, bad)
@@ -340,6 +342,7 @@ def test_a_failing_report_costs_only_the_report(out_with_a_failing_report, caplo
     assert not (out / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_report_exits_2_and_is_tried_again(out_with_a_failing_report, monkeypatch):
     out = out_with_a_failing_report
     assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
@@ -355,6 +358,7 @@ def test_report_without_plans(sample, tmp_path):
     assert 'class="heat"' not in page and "No plans." in page and "no plan header found" in page
 
 
+@pytest.mark.slow
 def test_no_plotting_library_is_loaded_to_write_the_report(sample_out, tmp_path):
     code = ("import sys, pandas as pd; from pipeline.report import write_report; from pipeline.schema import TABLES; "
             f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}'); "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_variants import actual, expected, read_variant, truth
+from tests.test_variants import actual, expected, truth
 
 FIXTURES = ["writer_paragraphs", "calc_grid", "impress_slides", "landscape_two_columns"]
 
@@ -46,19 +46,13 @@ def cases(check: str) -> list:
             for name in FIXTURES]
 
 
-@pytest.fixture(scope="module")
-def tables_of(tmp_path_factory):
-    """Each fixture's tables, read once for the module."""
-    read: dict[str, dict] = {}
-
-    def tables(name: str) -> dict:
-        if name not in read:
-            read[name] = read_variant(generator(name).OUT, tmp_path_factory.mktemp(name))
-        return read[name]
-
-    return tables
+@pytest.fixture(scope="session")
+def tables_of(read_alone):
+    """Each fixture's tables, read once for the session (conftest's read_alone)."""
+    return lambda name: read_alone(generator(name).OUT)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", cases("plans"))
 def test_producer_fixture_matches_its_truth(tables_of, name):
     module = generator(name)
@@ -69,6 +63,7 @@ def test_producer_fixture_matches_its_truth(tables_of, name):
     assert years == module.YEARS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", cases("furniture"))
 def test_producer_fixture_keeps_furniture_and_captions_out_of_plans(tables_of, name):
     module = generator(name)

@@ -14,7 +14,9 @@ from PIL import Image
 from pipeline.report import CHART_IDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)")
+# A browser started per test, most of a second each: slow (make test runs them, make test-fast does not).
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)"),
+              pytest.mark.slow]
 # Flags for a headless browser as root on a machine without network: no sandbox (root), no GPU, and none of
 # the background connections a closed network refuses.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

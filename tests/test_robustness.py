@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import redirect_stderr
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from pipeline.cli import main
 from pipeline.faults import POINTS, VARIABLE
 from pipeline.run import load_extract
 from tests import badfiles
+from tests.conftest import frozen
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
@@ -100,8 +102,8 @@ def copy_of_sample(tag: bytes) -> bytes:
 # --------------------------------------------------------------------------- one row per bad file
 
 
-@pytest.fixture(scope="module")
-def bad_run(tmp_path_factory) -> dict[tuple[str, ...], tuple[int, str, Path]]:
+@pytest.fixture(scope="session")
+def bad_run(tmp_path_factory) -> Iterator[dict[tuple[str, ...], tuple[int, str, Path]]]:
     """Two runs of `python -m pipeline`, side by side, each with one limit tight: a good file among one file per
     failure kind but TIMED, under MEMORY_LIMITED; the TIMED kinds' files under TIME_LIMITED. Each run's limits
     → (exit status, stderr, OUT)."""
@@ -115,13 +117,15 @@ def bad_run(tmp_path_factory) -> dict[tuple[str, ...], tuple[int, str, Path]]:
                 (raw / name).write_bytes(make())
         procs[limits] = run_subprocess(raw, out, *limits, "-j", "2"), out
     stderrs = {limits: proc.communicate()[1] for limits, (proc, _) in procs.items()}
-    return {limits: (proc.returncode, stderrs[limits], out) for limits, (proc, out) in procs.items()}
+    with frozen(*(out for _, out in procs.values())):
+        yield {limits: (proc.returncode, stderrs[limits], out) for limits, (proc, out) in procs.items()}
 
 
 def limits_of(kind: str) -> tuple[str, ...]:
     return TIME_LIMITED if kind in TIMED else MEMORY_LIMITED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", BAD_FILES)
 def test_each_bad_file_gets_its_status_and_reason(bad_run, kind):
     _, _, out = bad_run[limits_of(kind)]
@@ -130,6 +134,7 @@ def test_each_bad_file_gets_its_status_and_reason(bad_run, kind):
     assert (row.status, row.error, row.plans_found) == (kind, reason, 0)
 
 
+@pytest.mark.slow
 def test_good_file_plans_come_out_beside_bad_ones(bad_run):
     _, _, out = bad_run[MEMORY_LIMITED]
     plans = pd.read_parquet(out / "plans.parquet")
@@ -142,6 +147,7 @@ def test_good_file_plans_come_out_beside_bad_ones(bad_run):
     assert pd.isna(docs.loc["good.pdf", "error"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limits", [MEMORY_LIMITED, TIME_LIMITED], ids=["memory_limited", "time_limited"])
 def test_exit_status_2_and_one_stderr_line_per_failed_file(bad_run, limits):
     returncode, stderr, _ = bad_run[limits]
@@ -158,6 +164,7 @@ def test_extract_stage_alone_reports_what_it_can_tell(tmp_path, capsys):
     assert capsys.readouterr().err == "empty.pdf: empty: the file is empty (0 bytes); download the file again\n"
 
 
+@pytest.mark.slow
 def test_pages_are_counted_where_the_file_opened(bad_run):
     _, _, out = bad_run[MEMORY_LIMITED]
     pages = documents(out)["pages"]
@@ -174,6 +181,7 @@ OCR_HINT = "get a better copy, or OCR the file"
 MUTANTS = 40
 
 
+@pytest.mark.slow
 def test_a_flipped_byte_in_a_fonts_unicode_map_gives_no_plan_rows(tmp_path, capsys):
     """Issue 11: one byte of the sample's second font's ToUnicode map changed used to give six plans of gibberish
     (municipalities µ¶子·, }～川区, 67区) and exit status 0."""
@@ -197,7 +205,7 @@ def test_a_flipped_byte_in_a_fonts_unicode_map_gives_no_plan_rows(tmp_path, caps
     assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in TABLES[1:]] == [0, 0, 0, 0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mutants_run(tmp_path_factory):
     """The sample 40 times, each with one byte of one font's Unicode map flipped (seeds 0-39), read by one run."""
     raw, out = tmp_path_factory.mktemp("mutants_raw"), tmp_path_factory.mktemp("mutants_out")
@@ -207,7 +215,8 @@ def mutants_run(tmp_path_factory):
     stderr = io.StringIO()
     with redirect_stderr(stderr):
         returncode = run_cli(raw, out, "-j", "2")
-    return returncode, stderr.getvalue().splitlines(), out
+    with frozen(raw, out):
+        yield returncode, stderr.getvalue().splitlines(), out
 
 
 def gibberish(value) -> list[str]:
@@ -221,6 +230,7 @@ def gibberish(value) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_no_unreadable_text_reaches_the_tables_from_broken_fonts(mutants_run):
     _, _, out = mutants_run
     for table in ("plans", "pillars", "projects"):
@@ -231,6 +241,7 @@ def test_no_unreadable_text_reaches_the_tables_from_broken_fonts(mutants_run):
         assert gibberish(json.loads(path.read_text(encoding="utf-8"))["plans"]) == [], path.name
 
 
+@pytest.mark.slow
 def test_broken_fonts_are_reported_file_by_file(mutants_run):
     returncode, stderr, out = mutants_run
     docs = documents(out)
@@ -262,15 +273,17 @@ REALWORLD_OUTCOMES = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def realworld_out(tmp_path_factory):
     if not REALWORLD.is_dir():
         pytest.skip(f"real-world PDFs not found at {REALWORLD} (CI provides ../shared/realworld)")
     out = tmp_path_factory.mktemp("realworld_out")
     assert run_cli(REALWORLD, out) == 2
-    return out
+    with frozen(out):
+        yield out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REALWORLD_OUTCOMES)
 def test_realworld_pdf_gets_its_documented_outcome(realworld_out, name):
     status, vertical, warnings = REALWORLD_OUTCOMES[name]
@@ -280,6 +293,7 @@ def test_realworld_pdf_gets_its_documented_outcome(realworld_out, name):
     assert row.error == {"no_plans": NO_PLANS.format(tategaki), "encrypted": ENCRYPTED}[status]
 
 
+@pytest.mark.slow
 def test_realworld_kana_are_extracted(realworld_out):
     sha = documents(realworld_out).loc["simple3.pdf", "source_sha256"]
     _, pages = load_extract(realworld_out, sha)
@@ -287,6 +301,7 @@ def test_realworld_kana_are_extracted(realworld_out):
     assert all(kana in text for kana in "あいうえお")
 
 
+@pytest.mark.slow
 def test_realworld_readme_is_reported_not_pdf(realworld_out):
     row = documents(realworld_out).loc["README.md"]
     assert (row.status, row.error) == ("not_pdf", "not a PDF: starts with '# Real-world PDF'; download the file again")
@@ -295,7 +310,7 @@ def test_realworld_readme_is_reported_not_pdf(realworld_out):
 # --------------------------------------------------------------------------- incremental re-runs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def primed(tmp_path_factory):
     """RAW with the sample and a plan-less PDF, and OUT after one complete run: copied by each test."""
     raw = tmp_path_factory.mktemp("primed_raw")
@@ -303,7 +318,8 @@ def primed(tmp_path_factory):
     (raw / "report.pdf").write_bytes(badfiles.text_pdf())
     out = tmp_path_factory.mktemp("primed_out")
     assert run_cli(raw, out) == 2
-    return raw, out
+    with frozen(raw, out):
+        yield raw, out
 
 
 @pytest.fixture
@@ -326,6 +342,7 @@ def interim_files(out: Path) -> dict[str, tuple[int, int]]:
     return {p.name: identity(p) for p in sorted((out / "interim").rglob("*"))}
 
 
+@pytest.mark.slow
 def test_rerun_with_nothing_new_opens_no_pdf(rerun):
     raw, out = rerun
     before_outputs, before_interim = output_bytes(out), interim_files(out)
@@ -337,6 +354,7 @@ def test_rerun_with_nothing_new_opens_no_pdf(rerun):
     assert {p.name: identity(p) for p in out.glob("*.parquet")} == written  # nothing rewritten
 
 
+@pytest.mark.slow
 def test_new_file_costs_only_itself(rerun):
     raw, out = rerun
     (raw / "b.pdf").write_bytes(badfiles.text_pdf("Another report"))
@@ -345,6 +363,7 @@ def test_new_file_costs_only_itself(rerun):
     assert documents(out).index.tolist() == ["a.pdf", "b.pdf", "report.pdf"]
 
 
+@pytest.mark.slow
 def test_removed_file_loses_its_rows_and_cache(rerun):
     raw, out = rerun
     sha = documents(out).loc["a.pdf", "source_sha256"]
@@ -355,6 +374,7 @@ def test_removed_file_loses_its_rows_and_cache(rerun):
     assert not any(sha in p.name for p in (out / "interim").rglob("*"))
 
 
+@pytest.mark.slow
 def test_identical_bytes_under_two_names_are_read_once(rerun):
     raw, out = rerun
     shutil.copy(SAMPLE, raw / "z-copy.pdf")
@@ -369,6 +389,7 @@ def test_identical_bytes_under_two_names_are_read_once(rerun):
     assert len(pd.read_parquet(out / "plans.parquet")) == 6
 
 
+@pytest.mark.slow
 def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
     raw, out = rerun
     (raw / "b.pdf").write_bytes(copy_of_sample(b"second copy"))
@@ -384,6 +405,7 @@ def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
     assert docs.loc[["a.pdf", "b.pdf"], "plans_found"].tolist() == [6, 0]
 
 
+@pytest.mark.slow
 def test_limit_failure_is_read_again_under_wider_limits(rerun):
     """A page no reader gets through times out under any limit, however fast the machine: the reason says which
     limit the record was made under."""
@@ -398,6 +420,7 @@ def test_limit_failure_is_read_again_under_wider_limits(rerun):
     assert documents(out).loc["b.pdf", ["status", "error"]].tolist() == ["timeout", TIMED_OUT.format(2)]
 
 
+@pytest.mark.slow
 def test_stale_temporary_files_are_removed(rerun):
     raw, out = rerun
     stale = [out / ".plans.parquet.k1f3.tmp", out / "interim" / "extract" / ".0a1b.jsonl.x9y.tmp"]
@@ -407,6 +430,7 @@ def test_stale_temporary_files_are_removed(rerun):
     assert [p.exists() for p in stale] == [False, False]
 
 
+@pytest.mark.slow
 def test_outputs_are_readable_by_other_users(rerun):
     raw, out = rerun
     umask = os.umask(0o022)
@@ -421,6 +445,7 @@ def test_outputs_are_readable_by_other_users(rerun):
 # --------------------------------------------------------------------------- deterministic
 
 
+@pytest.mark.slow
 def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -442,13 +467,28 @@ def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
 # --------------------------------------------------------------------------- atomic
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def completed(tmp_path_factory):
     """RAW with the sample, and OUT after one complete run: copied by each test that kills a run."""
     raw, out = tmp_path_factory.mktemp("completed_raw"), tmp_path_factory.mktemp("completed_out")
     shutil.copy(SAMPLE, raw / "a.pdf")
     assert run_cli(raw, out) == 0
-    return raw, out
+    with frozen(raw, out):
+        yield raw, out
+
+
+@pytest.fixture(scope="session")
+def completed_next(completed, tmp_path_factory):
+    """The next run after `completed`, not killed: `completed`'s RAW with a second copy of the sample added, and OUT
+    after a run over it into a copy of `completed`'s OUT; what each test's killed run was writing."""
+    base = tmp_path_factory.mktemp("completed_next")
+    raw, reference = base / "raw", base / "reference"
+    shutil.copytree(completed[0], raw)
+    shutil.copytree(completed[1], reference)
+    (raw / "b.pdf").write_bytes(copy_of_sample(b"b"))
+    assert run_cli(raw, reference) == 0  # the same run, not killed: what the killed run was writing
+    with frozen(raw, reference):
+        yield raw, reference
 
 
 ALL_BUT_MANIFEST = frozenset(["datapackage.json", "report.html"]
@@ -473,21 +513,19 @@ def stale_outputs(out: Path) -> set[str]:
             if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
-def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(completed, tmp_path, capsys,
-                                                                                         point):
+def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(completed, completed_next,
+                                                                                         tmp_path, capsys, point):
     """A run killed with SIGKILL at each fault point (pipeline.faults) leaves every output whole: the previous
     file or the new one, never a mix, never a temporary. manifest.json is the previous run's until the new one
     is complete, so it names exactly the files a killed run replaced, and the next run rewrites them."""
-    raw, out, reference = tmp_path / "raw", tmp_path / "out", tmp_path / "reference"
-    shutil.copytree(completed[0], raw)
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(completed_next[0], raw)
     shutil.copytree(completed[1], out)
-    shutil.copytree(completed[1], reference)
-    (raw / "b.pdf").write_bytes(copy_of_sample(b"b"))
     before = output_bytes(out)
     assert set(before) == ALL_BUT_MANIFEST | {"manifest.json"}
-    assert run_cli(raw, reference) == 0  # the same run, not killed: what the killed run was writing
-    after = output_bytes(reference)
+    after = output_bytes(completed_next[1])
     renamed, stale = KILLED[point]
 
     proc = run_subprocess(raw, out, stop_at=point)
@@ -510,6 +548,7 @@ def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs
 # --------------------------------------------------------------------------- safe defaults
 
 
+@pytest.mark.slow
 def test_workers_fork_from_a_parent_without_pandas():
     """Workers fork from a small parent with no threads (pyarrow starts some): cheap forks, no inherited locks."""
     code = "import sys, pipeline.cli; print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
@@ -541,6 +580,7 @@ def test_csv_cells_cannot_run_as_formulas():
     assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,0,0,'@SUM(A1)|ok,'-2,"
 
 
+@pytest.mark.slow
 def test_nothing_is_written_outside_raw_and_out(tmp_path):
     """A run in a fresh process with an empty HOME leaves HOME empty."""
     raw, out, home = tmp_path / "raw", tmp_path / "out", tmp_path / "home"
@@ -554,6 +594,7 @@ def test_nothing_is_written_outside_raw_and_out(tmp_path):
     assert list(home.rglob("*")) == []
 
 
+@pytest.mark.slow
 def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch):
     raw, out = rerun
     (raw / "b.pdf").write_bytes(copy_of_sample(b"odd"))

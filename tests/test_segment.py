@@ -647,6 +647,7 @@ def documents(draw):
     return pages
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(documents())
 def test_segment_document_never_raises(pages):

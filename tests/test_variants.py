@@ -4,32 +4,18 @@ Two checks per fixture: against the Document the fixture was drawn from (the tru
 tests/fixtures/variants.py), and against golden files of the full tables (tests/golden/structure/<variant>.json
 and tests/golden/tags/<variant>.json), which catch any other drift. Golden files change only with
 `pytest --regen-golden`; the guard test fails while that flag is on.
-"""
 
-import shutil
-from pathlib import Path
+Each PDF is drawn once and read alone once per session (conftest's variant_pdfs and read_alone): the tests
+below that look at one variant's tables share that run.
+"""
 
 import pytest
 
-from tests.conftest import check_golden, plans_as_read, read_tables, run_pipeline
+from tests.conftest import check_golden, plans_as_read
 from tests.fixtures.make_libreoffice import DOCUMENT as LIBREOFFICE_DOCUMENT
 from tests.fixtures.make_libreoffice import OUT as LIBREOFFICE_PDF
 from tests.fixtures.render import Printed
-from tests.fixtures.variants import VARIANTS, build
-
-
-@pytest.fixture(scope="module")
-def variant_pdfs(tmp_path_factory) -> dict[str, Path]:
-    return build(tmp_path_factory.mktemp("variants"))
-
-
-def read_variant(pdf: Path, out: Path) -> dict:
-    """Tables of one variant read alone (variants share plans, which a shared run would deduplicate)."""
-    raw = out / "raw"
-    raw.mkdir(parents=True)
-    shutil.copy(pdf, raw / pdf.name)
-    run_pipeline(raw, out)
-    return read_tables(out)
+from tests.fixtures.variants import VARIANTS
 
 
 def truth(text):
@@ -58,9 +44,10 @@ def actual(tables) -> dict:
     return plans
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_variant_matches_its_truth_and_golden(variant_pdfs, tmp_path, regen_golden, name):
-    tables = read_variant(variant_pdfs[name], tmp_path)
+def test_variant_matches_its_truth_and_golden(variant_pdfs, read_alone, regen_golden, name):
+    tables = read_alone(variant_pdfs[name])
     assert tables["documents"]["status"].tolist() == ["ok"]
     assert actual(tables) == expected(VARIANTS[name][0])
     check_golden(name, tables, regen_golden)
@@ -80,8 +67,9 @@ def test_every_layout_variant_of_the_issue_is_covered():
     ])
 
 
-def test_two_plans_of_one_municipality_and_year_are_both_kept(variant_pdfs, tmp_path):
-    tables = read_variant(variant_pdfs["same_municipality_and_year"], tmp_path)
+@pytest.mark.slow
+def test_two_plans_of_one_municipality_and_year_are_both_kept(variant_pdfs, read_alone):
+    tables = read_alone(variant_pdfs["same_municipality_and_year"])
     assert tables["plans"][["plan_id", "plan_title"]].values.tolist() == [
         ["131067-2020", "台東区ものづくりのまちネットワーク推進計画"],
         ["131067-2020-2", "台東区観光まちづくり推進計画"],
@@ -91,23 +79,26 @@ def test_two_plans_of_one_municipality_and_year_are_both_kept(variant_pdfs, tmp_
         "131067-2020-2: 「台東区観光まちづくり推進計画」, another plan of 台東区 starting the same year as 131067-2020"]
 
 
-def test_radicals_give_the_unified_name_and_its_code(variant_pdfs, tmp_path):
-    plans = read_variant(variant_pdfs["radicals"], tmp_path)["plans"]
+@pytest.mark.slow
+def test_radicals_give_the_unified_name_and_its_code(variant_pdfs, read_alone):
+    plans = read_alone(variant_pdfs["radicals"])["plans"]
     row = plans[plans.plan_title == "青梅市地域産業活性化計画"].iloc[0]
     assert (row.municipality, row.municipality_code) == ("青梅市", "132055")
 
 
-def test_unknown_municipality_is_kept_with_a_warning(variant_pdfs, tmp_path):
-    tables = read_variant(variant_pdfs["unknown_municipality"], tmp_path)
+@pytest.mark.slow
+def test_unknown_municipality_is_kept_with_a_warning(variant_pdfs, read_alone):
+    tables = read_alone(variant_pdfs["unknown_municipality"])
     plans = tables["plans"]
     assert plans.loc[plans.municipality == "架空町", "municipality_code"].isna().all()
     assert "架空町: not one of Tokyo's municipalities, no code" in list(tables["documents"]["warnings"].iloc[0])
 
 
-def test_a_libreoffice_table_layout_matches_its_truth_and_golden(tmp_path, regen_golden):
+@pytest.mark.slow
+def test_a_libreoffice_table_layout_matches_its_truth_and_golden(read_alone, regen_golden):
     """Another producer: LibreOffice prints each plan as a table, the photo beside the overview, each pillar
     number in a cell of its own that centres it below its title (tests/fixtures/make_libreoffice.py)."""
-    tables = read_variant(LIBREOFFICE_PDF, tmp_path)
+    tables = read_alone(LIBREOFFICE_PDF)
     assert tables["documents"]["status"].tolist() == ["ok"]
     assert actual(tables) == expected(LIBREOFFICE_DOCUMENT)
     check_golden("libreoffice_table", tables, regen_golden)
