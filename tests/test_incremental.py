@@ -52,6 +52,9 @@ status = main(sys.argv[1:])
 print(json.dumps({"status": status, **made}))
 """
 
+# Each test runs the pipeline (most in a subprocess): make test runs them, make test-fast does not.
+pytestmark = pytest.mark.slow
+
 
 def probe(raw: Path, out: Path, code: str = PROBE) -> dict:
     cmd = [sys.executable, "-c", code, "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"]
