@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -71,12 +72,15 @@ def _themes_matrix(plans: pd.DataFrame, codes: list[str], labels: dict[str, str]
     seen = set(codes)
     extra = sorted({t for v in plans["themes"] for t in _items(v)} - seen)  # codes not in the vocabulary
     columns = codes + extra
-    matrix = pd.DataFrame(0, index=order, columns=columns)
-    for muni, themes in zip(plans["municipality"], plans["themes"]):
-        for t in _items(themes):
-            matrix.loc[muni, t] += 1
+    counts = Counter((muni, t) for muni, themes in zip(plans["municipality"], plans["themes"]) for t in _items(themes))
+    matrix = _count_matrix(counts, order, columns)
     matrix.columns = [f"{labels.get(c, c)} ({c})" for c in columns]
     return matrix
+
+
+def _count_matrix(counts: Counter, rows: list, columns: list[str]) -> pd.DataFrame:
+    """A rows × columns frame of counts, built whole (filling a frame cell by cell costs a lookup per count)."""
+    return pd.DataFrame([[counts[row, column] for column in columns] for row in rows], index=rows, columns=columns)
 
 
 def _plan_label(row) -> str:
@@ -88,13 +92,9 @@ def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list
     """Projects per plan and instrument; a ○ where only the plan's own text names the instrument."""
     extra = sorted({t for v in plans["instruments"] for t in _items(v)} - set(codes))
     columns = codes + extra
-    ids = plans["plan_id"].tolist()
-    matrix = pd.DataFrame(0, index=ids, columns=columns)
-    for pid, instruments in zip(projects["plan_id"], projects["instruments"]):
-        if pid in matrix.index:
-            for t in _items(instruments):
-                if t in matrix.columns:
-                    matrix.loc[pid, t] += 1
+    counts = Counter((pid, t) for pid, instruments in zip(projects["plan_id"], projects["instruments"])
+                     for t in _items(instruments))
+    matrix = _count_matrix(counts, plans["plan_id"].tolist(), columns)
     marks = [["○" if c in set(_items(v)) else "" for c in columns] for v in plans["instruments"]]
     matrix.index = [_plan_label(row) for row in plans.itertuples()]
     matrix.columns = [f"{labels.get(c, c)} ({c})" for c in columns]
