@@ -86,6 +86,7 @@ class ExtractHeader:
     limits: dict[str, float]
     reader_warnings: list[Notice]
     traceback: str | None  # where our own code failed (status internal_error), shown with -v
+    peak_rss_mb: float | None = None  # the reader's largest resident memory; None when it died without a record
 
 
 @dataclass

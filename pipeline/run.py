@@ -510,5 +510,10 @@ def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None
         "files": len(outcome.sources),
         "read": [s.name for s in outcome.read],
         "failed": {f.name: f.status for f in outcome.failed},
+        # Readers run in processes of the fork server, whose memory a parent's rusage does not count: their
+        # own largest resident memory, from the records they wrote (make bench reads it).
+        "reader_peak_rss_mb": max((head.get("peak_rss_mb") or 0 for head in
+                                   (read_cached(options.out, "extract", s.sha256) or {} for s in outcome.read)),
+                                  default=0),
     }
     write_atomic(options.out / RUN_LOG, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import re
+import resource
 import select
 import signal
 import threading
@@ -188,6 +189,7 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
                            else reason(Failure.no_text, "no text on any page"))
     head = header(source, limits, failure, pages=None if pages is None else len(pages))
     head.traceback = trace
+    head.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     head.reader_warnings = [Notice("reader", message)
                             for message in list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]]
     return head, pages or []
@@ -240,8 +242,6 @@ def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
     reader's modules loaded). Ctrl-C is the run's to handle: caught here it would be cached as this file's
     failure."""
-    import resource
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_run(run)
     cap = address_space() + limits.memory_mb * 1024 * 1024
