@@ -1,6 +1,6 @@
 """Regenerate the generated parts of the docs: the README's failure table from pipeline/failures.py, the data
-dictionary from the schema, the vocabulary with its tag counts on the bundled sample, and the layout
-parameters with their reasons from pipeline/layout.py.
+dictionary from the schema, the vocabulary with its tag counts on the bundled sample, the implied-theme rules,
+and the layout parameters with their reasons from pipeline/layout.py.
 
     python -m pipeline.docs        (make docs)
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipeline.failures import failures_markdown
 from pipeline.schema import dictionary_markdown
-from pipeline.tag import load_vocabulary
+from pipeline.tag import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary, read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUT_SOURCE = Path(__file__).with_name("layout.py")
@@ -34,6 +34,14 @@ def vocabulary_markdown(tags: pd.DataFrame) -> str:
         terms = "、".join(row.terms[:5])
         out.append(f"| `{row.code}` | {row.kind} | {row.label_ja} | {row.label_en} | {terms} | "
                    + " | ".join(str(int(n[level])) for level in LEVELS) + " |")
+    return "\n".join(out) + "\n"
+
+
+def implied_markdown() -> str:
+    """One row per implied-theme rule, with its reason: what a tag's `implied by …` evidence stands for."""
+    out = ["| if | then | why |", "|---|---|---|"]
+    for _, row in read_rows(IMPLIED_THEMES_PATH, IMPLIED_THEMES_COLUMNS):
+        out.append(f"| {row['if_kind']} `{row['if_code_or_term']}` | `{row['then_theme']}` | {row['reason']} |")
     return "\n".join(out) + "\n"
 
 
@@ -74,7 +82,8 @@ def generated_parts(tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
     """File → generated part name → its body."""
     return {
         ROOT / "README.md": {"failures": failures_markdown()},
-        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(), "vocabulary": vocabulary_markdown(tags)},
+        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(), "vocabulary": vocabulary_markdown(tags),
+                                                 "implied": implied_markdown()},
         ROOT / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
     }
 

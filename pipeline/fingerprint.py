@@ -23,7 +23,8 @@ STAGES = {
     "segment": (("pipeline.segment",), ("data/EquivalentUnifiedIdeograph-14.0.0.txt",), ()),
     "normalize": (
         ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report"),
-        ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "templates/report.html"),
+        ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "data/implied_themes.csv",
+         "templates/report.html"),
         ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2"),
     ),
 }

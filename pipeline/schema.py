@@ -69,7 +69,8 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
     "code": (STRING, "コード", "Tag code from pipeline/data/vocabulary.csv.", {"required": True}),
     "label_ja": (STRING, "ラベル", "Japanese label of the code.", {}),
-    "terms": (STRINGS, "根拠語", "Vocabulary terms matched in the text, as evidence.", {}),
+    "terms": (STRINGS, "根拠語", "Vocabulary terms matched in the text, as evidence; 'implied by X' for a theme that"
+              " the code or term X implies (pipeline/data/implied_themes.csv).", {}),
 }
 
 # name: (fields in order, primary key, foreign keys as (fields, table))

@@ -4,7 +4,9 @@ Terms from ``data/vocabulary.csv`` are matched on Sudachi normalized forms, as
 contiguous runs of whole morphemes, in both split modes C and A: spelling
 variants (ｽﾀｰﾄｱｯﾌﾟ, ＩｏＴ, もの作り) then match, compounds and their parts
 both match, and a term never matches inside an unrelated word. Spelling pairs Sudachi does
-not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``.
+not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``. Then the rules of
+``data/implied_themes.csv`` add the themes a matched code or term implies (an exhibition is about sales), with
+``implied by …`` as their evidence.
 
 A plan's tags are its own text's and its pillars', a pillar's its own and its projects': all within one file, so
 a file's tags can be made from its segment record alone and cached (pipeline.normalize.file_rows). SudachiPy and
@@ -18,7 +20,7 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +30,10 @@ VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
 VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
 # Spelling pairs Sudachi does not unify, rewritten before tokenizing.
 SPELLING_VARIANTS_PATH = Path(__file__).parent / "data" / "spelling_variants.csv"
+# Rules "a code or a vocabulary term implies a theme", applied after matching.
+IMPLIED_THEMES_PATH = Path(__file__).parent / "data" / "implied_themes.csv"
+IMPLIED_THEMES_COLUMNS = ("if_kind", "if_code_or_term", "then_theme", "reason")
+TRIGGER_KINDS = ("code", "term")
 KINDS = ("theme", "instrument")
 # Split modes by name: SplitMode objects are not hashable.
 MODES = ("C", "A")
@@ -44,12 +50,15 @@ _dictionary_lock = threading.Lock()
 _local = threading.local()
 
 
-def read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Read a maintainers' CSV as (line number, stripped cells), rejecting edits that would silently mis-tag."""
+def read_rows(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
+    """Read a maintainers' CSV as (line number, stripped cells), rejecting edits that would silently mis-tag;
+    `optional` columns must be there but their cells may be empty."""
     with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: spreadsheets save a BOM
         reader = csv.reader(file)
         header = [name.strip() for name in next(reader, [])]
-        missing = [name for name in columns if name not in header]
+        missing = [name for name in columns + optional if name not in header]
         if missing:
             raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
         rows = []
@@ -61,7 +70,7 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
                     f"{path.name} line {reader.line_num}: {len(fields)} fields, the header has {len(header)}"
                     " (a comma inside a cell?)"
                 )
-            cells = {name: value.strip() for name, value in zip(header, fields) if name in columns}
+            cells = {name: value.strip() for name, value in zip(header, fields) if name in columns + optional}
             empty = [name for name in columns if not cells[name]]
             if empty:
                 raise ValueError(f"{path.name} line {reader.line_num}: empty {', '.join(empty)}")
@@ -120,6 +129,58 @@ def load_spelling_variants(path: str | Path | None = None) -> dict[str, str]:
                     f" variant {other!r} (line {lines[other]}), so rewrites would chain"
                 )
     return variants
+
+
+class Implication(NamedTuple):
+    """A rule of data/implied_themes.csv: where `trigger` (a code, or a vocabulary term when `is_term`) is
+    found, theme `then` is too."""
+
+    trigger: str
+    is_term: bool
+    then: tuple[str, str]
+
+    @property
+    def evidence(self) -> str:
+        return f"implied by {self.trigger}"
+
+    def fires(self, found: dict[tuple[str, str], set[str]]) -> bool:
+        """Whether the codes and terms found so far hold the trigger."""
+        if self.is_term:
+            return any(self.trigger in terms for terms in found.values())
+        return any(code == self.trigger for _, code in found)
+
+
+def load_implied_themes(vocabulary: pd.DataFrame, path: str | Path | None = None) -> list[Implication]:
+    """Read the maintainers' rules "a code or a term implies a theme", refusing a rule that could never fire,
+    that repeats another, or that is a vocabulary term in disguise (a term that only means the theme belongs in
+    its terms)."""
+    path = Path(path or IMPLIED_THEMES_PATH)
+    kinds = dict(zip(vocabulary["code"], vocabulary["kind"]))
+    owners: dict[str, list[str]] = {}  # term -> the codes whose terms list it
+    for code, terms in zip(vocabulary["code"], vocabulary["terms"]):
+        for term in terms:
+            owners.setdefault(term, []).append(code)
+    rules: list[Implication] = []
+    lines: dict[tuple[str, str, str], int] = {}
+    for line, row in read_rows(path, IMPLIED_THEMES_COLUMNS):
+        if_kind, trigger, then = row["if_kind"], row["if_code_or_term"], row["then_theme"]
+        where = f"{path.name} line {line} ({if_kind} {trigger!r} implies {then!r})"
+        if if_kind not in TRIGGER_KINDS:
+            raise ValueError(f"{where}: unknown if_kind {if_kind!r}, expected one of {', '.join(TRIGGER_KINDS)}")
+        if kinds.get(then) != "theme":
+            raise ValueError(f"{where}: {then!r} is not a theme of the vocabulary")
+        if if_kind == "code" and trigger not in kinds:
+            raise ValueError(f"{where}: {trigger!r} is not a code of the vocabulary")
+        if if_kind == "term" and trigger not in owners:
+            raise ValueError(f"{where}: {trigger!r} is in no code's terms; if it only means {then!r}, add it to"
+                             " that theme's terms instead")
+        if then in ([trigger] if if_kind == "code" else owners[trigger]):
+            raise ValueError(f"{where}: implies its own trigger ({trigger!r} tags {then!r} already)")
+        if (if_kind, trigger, then) in lines:
+            raise ValueError(f"{where}: duplicate rule, first on line {lines[if_kind, trigger, then]}")
+        lines[if_kind, trigger, then] = line
+        rules.append(Implication(trigger, if_kind == "term", ("theme", then)))
+    return rules
 
 
 @lru_cache(maxsize=1)
@@ -195,10 +256,11 @@ def tokenize_term(term: str, mode: str) -> tuple[str, ...]:
 
 
 class Tagger:
-    """Match vocabulary terms in text; build once and reuse."""
+    """Match vocabulary terms in text and add the themes they imply; build once and reuse."""
 
-    def __init__(self, vocabulary: pd.DataFrame | None = None) -> None:
+    def __init__(self, vocabulary: pd.DataFrame | None = None, implications: list[Implication] | None = None) -> None:
         self.vocabulary = load_vocabulary() if vocabulary is None else vocabulary
+        self.implications = load_implied_themes(self.vocabulary) if implications is None else implications
         self.labels = dict(zip(zip(self.vocabulary["kind"], self.vocabulary["code"]), self.vocabulary["label_ja"]))
         # Per mode: first normalized form -> [(forms, (kind, code), term)], to scan text once.
         self.index: dict[str, dict[str, list]] = {mode: {} for mode in MODES}
@@ -222,6 +284,23 @@ class Tagger:
                         if forms[i : i + len(term_forms)] == term_forms:
                             found.setdefault(key, set()).add(term)
         return {key: sorted(terms) for key, terms in sorted(found.items())}
+
+    def imply(self, match: Match) -> Match:
+        """Add the themes the rules draw from `match`, each with its `implied by …` evidence; rules apply until
+        none adds anything, so an implied theme may trigger another rule."""
+        found = {key: set(terms) for key, terms in match.items()}
+        added = True
+        while added:
+            added = False
+            for rule in self.implications:
+                if rule.fires(found) and rule.evidence not in found.get(rule.then, ()):
+                    found.setdefault(rule.then, set()).add(rule.evidence)
+                    added = True
+        return {key: sorted(terms) for key, terms in sorted(found.items())}
+
+    def tag(self, text: str | None) -> Match:
+        """The tags of `text` alone: its matches and the themes they imply."""
+        return self.imply(self.match(text))
 
 
 def merge_matches(*matches: Match) -> Match:
@@ -256,20 +335,22 @@ def roll_up(
     pillars: Iterable[tuple[object, int, str]],
     projects: Iterable[tuple[object, int, str]],
 ) -> tuple[list[Match], list[Match], list[Match]]:
-    """Tag each level and roll children's tags up: a pillar carries its projects' matches, a plan its pillars'.
-    Rows are (plan, text), (plan, pillar_no, text) and (plan, pillar_no, text), where `plan` tells the plans apart
-    (a plan id, a plan's place in its file); returns the matches of the plans, pillars and projects, in order."""
+    """Tag each level and roll children's tags up: a pillar carries its projects' tags, a plan its pillars'.
+    Each level's own tags include the themes its text implies, so implied tags roll up like matched ones (a rule
+    has one trigger, so implying again after the merge would add nothing). Rows are (plan, text), (plan,
+    pillar_no, text) and (plan, pillar_no, text), where `plan` tells the plans apart (a plan id, a plan's place
+    in its file); returns the tags of the plans, pillars and projects, in order."""
     plans, pillars, projects = list(plans), list(pillars), list(projects)
-    project_matches = [tagger.match(text) for _, _, text in projects]
+    project_matches = [tagger.tag(text) for _, _, text in projects]
     by_pillar: dict[tuple, list[Match]] = {}
     for (plan, pillar_no, _), match in zip(projects, project_matches):
         by_pillar.setdefault((plan, pillar_no), []).append(match)
-    pillar_matches = [merge_matches(tagger.match(text), *by_pillar.get((plan, pillar_no), []))
+    pillar_matches = [merge_matches(tagger.tag(text), *by_pillar.get((plan, pillar_no), []))
                       for plan, pillar_no, text in pillars]
     by_plan: dict[object, list[Match]] = {}
     for (plan, _, _), match in zip(pillars, pillar_matches):
         by_plan.setdefault(plan, []).append(match)
-    plan_matches = [merge_matches(tagger.match(text), *by_plan.get(plan, [])) for plan, text in plans]
+    plan_matches = [merge_matches(tagger.tag(text), *by_plan.get(plan, [])) for plan, text in plans]
     return plan_matches, pillar_matches, project_matches
 
 

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from pipeline.tag import Tagger, load_spelling_variants, load_vocabulary, tag_tables
+from pipeline.tag import (Implication, Tagger, load_implied_themes, load_spelling_variants, load_vocabulary, roll_up,
+                          tag_tables)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,81 @@ def test_load_spelling_variants_reads_a_maintainers_csv(tmp_path):
 def test_load_spelling_variants_rejects_broken_edits(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         load_spelling_variants(write_csv(tmp_path, text))
+
+
+IMPLIED_HEADER = "if_kind,if_code_or_term,then_theme,reason\n"
+
+
+def test_load_implied_themes_reads_a_maintainers_csv(tmp_path):
+    path = write_csv(tmp_path, IMPLIED_HEADER + (
+        "code,exhibition,sales,fairs find buyers\n"
+        "\n"
+        " term , 企業説明会 ,talent,\"hiring, by its name\"\n"
+        "code,exhibition,branding,fairs show a brand\n"
+    ))
+    assert load_implied_themes(load_vocabulary(), path) == [
+        Implication("exhibition", False, ("theme", "sales")),
+        Implication("企業説明会", True, ("theme", "talent")),
+        Implication("exhibition", False, ("theme", "branding")),
+    ]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("code,exhibition,sales,\n", r"edited\.csv line 2: empty reason$"),
+    ("instrument,exhibition,sales,why\n",
+     r"edited\.csv line 2 \(instrument 'exhibition' implies 'sales'\): unknown if_kind 'instrument', expected one of"
+     r" code, term$"),
+    ("code,exhibition,trade,why\n", r"edited\.csv line 2 \(code 'exhibition' implies 'trade'\): 'trade' is not a theme"),
+    ("code,exhibition,subsidy,why\n", r"line 2 \(code 'exhibition' implies 'subsidy'\): 'subsidy' is not a theme"),
+    ("code,fair,sales,why\n", r"line 2 \(code 'fair' implies 'sales'\): 'fair' is not a code of the vocabulary$"),
+    ("term,求職,talent,why\n",
+     r"line 2 \(term '求職' implies 'talent'\): '求職' is in no code's terms; if it only means 'talent', add it to"),
+    ("code,sales,sales,why\n", r"line 2 \(code 'sales' implies 'sales'\): implies its own trigger \('sales' tags"),
+    ("term,採用,talent,why\n",
+     r"line 2 \(term '採用' implies 'talent'\): implies its own trigger \('採用' tags 'talent' already\)$"),
+    ("code,exhibition,sales,why\ncode,exhibition,sales,again\n",
+     r"line 3 \(code 'exhibition' implies 'sales'\): duplicate rule, first on line 2$"),
+])
+def test_load_implied_themes_rejects_broken_edits(tmp_path, rows, message):
+    with pytest.raises(ValueError, match=message):
+        load_implied_themes(load_vocabulary(), write_csv(tmp_path, IMPLIED_HEADER + rows))
+
+
+def test_load_implied_themes_wants_a_reason(tmp_path):
+    with pytest.raises(ValueError, match=r"edited\.csv: missing column\(s\) reason$"):
+        load_implied_themes(load_vocabulary(), write_csv(tmp_path, "if_kind,if_code_or_term,then_theme\n"))
+
+
+def test_tag_adds_implied_themes_with_their_evidence(tagger):
+    assert tagger.match("産業展示会の開催") == {("instrument", "exhibition"): ["展示", "展示会"]}
+    assert tagger.tag("産業展示会の開催") == {
+        ("instrument", "exhibition"): ["展示", "展示会"],
+        ("theme", "sales"): ["implied by exhibition"],
+    }
+    assert tagger.tag("合同企業説明会の開催") == {
+        ("instrument", "event"): ["企業説明会"],
+        ("theme", "talent"): ["implied by 企業説明会"],
+    }
+    assert tagger.tag("商談会の開催") == {
+        ("instrument", "exhibition"): ["商談会"],
+        ("theme", "sales"): ["implied by exhibition", "商談"],  # matched and implied: both are evidence
+    }
+
+
+def test_implied_themes_chain_until_no_rule_adds_any():
+    tagger = Tagger(implications=[Implication("sales", False, ("theme", "branding")),
+                                  Implication("exhibition", False, ("theme", "sales"))])
+    assert tagger.tag("見本市") == {
+        ("instrument", "exhibition"): ["見本市"],
+        ("theme", "branding"): ["implied by sales"],
+        ("theme", "sales"): ["implied by exhibition"],
+    }
+
+
+def test_implied_tags_roll_up_like_matched_ones(tagger):
+    plans, pillars, projects = roll_up(tagger, [(0, "計画")], [(0, 1, "柱")], [(0, 1, "見本市への出展支援")])
+    assert projects[0] == {("instrument", "exhibition"): ["出展", "見本市"], ("theme", "sales"): ["implied by exhibition"]}
+    assert pillars == projects and plans == projects
 
 
 def example(text, *expected, xfail=None):
