@@ -12,7 +12,7 @@ FILE   ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize explain test test-fast check sample docs bench fixtures clean
+.PHONY: help all extract segment normalize explain test test-fast check sample docs eval-tags bench fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ check: $(STAMP) ## validate OUT/datapackage.json with frictionless
 
 docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, vocabulary, layout parameters)
 	$(PY) -m pipeline.docs
+
+eval-tags: $(STAMP) ## tag the labelled projects of tests/data/labelled: precision and recall per code, every miss
+	$(PY) -m pipeline.evaluate
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
