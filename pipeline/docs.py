@@ -1,6 +1,7 @@
 """Regenerate the generated parts of the docs: the README's failure table from pipeline/failures.py, the data
-dictionary from the schema, the vocabulary with its tag counts on the bundled sample, the implied-theme rules,
-and the layout parameters with their reasons from pipeline/layout.py.
+dictionary from the schema, the vocabulary with its tag counts on the bundled sample and its figures on the
+labelled projects (pipeline.evaluate), the implied-theme rules, and the layout parameters with their reasons
+from pipeline/layout.py.
 
     python -m pipeline.docs        (make docs)
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.evaluate import SETS, SetResult, evaluate, figure
 from pipeline.failures import failures_markdown
 from pipeline.schema import dictionary_markdown
 from pipeline.tag import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary, read_rows
@@ -25,16 +27,33 @@ LAYOUT_SOURCE = Path(__file__).with_name("layout.py")
 LEVELS = ("plan", "pillar", "project")
 
 
-def vocabulary_markdown(tags: pd.DataFrame) -> str:
-    """One row per vocabulary code: what it means, its first terms, and how many rows of each level carry it."""
+def vocabulary_markdown(tags: pd.DataFrame, results: dict[str, SetResult]) -> str:
+    """One row per vocabulary code: what it means, its first terms, how many rows of each level carry it on the
+    sample, and how well it is given on each set of labelled projects."""
     counts = tags.groupby(["code", "level"]).size().unstack(fill_value=0).reindex(columns=list(LEVELS), fill_value=0)
-    out = ["| code | kind | ラベル | label | terms (first five) | plans | pillars | projects |", "|---|---|---|---|---|---|---|---|"]
+    header = ["code", "kind", "ラベル", "label", "terms (first five)", "plans", "pillars", "projects"]
+    header += [f"{name} {measure}" for name in SETS for measure in ("precision", "recall", "support")]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in load_vocabulary().itertuples():
         n = counts.loc[row.code] if row.code in counts.index else {level: 0 for level in LEVELS}
-        terms = "、".join(row.terms[:5])
-        out.append(f"| `{row.code}` | {row.kind} | {row.label_ja} | {row.label_en} | {terms} | "
-                   + " | ".join(str(int(n[level])) for level in LEVELS) + " |")
+        cells = [f"`{row.code}`", row.kind, row.label_ja, row.label_en, "、".join(row.terms[:5])]
+        cells += [str(int(n[level])) for level in LEVELS]
+        for name in SETS:
+            score = results[name].scores[row.code]
+            cells += [figure(score.precision), figure(score.recall), str(score.support)]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def scores_markdown(results: dict[str, SetResult]) -> str:
+    """The macro figures of each set of labelled projects, on one line for the README (the figures per code are
+    in the data dictionary)."""
+    return "; ".join(
+        f"{name}: {r.examples} projects, macro precision {figure(r.macro_precision)}, macro recall"
+        f" {figure(r.macro_recall)}, {len(r.disagreements)} tagged otherwise than labelled"
+        if r.examples else f"{name}: no labelled projects yet"
+        for name, r in results.items()
+    ) + ".\n"
 
 
 def implied_markdown() -> str:
@@ -80,9 +99,11 @@ def replace_between(text: str, name: str, body: str) -> str:
 
 def generated_parts(tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
     """File → generated part name → its body."""
+    results = evaluate()
     return {
-        ROOT / "README.md": {"failures": failures_markdown()},
-        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(), "vocabulary": vocabulary_markdown(tags),
+        ROOT / "README.md": {"tag-scores": scores_markdown(results), "failures": failures_markdown()},
+        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(),
+                                                 "vocabulary": vocabulary_markdown(tags, results),
                                                  "implied": implied_markdown()},
         ROOT / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
     }
