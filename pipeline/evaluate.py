@@ -117,7 +117,8 @@ def read_labelled(path: Path, kinds: dict[str, str]) -> list[Example]:
 def read_labelled_sets(folder: Path = LABELLED_DIR) -> dict[str, list[Example]]:
     """Every labelled file of `folder`, by set; a project labelled twice (in one file or two) is refused, since it
     would count twice or leak the holdout into development."""
-    kinds = dict(zip(*(load_vocabulary()[column] for column in ("code", "kind"))))
+    vocabulary = load_vocabulary()
+    kinds = dict(zip(vocabulary["code"], vocabulary["kind"]))
     sets: dict[str, list[Example]] = {name: [] for name in SETS}
     seen: dict[tuple[str, str | None], str] = {}
     for path in sorted(folder.glob("*.csv")):
@@ -159,6 +160,7 @@ def figure(value: float | None) -> str:
 
 
 def codes_text(codes) -> str:
+    """Codes for a reader: sorted, or none."""
     return ", ".join(sorted(codes)) or "none"
 
 
@@ -176,7 +178,8 @@ def report(results: dict[str, SetResult]) -> str:
         out.append(f"macro precision {figure(result.macro_precision)}, macro recall {figure(result.macro_recall)}")
         out.append(f"-- {len(result.disagreements)} disagreement(s)")
         for example, got in result.disagreements:
-            out.append(f"{example.where}  {example.text.replace(chr(10), ' / ')}")
+            text = example.text.replace("\n", " / ")  # name / detail
+            out.append(f"{example.where}  {text}")
             out.append(f"    expected {codes_text(example.expected)}; got {codes_text(got)}; missing "
                        f"{codes_text(example.expected - got)}; extra {codes_text(got - example.expected)}")
             if example.note:
