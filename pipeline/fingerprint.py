@@ -24,7 +24,7 @@ STAGES = {
     "normalize": (
         ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report"),
         ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "data/implied_themes.csv",
-         "templates/report.html"),
+         "data/exclusions.csv", "templates/report.html"),
         ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2"),
     ),
 }

@@ -6,7 +6,8 @@ variants (ｽﾀｰﾄｱｯﾌﾟ, ＩｏＴ, もの作り) then match, compoun
 both match, and a term never matches inside an unrelated word. Spelling pairs Sudachi does
 not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``. Then the rules of
 ``data/implied_themes.csv`` add the themes a matched code or term implies (an exhibition is about sales), with
-``implied by …`` as their evidence.
+``implied by …`` as their evidence. A term found inside a longer word or phrase listed for it in
+``data/exclusions.csv`` (派遣 in 人材派遣) does not count.
 
 A plan's tags are its own text's and its pillars', a pillar's its own and its projects': all within one file, so
 a file's tags can be made from its segment record alone and cached (pipeline.normalize.file_rows). SudachiPy and
@@ -34,6 +35,9 @@ SPELLING_VARIANTS_PATH = Path(__file__).parent / "data" / "spelling_variants.csv
 IMPLIED_THEMES_PATH = Path(__file__).parent / "data" / "implied_themes.csv"
 IMPLIED_THEMES_COLUMNS = ("if_kind", "if_code_or_term", "then_theme", "reason")
 TRIGGER_KINDS = ("code", "term")
+# Longer words or phrases in which a code's term means something else (派遣 in 人材派遣), read when matching.
+EXCLUSIONS_PATH = Path(__file__).parent / "data" / "exclusions.csv"
+EXCLUSIONS_COLUMNS = ("code", "term", "unless_in", "reason")
 KINDS = ("theme", "instrument")
 # Split modes by name: SplitMode objects are not hashable.
 MODES = ("C", "A")
@@ -183,6 +187,60 @@ def load_implied_themes(vocabulary: pd.DataFrame, path: str | Path | None = None
     return rules
 
 
+class Exclusion(NamedTuple):
+    """A rule of data/exclusions.csv: `term` does not tag `key` (kind, code) where it lies inside `phrase`."""
+
+    key: tuple[str, str]
+    term: str
+    phrase: str
+
+
+def load_exclusions(vocabulary: pd.DataFrame, path: str | Path | None = None) -> list[Exclusion]:
+    """Read the maintainers' rules "a term does not count inside this longer word", refusing a rule that could
+    never apply: an unknown code, a term not among the code's terms, a phrase without the term, a repeat."""
+    path = Path(path or EXCLUSIONS_PATH)
+    keys = {code: (kind, code) for kind, code in zip(vocabulary["kind"], vocabulary["code"])}
+    terms = dict(zip(vocabulary["code"], vocabulary["terms"]))
+    rules: list[Exclusion] = []
+    lines: dict[Exclusion, int] = {}
+    for line, row in read_rows(path, EXCLUSIONS_COLUMNS):
+        code, term, phrase = row["code"], row["term"], row["unless_in"]
+        where = f"{path.name} line {line} ({code} {term!r} unless in {phrase!r})"
+        if code not in keys:
+            raise ValueError(f"{where}: {code!r} is not a code of the vocabulary")
+        if term not in terms[code]:
+            raise ValueError(f"{where}: {term!r} is not one of {code!r}'s terms")
+        if term not in phrase or term == phrase:
+            raise ValueError(f"{where}: unless_in must be a longer word or phrase containing {term!r}")
+        rule = Exclusion(keys[code], term, phrase)
+        if rule in lines:
+            raise ValueError(f"{where}: duplicate rule, first on line {lines[rule]}")
+        lines[rule] = line
+        rules.append(rule)
+    return rules
+
+
+def find_runs(forms: tuple[str, ...], index: dict[str, list]) -> list[tuple[int, int, object]]:
+    """Where the indexed form runs occur in `forms`: (start, end, what the index gives for the run)."""
+    runs = []
+    for i, form in enumerate(forms):
+        for run, value in index.get(form, ()):
+            if forms[i : i + len(run)] == run:
+                runs.append((i, i + len(run), value))
+    return runs
+
+
+def index_runs(items: Iterable[tuple[str, object]]) -> dict[str, dict[str, list]]:
+    """Per mode, first normalized form -> [(forms, value)] for each (text, value), so text is scanned once."""
+    index: dict[str, dict[str, list]] = {mode: {} for mode in MODES}
+    for text, value in items:
+        for mode in MODES:
+            forms = tokenize_term(text, mode)
+            if forms:
+                index[mode].setdefault(forms[0], []).append((forms, value))
+    return index
+
+
 @lru_cache(maxsize=1)
 def get_variant_pattern() -> tuple[re.Pattern, dict[str, str]]:
     """Load the spelling variants once; longest first, so a variant inside a longer one never cuts it."""
@@ -258,31 +316,34 @@ def tokenize_term(term: str, mode: str) -> tuple[str, ...]:
 class Tagger:
     """Match vocabulary terms in text and add the themes they imply; build once and reuse."""
 
-    def __init__(self, vocabulary: pd.DataFrame | None = None, implications: list[Implication] | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: pd.DataFrame | None = None,
+        implications: list[Implication] | None = None,
+        exclusions: list[Exclusion] | None = None,
+    ) -> None:
         self.vocabulary = load_vocabulary() if vocabulary is None else vocabulary
         self.implications = load_implied_themes(self.vocabulary) if implications is None else implications
+        self.exclusions = load_exclusions(self.vocabulary) if exclusions is None else exclusions
         self.labels = dict(zip(zip(self.vocabulary["kind"], self.vocabulary["code"]), self.vocabulary["label_ja"]))
-        # Per mode: first normalized form -> [(forms, (kind, code), term)], to scan text once.
-        self.index: dict[str, dict[str, list]] = {mode: {} for mode in MODES}
-        for row in self.vocabulary.itertuples(index=False):
-            for term in row.terms:
-                for mode in MODES:
-                    forms = tokenize_term(term, mode)
-                    if forms:
-                        self.index[mode].setdefault(forms[0], []).append((forms, (row.kind, row.code), term))
+        # Both indexes give ((kind, code), term): the term a run is, or the term an exclusion phrase masks.
+        self.index = index_runs(
+            (term, ((row.kind, row.code), term)) for row in self.vocabulary.itertuples(index=False) for term in row.terms
+        )
+        self.exclusion_index = index_runs((rule.phrase, (rule.key, rule.term)) for rule in self.exclusions)
 
     def match(self, text: str | None) -> Match:
-        """Return (kind, code) -> sorted unique vocabulary terms found in `text`."""
+        """Return (kind, code) -> sorted unique vocabulary terms found in `text`; a term inside an exclusion
+        phrase listed for it does not count there, though it still counts elsewhere in the text."""
         found: dict[tuple[str, str], set[str]] = {}
         if not text:
             return {}
         for mode in MODES:
-            index = self.index[mode]
             for forms in tokenize_forms(text, mode):
-                for i, form in enumerate(forms):
-                    for term_forms, key, term in index.get(form, ()):
-                        if forms[i : i + len(term_forms)] == term_forms:
-                            found.setdefault(key, set()).add(term)
+                masks = find_runs(forms, self.exclusion_index[mode])
+                for start, end, (key, term) in find_runs(forms, self.index[mode]):
+                    if not any(s <= start and end <= e and masked == (key, term) for s, e, masked in masks):
+                        found.setdefault(key, set()).add(term)
         return {key: sorted(terms) for key, terms in sorted(found.items())}
 
     def imply(self, match: Match) -> Match:

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from pipeline.tag import (Implication, Tagger, load_implied_themes, load_spelling_variants, load_vocabulary, roll_up,
-                          tag_tables)
+from pipeline.tag import (Exclusion, Implication, Tagger, load_exclusions, load_implied_themes, load_spelling_variants,
+                          load_vocabulary, roll_up, tag_tables)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +150,55 @@ def test_load_implied_themes_rejects_broken_edits(tmp_path, rows, message):
 def test_load_implied_themes_wants_a_reason(tmp_path):
     with pytest.raises(ValueError, match=r"edited\.csv: missing column\(s\) reason$"):
         load_implied_themes(load_vocabulary(), write_csv(tmp_path, "if_kind,if_code_or_term,then_theme\n"))
+
+
+EXCLUSIONS_HEADER = "code,term,unless_in,reason\n"
+
+
+def test_load_exclusions_reads_a_maintainers_csv(tmp_path):
+    path = write_csv(tmp_path, EXCLUSIONS_HEADER + (
+        "advisory, 派遣 ,人材派遣,staffing is not advice\n"
+        "\n"
+        "exhibition,フェア,フェアトレード,\"fair trade, not a fair\"\n"
+    ))
+    assert load_exclusions(load_vocabulary(), path) == [
+        Exclusion(("instrument", "advisory"), "派遣", "人材派遣"),
+        Exclusion(("instrument", "exhibition"), "フェア", "フェアトレード"),
+    ]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("advisory,派遣,人材派遣,\n", r"edited\.csv line 2: empty reason$"),
+    ("advice,派遣,人材派遣,why\n",
+     r"edited\.csv line 2 \(advice '派遣' unless in '人材派遣'\): 'advice' is not a code of the vocabulary$"),
+    ("advisory,人材,人材派遣,why\n", r"line 2 \(advisory '人材' unless in '人材派遣'\): '人材' is not one of 'advisory'"),
+    ("advisory,派遣,人材紹介,why\n",
+     r"line 2 \(advisory '派遣' unless in '人材紹介'\): unless_in must be a longer word or phrase containing '派遣'$"),
+    ("advisory,派遣,派遣,why\n", r"line 2 \(advisory '派遣' unless in '派遣'\): unless_in must be a longer"),
+    ("advisory,派遣,人材派遣,why\nadvisory,派遣,人材派遣,again\n",
+     r"line 3 \(advisory '派遣' unless in '人材派遣'\): duplicate rule, first on line 2$"),
+])
+def test_load_exclusions_rejects_broken_edits(tmp_path, rows, message):
+    with pytest.raises(ValueError, match=message):
+        load_exclusions(load_vocabulary(), write_csv(tmp_path, EXCLUSIONS_HEADER + rows))
+
+
+def test_load_exclusions_wants_a_reason(tmp_path):
+    with pytest.raises(ValueError, match=r"edited\.csv: missing column\(s\) reason$"):
+        load_exclusions(load_vocabulary(), write_csv(tmp_path, "code,term,unless_in\n"))
+
+
+def test_match_skips_a_term_inside_its_exclusion_phrase_only():
+    tagger = Tagger(exclusions=[Exclusion(("instrument", "advisory"), "派遣", "人材派遣"),
+                                Exclusion(("instrument", "event"), "会議", "商工会議所")])
+    assert tagger.match("人材派遣会社の活用") == {("theme", "talent"): ["人材"]}
+    # The same term elsewhere in the text still counts; other codes' terms inside the phrase too.
+    assert tagger.match("人材派遣会社への専門家の派遣") == {
+        ("instrument", "advisory"): ["専門家", "派遣"],
+        ("theme", "talent"): ["人材"],
+    }
+    assert tagger.match("商工会議所の会議に参加") == {("instrument", "event"): ["会議"]}
+    assert tagger.match("商工会議所と協働") == {("theme", "network"): ["協働"]}
 
 
 def test_tag_adds_implied_themes_with_their_evidence(tagger):
