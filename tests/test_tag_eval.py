@@ -8,32 +8,33 @@ from pipeline.tag import Tagger, load_vocabulary
 
 # Below this many labelled positives one example moves a figure by 0.2 or more: the floors wait for more.
 MIN_SUPPORT = 5
-# code: (precision floor, recall floor) on the development set. Set by hand from the figures of the first 56
-# hand-written examples (make eval-tags), rounded down to a tenth and no higher than 0.8; raise them as the
-# vocabulary and the labelled set improve, never lower them to let a change through unexplained.
+# code: (precision floor, recall floor) on the development set. Set by hand from the development figures after the
+# vocabulary curation of issue 16 item 4 (248 examples, make eval-tags), rounded down to 0.05 and no higher than
+# 0.95; raise them as the vocabulary and the labelled set improve, never lower them to let a change through
+# unexplained.
 FLOORS = {
-    "succession": (0.8, 0.8),
-    "startup": (0.8, 0.8),
-    "talent": (0.8, 0.8),
-    "sales": (0.8, 0.8),
-    "digital": (0.8, 0.8),
-    "productivity": (0.8, 0.8),
-    "management": (0.8, 0.8),
-    "rnd": (0.8, 0.8),
-    "academia": (0.7, 0.8),
-    "network": (0.8, 0.8),
-    "siting": (0.7, 0.7),
-    "manufacturing": (0.8, 0.8),
-    "retail": (0.8, 0.8),
-    "branding": (0.8, 0.8),
-    "sdgs": (0.8, 0.8),
-    "subsidy": (0.8, 0.8),
-    "seminar": (0.8, 0.8),
-    "advisory": (0.8, 0.8),
-    "survey": (0.8, 0.8),
-    "exhibition": (0.8, 0.8),
-    "facility": (0.8, 0.8),
-    "event": (0.7, 0.8),
+    "succession": (0.9, 0.95),
+    "startup": (0.95, 0.95),
+    "talent": (0.85, 0.9),
+    "sales": (0.85, 0.95),
+    "digital": (0.9, 0.9),
+    "productivity": (0.95, 0.9),
+    "management": (0.95, 0.85),
+    "rnd": (0.85, 0.95),
+    "academia": (0.85, 0.95),
+    "network": (0.75, 0.95),
+    "siting": (0.9, 0.95),
+    "manufacturing": (0.95, 0.95),
+    "retail": (0.95, 0.95),
+    "branding": (0.85, 0.8),
+    "sdgs": (0.95, 0.95),
+    "subsidy": (0.95, 0.95),
+    "seminar": (0.9, 0.95),
+    "advisory": (0.9, 0.9),
+    "survey": (0.85, 0.95),
+    "exhibition": (0.9, 0.95),
+    "facility": (0.85, 0.95),
+    "event": (0.95, 0.85),
 }
 HEADER = "project_name,project_detail,themes,instruments,note\n"
 
@@ -103,7 +104,7 @@ def test_read_labelled_sets_refuses_unsound_rows(tmp_path, files, message):
 def test_score_counts_each_code_and_keeps_the_disagreements():
     right = Example("a.csv:2", "異業種交流会", None, frozenset({"network", "event"}), "")
     implied = Example("a.csv:3", "産業展示会", None, frozenset({"exhibition"}), "")  # the tagger adds sales
-    missed = Example("a.csv:4", "工業用地の確保", None, frozenset({"siting"}), "用/地")
+    missed = Example("a.csv:4", "事業所の移設", None, frozenset({"siting"}), "移設 is no term")
     result = score([right, implied, missed], Tagger())
     assert result.examples == 3
     assert result.scores["network"] == Score(tp=1) and result.scores["event"] == Score(tp=1)
@@ -117,4 +118,4 @@ def test_score_counts_each_code_and_keeps_the_disagreements():
         ("a.csv:3", {"exhibition", "sales"}), ("a.csv:4", set())]
     text = report({"development": result})
     assert "a.csv:3  産業展示会\n    expected exhibition; got exhibition, sales; missing none; extra sales" in text
-    assert "a.csv:4  工業用地の確保\n    expected siting; got none; missing siting; extra none\n    note: 用/地" in text
+    assert "a.csv:4  事業所の移設\n    expected siting; got none; missing siting; extra none\n    note: 移設 is no term" in text
