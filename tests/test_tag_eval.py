@@ -22,7 +22,7 @@ FLOORS = {
     "management": (0.95, 0.85),
     "rnd": (0.85, 0.95),
     "academia": (0.85, 0.95),
-    "network": (0.75, 0.95),
+    "network": (0.85, 0.95),
     "siting": (0.9, 0.95),
     "manufacturing": (0.95, 0.95),
     "retail": (0.95, 0.95),
