@@ -16,6 +16,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from pipeline.records import FileRows, SegmentRecord
+from pipeline.rounds import era_year
 from pipeline.tag import join_text, roll_up, tag_list
 from pipeline.text import normalize_text
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.tag import Tagger
-
-ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
 
 # One end of a period: an era year (令和2年度, 元年, 令和2年4月, 令和2年4月1日) or a Gregorian one (2020年度,
@@ -51,7 +50,7 @@ def parse_period(period_text: str | None) -> tuple[int | None, int | None]:
         if m[f"g{n}"]:
             year = int(m[f"g{n}"])
         elif m[f"y{n}"] and era:
-            year = ERA_BASE[era] + (1 if m[f"y{n}"] == "元" else int(m[f"y{n}"]))
+            year = era_year(era, m[f"y{n}"])
         else:
             return None
         return year - 1 if m[f"m{n}"] and int(m[f"m{n}"]) <= 3 else year

@@ -33,6 +33,7 @@ from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, FileRows, Notice, Page, SegmentRecord, from_dict, to_dict
+from pipeline.sources import SOURCES_NAME
 from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
@@ -119,7 +120,7 @@ def run(options: Options, progress=None) -> Outcome:
 
 
 def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
-    """Every entry of RAW that is not hidden, sorted by name: the files to read, and the entries refused with
+    """Every entry of RAW that is not hidden (nor sources.csv, pipeline.sources), sorted by name: the files to read, and the entries refused with
     their reason. Each gets a documents row.
 
     An entry is examined by its metadata before anything opens it, and a file is opened without blocking, so a
@@ -132,7 +133,7 @@ def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
     root = raw.resolve()
     sources, refused = [], []
     for path in raw.iterdir():
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.name == SOURCES_NAME:  # sources.csv describes the files, is none
             continue
         name = display_name(path.name)
         problem = entry_problem(path, root)
