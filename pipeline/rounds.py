@@ -16,8 +16,8 @@ ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _ROUND = r"(?P<era>令和|平成)\s*(?P<year>元|\d{1,2})\s*年度\s*(?P<term>前期|後期|第\s*\d{1,2}\s*回)?"
 # A round in brackets, as a summary's title ends (（令和6年度後期）) and press releases name theirs.
 _BRACKETED_RE = re.compile(rf"[(（【〔\[]\s*{_ROUND}\s*[)）】〕\]]")
-# Unbracketed, a year that starts a period (令和2年度～令和4年度) is no round.
-_BARE_RE = re.compile(rf"{_ROUND}(?!\s*(?:[～~\-]|から))")
+# Unbracketed, a year that starts or ends a period (令和2年度～令和4年度) is no round.
+_BARE_RE = re.compile(rf"(?<![～~\-])(?<![～~\-] ){_ROUND}(?!\s*(?:[～~\-]|から))")
 
 
 def era_year(era: str, year: str) -> int:
