@@ -33,7 +33,7 @@ from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, FileRows, Notice, Page, SegmentRecord, from_dict, to_dict
-from pipeline.sources import SOURCES_NAME
+from pipeline.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
@@ -107,7 +107,7 @@ def run(options: Options, progress=None) -> Outcome:
             stage = "segment"
         manifest = {"adds_nothing": {}, "report_error": None}
         if options.stage in ("normalize", "all"):
-            manifest = normalize_unless_current(sources, refused, options.out, clock, options.force)
+            manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
         adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
         failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
         outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name),
@@ -336,6 +336,7 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
         else:
             record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
             record.lines_by_default = len(found.by_default)
+            record.title = segment.document_title(pages)
             if record.rejected and not record.plans:
                 record.status, record.error = Failure.unreadable_text.status, segment.summarize_rejections(record.rejected)
             elif not record.plans:
@@ -371,33 +372,35 @@ def load_segment(out: Path, sha256: str) -> SegmentRecord:
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], refused: list[Refused], out: Path, started: float,
+def normalize_unless_current(sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float,
                              force: bool = False) -> dict:
     """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
     Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
     prune_interim(sources, out)
-    inputs = manifest_inputs(sources, refused, out)
+    inputs = manifest_inputs(sources, refused, raw, out)
     manifest = current_manifest(out, inputs) if not force else None
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return manifest
-    manifest = normalize_and_write(sources, refused, out, inputs, force)
+    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
     rows = manifest["rows"]
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
     return manifest
 
 
-def manifest_inputs(sources: list[Source], refused: list[Refused], out: Path) -> dict:
+def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
-    limits may come out differently) and the fingerprint of the normalize stage (its code, its data files
-    such as the vocabulary, its libraries)."""
+    limits may come out differently), RAW's sources.csv and the fingerprint of the normalize stage (its code, its
+    data files such as the vocabulary, its libraries)."""
+    listing = raw / SOURCES_NAME
     return {
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
+        "sources_csv": sha256_file(listing) if listing.is_file() else None,
     }
 
 
@@ -460,7 +463,7 @@ def write_file_rows(out: Path, sha256: str, segment_sha256: str, rows: FileRows)
     write_atomic(interim_path(out, "normalize", sha256), json.dumps(head).encode("utf-8") + b"\n" + body)
 
 
-def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict,
+def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict,
                         force: bool = False) -> dict:
     """Build, tag and write the tables, then the manifest, which it returns: written last, it names the sha256
     of every output, so a reader can tell a complete set from one a killed run left half-replaced. A report
@@ -473,7 +476,7 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path
 
     rows = rows_by_file(sources, out, inputs["segment_records"], force)
     files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r))) for r in refused]
-    tables = assemble(files)
+    tables = assemble(files, read_listing(raw, [name for name, _ in files]))
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
@@ -497,6 +500,17 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path
     stop_here("before_manifest")
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     return manifest
+
+
+def read_listing(raw: Path, names: list[str]) -> Sources:
+    """RAW's sources.csv, what in it concerns no file or no file of RAW said on the terminal (what concerns one
+    file goes to its documents row)."""
+    listing = read_sources(raw)
+    for problem in listing.problems:
+        log.warning("%s", problem)
+    for name in sorted(set(listing.rows) - set(names)):
+        log.warning("%s line %d: %s is not in %s", SOURCES_NAME, listing.rows[name].line, name, raw)
+    return listing
 
 
 def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:
