@@ -2,7 +2,9 @@
 control characters kept as text, widths, and the same bytes whatever the clock."""
 
 import datetime
+import hashlib
 import io
+import json
 import time
 import types
 import zipfile
@@ -201,3 +203,18 @@ def test_write_workbook_writes_tables_xlsx(tables, tmp_path):
     assert path == tmp_path / "tables.xlsx" and path.read_bytes() == workbook_bytes(tables)
     assert [p.name for p in tmp_path.iterdir()] == ["tables.xlsx"]  # no temporary file left
 
+
+def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample):
+    book = openpyxl.load_workbook(sample_out / "tables.xlsx")
+    assert book.sheetnames == ["documents", "plans", "pillars", "projects", "tags"]
+    plans = book["plans"]
+    assert plans.max_row - 2 == len(pd.read_parquet(sample_out / "plans.parquet")) == 6
+    assert [c.value for c in plans["C"][2:]] == ["131091", "131148", "131237", "132012", "132047", "132152"]
+    assert {c.data_type for c in plans["C"][2:]} == {"s"}
+    for name, df in sample.items():
+        assert book[name].max_row - 2 == len(df), name
+    # The tables read back from Parquet (list cells as arrays) give the very bytes the run wrote.
+    assert workbook_bytes(sample) == (sample_out / "tables.xlsx").read_bytes()
+    manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"]["tables.xlsx"] == hashlib.sha256((sample_out / "tables.xlsx").read_bytes()).hexdigest()
+    assert manifest["view_errors"] == {}
