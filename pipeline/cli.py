@@ -28,7 +28,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = f"""exit status:
   0    every file came out ok
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
-  {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents
+  {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents;
+       or report.html or tables.xlsx could not be written (the tables were)
   {EXIT_INTERRUPTED}  interrupted: the previous outputs stay as they were"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
@@ -36,7 +37,7 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 STAGE_HELP = {
     "extract": "read each PDF's pages into positioned lines (OUT/interim/extract)",
     "segment": "extract, then cut the lines into plans, pillars and projects (OUT/interim/segment)",
-    "normalize": "extract and segment, then build, tag and write the tables, datapackage and report",
+    "normalize": "extract and segment, then build, tag and write the tables, datapackage, report and workbook",
     "all": "the whole pipeline (same as normalize)",
 }
 
@@ -65,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="python -m pipeline",
         description="Turn approval-summary PDFs (地域産業活性化計画の概要) into documents, plans, pillars, projects "
-        "and tags tables (Parquet + CSV), a datapackage and a report.",
+        "and tags tables (Parquet + CSV, and one workbook tables.xlsx), a datapackage and a report.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {PIPELINE_VERSION}")
@@ -227,4 +228,4 @@ def main(argv: list[str] | None = None) -> int:
     if not outcome.sources and not outcome.refused:
         print(f"warning: {printable(str(args.raw))} holds no file: nothing to read", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_FAILED_FILES if outcome.failed or outcome.report_error else 0
+    return EXIT_FAILED_FILES if outcome.failed or outcome.view_errors else 0

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pipeline.report
 from pipeline.cli import main
 from pipeline.datapackage import datapackage, write_datapackage
 from pipeline.tables import csv_bytes
 from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
+from pipeline.run import VIEWS
 from pipeline.schema import FIELDS, STRINGS, TABLES
 from tests.conftest import ROOT, SAMPLE_RAW
 
@@ -330,48 +330,54 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
     assert "<script" not in page and "\x07" not in page
 
 
-@pytest.fixture
-def out_with_a_failing_report(sample_out, tmp_path, monkeypatch) -> Path:
-    """A copy of the sample's output folder with its cache and the last run's report.html but no table, no
-    datapackage and no manifest, so that the next run writes them; and a report that raises."""
+# The function that writes each view of the tables.
+VIEW_WRITERS = {"report.html": "pipeline.report.write_report", "tables.xlsx": "pipeline.workbook.write_workbook"}
+
+
+@pytest.fixture(params=VIEWS)
+def out_with_a_failing_view(request, sample_out, tmp_path, monkeypatch) -> tuple[Path, str]:
+    """A copy of the sample's output folder with its cache and the last run's view (report.html or tables.xlsx)
+    but no table, no datapackage and no manifest, so that the next run writes them; and a writer of that view
+    that raises. Returns the folder and the view's name."""
+    view = request.param
     out = tmp_path / "out"
     shutil.copytree(sample_out, out)
     for path in out.glob("*.*"):
-        if path.name != "report.html":
+        if path.name != view:
             path.unlink()
-    assert (out / "interim").is_dir() and (out / "report.html").exists()
+    assert (out / "interim").is_dir() and (out / view).exists()
 
     def fail(tables, out):
         raise RuntimeError("boom\non two lines")
 
-    monkeypatch.setattr(pipeline.report, "write_report", fail)
-    return out
+    monkeypatch.setattr(VIEW_WRITERS[view], fail)
+    return out, view
 
 
-def test_a_failing_report_costs_only_the_report(out_with_a_failing_report, caplog):
-    out = out_with_a_failing_report
+def test_a_failing_view_costs_only_itself(out_with_a_failing_view, caplog):
+    out, view = out_with_a_failing_view
     with caplog.at_level(logging.INFO, logger="pipeline"):
         main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"])
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == ["report.html not written: RuntimeError: boom on two lines"]
+    assert errors == [f"{view} not written: RuntimeError: boom on two lines"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["outputs"]) == sorted(["datapackage.json"] + [f"{t}.{s}" for t in TABLES
-                                                                          for s in ("csv", "parquet")])
-    # Every output the manifest names is there with its sha256, and the reason is kept; the last run's
-    # report.html is gone, since it would show other tables than these.
+    assert sorted(manifest["outputs"]) == sorted(["datapackage.json", *(v for v in VIEWS if v != view)]
+                                                 + [f"{t}.{s}" for t in TABLES for s in ("csv", "parquet")])
+    # Every output the manifest names is there with its sha256, and the reason is kept; the last run's view is
+    # gone, since it would show other tables than these.
     assert {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in manifest["outputs"]} == (
         manifest["outputs"])
-    assert manifest["report_error"] == "RuntimeError: boom on two lines"
-    assert not (out / "report.html").exists()
+    assert manifest["view_errors"] == {view: "RuntimeError: boom on two lines"}
+    assert not (out / view).exists()
 
 
 @pytest.mark.slow
-def test_a_failing_report_exits_2_and_is_tried_again(out_with_a_failing_report, monkeypatch):
-    out = out_with_a_failing_report
+def test_a_failing_view_exits_2_and_is_tried_again(out_with_a_failing_view, monkeypatch):
+    out, view = out_with_a_failing_view
     assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
     monkeypatch.undo()
     assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 0
-    assert (out / "report.html").exists()
+    assert (out / view).exists()
 
 
 def test_report_without_plans(sample, tmp_path):

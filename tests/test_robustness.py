@@ -25,7 +25,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline import tables as ptables
 from pipeline.cli import main
 from pipeline.faults import POINTS, VARIABLE
-from pipeline.run import load_extract
+from pipeline.run import VIEWS, load_extract
 from tests import badfiles
 from tests.conftest import frozen
 from tests.test_outputs import document_row
@@ -92,8 +92,8 @@ def run_log(out: Path) -> dict:
 
 def output_bytes(out: Path) -> dict[str, bytes]:
     """Every data file and the manifest, the files that must not depend on when or where the run happened."""
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix in (".parquet", ".csv", ".json", ".html")
-            and p.name != "run.json"}
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
+            if p.suffix in (".parquet", ".csv", ".json", ".html", ".xlsx") and p.name != "run.json"}
 
 
 def copy_of_sample(tag: bytes) -> bytes:
@@ -458,7 +458,7 @@ def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
     assert run_cli(raw, tmp_path / "one", "-j", "1") == 2
     assert run_cli(raw, tmp_path / "two", "-j", "2") == 2
     one, two = output_bytes(tmp_path / "one"), output_bytes(tmp_path / "two")
-    assert sorted(one) == sorted(["manifest.json", "datapackage.json", "report.html"]
+    assert sorted(one) == sorted(["manifest.json", "datapackage.json", *VIEWS]
                                  + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
     assert one == two
     manifest = json.loads(one["manifest.json"])
@@ -493,14 +493,14 @@ def completed_next(completed, tmp_path_factory):
         yield raw, reference
 
 
-ALL_BUT_MANIFEST = frozenset(["datapackage.json", "report.html"]
+ALL_BUT_MANIFEST = frozenset(["datapackage.json", *VIEWS]
                              + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
 KILLED = {
     # fault point: (the outputs the killed run renamed into place, those of them whose bytes then differ from the
     # sha256 manifest.json lists; a second copy of the sample adds a documents row and a warning on a.pdf's)
     "after_extract": (frozenset(), set()),
     "mid_table_write": (frozenset(["documents.parquet"]), {"documents.parquet"}),
-    "before_manifest": (ALL_BUT_MANIFEST, {"documents.parquet", "documents.csv", "report.html"}),
+    "before_manifest": (ALL_BUT_MANIFEST, {"documents.parquet", "documents.csv", *VIEWS}),
 }
 
 
