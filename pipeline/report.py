@@ -34,7 +34,8 @@ HEATMAP_ID = CHART_IDS["themes"]
 # contents and the headings are both drawn from this, so that every link finds its section.
 SECTIONS = {
     "documents": ("読み込んだ文書と処理結果", "Documents read and their status"),
-    "rounds": ("開始年度・区市町村別の計画", "Plans per round (first fiscal year) and municipality"),
+    "rounds": ("承認回・区市町村別の計画", "Plans per approval round and municipality"),
+    "history": ("区市町村ごとの計画の推移", "Each municipality's plans across rounds: themes gained and dropped"),
     "themes": ("区市町村別の政策テーマ", "Policy themes by municipality (heatmap)"),
     "instruments": ("計画別の支援手法", "Policy instruments by plan"),
     "tag-totals": ("政策テーマ・支援手法ごとの件数", "Plans, pillars and projects per theme and instrument"),
@@ -180,30 +181,56 @@ def _documents(documents: pd.DataFrame, other_warnings: dict[str, list[str]], re
     } for row in documents.itertuples()]
 
 
-def _round_label(fy) -> str:
-    return "不明 / unknown" if pd.isna(fy) else f"{int(fy)}年度"
+UNKNOWN_ROUND = "不明 / unknown"
+
+
+def _by_round(plans: pd.DataFrame) -> pd.DataFrame:
+    """The plans with a `round_label`, in round order: by the round's fiscal year, then its name (前期 before 後期),
+    plans of no known round last."""
+    plans = plans.assign(round_label=plans["round"].fillna(UNKNOWN_ROUND))
+    return plans.sort_values(["round_fy", "round", "plan_id"], na_position="last", kind="stable")
 
 
 def _rounds(plans: pd.DataFrame) -> dict:
-    """Plans per round, and one bar per municipality made of a segment per round."""
-    per_round = plans.groupby("period_start_fy", dropna=False).agg(
+    """Plans per approval round, and one bar per municipality made of a segment per round."""
+    plans = _by_round(plans)
+    per_round = plans.groupby("round_label", sort=False).agg(
         plans=("plan_id", "size"), municipalities=("municipality", "nunique"))
-    counts = plans.groupby(["municipality", "period_start_fy"], dropna=False).size().unstack(fill_value=0)
+    counts = plans.groupby(["municipality", "round_label"], sort=False).size().unstack(fill_value=0)
     counts = counts.reindex(_municipality_order(plans)).fillna(0)
     widest = max(int(counts.sum(axis=1).max()), 1) if len(counts) else 1
     colours = {fy: ROUND_COLOURS[i % len(ROUND_COLOURS)] for i, fy in enumerate(counts.columns)}
     bars = [{
         "municipality": municipality,
         "total": int(row.sum()),
-        "segments": [{"round": _round_label(fy), "count": int(n), "width": round(100 * n / widest, 2),
-                      "colour": colours[fy]} for fy, n in row.items() if n],
+        "segments": [{"round": label, "count": int(n), "width": round(100 * n / widest, 2),
+                      "colour": colours[label]} for label, n in row.items() if n],
     } for municipality, row in counts.iterrows()]
     return {
-        "table": [{"round": _round_label(fy), "plans": int(r.plans), "municipalities": int(r.municipalities)}
-                  for fy, r in zip(per_round.index, per_round.itertuples())],
+        "table": [{"round": label, "plans": int(r.plans), "municipalities": int(r.municipalities)}
+                  for label, r in zip(per_round.index, per_round.itertuples())],
         "bars": bars,
-        "legend": [{"round": _round_label(fy), "colour": colour} for fy, colour in colours.items()],
+        "legend": [{"round": label, "colour": colour} for label, colour in colours.items()],
     }
+
+
+def _histories(plans: pd.DataFrame) -> list[dict]:
+    """Per municipality, its plans in order of their first year, each with the themes it gained and dropped
+    against its previous plan (plans.previous_plan_id)."""
+    themes = dict(zip(plans["plan_id"], (set(_items(t)) for t in plans["themes"])))
+    histories = []
+    for municipality, group in plans.groupby("municipality", sort=False):
+        rows = []
+        for plan in group.sort_values(["period_start_fy", "plan_id"], na_position="last").itertuples():
+            previous = None if pd.isna(plan.previous_plan_id) else plan.previous_plan_id
+            now, before = themes[plan.plan_id], themes.get(previous, set())
+            rows.append({"plan_id": plan.plan_id, "round": _value(plan.round) or UNKNOWN_ROUND,
+                         "period": _value(plan.period_text), "previous": previous,
+                         "gained": sorted(now - before) if previous else [],
+                         "dropped": sorted(before - now) if previous else []})
+        histories.append({"municipality": municipality, "plans": rows})
+    order = {name: i for i, name in enumerate(_municipality_order(plans))}
+    return sorted(histories, key=lambda h: order[h["municipality"]])
 
 
 def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
@@ -231,7 +258,7 @@ def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFra
         key = pillar["plan_id"], pillar["pillar_no"]
         pillars_of[key[0]].append({**pillar, "projects": projects_of[key]})
     return [{**plan, "pillars": pillars_of[plan["plan_id"]]} for plan in _list_rows(
-        plans, ("plan_id", "municipality", "municipality_code", "plan_title", "period_text", "source_file",
+        plans, ("plan_id", "municipality", "municipality_code", "plan_title", "period_text", "round", "source_file",
                 "page_start"))]
 
 
@@ -303,6 +330,7 @@ def render_report(tables: dict[str, pd.DataFrame]) -> str:
         "ok": int((documents["status"] == "ok").sum()) if len(documents) else 0,
         "plans": _nest_plans(plans, pillars, projects),
         "rounds": _rounds(plans) if len(plans) else None,
+        "histories": _histories(plans),
         "themes": _heatmap(_themes_matrix(plans, codes["theme"], labels)) if len(plans) else None,
         "instruments": _heatmap(*_instruments_matrix(plans, projects, codes["instrument"], labels))
         if len(plans) else None,

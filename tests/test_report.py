@@ -12,8 +12,9 @@ from pipeline.records import Notice
 from pipeline.report import render_report
 from pipeline.tables import frame
 from tests.test_normalize import plan, segment
+from tests.test_outputs import document_row
 
-SECTION_LINKS = ["#documents", "#rounds", "#themes", "#instruments", "#tag-totals", "#untagged", "#plan-details",
+SECTION_LINKS = ["#documents", "#rounds", "#history", "#themes", "#instruments", "#tag-totals", "#untagged", "#plan-details",
                  "#read-twice", "#warnings"]
 SHINAGAWA, NAKANO = "131091-2020", "131148-2020"
 PERIOD = "令和2年度～令和4年度"
@@ -80,8 +81,8 @@ def hand_tables() -> dict:
     def place(plan_id, municipality, code, title):
         return {"plan_id": plan_id, "municipality": municipality, "municipality_code": code, "plan_title": title,
                 "period_text": PERIOD, "period_start_fy": 2020, "period_end_fy": 2022, "summary": None,
-                "photo_captions": [], "source_file": "a.pdf", "source_sha256": "a" * 64, "page_start": 1,
-                "page_end": 1}
+                "round": "令和2年度", "round_fy": 2020, "previous_plan_id": None, "photo_captions": [],
+                "source_file": "a.pdf", "source_sha256": "a" * 64, "page_start": 1, "page_end": 1}
 
     plans = frame([place(SHINAGAWA, "品川区", "131091", "品川区地域産業活性化計画"),
                    place(NAKANO, "中野区", "131148", "中野区地域産業活性化計画")], "plans")
@@ -116,10 +117,8 @@ def hand_tables() -> dict:
     tags = frame([{"level": level, "plan_id": pid, "pillar_no": pillar, "project_no": project, "kind": kind,
                    "code": code, "label_ja": None, "terms": []}
                   for level, pid, pillar, project, kind, code in tag_rows], "tags")
-    documents = frame([{"source_file": "a.pdf", "source_sha256": "a" * 64, "pages": 1, "status": "ok", "error": None,
-                        "plans_found": 2, "plans_rejected": 0, "lines_by_default": 0,
-                        "warnings": ["pillar 2 of 131148-2020 has no projects"], "vertical_pages": [],
-                        "pages_with_unmapped_glyphs": []}], "documents")
+    documents = frame([document_row(source_sha256="a" * 64, pages=1, plans_found=2,
+                                    warnings=["pillar 2 of 131148-2020 has no projects"])], "documents")
     return {"documents": documents, "plans": plans, "pillars": pillars, "projects": projects, "tags": tags}
 
 
@@ -215,3 +214,29 @@ def test_no_plan_read_twice():
     page = parse(render_report(hand_tables()))
     assert "No plan was read from two files." in page.text()
     assert page.by_id("warnings-table").rows() == [["a.pdf", "pillar 2 of 131148-2020 has no projects"]]
+
+
+def test_rounds_in_round_order_and_each_municipality_with_themes_gained_and_dropped():
+    """Three rounds (one unknown) and 品川区's plans across them: its 2023 plan follows its 2020 plan, gaining
+    digital and dropping talent."""
+    tables = hand_tables()
+    later = {**tables["plans"].iloc[0].to_dict(), "plan_id": "131091-2023", "period_text": "令和5年度～令和7年度",
+             "period_start_fy": 2023, "period_end_fy": 2025, "round": "令和4年度後期", "round_fy": 2022,
+             "previous_plan_id": SHINAGAWA, "themes": ["digital", "sales"], "instruments": []}
+    unknown = {**tables["plans"].iloc[1].to_dict(), "plan_id": "131148-2023", "period_start_fy": 2023,
+               "round": None, "round_fy": None, "previous_plan_id": NAKANO, "themes": ["startup"]}
+    early = {**unknown, "plan_id": "131148-2017", "period_start_fy": 2017, "round": "平成29年度", "round_fy": 2017,
+             "previous_plan_id": None, "themes": []}
+    plans = frame([*tables["plans"].to_dict("records"), later, unknown, early], "plans")
+    plans["themes"] = plans["plan_id"].map({SHINAGAWA: ["sales", "talent"], "131091-2023": ["digital", "sales"],
+                                            "131148-2017": [], NAKANO: ["startup"], "131148-2023": ["startup"]})
+    page = parse(render_report({**tables, "plans": plans}))
+    assert page.by_id("rounds-table").rows() == [["平成29年度", "1", "1"], ["令和2年度", "2", "2"],
+                                                 ["令和4年度後期", "1", "1"], ["不明 / unknown", "1", "1"]]
+    assert page.by_id("history-table").rows() == [
+        ["品川区", "131091-2020", "令和2年度", PERIOD, "—", "", ""],
+        ["131091-2023", "令和4年度後期", "令和5年度～令和7年度", SHINAGAWA, "digital", "talent"],
+        ["中野区", "131148-2017", "平成29年度", PERIOD, "—", "", ""],
+        ["131148-2020", "令和2年度", PERIOD, "—", "", ""],
+        ["131148-2023", "不明 / unknown", PERIOD, NAKANO, "", ""],
+    ]

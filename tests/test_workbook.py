@@ -15,22 +15,19 @@ import pytest
 
 from pipeline.tables import frame
 from pipeline.workbook import CELL_MAX, column_widths, display_width, workbook_bytes, write_workbook
+from tests.test_outputs import document_row
 
-DOCUMENTS_NAMES = ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "plans_rejected",
+DOCUMENTS_NAMES = ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status",
+                   "error", "plans_found", "plans_rejected",
                    "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"]
-DOCUMENTS_TITLES = ["ファイル名", "SHA-256", "ページ数", "処理結果", "エラー", "計画数", "除外計画数", "既定割当行数",
+DOCUMENTS_TITLES = ["ファイル名", "SHA-256", "表題", "承認回", "承認年度", "公表日", "URL", "ページ数", "処理結果", "エラー", "計画数", "除外計画数", "既定割当行数",
                     "警告", "縦書きページ", "文字化けページ"]
-
-
-def document_row(**values) -> dict:
-    return {"source_file": "a.pdf", "source_sha256": "0" * 64, "pages": 3, "status": "ok", "error": None,
-            "plans_found": 1, "plans_rejected": 0, "lines_by_default": 0, "warnings": [], "vertical_pages": [],
-            "pages_with_unmapped_glyphs": [], **values}
 
 
 def plan_row(**values) -> dict:
     return {"plan_id": "131091-2020", "municipality": "品川区", "municipality_code": "131091", "plan_title": "計画",
-            "period_text": "令和2年度～令和4年度", "period_start_fy": 2020, "period_end_fy": 2022, "summary": "概要",
+            "period_text": "令和2年度～令和4年度", "period_start_fy": 2020, "period_end_fy": 2022, "round": "令和2年度",
+            "round_fy": 2020, "previous_plan_id": None, "summary": "概要",
             "photo_captions": [], "source_file": "a.pdf", "source_sha256": "0" * 64, "page_start": 1,
             "page_end": 2, **values}
 
@@ -78,9 +75,9 @@ def test_header_rows_are_the_column_names_then_their_titles(tables):
 def test_frozen_below_the_headers_and_filtered_over_the_data(tables):
     book = read_back(workbook_bytes(tables))
     assert [book[name].freeze_panes for name in book.sheetnames] == ["A3", "A3", "A3"]
-    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:K4", "A2:O4", "A2:I4"]
+    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:P4", "A2:R4", "A2:I4"]
     empty = read_back(workbook_bytes({"documents": tables["documents"].iloc[0:0]}))["documents"]
-    assert empty.auto_filter.ref == "A2:K2" and empty.max_row == 2
+    assert empty.auto_filter.ref == "A2:P2" and empty.max_row == 2
 
 
 def test_cells_are_typed_by_the_schema(tables):
@@ -89,8 +86,9 @@ def test_cells_are_typed_by_the_schema(tables):
     code = plans["C3"]
     assert (code.value, code.data_type) == ("131091", "s")
     assert (plans["A3"].value, plans["A3"].data_type) == ("131091-2020", "s")
-    assert (plans["M3"].value, plans["M3"].data_type) == ("0" * 64, "s")
-    assert [plans["F3"].value, plans["G3"].value, plans["N3"].value] == [2020, 2022, 1]
+    assert (plans["P3"].value, plans["P3"].data_type) == ("0" * 64, "s")
+    assert [plans["F3"].value, plans["G3"].value, plans["Q3"].value] == [2020, 2022, 1]
+    assert (plans["H3"].value, plans["H3"].data_type, plans["I3"].value) == ("令和2年度", "s", 2020)
     assert type(plans["F3"].value) is int and plans["F3"].data_type == "n"
     pillars = book["pillars"]
     assert [pillars["D3"].value, pillars["D4"].value] == [True, False]
@@ -101,24 +99,24 @@ def test_cells_are_typed_by_the_schema(tables):
 def test_list_cells_are_joined_and_escaped_as_in_the_csv(tables):
     book = read_back(workbook_bytes(tables))
     documents, plans = book["documents"], book["plans"]
-    assert documents["I3"].value == "a\\|b|c\\\\d"
-    assert documents["J3"].value == "2|3"
-    assert plans["I3"].value == "\\'引用|写真"  # an apostrophe starting the cell is escaped, as the CSV writes it
-    assert plans["J3"].value == "startup|digital"
+    assert documents["N3"].value == "a\\|b|c\\\\d"
+    assert documents["O3"].value == "2|3"
+    assert plans["L3"].value == "\\'引用|写真"  # an apostrophe starting the cell is escaped, as the CSV writes it
+    assert plans["M3"].value == "startup|digital"
 
 
 def test_nulls_and_empty_texts_and_lists_are_empty_cells(tables):
     book = read_back(workbook_bytes(tables))
     documents, plans = book["documents"], book["plans"]
-    assert documents["C4"].value is None and documents["E3"].value is None and documents["K3"].value is None
+    assert documents["H4"].value is None and documents["J3"].value is None and documents["P3"].value is None
     assert plans["C4"].value is None  # 国立市 has no code: null, not ''
-    assert plans["H4"].value is None and plans["J4"].value is None  # an empty summary, an empty list
+    assert plans["K4"].value is None and plans["M4"].value is None  # an empty summary, an empty list
 
 
 def test_text_that_looks_like_a_formula_stays_text(tables):
     data = workbook_bytes(tables)
     book = read_back(data)
-    title, error, summary = book["plans"]["D3"], book["documents"]["E4"], book["plans"]["H3"]
+    title, error, summary = book["plans"]["D3"], book["documents"]["J4"], book["plans"]["K3"]
     assert (title.value, title.data_type) == ("=1+1", "s")
     assert (error.value, error.data_type) == ("@SUM(A1)", "s")
     assert (summary.value, summary.data_type) == ("-1 と #N/A", "s")
@@ -137,7 +135,7 @@ def test_characters_xml_cannot_hold_become_a_replacement_character(tables):
 def test_a_text_longer_than_a_cell_holds_is_cut():
     long = "あ" * (CELL_MAX + 10)
     plans = frame([plan_row(summary=long)], "plans")
-    value = read_back(workbook_bytes({"plans": plans}))["plans"]["H3"].value
+    value = read_back(workbook_bytes({"plans": plans}))["plans"]["K3"].value
     assert value == "あ" * (CELL_MAX - 1) + "…" and len(value) == CELL_MAX
 
 
@@ -153,8 +151,8 @@ def test_column_widths_follow_the_headers_and_the_content_within_limits(tables):
     assert dims["A"].width == 13  # plan_id: '131091-2020' (11) + 2
     assert dims["B"].width == 14  # municipality: the name (12) is wider than 区市町村 (8) and 品川区 (6)
     assert dims["C"].width == 24  # municipality_code: 全国地方公共団体コード (22) + 2
-    assert dims["H"].width == 60  # summary: 400 wide, capped
-    assert dims["N"].width == 12  # page_start: the name and 開始ページ (10) + 2
+    assert dims["K"].width == 60  # summary: 400 wide, capped
+    assert dims["Q"].width == 12  # page_start: the name and 開始ページ (10) + 2
     assert column_widths([["a", "b"], ["c", "d"]], [["x", None]]) == [6, 6]  # the minimum
 
 
@@ -206,7 +204,9 @@ def test_write_workbook_writes_tables_xlsx(tables, tmp_path):
 
 def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample):
     book = openpyxl.load_workbook(sample_out / "tables.xlsx")
-    assert book.sheetnames == ["documents", "plans", "pillars", "projects", "tags"]
+    assert book.sheetnames == ["documents", "plans", "pillars", "projects", "tags", "vocabulary", "municipalities"]
+    assert (book["vocabulary"].max_row - 2, book["municipalities"].max_row - 2) == (22, 62)
+    assert [c.value for c in book["municipalities"][3]] == ["131016", "千代田区", "Chiyoda City", "特別区", "special ward"]
     plans = book["plans"]
     assert plans.max_row - 2 == len(pd.read_parquet(sample_out / "plans.parquet")) == 6
     assert [c.value for c in plans["C"][2:]] == ["131091", "131148", "131237", "132012", "132047", "132152"]
@@ -214,7 +214,8 @@ def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample)
     for name, df in sample.items():
         assert book[name].max_row - 2 == len(df), name
     # The tables read back from Parquet (list cells as arrays) give the very bytes the run wrote.
-    assert workbook_bytes(sample) == (sample_out / "tables.xlsx").read_bytes()
+    every = {**sample, **{name: pd.read_parquet(sample_out / f"{name}.parquet") for name in ("vocabulary", "municipalities")}}
+    assert workbook_bytes(every) == (sample_out / "tables.xlsx").read_bytes()
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["outputs"]["tables.xlsx"] == hashlib.sha256((sample_out / "tables.xlsx").read_bytes()).hexdigest()
     assert manifest["view_errors"] == {}
