@@ -9,10 +9,11 @@ RAW    ?= raw
 OUT    ?= out
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 FILE   ?=
+URL    ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize explain test test-fast check sample docs eval-tags bench fixtures clean
+.PHONY: help all extract segment normalize explain fetch test test-fast check sample docs eval-tags bench fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -36,6 +37,15 @@ endif
 endif
 explain: $(STAMP) ## draw how FILE's pages were read: each line boxed by its role, into OUT/explain
 	$(PY) -m pipeline explain "$(FILE)" --out "$(OUT)/explain"
+
+ifneq ($(filter fetch,$(MAKECMDGOALS)),)
+ifeq ($(strip $(URL)),)
+$(error usage: make fetch URL="https://… [https://…]" [RAW=folder]: press releases or summary PDFs)
+endif
+endif
+# Each address single-quoted for the shell (a ' in one as '\''), so & ? ; in a query stay in the address.
+fetch: $(STAMP) ## download the summaries of URL (press releases or PDFs, space-separated) into RAW
+	$(PY) -m pipeline fetch $(foreach u,$(URL),'$(subst ','\'',$(u))') --raw "$(RAW)"
 
 test: $(STAMP) ## run the test suite, every test
 	$(PY) -m pytest -q

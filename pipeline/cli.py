@@ -1,5 +1,6 @@
-"""Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`, and
-`python -m pipeline explain FILE [--out DIR]` to see how one PDF's pages were read (pipeline.explain).
+"""Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`,
+`python -m pipeline explain FILE [--out DIR]` to see how one PDF's pages were read (pipeline.explain), and
+`python -m pipeline fetch URL… [--raw DIR]` to download new summaries into RAW (pipeline.fetch).
 
 The run itself is pipeline.run's; this module parses arguments, shows progress, and tells the outcome on
 stderr, one line per file, every name and reason with its control characters escaped, so that no file
@@ -12,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +28,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES = f"""exit status:
   0    every file came out ok
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
-  {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents
+  {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents;
+       or report.html or tables.xlsx could not be written (the tables were)
   {EXIT_INTERRUPTED}  interrupted: the previous outputs stay as they were"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
@@ -34,11 +37,18 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 STAGE_HELP = {
     "extract": "read each PDF's pages into positioned lines (OUT/interim/extract)",
     "segment": "extract, then cut the lines into plans, pillars and projects (OUT/interim/segment)",
-    "normalize": "extract and segment, then build, tag and write the tables, datapackage and report",
+    "normalize": "extract and segment, then build, tag and write the tables, datapackage, report and workbook",
     "all": "the whole pipeline (same as normalize)",
 }
 
 
+FETCH_HELP = ("download approval summaries into RAW, from press-release pages (their PDF links that say 概要 or 別紙) "
+              "or from the PDFs' own addresses, and describe each in RAW/sources.csv")
+FETCH_EXIT_CODES = f"""exit status:
+  0    every summary was saved, or was in RAW already
+  {EXIT_USAGE}    a wrong argument (an address that is not http or https), or a RAW that cannot take files
+  {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
+  {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
 EXPLAIN_HELP = ("read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
                 "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page")
 
@@ -56,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="python -m pipeline",
         description="Turn approval-summary PDFs (地域産業活性化計画の概要) into documents, plans, pillars, projects "
-        "and tags tables (Parquet + CSV), a datapackage and a report.",
+        "and tags tables (Parquet + CSV, and one workbook tables.xlsx), a datapackage and a report.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {PIPELINE_VERSION}")
@@ -68,6 +78,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     explain.add_argument("file", type=Path, metavar="FILE", help="the PDF to explain")
     explain.add_argument("--out", type=Path, default=Path("out") / "explain",
                          help="folder for the page images and the lines table (default: out/explain)")
+    fetch = stages.add_parser("fetch", help=FETCH_HELP, description=textwrap.fill(FETCH_HELP, 100),
+                              epilog=FETCH_EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    fetch.add_argument("urls", nargs="+", metavar="URL", help="a press release (web page) or a summary PDF, "
+                       "http or https")
+    fetch.add_argument("--raw", type=Path, default=Path("raw"),
+                       help="folder the PDFs and sources.csv go into, made if missing (default: raw)")
+    fetch.add_argument("--timeout", type=positive(float), default=30.0,
+                       help="seconds allowed to connect, and between two reads of an answer (default: 30)")
+    fetch.add_argument("--max-mb", type=positive(float), default=100.0,
+                       help="largest download, MiB: a larger one is stopped and refused (default: 100)")
     return parser.parse_args(argv)
 
 
@@ -149,10 +170,37 @@ def explain_file(pdf: Path, out: Path) -> int:
     return 0
 
 
+def fetch_urls(args: argparse.Namespace) -> int:
+    """`fetch`: a line on stdout per summary saved or found in RAW already, one on stderr per failure."""
+    from pipeline.fetch import FAILED, MIB, RawUnusable, Settings, check_raw, fetch, is_web_address
+
+    for url in args.urls:
+        if not is_web_address(url):
+            print(f"error: not an http or https address: {printable(url)}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        check_raw(args.raw)
+    except RawUnusable as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    failed = False
+    try:
+        for outcome in fetch(args.urls, args.raw, Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB))):
+            failed |= outcome.status == FAILED
+            print(printable(outcome.line), file=sys.stderr if outcome.status == FAILED else sys.stdout, flush=True)
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED_FILES if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.stage == "explain":
         return explain_file(args.file, args.out)
+    if args.stage == "fetch":
+        return fetch_urls(args)
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO,
         format="%(message)s",
@@ -180,4 +228,4 @@ def main(argv: list[str] | None = None) -> int:
     if not outcome.sources and not outcome.refused:
         print(f"warning: {printable(str(args.raw))} holds no file: nothing to read", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_FAILED_FILES if outcome.failed or outcome.report_error else 0
+    return EXIT_FAILED_FILES if outcome.failed or outcome.view_errors else 0

@@ -7,8 +7,8 @@ the process or the OOM killer leaves behind. Unset (or set to anything else), no
 - `after_extract`: every file's extract record is written, nothing is segmented yet (pipeline/run.py, `run`);
 - `mid_table_write`: the first table file (documents.parquet) has been renamed into place, the others not
   yet (pipeline/tables.py, `write_tables`);
-- `before_manifest`: every table, datapackage.json and report.html are in place, manifest.json is not yet
-  written (pipeline/run.py, `normalize_and_write`).
+- `before_manifest`: every table, datapackage.json and the views (report.html, tables.xlsx) are in place,
+  manifest.json is not yet written (pipeline/run.py, `normalize_and_write`).
 
     PIPELINE_STOP_AT=mid_table_write python -m pipeline all   # dies of SIGKILL (exit status 137 in a shell)
 

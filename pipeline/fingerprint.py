@@ -22,10 +22,11 @@ STAGES = {
     "extract": (("pipeline.worker", "pipeline.extract"), (), ("pdfplumber", "pdfminer.six", "pypdfium2")),
     "segment": (("pipeline.segment",), ("data/EquivalentUnifiedIdeograph-14.0.0.txt",), ()),
     "normalize": (
-        ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report"),
+        ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report",
+         "pipeline.workbook"),
         ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "data/implied_themes.csv",
          "data/exclusions.csv", "templates/report.html"),
-        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2"),
+        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl"),
     ),
 }
 

@@ -8,14 +8,15 @@ them against the schema; the text itself was made canonical (pipeline.text) when
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from pipeline.records import FileRows, SegmentRecord
+from pipeline.reference import municipality_rows, reference_tables
+from pipeline.rounds import era_year, parse_round, round_fy
+from pipeline.sources import SOURCES_NAME, Sources
 from pipeline.tag import join_text, roll_up, tag_list
 from pipeline.text import normalize_text
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipeline.tag import Tagger
-
-ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 
 
 # One end of a period: an era year (令和2年度, 元年, 令和2年4月, 令和2年4月1日) or a Gregorian one (2020年度,
@@ -51,7 +50,7 @@ def parse_period(period_text: str | None) -> tuple[int | None, int | None]:
         if m[f"g{n}"]:
             year = int(m[f"g{n}"])
         elif m[f"y{n}"] and era:
-            year = ERA_BASE[era] + (1 if m[f"y{n}"] == "元" else int(m[f"y{n}"]))
+            year = era_year(era, m[f"y{n}"])
         else:
             return None
         return year - 1 if m[f"m{n}"] and int(m[f"m{n}"]) <= 3 else year
@@ -70,8 +69,7 @@ def check_digit(code5: str) -> int:
 @lru_cache(maxsize=1)
 def municipalities() -> dict[str, str]:
     """Municipality name → 6-digit code, from the bundled table of Tokyo's 62 municipalities."""
-    with resources.files("pipeline").joinpath("data/municipalities.csv").open(encoding="utf-8") as f:
-        return {row["municipality"]: row["municipality_code"] for row in csv.DictReader(f)}
+    return {row["name_ja"]: row["municipality_code"] for row in municipality_rows()}
 
 
 def municipality_code(name: str | None) -> str | None:
@@ -142,7 +140,8 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
             for entry, match in zip(entries, level):
                 entry["tags"] = tag_list(match, tagger.labels)
     document = {
-        "source_sha256": seg.source_sha256, "pages": seg.pages, "status": seg.status, "error": seg.error,
+        "source_sha256": seg.source_sha256, "title": seg.title, "pages": seg.pages, "status": seg.status,
+        "error": seg.error,
         "plans_rejected": len(seg.rejected), "lines_by_default": seg.lines_by_default,
         "warnings": [w.message for w in seg.warnings + seg.rejected], "vertical_pages": seg.vertical_pages,
         "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
@@ -165,8 +164,55 @@ def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     return redundant
 
 
-def assemble(files: list[tuple[str, FileRows]]) -> dict[str, pd.DataFrame]:
-    """documents, plans, pillars, projects and tags from (source_file, rows) pairs: the steps that need every file.
+def describe_source(source_file: str, document: dict, sources: Sources) -> dict:
+    """A documents row's title, round, round_fy, published and url, with the warnings they raise: the round from
+    the file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address
+    and round it gives are not those of this file."""
+    info = sources.rows.get(source_file)
+    warnings = list(sources.file_problems.get(source_file, []))
+    if info is not None and info.sha256 and info.sha256 != document["source_sha256"]:
+        warnings.append(f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 {info.sha256[:12]}…),"
+                        " so its url, date and round are not used")
+        info = None
+    title_round = parse_round(document["title"], bracketed_only=True)
+    round_name = info.round if info is not None and info.round else title_round
+    if title_round and round_name != title_round:
+        warnings.append(f"round {round_name} from {SOURCES_NAME} line {info.line}; the title says {title_round}")
+    return {
+        "round": round_name, "round_fy": round_fy(round_name),
+        "published": info.published if info is not None else None,
+        "url": info.url if info is not None else None,
+        "warnings": warnings,
+    }
+
+
+def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Set each plan's previous_plan_id: the same municipality's plan (by code, or by name when it has none) that
+    started last before it. Where several plans started that year, the one of the same title is taken; without
+    one, none is: returns, per plan left without one for that reason, the warning that names them."""
+    import pandas as pd
+
+    plans = plans.copy()
+    previous: list[str | None] = []
+    warnings = {}
+    place = plans["municipality_code"].fillna(plans["municipality"])
+    for plan_id, where, start, title in zip(plans["plan_id"], place, plans["period_start_fy"], plans["plan_title"]):
+        earlier = plans[(place == where) & (plans["period_start_fy"] < start)] if not pd.isna(start) else plans[:0]
+        latest = earlier[earlier["period_start_fy"] == earlier["period_start_fy"].max()]
+        if len(latest) > 1 and (latest["plan_title"] == title).sum() == 1:
+            latest = latest[latest["plan_title"] == title]
+        previous.append(latest["plan_id"].iloc[0] if len(latest) == 1 else None)
+        if len(latest) > 1:
+            warnings[plan_id] = (f"{plan_id}: no previous plan set, {len(latest)} plans started in "
+                                 f"{latest['period_start_fy'].iloc[0]}: {', '.join(latest['plan_id'])}")
+    plans["previous_plan_id"] = pd.Series(previous, index=plans.index, dtype=object)
+    return plans, warnings
+
+
+def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> dict[str, pd.DataFrame]:
+    """documents, plans, pillars, projects and tags from (source_file, rows) pairs, with what `sources` (RAW's
+    sources.csv) says of each file: the steps that need every file. The vocabulary and municipalities tables
+    come along, so that every code in the others can be looked up.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
@@ -177,14 +223,17 @@ def assemble(files: list[tuple[str, FileRows]]) -> dict[str, pd.DataFrame]:
     from pipeline.tables import frame
     from pipeline.tag import set_code_columns, tag_rows, tags_frame
 
+    sources = sources or Sources({}, {}, [])
     docs: dict[str, dict] = {}
     rows_of: dict[str, list[tuple[dict, list]]] = {"plans": [], "pillars": [], "projects": []}  # (row, tags)
     read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
     ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
     repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        warnings = list(rows.document["warnings"])
+        described = describe_source(source_file, rows.document, sources)
+        warnings = list(rows.document["warnings"]) + described.pop("warnings")
         provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
+        read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
         ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
         for place, plan in enumerate(rows.plans):
             warnings += plan["warnings"]
@@ -201,17 +250,17 @@ def assemble(files: list[tuple[str, FileRows]]) -> dict[str, pd.DataFrame]:
                                 f"starting the same year as {base}")
             read[same_plan] = (pid, source_file)
             ids[place] = pid
-            rows_of["plans"].append(({"plan_id": pid, **plan["row"], **provenance}, plan["tags"]))
+            rows_of["plans"].append(({"plan_id": pid, **plan["row"], **read_in, **provenance}, plan["tags"]))
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
             rows_of[table] += [({"plan_id": ids[e["plan"]], **e["row"], **provenance}, e["tags"])
                                for e in entries if e["plan"] in ids]
-        docs[source_file] = {**rows.document, "source_file": source_file, "plans_found": len(ids),
+        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids),
                              "warnings": warnings}
+    tables = {}
     for (first, later), ids in repeats.items():
         docs[later]["warnings"].append(f"{len(ids)} plan(s) already read from {first}: {', '.join(ids)}")
         if first != later:
             docs[first]["warnings"].append(f"{len(ids)} plan(s) also in {later}")
-    tables = {"documents": frame(list(docs.values()), "documents")}
     tags = []
     for table, level in (("plans", "plan"), ("pillars", "pillar"), ("projects", "project")):
         key = TABLES[table][1]
@@ -221,7 +270,11 @@ def assemble(files: list[tuple[str, FileRows]]) -> dict[str, pd.DataFrame]:
         for row, row_tags in entries:
             tags += tag_rows(level, row["plan_id"], row.get("pillar_no"), row.get("project_no"), row_tags)
     tables["tags"] = tags_frame(tags)
-    return tables
+    tables["plans"], unlinked = link_previous_plans(tables["plans"])
+    for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"]):
+        if plan_id in unlinked:
+            docs[source_file]["warnings"].append(unlinked[plan_id])
+    return {"documents": frame(list(docs.values()), "documents"), **tables, **reference_tables()}
 
 
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:

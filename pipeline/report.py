@@ -1,8 +1,10 @@
 """OUT/report.html: one self-contained page on what was read, in Japanese with English subtitles.
 
-Sections: the documents and their status, plans per round and municipality (a bar per municipality,
-coloured by the plan's first fiscal year), a heatmap of themes by municipality, instruments by plan, the
-warnings. The charts are HTML tables with shaded cells and CSS bars, drawn by the browser: no plotting
+Sections, listed at the top: the documents and their status, plans per round and municipality (a bar per
+municipality, coloured by the plan's first fiscal year), a heatmap of themes by municipality, instruments by
+plan, the plans, pillars and projects per theme and instrument, the projects without a tag, each plan's pillars
+and projects (collapsed), the plans read from two files (one line per pair of files), the other warnings. Nothing
+needs JavaScript. The charts are HTML tables with shaded cells and CSS bars, drawn by the browser: no plotting
 library to import, no font to embed, and every text stays text, escaped by the template engine
 (Jinja2, autoescaping), so no name or title can become markup. The same tables give the same bytes.
 """
@@ -11,8 +13,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections import Counter
 import time
+from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import pandas as pd
 
 from pipeline import PIPELINE_VERSION
 from pipeline.io import write_atomic
-from pipeline.schema import FIELDS, TABLES
+from pipeline.schema import FIELDS, STRINGS, TABLES
 
 CHART_IDS = {
     "rounds": "chart-plans-by-municipality-and-round",
@@ -28,6 +30,26 @@ CHART_IDS = {
     "instruments": "chart-instruments-by-plan",
 }
 HEATMAP_ID = CHART_IDS["themes"]
+# The page's sections in order: the anchor of each one's heading, its Japanese and English titles. The table of
+# contents and the headings are both drawn from this, so that every link finds its section.
+SECTIONS = {
+    "documents": ("読み込んだ文書と処理結果", "Documents read and their status"),
+    "rounds": ("承認回・区市町村別の計画", "Plans per approval round and municipality"),
+    "history": ("区市町村ごとの計画の推移", "Each municipality's plans across rounds: themes gained and dropped"),
+    "themes": ("区市町村別の政策テーマ", "Policy themes by municipality (heatmap)"),
+    "instruments": ("計画別の支援手法", "Policy instruments by plan"),
+    "tag-totals": ("政策テーマ・支援手法ごとの件数", "Plans, pillars and projects per theme and instrument"),
+    "untagged": ("タグのない事業", "Projects with no theme and no instrument"),
+    "plan-details": ("計画ごとの柱と事業", "Each plan's pillars and projects"),
+    "read-twice": ("重複して読んだ計画", "Plans read twice"),
+    "warnings": ("警告とエラー", "Warnings and errors"),
+}
+LEVELS = ("plan", "pillar", "project")
+# The two warnings normalize.assemble gives a pair of files holding the same plans: the later file's (how many,
+# the first file, their ids) and the first file's (how many, the later file). File names may hold ": ", so the
+# name is told by the documents' own names, not by the pattern.
+ALREADY_READ_RE = re.compile(r"(\d+) plan\(s\) already read from (.+)", re.S)
+ALSO_IN_RE = re.compile(r"\d+ plan\(s\) also in (.+)", re.S)
 # Colours of the rounds' bar segments, told apart by lightness too (a grey print or a colour-blind reader).
 ROUND_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf")
@@ -67,11 +89,15 @@ def _municipality_order(plans: pd.DataFrame) -> list[str]:
     return sorted(first.index, key=lambda m: (pd.isna(first[m]), first[m] if not pd.isna(first[m]) else "", m))
 
 
+def _add_other_codes(codes: list[str], found) -> list[str]:
+    """The vocabulary's codes, then those found that it does not hold (tables of an older vocabulary) by name:
+    a count is never dropped for want of a column."""
+    return codes + sorted(set(found) - set(codes))
+
+
 def _themes_matrix(plans: pd.DataFrame, codes: list[str], labels: dict[str, str]) -> pd.DataFrame:
     order = _municipality_order(plans)
-    seen = set(codes)
-    extra = sorted({t for v in plans["themes"] for t in _items(v)} - seen)  # codes not in the vocabulary
-    columns = codes + extra
+    columns = _add_other_codes(codes, (t for v in plans["themes"] for t in _items(v)))
     counts = Counter((muni, t) for muni, themes in zip(plans["municipality"], plans["themes"]) for t in _items(themes))
     matrix = _count_matrix(counts, order, columns)
     matrix.columns = [f"{labels.get(c, c)} ({c})" for c in columns]
@@ -90,8 +116,7 @@ def _plan_label(row) -> str:
 
 def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list[str], labels: dict[str, str]):
     """Projects per plan and instrument; a ○ where only the plan's own text names the instrument."""
-    extra = sorted({t for v in plans["instruments"] for t in _items(v)} - set(codes))
-    columns = codes + extra
+    columns = _add_other_codes(codes, (t for v in plans["instruments"] for t in _items(v)))
     counts = Counter((pid, t) for pid, instruments in zip(projects["plan_id"], projects["instruments"])
                      for t in _items(instruments))
     matrix = _count_matrix(counts, plans["plan_id"].tolist(), columns)
@@ -133,41 +158,79 @@ def _value(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-def _documents(documents: pd.DataFrame) -> list[dict]:
+def _list_rows(df: pd.DataFrame, names: tuple[str, ...]) -> list[dict]:
+    """Rows as dicts of plain values, list columns as lists: what the template loops over."""
+    def plain(name, v):
+        return _items(v) if FIELDS[name][0] == STRINGS else _value(v)
+
+    columns = [[plain(name, v) for v in df[name].tolist()] for name in names]  # by column: no row objects
+    return [dict(zip(names, values)) for values in zip(*columns)]
+
+
+def _documents(documents: pd.DataFrame, other_warnings: dict[str, list[str]], read_twice: list[dict]) -> list[dict]:
+    """The documents' rows; their warnings but those of plans read twice, which get a link to their list."""
+    in_pairs = {name for pair in read_twice for name in (pair["first"], pair["later"])}
     return [{
         "source_file": row.source_file, "status": row.status, "pages": _value(row.pages),
         "plans_found": _value(row.plans_found), "plans_rejected": _value(row.plans_rejected),
         "lines_by_default": _value(row.lines_by_default), "error": _value(row.error),
-        "warnings": _items(row.warnings), "vertical_pages": ", ".join(_items(row.vertical_pages)),
+        "warnings": other_warnings[row.source_file], "read_twice": row.source_file in in_pairs,
+        "vertical_pages": ", ".join(_items(row.vertical_pages)),
         "unmapped_pages": ", ".join(_items(row.pages_with_unmapped_glyphs)),
         "sha256": _value(row.source_sha256) or "",
     } for row in documents.itertuples()]
 
 
-def _round_label(fy) -> str:
-    return "不明 / unknown" if pd.isna(fy) else f"{int(fy)}年度"
+UNKNOWN_ROUND = "不明 / unknown"
+
+
+def _by_round(plans: pd.DataFrame) -> pd.DataFrame:
+    """The plans with a `round_label`, in round order: by the round's fiscal year, then its name (前期 before 後期),
+    plans of no known round last."""
+    plans = plans.assign(round_label=plans["round"].fillna(UNKNOWN_ROUND))
+    return plans.sort_values(["round_fy", "round", "plan_id"], na_position="last", kind="stable")
 
 
 def _rounds(plans: pd.DataFrame) -> dict:
-    """Plans per round, and one bar per municipality made of a segment per round."""
-    per_round = plans.groupby("period_start_fy", dropna=False).agg(
+    """Plans per approval round, and one bar per municipality made of a segment per round."""
+    plans = _by_round(plans)
+    per_round = plans.groupby("round_label", sort=False).agg(
         plans=("plan_id", "size"), municipalities=("municipality", "nunique"))
-    counts = plans.groupby(["municipality", "period_start_fy"], dropna=False).size().unstack(fill_value=0)
+    counts = plans.groupby(["municipality", "round_label"], sort=False).size().unstack(fill_value=0)
     counts = counts.reindex(_municipality_order(plans)).fillna(0)
     widest = max(int(counts.sum(axis=1).max()), 1) if len(counts) else 1
     colours = {fy: ROUND_COLOURS[i % len(ROUND_COLOURS)] for i, fy in enumerate(counts.columns)}
     bars = [{
         "municipality": municipality,
         "total": int(row.sum()),
-        "segments": [{"round": _round_label(fy), "count": int(n), "width": round(100 * n / widest, 2),
-                      "colour": colours[fy]} for fy, n in row.items() if n],
+        "segments": [{"round": label, "count": int(n), "width": round(100 * n / widest, 2),
+                      "colour": colours[label]} for label, n in row.items() if n],
     } for municipality, row in counts.iterrows()]
     return {
-        "table": [{"round": _round_label(fy), "plans": int(r.plans), "municipalities": int(r.municipalities)}
-                  for fy, r in zip(per_round.index, per_round.itertuples())],
+        "table": [{"round": label, "plans": int(r.plans), "municipalities": int(r.municipalities)}
+                  for label, r in zip(per_round.index, per_round.itertuples())],
         "bars": bars,
-        "legend": [{"round": _round_label(fy), "colour": colour} for fy, colour in colours.items()],
+        "legend": [{"round": label, "colour": colour} for label, colour in colours.items()],
     }
+
+
+def _histories(plans: pd.DataFrame) -> list[dict]:
+    """Per municipality, its plans in order of their first year, each with the themes it gained and dropped
+    against its previous plan (plans.previous_plan_id)."""
+    themes = dict(zip(plans["plan_id"], (set(_items(t)) for t in plans["themes"])))
+    histories = []
+    for municipality, group in plans.groupby("municipality", sort=False):
+        rows = []
+        for plan in group.sort_values(["period_start_fy", "plan_id"], na_position="last").itertuples():
+            previous = None if pd.isna(plan.previous_plan_id) else plan.previous_plan_id
+            now, before = themes[plan.plan_id], themes.get(previous, set())
+            rows.append({"plan_id": plan.plan_id, "round": _value(plan.round) or UNKNOWN_ROUND,
+                         "period": _value(plan.period_text), "previous": previous,
+                         "gained": sorted(now - before) if previous else [],
+                         "dropped": sorted(before - now) if previous else []})
+        histories.append({"municipality": municipality, "plans": rows})
+    order = {name: i for i, name in enumerate(_municipality_order(plans))}
+    return sorted(histories, key=lambda h: order[h["municipality"]])
 
 
 def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
@@ -184,36 +247,97 @@ def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
     return {"columns": list(matrix.columns), "rows": rows}
 
 
-def _plans(plans: pd.DataFrame) -> list[dict]:
-    return [{name: _value(getattr(row, name)) for name in
-             ("plan_id", "municipality", "municipality_code", "plan_title", "period_text", "source_file", "page_start")}
-            for row in plans.itertuples()]
+def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFrame) -> list[dict]:
+    """Each plan with its pillars, each pillar with its projects: the plans table and the collapsible sections."""
+    projects_of = defaultdict(list)
+    for project in _list_rows(projects, ("plan_id", "pillar_no", "project_no", "project_name", "project_detail",
+                                       "themes", "instruments")):
+        projects_of[project["plan_id"], project["pillar_no"]].append(project)
+    pillars_of = defaultdict(list)
+    for pillar in _list_rows(pillars, ("plan_id", "pillar_no", "pillar_title", "has_more_projects")):
+        key = pillar["plan_id"], pillar["pillar_no"]
+        pillars_of[key[0]].append({**pillar, "projects": projects_of[key]})
+    return [{**plan, "pillars": pillars_of[plan["plan_id"]]} for plan in _list_rows(
+        plans, ("plan_id", "municipality", "municipality_code", "plan_title", "period_text", "round", "source_file",
+                "page_start"))]
 
 
-def _warnings(documents: pd.DataFrame) -> list[dict]:
-    rows = [{"source_file": row.source_file, "status": None, "text": w}
-            for row in documents.itertuples() for w in _items(row.warnings)]
+def _count_tags(tags: pd.DataFrame, codes: dict[str, list[str]], labels: dict[str, str]) -> dict[str, list[dict]]:
+    """Per kind, each code with the number of plans, pillars and projects carrying it, zeros included: a code
+    no text matched is news too. A tags row is one code on one plan, pillar or project (the table's key)."""
+    counts = Counter(zip(tags["kind"].tolist(), tags["code"].tolist(), tags["level"].tolist()))
+    return {kind: [{"code": code, "label": labels.get(code, code), "counts": [counts[kind, code, lv] for lv in LEVELS]}
+                   for code in _add_other_codes(codes[kind], tags.loc[tags["kind"] == kind, "code"])]
+            for kind in codes}
+
+
+def _find_untagged(projects: pd.DataFrame) -> list[dict]:
+    """Projects no vocabulary term matched: where the vocabulary lacks a word, or a name was misread."""
+    empty = [not _items(t) and not _items(i) for t, i in zip(projects["themes"], projects["instruments"])]
+    return _list_rows(projects.loc[empty], ("plan_id", "pillar_no", "project_no", "project_name", "project_detail"))
+
+
+def _split_first_file(rest: str, names: set[str]) -> tuple[str, str] | None:
+    """(file, plan ids) from the tail of an "already read from" warning, the file being one of `names`."""
+    at = rest.find(": ")
+    while at != -1:
+        if rest[:at] in names:
+            return rest[:at], rest[at + 2:]
+        at = rest.find(": ", at + 1)
+    return None
+
+
+def _split_warnings(documents: pd.DataFrame) -> tuple[list[dict], dict[str, list[str]]]:
+    """The plans read twice, one line per pair of files (normalize tells both files of a pair, in two
+    warnings: the pair is shown once, from the later file's; same bytes under two names are said so), and every
+    other warning by file."""
+    names = set(documents["source_file"])
+    sha = dict(zip(documents["source_file"], documents["source_sha256"].map(_value)))
+    read_twice, others = [], {}
+    for later, warnings in zip(documents["source_file"], documents["warnings"]):
+        others[later] = []
+        for warning in _items(warnings):
+            already = ALREADY_READ_RE.fullmatch(warning)
+            first = already and _split_first_file(already.group(2), names)
+            if first:
+                read_twice.append({"first": first[0], "later": later, "plans": int(already.group(1)), "ids": first[1],
+                                   "same_bytes": sha[later] is not None and sha[first[0]] == sha[later]})
+            elif not ((also := ALSO_IN_RE.fullmatch(warning)) and also.group(1) in names):
+                others[later].append(warning)
+    return sorted(read_twice, key=lambda pair: (pair["first"], pair["later"])), others
+
+
+def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> list[dict]:
+    """The warnings section: each file's warnings but its plans read twice (listed apart), then the failures."""
+    rows = [{"source_file": name, "status": None, "text": w} for name, ws in other_warnings.items() for w in ws]
     return rows + [{"source_file": row.source_file, "status": row.status, "text": _value(row.error)}
                    for row in documents.itertuples() if row.status != "ok"]
 
 
 def render_report(tables: dict[str, pd.DataFrame]) -> str:
     """The report page as HTML text."""
-    documents, plans, projects = (_frame(tables, n) for n in ("documents", "plans", "projects"))
+    documents, plans, pillars, projects, tags = (_frame(tables, n) for n in
+                                                 ("documents", "plans", "pillars", "projects", "tags"))
     codes, labels = _vocabulary()
+    read_twice, other_warnings = _split_warnings(documents)
     context = {
         "version": PIPELINE_VERSION,
+        "sections": SECTIONS,
         "counts": {name: len(_frame(tables, name)) for name in TABLES},
         "titles": {name: spec[1] for name, spec in FIELDS.items()},
         "chart_ids": CHART_IDS,
-        "documents": _documents(documents),
+        "documents": _documents(documents, other_warnings, read_twice),
         "ok": int((documents["status"] == "ok").sum()) if len(documents) else 0,
-        "plans": _plans(plans),
+        "plans": _nest_plans(plans, pillars, projects),
         "rounds": _rounds(plans) if len(plans) else None,
+        "histories": _histories(plans),
         "themes": _heatmap(_themes_matrix(plans, codes["theme"], labels)) if len(plans) else None,
         "instruments": _heatmap(*_instruments_matrix(plans, projects, codes["instrument"], labels))
         if len(plans) else None,
-        "warnings": _warnings(documents),
+        "tag_totals": _count_tags(tags, codes, labels),
+        "untagged": _find_untagged(projects),
+        "read_twice": read_twice,
+        "warnings": _warnings(documents, other_warnings),
     }
     return _environment().get_template("report.html").render(**context)
 

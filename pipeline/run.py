@@ -7,7 +7,7 @@ once, a file's table rows and tags are made once (only the steps across files ar
 made by other code is made again. A manifest of what the tables are made from lets
 a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
 extract (pipeline.worker, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
-pipeline.tag) → write (pipeline.tables, pipeline.datapackage, pipeline.report).
+pipeline.tag) → write (pipeline.tables, pipeline.datapackage, pipeline.report, pipeline.workbook).
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ from pipeline.faults import stop_here
 from pipeline.fingerprint import fingerprint
 from pipeline.io import NotRegularFile, remove_temporaries, sha256_file, write_atomic
 from pipeline.records import ExtractHeader, FileRows, Notice, Page, SegmentRecord, from_dict, to_dict
+from pipeline.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.worker import Limits, Source, internal_reason, one_line, read_in_workers, reason
 
 log = logging.getLogger("pipeline")
 
 STAGES = ("extract", "segment", "normalize", "all")
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
+# The files made from the tables for people to look at, written after them: one that fails costs only itself
+# (normalize_and_write), and the next run tries it again.
+VIEWS = ("report.html", "tables.xlsx")
 LOCK_NAME = ".lock"
 RUN_LOG = "run.json"
 
@@ -87,7 +91,7 @@ class Outcome:
     read: list[Source]
     failed: list[Failed]
     adds_nothing: dict[str, str]  # file → why it adds no row (same bytes as another, plans all read before)
-    report_error: str | None = None  # why report.html could not be written
+    view_errors: dict[str, str] = field(default_factory=dict)  # view (report.html…) → why it was not written
 
 
 def run(options: Options, progress=None) -> Outcome:
@@ -104,13 +108,13 @@ def run(options: Options, progress=None) -> Outcome:
         if options.stage != "extract":
             run_segment(sources, options.out)
             stage = "segment"
-        manifest = {"adds_nothing": {}, "report_error": None}
+        manifest = {"adds_nothing": {}, "view_errors": {}}
         if options.stage in ("normalize", "all"):
-            manifest = normalize_unless_current(sources, refused, options.out, clock, options.force)
+            manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
         adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
         failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
         outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name),
-                          dict(sorted(adds_nothing.items())), manifest["report_error"])
+                          dict(sorted(adds_nothing.items())), manifest["view_errors"])
         write_run_log(options, started, outcome)
     return outcome
 
@@ -119,7 +123,7 @@ def run(options: Options, progress=None) -> Outcome:
 
 
 def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
-    """Every entry of RAW that is not hidden, sorted by name: the files to read, and the entries refused with
+    """Every entry of RAW that is not hidden (nor sources.csv, pipeline.sources), sorted by name: the files to read, and the entries refused with
     their reason. Each gets a documents row.
 
     An entry is examined by its metadata before anything opens it, and a file is opened without blocking, so a
@@ -132,7 +136,7 @@ def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
     root = raw.resolve()
     sources, refused = [], []
     for path in raw.iterdir():
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.name == SOURCES_NAME:  # sources.csv describes the files, is none
             continue
         name = display_name(path.name)
         problem = entry_problem(path, root)
@@ -335,6 +339,7 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
         else:
             record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
             record.lines_by_default = len(found.by_default)
+            record.title = segment.document_title(pages)
             if record.rejected and not record.plans:
                 record.status, record.error = Failure.unreadable_text.status, segment.summarize_rejections(record.rejected)
             elif not record.plans:
@@ -370,33 +375,35 @@ def load_segment(out: Path, sha256: str) -> SegmentRecord:
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], refused: list[Refused], out: Path, started: float,
+def normalize_unless_current(sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float,
                              force: bool = False) -> dict:
     """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
     Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
     prune_interim(sources, out)
-    inputs = manifest_inputs(sources, refused, out)
+    inputs = manifest_inputs(sources, refused, raw, out)
     manifest = current_manifest(out, inputs) if not force else None
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return manifest
-    manifest = normalize_and_write(sources, refused, out, inputs, force)
+    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
     rows = manifest["rows"]
     log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
              rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
     return manifest
 
 
-def manifest_inputs(sources: list[Source], refused: list[Refused], out: Path) -> dict:
+def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
-    limits may come out differently) and the fingerprint of the normalize stage (its code, its data files
-    such as the vocabulary, its libraries)."""
+    limits may come out differently), RAW's sources.csv and the fingerprint of the normalize stage (its code, its
+    data files such as the vocabulary, its libraries)."""
+    listing = raw / SOURCES_NAME
     return {
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
+        "sources_csv": sha256_file(listing) if listing.is_file() else None,
     }
 
 
@@ -407,7 +414,7 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
             sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
-        return manifest if current and "report.html" in manifest["outputs"] else None
+        return manifest if current and all(view in manifest["outputs"] for view in VIEWS) else None
     except (OSError, ValueError, KeyError):
         return None
 
@@ -459,43 +466,65 @@ def write_file_rows(out: Path, sha256: str, segment_sha256: str, rows: FileRows)
     write_atomic(interim_path(out, "normalize", sha256), json.dumps(head).encode("utf-8") + b"\n" + body)
 
 
-def normalize_and_write(sources: list[Source], refused: list[Refused], out: Path, inputs: dict,
+def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict,
                         force: bool = False) -> dict:
-    """Build, tag and write the tables, then the manifest, which it returns: written last, it names the sha256
-    of every output, so a reader can tell a complete set from one a killed run left half-replaced. A report
-    that fails costs only itself: it is logged in one line, a stale report.html is removed (it would show other
-    tables), and the manifest leaves it out and keeps the reason, so that the next run tries it again."""
+    """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
+    written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
+    left half-replaced."""
     from pipeline.datapackage import write_datapackage
     from pipeline.normalize import assemble, file_rows, redundant_files
-    from pipeline.report import write_report
     from pipeline.tables import write_tables
 
     rows = rows_by_file(sources, out, inputs["segment_records"], force)
     files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r))) for r in refused]
-    tables = assemble(files)
+    tables = assemble(files, read_listing(raw, [name for name, _ in files]))
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
-    report_error = None
-    try:
-        path = write_report(tables, out)
-    except Exception as exc:  # noqa: BLE001 - the report is a view of the tables, never a reason to lose them
-        report_error = one_line(f"{type(exc).__name__}: {exc}")
-        log.error("report.html not written: %s", report_error)
-        log.debug("report.html failed", exc_info=True)
-        (out / "report.html").unlink(missing_ok=True)
-    else:
-        outputs[path.name] = sha256_file(path)
+    view_errors = write_views(tables, out, outputs)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
         "adds_nothing": redundant_files(files),
-        "report_error": report_error,
+        "view_errors": view_errors,
     }
     stop_here("before_manifest")
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
     return manifest
+
+
+def read_listing(raw: Path, names: list[str]) -> Sources:
+    """RAW's sources.csv, what in it concerns no file or no file of RAW said on the terminal (what concerns one
+    file goes to its documents row)."""
+    listing = read_sources(raw)
+    for problem in listing.problems:
+        log.warning("%s", problem)
+    for name in sorted(set(listing.rows) - set(names)):
+        log.warning("%s line %d: %s is not in %s", SOURCES_NAME, listing.rows[name].line, name, raw)
+    return listing
+
+
+def write_views(tables: dict, out: Path, outputs: dict[str, str]) -> dict[str, str]:
+    """Write each of the VIEWS of the tables, adding its sha256 to `outputs`; returns view → why it failed. A view
+    that fails costs only itself, never the tables: it is logged in one line, a stale file of its name is removed
+    (it would show other tables), and the manifest leaves it out and keeps the reason, so that the run exits 2 and
+    the next run tries it again."""
+    from pipeline.report import write_report
+    from pipeline.workbook import write_workbook
+
+    errors = {}
+    for name, write in zip(VIEWS, (write_report, write_workbook), strict=True):
+        try:
+            path = write(tables, out)
+        except Exception as exc:  # noqa: BLE001 - a view of the tables is never a reason to lose them
+            errors[name] = one_line(f"{type(exc).__name__}: {exc}")
+            log.error("%s not written: %s", name, errors[name])
+            log.debug("%s failed", name, exc_info=True)
+            (out / name).unlink(missing_ok=True)
+        else:
+            outputs[path.name] = sha256_file(path)
+    return errors
 
 
 def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import pyarrow as pa
 
 from pipeline.failures import STATUSES
+from pipeline.reference import municipality_rows, vocabulary_codes
 
 STRING, INT, BOOL, STRINGS = "string", "integer", "boolean", "list"
+MUNICIPALITY_CODES = [row["municipality_code"] for row in municipality_rows()]
+MUNICIPALITY_KINDS = {"特別区": "special ward", "市": "city", "町": "town", "村": "village"}
+ROUND_PATTERN = "^(令和|平成)(元|[0-9]{1,2})年度(前期|後期|第[0-9]{1,2}回)?$"
 ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: pa.list_(pa.string())}
 
 # name: (type, Japanese title, English description, constraints)
@@ -20,6 +24,17 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name. "
                       "Null only in documents, for an entry of the raw folder that is not a readable file.",
                       {"pattern": "^[0-9a-f]{64}$"}),
+    "title": (STRING, "表題", "The summary's own title as printed on its first page (承認した…計画の概要, with a round "
+              "such as （令和6年度後期） when it carries one); null when no such line was found.", {}),
+    "round": (STRING, "承認回", "Approval round, e.g. 令和6年度後期 or 令和2年度: from the file's row of the raw folder's "
+              "sources.csv, else from the round in brackets at the end of the summary's title, else null. In plans, "
+              "the round of the file the plan was read from.", {"pattern": ROUND_PATTERN}),
+    "round_fy": (INT, "承認年度", "Fiscal year of the round (2024 for 令和6年度後期), to sort rounds by.",
+                 {"minimum": 1989, "maximum": 2100}),
+    "published": (STRING, "公表日", "Date the summary was published, YYYY-MM-DD, from sources.csv (the press release "
+                  "page, when `fetch` found a date on it); null when unknown.",
+                  {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+    "url": (STRING, "URL", "Address the PDF was downloaded from, from sources.csv; null when unknown.", {}),
     "pages": (INT, "ページ数", "Number of pages in the PDF (null when it could not be opened).", {"minimum": 0}),
     "status": (STRING, "処理結果", f"`{STATUSES[0]}`, or the kind of failure: {', '.join(STATUSES[1:])}.",
                {"required": True, "enum": STATUSES}),
@@ -43,13 +58,24 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
                 "get `-2`, `-3`… after it. The municipality name stands in for an unknown code, and "
                 "`unknown-<first 8 of source_sha256>-p<page_start>` for an unread year.", {"required": True}),
     "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
-    "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit; null when the "
-                          "name is not one of Tokyo's 62 municipalities.", {"pattern": "^[0-9]{6}$"}),
+    "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit "
+                          "(municipalities.municipality_code); in plans null when the name is not one of Tokyo's 62 "
+                          "municipalities.", {"enum": MUNICIPALITY_CODES}),
+    "name_ja": (STRING, "名称", "Name of the municipality in Japanese, e.g. 品川区.", {"required": True}),
+    "name_en": (STRING, "英語名称", "Name of the municipality in English, as it names itself: the special wards call "
+                "themselves cities (Shinagawa City).", {"required": True}),
+    "municipality_kind": (STRING, "区分", "特別区 (special ward), 市, 町 or 村.",
+                          {"required": True, "enum": list(MUNICIPALITY_KINDS)}),
+    "municipality_kind_en": (STRING, "区分（英語）", "The kind in English: special ward, city, town or village.",
+                             {"required": True, "enum": list(MUNICIPALITY_KINDS.values())}),
     "plan_title": (STRING, "計画名", "Plan title inside 「」.", {"required": True}),
     "period_text": (STRING, "計画期間（表記）", "Plan period exactly as printed, e.g. 令和2年度～令和4年度.", {}),
     "period_start_fy": (INT, "開始年度", "First fiscal year of the plan (Gregorian year in which the FY starts).",
                         {"minimum": 1989, "maximum": 2100}),
     "period_end_fy": (INT, "終了年度", "Last fiscal year of the plan.", {"minimum": 1989, "maximum": 2100}),
+    "previous_plan_id": (STRING, "前計画ID", "The same municipality's plan in these tables that started last before "
+                         "this one (plans.plan_id); null when there is none, when this plan's start year was not read, "
+                         "or when two plans started that year (a warning names them).", {}),
     "summary": (STRING, "概要", "The plan's overview paragraph, lines joined without spaces.", {}),
     "photo_captions": (STRINGS, "写真キャプション", "Captions of the plan's photos, in page order.", {}),
     "themes": (STRINGS, "政策テーマ", "Policy theme codes (see the vocabulary).", {}),
@@ -67,25 +93,30 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "level": (STRING, "階層", "Level the tag applies to: plan, pillar or project.",
               {"required": True, "enum": ["plan", "pillar", "project"]}),
     "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
-    "code": (STRING, "コード", "Tag code from pipeline/data/vocabulary.csv.", {"required": True}),
-    "label_ja": (STRING, "ラベル", "Japanese label of the code.", {}),
-    "terms": (STRINGS, "根拠語", "Vocabulary terms matched in the text, as evidence; 'implied by X' for a theme that"
-              " the code or term X implies (pipeline/data/implied_themes.csv).", {}),
+    "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": list(vocabulary_codes())}),
+    "label_ja": (STRING, "ラベル", "Japanese label of the code.", {"required": True}),
+    "label_en": (STRING, "英語ラベル", "English label of the code.", {"required": True}),
+    "terms": (STRINGS, "根拠語", "In tags, the vocabulary terms matched in the text, as evidence, and 'implied by X' for "
+              "a theme that the code or term X implies (pipeline/data/implied_themes.csv); in vocabulary, every term "
+              "that tags the code.", {}),
 }
 
-# name: (fields in order, primary key, foreign keys as (fields, table))
-TABLES: dict[str, tuple[list[str], list[str], list[tuple[list[str], str]]]] = {
+# name: (fields in order, primary key, foreign keys as (fields, table) or, where the names differ,
+# (fields, table, fields of that table))
+TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
     "documents": (
-        ["source_file", "source_sha256", "pages", "status", "error", "plans_found", "plans_rejected",
+        ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status", "error",
+         "plans_found", "plans_rejected",
          "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"],
         ["source_file"],
         [],
     ),
     "plans": (
         ["plan_id", "municipality", "municipality_code", "plan_title", "period_text", "period_start_fy", "period_end_fy",
-         "summary", "photo_captions", "themes", "instruments", "source_file", "source_sha256", "page_start", "page_end"],
+         "round", "round_fy", "previous_plan_id", "summary", "photo_captions", "themes", "instruments", "source_file", "source_sha256", "page_start", "page_end"],
         ["plan_id"],
-        [(["source_file"], "documents")],
+        [(["source_file"], "documents"), (["municipality_code"], "municipalities"),
+         (["previous_plan_id"], "plans", ["plan_id"])],
     ),
     "pillars": (
         ["plan_id", "pillar_no", "pillar_title", "has_more_projects", "themes", "instruments", "source_file",
@@ -102,7 +133,13 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple[list[str], str]]]] = {
     "tags": (
         ["level", "plan_id", "pillar_no", "project_no", "kind", "code", "label_ja", "terms"],
         ["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
-        [(["plan_id"], "plans")],
+        [(["plan_id"], "plans"), (["code"], "vocabulary")],
+    ),
+    "vocabulary": (["code", "kind", "label_ja", "label_en", "terms"], ["code"], []),
+    "municipalities": (
+        ["municipality_code", "name_ja", "name_en", "municipality_kind", "municipality_kind_en"],
+        ["municipality_code"],
+        [],
     ),
 }
 

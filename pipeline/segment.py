@@ -495,6 +495,16 @@ class Draft:
         return {l.page for l in self.header_lines + self.lines} | {page for page, _ in self.captions}
 
 
+def document_title(pages: list[Page]) -> str | None:
+    """The summary's own title, as its first title line prints it (TITLE_RE) without the brackets around it:
+    where a round such as （令和6年度後期） is named. None when no line reads as the title."""
+    for page in pages:
+        for line in page.lines:
+            if TITLE_RE.match(line.norm):
+                return re.sub(r"^[【〔\[]|[】〕\]]$", "", line.norm)
+    return None
+
+
 def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
     read as expected; besides, the role each line was given and the lines kept by default (Segmentation)."""

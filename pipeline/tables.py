@@ -72,11 +72,12 @@ def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
 
 
 def column_values(col: pd.Series, kind: pa.DataType) -> list:
-    """Python values of a column, with pandas' missing markers as None and whole numbers as int."""
+    """Python values of a column, with pandas' missing markers as None and whole numbers as int; a list cell may be
+    a list, a tuple or, read back from Parquet, an array."""
     import pandas as pd
     import pyarrow as pa
 
-    values = [None if not isinstance(v, (list, tuple)) and pd.isna(v) else v for v in col.tolist()]
+    values = [None if not pd.api.types.is_list_like(v) and pd.isna(v) else v for v in col.tolist()]
     if pa.types.is_integer(kind):
         return [None if v is None else int(v) for v in values]
     if pa.types.is_list(kind):

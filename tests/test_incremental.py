@@ -105,7 +105,8 @@ def runs(tmp_path_factory):
 def test_a_run_adding_files_writes_the_bytes_of_a_fresh_run(runs):
     _, out, fresh, _ = runs
     written = outputs(fresh)
-    assert {"plans.parquet", "tags.csv", "datapackage.json", "report.html", "manifest.json"} <= written.keys()
+    assert {"plans.parquet", "tags.csv", "datapackage.json", "report.html", "tables.xlsx", "manifest.json"} <= (
+        written.keys())
     assert outputs(out) == written
 
 

@@ -1,26 +1,21 @@
-import csv
 from collections import Counter
-from importlib import resources
 
 import pytest
 
 from pipeline.normalize import build_tables, check_digit, municipality_code, parse_period, plan_id
+from pipeline.reference import municipality_rows
 from pipeline.records import Notice, Pillar, Plan, Project, SegmentRecord
 from pipeline.text import normalize_text, unreadable_character
-
-
-def municipality_rows():
-    with resources.files("pipeline").joinpath("data/municipalities.csv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def test_table_holds_all_62_tokyo_municipalities_by_kind():
     rows = municipality_rows()
     assert Counter(r["municipality_kind"] for r in rows) == {"特別区": 23, "市": 26, "町": 5, "村": 8}
+    assert Counter(r["municipality_kind_en"] for r in rows) == {"special ward": 23, "city": 26, "town": 5, "village": 8}
     assert len({r["municipality_code"] for r in rows}) == 62
 
 
-@pytest.mark.parametrize("row", municipality_rows(), ids=lambda r: r["municipality"])
+@pytest.mark.parametrize("row", municipality_rows(), ids=lambda r: r["name_ja"])
 def test_every_code_carries_its_check_digit(row):
     code = row["municipality_code"]
     assert code.startswith("13") and len(code) == 6
@@ -148,12 +143,12 @@ def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year
     c = segment("c", [plan("品川区", monozukuri, 1)])
     tables = build_tables([("c.pdf", c), ("b.pdf", b), ("a.pdf", a)])  # ids follow file names, not this order
     plans = tables["plans"]
-    assert plans[["plan_id", "plan_title", "source_file"]].values.tolist() == [
-        ["131091-2020", shinagawa, "a.pdf"],
-        ["131091-2020-2", monozukuri, "a.pdf"],
-        ["131091-2020-3", "品川区観光計画", "b.pdf"],
-        ["131091-2023", shinagawa, "b.pdf"],
-        ["131148-2020", "中野区計画", "a.pdf"],
+    assert plans[["plan_id", "plan_title", "source_file", "previous_plan_id"]].values.tolist() == [
+        ["131091-2020", shinagawa, "a.pdf", None],
+        ["131091-2020-2", monozukuri, "a.pdf", None],
+        ["131091-2020-3", "品川区観光計画", "b.pdf", None],
+        ["131091-2023", shinagawa, "b.pdf", "131091-2020"],  # of three plans from 2020, the one of its title
+        ["131148-2020", "中野区計画", "a.pdf", None],
     ]
     docs = tables["documents"].set_index("source_file")
     assert docs[["plans_found", "plans_rejected"]].values.tolist() == [[3, 0], [2, 1], [0, 0]]

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pipeline.report
 from pipeline.cli import main
 from pipeline.datapackage import datapackage, write_datapackage
 from pipeline.tables import csv_bytes
 from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
+from pipeline.run import VIEWS
 from pipeline.schema import FIELDS, STRINGS, TABLES
 from tests.conftest import ROOT, SAMPLE_RAW
 
@@ -70,18 +70,38 @@ def test_datapackage_catches_rows_that_break_the_schema(outputs, tmp_path):
     assert ("projects", "foreign-key") in kinds
 
 
+@pytest.mark.slow
+def test_check_refuses_a_code_missing_from_the_vocabulary(outputs, tmp_path):
+    """tags.code must be a vocabulary code: by its constraint, and by its foreign key once the vocabulary lost it."""
+    bad = tmp_path / "out"
+    shutil.copytree(outputs, bad)
+    tags = (bad / "tags.csv").read_bytes()
+    (bad / "tags.csv").write_bytes(tags.replace(b",theme,sales,", b",theme,nosuchcode,", 1))
+    vocabulary = (bad / "vocabulary.csv").read_bytes()
+    (bad / "vocabulary.csv").write_bytes(b"\r\n".join(l for l in vocabulary.split(b"\r\n") if not l.startswith(b"talent,")))
+    valid, errors = validate(bad / "datapackage.json")
+    assert not valid
+    assert {(e[0], e[3]) for e in errors} >= {("tags", "constraint-error"), ("tags", "foreign-key")}
+
+
 # The primary and foreign keys of each CSV resource: a row of plans is one plan_id, a pillar one (plan_id, pillar_no)…
 KEYS = {
     "documents": (["source_file"], []),
     "plans": (["plan_id"],
-              [{"fields": ["source_file"], "reference": {"resource": "documents", "fields": ["source_file"]}}]),
+              [{"fields": ["source_file"], "reference": {"resource": "documents", "fields": ["source_file"]}},
+               {"fields": ["municipality_code"],
+                "reference": {"resource": "municipalities", "fields": ["municipality_code"]}},
+               {"fields": ["previous_plan_id"], "reference": {"resource": "", "fields": ["plan_id"]}}]),
     "pillars": (["plan_id", "pillar_no"],
                 [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]),
     "projects": (["plan_id", "pillar_no", "project_no"],
                  [{"fields": ["plan_id", "pillar_no"],
                    "reference": {"resource": "pillars", "fields": ["plan_id", "pillar_no"]}}]),
     "tags": (["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
-             [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]),
+             [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}},
+              {"fields": ["code"], "reference": {"resource": "vocabulary", "fields": ["code"]}}]),
+    "vocabulary": (["code"], []),
+    "municipalities": (["municipality_code"], []),
 }
 
 
@@ -95,12 +115,14 @@ def test_datapackage_resources_and_keys(outputs):
     descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
     assert [(r["name"], r["path"], r["format"]) for r in descriptor["resources"]] == [
         ("documents", "documents.csv", "csv"), ("plans", "plans.csv", "csv"), ("pillars", "pillars.csv", "csv"),
-        ("projects", "projects.csv", "csv"), ("tags", "tags.csv", "csv"),
+        ("projects", "projects.csv", "csv"), ("tags", "tags.csv", "csv"), ("vocabulary", "vocabulary.csv", "csv"),
+        ("municipalities", "municipalities.csv", "csv"),
         ("documents-parquet", "documents.parquet", "parquet"), ("plans-parquet", "plans.parquet", "parquet"),
         ("pillars-parquet", "pillars.parquet", "parquet"), ("projects-parquet", "projects.parquet", "parquet"),
-        ("tags-parquet", "tags.parquet", "parquet"),
+        ("tags-parquet", "tags.parquet", "parquet"), ("vocabulary-parquet", "vocabulary.parquet", "parquet"),
+        ("municipalities-parquet", "municipalities.parquet", "parquet"),
     ]
-    for resource in descriptor["resources"][:5]:
+    for resource in descriptor["resources"][:7]:
         schema = resource["schema"]
         assert (schema["primaryKey"], schema.get("foreignKeys", [])) == KEYS[resource["name"]], resource["name"]
 
@@ -109,12 +131,16 @@ def test_datapackage_field_descriptors(outputs):
     """A code stays text of six digits, a year an integer in range, a list a joined string, a flag a boolean."""
     descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
     plans, pillars = descriptor_fields(descriptor, "plans"), descriptor_fields(descriptor, "pillars")
-    assert plans["municipality_code"] == {
+    code = dict(plans["municipality_code"])
+    enum = code.pop("constraints")["enum"]
+    assert code == {
         "name": "municipality_code", "title": "全国地方公共団体コード", "type": "string",
-        "description": "6-digit local government code with check digit; null when the name is not one of Tokyo's 62 "
-                       "municipalities.",
-        "constraints": {"pattern": "^[0-9]{6}$"},
+        "description": "6-digit local government code with check digit (municipalities.municipality_code); in plans "
+                       "null when the name is not one of Tokyo's 62 municipalities.",
     }
+    assert (len(enum), enum[0], enum[22], enum[23], enum[-1]) == (62, "131016", "131237", "132012", "134210")
+    assert descriptor_fields(descriptor, "tags")["code"]["constraints"]["enum"][:3] == [
+        "succession", "startup", "talent"]
     assert plans["period_start_fy"]["type"] == "integer"
     assert plans["period_start_fy"]["constraints"] == {"minimum": 1989, "maximum": 2100}
     assert (plans["photo_captions"]["type"], plans["photo_captions"]["title"]) == ("string", "写真キャプション")
@@ -167,7 +193,8 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
 
 def document_row(**values) -> dict:
     """A documents row; `values` replace the defaults."""
-    return {"source_file": "a.pdf", "source_sha256": "0" * 64, "pages": 3, "status": "ok", "error": None,
+    return {"source_file": "a.pdf", "source_sha256": "0" * 64, "title": None, "round": None, "round_fy": None,
+            "published": None, "url": None, "pages": 3, "status": "ok", "error": None,
             "plans_found": 1, "plans_rejected": 0, "lines_by_default": 0, "warnings": [], "vertical_pages": [],
             "pages_with_unmapped_glyphs": [], **values}
 
@@ -202,7 +229,7 @@ def test_csv_list_cell_bytes():
     r"""Items joined with |, a | in an item written \|, a backslash \\; CSV quoting around it all."""
     data = csv_bytes(pd.DataFrame([document_row(warnings=TRICKY_ITEMS, vertical_pages=["2", "3"])]), "documents")
     assert data.split(b"\r\n", 1)[1] == (
-        b"a.pdf," + b"0" * 64 + rb',3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
+        b"a.pdf," + b"0" * 64 + rb',,,,,,3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
         + rb'lines|ends with \\|\\\|",2|3,' + b"\r\n")
 
 
@@ -271,13 +298,9 @@ def test_report_is_deterministic(sample):
 
 
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
-    documents = pd.concat([sample["documents"], pd.DataFrame([{
-        "source_file": "<b>R&D</b>.pdf", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "<script>alert(1)</script>", "plans_found": 0, "plans_rejected": 0, "lines_by_default": 0,
-        "warnings": ["a < b & c"],
-        "vertical_pages": [],
-        "pages_with_unmapped_glyphs": [],
-    }])], ignore_index=True)
+    documents = pd.concat([sample["documents"], pd.DataFrame([document_row(
+        source_file="<b>R&D</b>.pdf", pages=None, status="corrupt", error="<script>alert(1)</script>", plans_found=0,
+        warnings=["a < b & c"])])], ignore_index=True)
     page = write_report({**sample, "documents": documents}, tmp_path).read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>R&D" not in page
     assert "&lt;b&gt;R&amp;D&lt;/b&gt;.pdf" in page
@@ -307,48 +330,54 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
     assert "<script" not in page and "\x07" not in page
 
 
-@pytest.fixture
-def out_with_a_failing_report(sample_out, tmp_path, monkeypatch) -> Path:
-    """A copy of the sample's output folder with its cache and the last run's report.html but no table, no
-    datapackage and no manifest, so that the next run writes them; and a report that raises."""
+# The function that writes each view of the tables.
+VIEW_WRITERS = {"report.html": "pipeline.report.write_report", "tables.xlsx": "pipeline.workbook.write_workbook"}
+
+
+@pytest.fixture(params=VIEWS)
+def out_with_a_failing_view(request, sample_out, tmp_path, monkeypatch) -> tuple[Path, str]:
+    """A copy of the sample's output folder with its cache and the last run's view (report.html or tables.xlsx)
+    but no table, no datapackage and no manifest, so that the next run writes them; and a writer of that view
+    that raises. Returns the folder and the view's name."""
+    view = request.param
     out = tmp_path / "out"
     shutil.copytree(sample_out, out)
     for path in out.glob("*.*"):
-        if path.name != "report.html":
+        if path.name != view:
             path.unlink()
-    assert (out / "interim").is_dir() and (out / "report.html").exists()
+    assert (out / "interim").is_dir() and (out / view).exists()
 
     def fail(tables, out):
         raise RuntimeError("boom\non two lines")
 
-    monkeypatch.setattr(pipeline.report, "write_report", fail)
-    return out
+    monkeypatch.setattr(VIEW_WRITERS[view], fail)
+    return out, view
 
 
-def test_a_failing_report_costs_only_the_report(out_with_a_failing_report, caplog):
-    out = out_with_a_failing_report
+def test_a_failing_view_costs_only_itself(out_with_a_failing_view, caplog):
+    out, view = out_with_a_failing_view
     with caplog.at_level(logging.INFO, logger="pipeline"):
         main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"])
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == ["report.html not written: RuntimeError: boom on two lines"]
+    assert errors == [f"{view} not written: RuntimeError: boom on two lines"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["outputs"]) == sorted(["datapackage.json"] + [f"{t}.{s}" for t in TABLES
-                                                                          for s in ("csv", "parquet")])
-    # Every output the manifest names is there with its sha256, and the reason is kept; the last run's
-    # report.html is gone, since it would show other tables than these.
+    assert sorted(manifest["outputs"]) == sorted(["datapackage.json", *(v for v in VIEWS if v != view)]
+                                                 + [f"{t}.{s}" for t in TABLES for s in ("csv", "parquet")])
+    # Every output the manifest names is there with its sha256, and the reason is kept; the last run's view is
+    # gone, since it would show other tables than these.
     assert {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in manifest["outputs"]} == (
         manifest["outputs"])
-    assert manifest["report_error"] == "RuntimeError: boom on two lines"
-    assert not (out / "report.html").exists()
+    assert manifest["view_errors"] == {view: "RuntimeError: boom on two lines"}
+    assert not (out / view).exists()
 
 
 @pytest.mark.slow
-def test_a_failing_report_exits_2_and_is_tried_again(out_with_a_failing_report, monkeypatch):
-    out = out_with_a_failing_report
+def test_a_failing_view_exits_2_and_is_tried_again(out_with_a_failing_view, monkeypatch):
+    out, view = out_with_a_failing_view
     assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
     monkeypatch.undo()
     assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 0
-    assert (out / "report.html").exists()
+    assert (out / view).exists()
 
 
 def test_report_without_plans(sample, tmp_path):

@@ -49,6 +49,7 @@ def test_the_report_opens_without_console_errors(sample_out, tmp_path):
     done = chromium(sample_out / "report.html", tmp_path, "--dump-dom")
     assert done.returncode == 0, done.stderr
     assert "承認した地域産業活性化計画の概要" in done.stdout
+    assert done.stdout.count("<details>") == 6  # the sample's six plans, each collapsed, no script needed
     assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []
 
 

@@ -25,14 +25,16 @@ from pipeline import PIPELINE_VERSION
 from pipeline import tables as ptables
 from pipeline.cli import main
 from pipeline.faults import POINTS, VARIABLE
-from pipeline.run import load_extract
+from pipeline.run import VIEWS, load_extract
 from tests import badfiles
 from tests.conftest import frozen
+from tests.test_outputs import document_row
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
-TABLES = ("documents", "plans", "pillars", "projects", "tags")
+ROW_TABLES = ("plans", "pillars", "projects", "tags")  # the tables of what was read, empty when nothing was
+TABLES = ("documents", *ROW_TABLES, "vocabulary", "municipalities")
 CODES = ["131091", "131148", "131237", "132012", "132047", "132152"]
 
 REDOWNLOAD = "download it again or ask the publisher for a new copy"
@@ -90,8 +92,8 @@ def run_log(out: Path) -> dict:
 
 def output_bytes(out: Path) -> dict[str, bytes]:
     """Every data file and the manifest, the files that must not depend on when or where the run happened."""
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix in (".parquet", ".csv", ".json", ".html")
-            and p.name != "run.json"}
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
+            if p.suffix in (".parquet", ".csv", ".json", ".html", ".xlsx") and p.name != "run.json"}
 
 
 def copy_of_sample(tag: bytes) -> bytes:
@@ -202,7 +204,7 @@ def test_a_flipped_byte_in_a_fonts_unicode_map_gives_no_plan_rows(tmp_path, caps
         "plan on page 5 not kept: page 5 reads badly (80% of its characters readable, under 90%)",
         "plan on page 6 not kept: page 6 reads badly (86% of its characters readable, under 90%)",
     ]
-    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in TABLES[1:]] == [0, 0, 0, 0]
+    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in ROW_TABLES] == [0, 0, 0, 0]
 
 
 @pytest.fixture(scope="session")
@@ -370,7 +372,7 @@ def test_removed_file_loses_its_rows_and_cache(rerun):
     (raw / "a.pdf").unlink()
     assert run_cli(raw, out) == 2
     assert documents(out).index.tolist() == ["report.pdf"]
-    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in TABLES[1:]] == [0, 0, 0, 0]
+    assert [len(pd.read_parquet(out / f"{t}.parquet")) for t in ROW_TABLES] == [0, 0, 0, 0]
     assert not any(sha in p.name for p in (out / "interim").rglob("*"))
 
 
@@ -456,7 +458,7 @@ def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
     assert run_cli(raw, tmp_path / "one", "-j", "1") == 2
     assert run_cli(raw, tmp_path / "two", "-j", "2") == 2
     one, two = output_bytes(tmp_path / "one"), output_bytes(tmp_path / "two")
-    assert sorted(one) == sorted(["manifest.json", "datapackage.json", "report.html"]
+    assert sorted(one) == sorted(["manifest.json", "datapackage.json", *VIEWS]
                                  + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
     assert one == two
     manifest = json.loads(one["manifest.json"])
@@ -491,14 +493,14 @@ def completed_next(completed, tmp_path_factory):
         yield raw, reference
 
 
-ALL_BUT_MANIFEST = frozenset(["datapackage.json", "report.html"]
+ALL_BUT_MANIFEST = frozenset(["datapackage.json", *VIEWS]
                              + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
 KILLED = {
     # fault point: (the outputs the killed run renamed into place, those of them whose bytes then differ from the
     # sha256 manifest.json lists; a second copy of the sample adds a documents row and a warning on a.pdf's)
     "after_extract": (frozenset(), set()),
     "mid_table_write": (frozenset(["documents.parquet"]), {"documents.parquet"}),
-    "before_manifest": (ALL_BUT_MANIFEST, {"documents.parquet", "documents.csv", "report.html"}),
+    "before_manifest": (ALL_BUT_MANIFEST, {"documents.parquet", "documents.csv", *VIEWS}),
 }
 
 
@@ -570,14 +572,11 @@ def test_second_run_into_the_same_out_is_refused(tmp_path, capsys):
 
 
 def test_csv_cells_cannot_run_as_formulas():
-    docs = pd.DataFrame([{
-        "source_file": "=HYPERLINK(\"http://x\")", "source_sha256": "0" * 64, "pages": None, "status": "corrupt",
-        "error": "+1", "plans_found": 0, "plans_rejected": 0, "lines_by_default": 0, "warnings": ["@SUM(A1)", "ok"],
-        "vertical_pages": ["-2"],
-        "pages_with_unmapped_glyphs": [],
-    }])
+    docs = pd.DataFrame([document_row(source_file="=HYPERLINK(\"http://x\")", title="-承認した計画の概要", pages=None,
+                                      status="corrupt", error="+1", plans_found=0, warnings=["@SUM(A1)", "ok"],
+                                      vertical_pages=["-2"])])
     text = ptables.csv_bytes(docs, "documents").decode("utf-8-sig")
-    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,,corrupt,'+1,0,0,0,'@SUM(A1)|ok,'-2,"
+    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,'-承認した計画の概要,,,,,,corrupt,'+1,0,0,0,'@SUM(A1)|ok,'-2,"
 
 
 @pytest.mark.slow

@@ -28,8 +28,9 @@ def test_every_table_field_is_declared_once():
     for names, key, foreign in TABLES.values():
         assert len(names) == len(set(names))
         assert set(names) <= set(FIELDS) and set(key) <= set(names)
-        for fields, target in foreign:
-            assert set(fields) <= set(TABLES[target][0])
+        for fields, target, *target_fields in foreign:
+            assert set(fields) <= set(names)
+            assert set(target_fields[0] if target_fields else fields) <= set(TABLES[target][1])  # its primary key
 
 
 def test_arrow_schema_carries_types_and_titles():
