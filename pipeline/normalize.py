@@ -192,19 +192,26 @@ def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
     one, none is: returns, per plan left without one for that reason, the warning that names them."""
     import pandas as pd
 
-    plans = plans.copy()
+    places = plans["municipality_code"].fillna(plans["municipality"])
+    starts = [None if pd.isna(start) else int(start) for start in plans["period_start_fy"]]
+    rows = list(zip(plans["plan_id"], places, starts, plans["plan_title"]))
+    dated: dict[str, list[tuple]] = defaultdict(list)  # place -> its plans with a start year, in table order
+    for row in rows:
+        if row[2] is not None:
+            dated[row[1]].append(row)
     previous: list[str | None] = []
     warnings = {}
-    place = plans["municipality_code"].fillna(plans["municipality"])
-    for plan_id, where, start, title in zip(plans["plan_id"], place, plans["period_start_fy"], plans["plan_title"]):
-        earlier = plans[(place == where) & (plans["period_start_fy"] < start)] if not pd.isna(start) else plans[:0]
-        latest = earlier[earlier["period_start_fy"] == earlier["period_start_fy"].max()]
-        if len(latest) > 1 and (latest["plan_title"] == title).sum() == 1:
-            latest = latest[latest["plan_title"] == title]
-        previous.append(latest["plan_id"].iloc[0] if len(latest) == 1 else None)
+    for plan_id, place, start, title in rows:
+        earlier = [row for row in dated[place] if start is not None and row[2] < start]
+        newest = max((row[2] for row in earlier), default=None)
+        latest = [row for row in earlier if row[2] == newest]
+        if len(latest) > 1 and sum(row[3] == title for row in latest) == 1:
+            latest = [row for row in latest if row[3] == title]
+        previous.append(latest[0][0] if len(latest) == 1 else None)
         if len(latest) > 1:
-            warnings[plan_id] = (f"{plan_id}: no previous plan set, {len(latest)} plans started in "
-                                 f"{latest['period_start_fy'].iloc[0]}: {', '.join(latest['plan_id'])}")
+            warnings[plan_id] = (f"{plan_id}: no previous plan set, {len(latest)} plans started in {latest[0][2]}: "
+                                 f"{', '.join(row[0] for row in latest)}")
+    plans = plans.copy()
     plans["previous_plan_id"] = pd.Series(previous, index=plans.index, dtype=object)
     return plans, warnings
 
