@@ -13,7 +13,7 @@ run's own and its children's, without the readers'):
 * the ratio pipeline / bare pdfplumber (target <= 0.6);
 * a no-op re-run of the same command (target <= 0.5 s) and the same run after adding one PDF (target:
   no-op + 3 x that file's own extraction + 1 s);
-* report.html of the corpus tables on its own, `python -m pipeline.report OUT` (target <= 0.2 s);
+* report.html of the corpus tables on its own, `python -m pipeline.outputs.report OUT` (target <= 0.2 s);
 * the pipeline on the 500-page document alone (peak RSS target <= 400 MB), and on a 3,000-page document in
   one run, tables and report included (peak RSS target <= 500 MB);
 * SudachiPy tagging throughput on 1 MB of text (bench/bench_tag.py);
@@ -150,7 +150,7 @@ def fmt_counts(c: Counter) -> str:
 
 
 def report_seconds(r: dict, problems: list[str]) -> float:
-    """The report's own time, as `python -m pipeline.report` prints it: `OUT/report.html (N bytes, S s)`."""
+    """The report's own time, as `python -m pipeline.outputs.report` prints it: `OUT/report.html (N bytes, S s)`."""
     check_run("report", r, problems)
     found = re.search(r"([0-9.]+) s\)\s*$", r["stdout"])
     return float(found.group(1)) if found else float("nan")
@@ -224,7 +224,7 @@ def run(jobs: int, root: Path, megabytes: float, keep: bool, src: Path = ROOT, t
         res["long_bare"] = timed([PY, "-c", BARE_PDFPLUMBER, str(long_raw / long_doc["name"])])
 
         print("report.html of the corpus ...", flush=True)
-        res["report"] = report_seconds(timed([PY, "-m", "pipeline.report", str(out)], cwd=src), problems)
+        res["report"] = report_seconds(timed([PY, "-m", "pipeline.outputs.report", str(out)], cwd=src), problems)
 
         huge_doc = manifest["huge"][0]
         print(f"{huge_doc['pages']}-page document, one run ...", flush=True)

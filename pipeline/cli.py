@@ -1,8 +1,8 @@
 """Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`,
 `python -m pipeline explain FILE [--out DIR]` to see how one PDF's pages were read (pipeline.explain), and
-`python -m pipeline fetch URL… [--raw DIR]` to download new summaries into RAW (pipeline.fetch).
+`python -m pipeline fetch URL… [--raw DIR]` to download new summaries into RAW (pipeline.acquire.fetch).
 
-The run itself is pipeline.run's; this module parses arguments, shows progress, and tells the outcome on
+The run itself is pipeline.run.runner's; this module parses arguments, shows progress, and tells the outcome on
 stderr, one line per file, every name and reason with its control characters escaped, so that no file
 name can move the cursor, colour the terminal or print a line of its own.
 """
@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
-from pipeline.run import STAGES, Options, UsageError, run
-from pipeline.worker import Limits
+from pipeline.core.failures import UsageError
+from pipeline.reading.worker import Limits
+from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1
 EXIT_FAILED_FILES = 2
@@ -172,7 +173,15 @@ def explain_file(pdf: Path, out: Path) -> int:
 
 def fetch_urls(args: argparse.Namespace) -> int:
     """`fetch`: a line on stdout per summary saved or found in RAW already, one on stderr per failure."""
-    from pipeline.fetch import FAILED, MIB, RawUnusable, Settings, check_raw, fetch, is_web_address
+    from pipeline.acquire.fetch import (
+        FAILED,
+        MIB,
+        RawUnusable,
+        Settings,
+        check_raw,
+        fetch,
+        is_web_address,
+    )
 
     for url in args.urls:
         if not is_web_address(url):

@@ -17,13 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.failures import failures_markdown
+from pipeline.core.schema import dictionary_markdown
 from pipeline.evaluate import SETS, SetResult, evaluate, figure
-from pipeline.failures import failures_markdown
-from pipeline.schema import dictionary_markdown
-from pipeline.tag import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary, read_rows
+from pipeline.tagging.tagger import (
+    IMPLIED_THEMES_COLUMNS,
+    IMPLIED_THEMES_PATH,
+    load_vocabulary,
+    read_rows,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYOUT_SOURCE = Path(__file__).with_name("layout.py")
+LAYOUT_SOURCE = Path(__file__).parent / "core" / "layout.py"
 LEVELS = ("plan", "pillar", "project")
 
 

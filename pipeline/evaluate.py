@@ -17,7 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 from statistics import mean
 
-from pipeline.tag import CODE_COLUMNS, Tagger, join_text, load_vocabulary, read_rows
+from pipeline.tagging.tagger import (
+    CODE_COLUMNS,
+    Tagger,
+    join_text,
+    load_vocabulary,
+    read_rows,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED_DIR = ROOT / "tests" / "data" / "labelled"
@@ -39,7 +45,7 @@ class Example:
 
     @property
     def text(self) -> str:
-        """The text the pipeline tags a project by (pipeline.tag.tag_tables)."""
+        """The text the pipeline tags a project by (pipeline.tagging.tagger.tag_tables)."""
         return join_text(self.name, self.detail)
 
 

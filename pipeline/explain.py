@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.records import Page, Segmentation
+from pipeline.core.records import Page, Segmentation
 
 # Dots per inch of the page images: an A4 page comes out 827 × 1170 pixels, its 10-point text 14 pixels high,
 # readable on a screen without the files growing large.

@@ -18,16 +18,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTRect
 import pdfplumber
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTRect
 from pdfplumber.page import fix_fontname_bytes
 
-from pipeline.layout import (BOX_SLACK_PT, COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, HORIZONTAL_STEP_RIGHT_EM,
-                             MIN_READABLE_SHARE, MIN_RULING_EM, MIN_VERTICAL_STEPS, PHOTO_MAX_ASPECT,
-                             PHOTO_MIN_SIDE_SHARE, ROW_LOOKBACK, SHORT_LINE_EM, VERTICAL_STEP_ACROSS_EM,
-                             VERTICAL_STEP_DOWN_EM, WORD_GAP_EM)
-from pipeline.records import Box, Line, Page
-from pipeline.text import is_cjk, is_unmapped
+from pipeline.core.layout import (
+    BOX_SLACK_PT,
+    COLUMN_GAP_EM,
+    DEDUPE_TOLERANCE_PT,
+    HORIZONTAL_STEP_RIGHT_EM,
+    MIN_READABLE_SHARE,
+    MIN_RULING_EM,
+    MIN_VERTICAL_STEPS,
+    PHOTO_MAX_ASPECT,
+    PHOTO_MIN_SIDE_SHARE,
+    ROW_LOOKBACK,
+    SHORT_LINE_EM,
+    VERTICAL_STEP_ACROSS_EM,
+    VERTICAL_STEP_DOWN_EM,
+    WORD_GAP_EM,
+)
+from pipeline.core.records import Box, Line, Page
+from pipeline.core.text import is_cjk, is_unmapped
 
 
 def readable_share(chars: list[dict]) -> float:

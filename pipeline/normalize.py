@@ -1,29 +1,33 @@
 """Normalize stage: segment records to table rows, with fiscal years, municipality codes and plan ids.
 
 In two steps: `file_rows` makes what one file adds (its rows and tags, before any other file is looked at),
-which pipeline.run caches per file; `assemble` decides what needs every file (which plans were read before,
-plan ids and their -2 suffixes, the documents rows, the order). The rows go to pipeline.tables, which checks
-them against the schema; the text itself was made canonical (pipeline.text) when it was read.
+which pipeline.run.runner caches per file; `assemble` decides what needs every file (which plans were read before,
+plan ids and their -2 suffixes, the documents rows, the order). The rows go to pipeline.outputs.tables, which checks
+them against the schema; the text itself was made canonical (pipeline.core.text) when it was read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pipeline.records import FileRows, SegmentRecord
-from pipeline.reference import municipality_rows, reference_tables
-from pipeline.rounds import era_year, parse_round, round_fy
-from pipeline.sources import SOURCES_NAME, Sources
-from pipeline.tag import join_text, roll_up, tag_list
-from pipeline.text import normalize_text
+from pipeline import PIPELINE_VERSION
+from pipeline.acquire.rounds import era_year, parse_round, round_fy
+from pipeline.acquire.sources import SOURCES_NAME, Sources
+from pipeline.core.fingerprint import fingerprint
+from pipeline.core.records import FileRows, SegmentRecord, from_dict, to_dict
+from pipeline.core.reference import municipality_rows
+from pipeline.core.text import normalize_text
+from pipeline.tagging.tagger import join_text, roll_up, tag_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pipeline.tag import Tagger
+    from pipeline.tagging.tagger import Tagger
 
 
 # One end of a period: an era year (令和2年度, 元年, 令和2年4月, 令和2年4月1日) or a Gregorian one (2020年度,
@@ -149,6 +153,30 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
     return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
 
 
+def rows_record(sha256: str, segment_sha256: str, rows: FileRows) -> bytes:
+    """A file's rows as cached under OUT/interim/normalize: a header line naming the code and the segment record
+    they were made from and the sha256 of the rows, then the rows, one line of JSON."""
+    body = json.dumps(to_dict(rows), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = {"pipeline_version": PIPELINE_VERSION, "fingerprint": fingerprint("normalize"), "source_sha256": sha256,
+            "segment_sha256": segment_sha256, "rows_sha256": hashlib.sha256(body).hexdigest()}
+    return json.dumps(head).encode("utf-8") + b"\n" + body
+
+
+def read_rows_record(data: bytes, segment_sha256: str) -> FileRows | None:
+    """Cached rows (rows_record) when the current normalize code made them from this very segment record and they
+    are whole; else None, whatever is wrong (made by other code or from another record, unparsable, altered), and
+    they are made again: never trusted."""
+    try:
+        head, _, body = data.partition(b"\n")
+        head = json.loads(head)
+        if (head["fingerprint"], head["segment_sha256"], head["rows_sha256"]) != (
+                fingerprint("normalize"), segment_sha256, hashlib.sha256(body).hexdigest()):
+            return None
+        return from_dict(FileRows, json.loads(body))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     """Files that add nothing because every plan they hold was read from a file before them by name: file →
     where its plans were read, for the terminal."""
@@ -226,9 +254,9 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
     files is told so in one warning. Two plans of one municipality and start year with different titles are
     both kept: the first gets the plain id, the others `-2`, `-3`…
     """
-    from pipeline.schema import TABLES
-    from pipeline.tables import frame
-    from pipeline.tag import set_code_columns, tag_rows, tags_frame
+    from pipeline.core.schema import TABLES
+    from pipeline.outputs.tables import frame
+    from pipeline.tagging.tagger import set_code_columns, tag_rows, tags_frame
 
     sources = sources or Sources({}, {}, [])
     docs: dict[str, dict] = {}
@@ -282,6 +310,17 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
         if plan_id in unlinked:
             docs[source_file]["warnings"].append(unlinked[plan_id])
     return {"documents": frame(list(docs.values()), "documents"), **tables, **reference_tables()}
+
+
+def reference_tables() -> dict[str, pd.DataFrame]:
+    """The vocabulary and municipalities tables, checked against the schema like every other table."""
+    from pipeline.outputs.tables import frame
+    from pipeline.tagging.tagger import load_vocabulary
+
+    return {
+        "vocabulary": frame(load_vocabulary().to_dict("records"), "vocabulary"),
+        "municipalities": frame(list(municipality_rows()), "municipalities"),
+    }
 
 
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:

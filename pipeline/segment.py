@@ -12,20 +12,60 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
+import logging
 import re
 import statistics
+import traceback
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pipeline.layout import (BOX_SLACK_PT, CAPTION_REACH_LINES, COLUMN_ALIGN_EM, DEFAULT_LEADING_PT,
-                             DEFAULT_SIZE_PT, FURNITURE_MIN_PAGES, LABEL_REACH_UP_EM, LABEL_ROW_EM, LEADING_MAX_EM,
-                             LEADING_QUANTILE, MARGIN_BAND, MAX_CAPTION_LINES, MIN_READABLE_SHARE, PARAGRAPH_EXTRA_EM,
-                             PARAGRAPH_SPACING_MAX_LINES, PHOTO_OVERLAP_SHARE, SAME_SIZE_PT, SHORT_LINE_EM)
-from pipeline.failures import Failure
-from pipeline.records import Box, Line, Notice, Page, Pillar, Plan, Project, Segmentation
-from pipeline.text import (CANONICAL_TILDE, CLOSE_PARENS, KANJI_KANA_CLASS, OPEN_PARENS, fold_radicals,
-                           normalize_text, unreadable_character)
+from pipeline import PIPELINE_VERSION
+from pipeline.core.failures import OK, Failure, internal_reason, reason
+from pipeline.core.fingerprint import fingerprint
+from pipeline.core.layout import (
+    BOX_SLACK_PT,
+    CAPTION_REACH_LINES,
+    COLUMN_ALIGN_EM,
+    DEFAULT_LEADING_PT,
+    DEFAULT_SIZE_PT,
+    FURNITURE_MIN_PAGES,
+    LABEL_REACH_UP_EM,
+    LABEL_ROW_EM,
+    LEADING_MAX_EM,
+    LEADING_QUANTILE,
+    MARGIN_BAND,
+    MAX_CAPTION_LINES,
+    MIN_READABLE_SHARE,
+    PARAGRAPH_EXTRA_EM,
+    PARAGRAPH_SPACING_MAX_LINES,
+    PHOTO_OVERLAP_SHARE,
+    SAME_SIZE_PT,
+    SHORT_LINE_EM,
+)
+from pipeline.core.records import (
+    Box,
+    ExtractHeader,
+    Line,
+    Notice,
+    Page,
+    Pillar,
+    Plan,
+    Project,
+    Segmentation,
+    SegmentRecord,
+)
+from pipeline.core.text import (
+    CANONICAL_TILDE,
+    CLOSE_PARENS,
+    KANJI_KANA_CLASS,
+    OPEN_PARENS,
+    fold_radicals,
+    normalize_text,
+    unreadable_character,
+)
+
+log = logging.getLogger("pipeline")
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"
@@ -849,3 +889,49 @@ def summarize_rejections(rejected: list[Notice]) -> str:
     causes = "; ".join(f"{REJECTION_CAUSES[code]} on page{'s' * (len(on) > 1)} {', '.join(map(str, sorted(on)))}"
                        for code, on in pages.items())
     return f"{len(rejected)} plan(s) rejected: {causes}; {Failure.unreadable_text.hint}"
+
+
+def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
+    """The segment record of one extracted file: its plans and the plans it rejected, or why none were kept."""
+    record = SegmentRecord(
+        pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=head.source_sha256,
+        status=head.status, error=head.error, pages=head.pages, plans=[], rejected=[], warnings=[],
+        vertical_pages=[str(p.page) for p in pages if p.is_vertical],
+        pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars], traceback=head.traceback,
+    )
+    if head.status == OK:
+        try:
+            found = segment_document(pages)
+        except Exception as exc:  # noqa: BLE001 - one layout nobody foresaw costs its file, never the run
+            log.debug("segmenting %s failed", head.source_sha256, exc_info=True)
+            record.status = Failure.internal_error.status
+            record.error = internal_reason(f"segmenting failed: {type(exc).__name__}: {exc}")
+            record.traceback = "".join(traceback.format_exception(exc))
+        else:
+            record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
+            record.lines_by_default = len(found.by_default)
+            record.title = document_title(pages)
+            if record.rejected and not record.plans:
+                record.status, record.error = Failure.unreadable_text.status, summarize_rejections(record.rejected)
+            elif not record.plans:
+                record.status, record.error = Failure.no_plans.status, no_plans_reason(record)
+    record.warnings = head.reader_warnings + record.warnings
+    return record
+
+
+def no_plans_reason(record: SegmentRecord) -> str:
+    """Why no plan was found, with what the pages themselves suggest."""
+    detail = "no plan header 「…」（…）【計画期間:…】 was found"
+    if record.pages_with_unmapped_glyphs:
+        detail += (f" (page(s) {', '.join(record.pages_with_unmapped_glyphs)} draw glyphs without a Unicode map,"
+                   " so their text is unreadable: get a better copy or OCR)")
+    elif record.vertical_pages:
+        detail += f" (page(s) {', '.join(record.vertical_pages)} are vertical writing, tategaki)"
+    return reason(Failure.no_plans, detail)
+
+
+def refused_record(failure: Failure, why: str) -> SegmentRecord:
+    """The segment record of an entry of RAW that was never read: its status and reason, nothing else."""
+    return SegmentRecord(pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=None,
+                         status=failure.status, error=why, pages=None, plans=[], rejected=[],
+                         warnings=[], vertical_pages=[], pages_with_unmapped_glyphs=[], traceback=None)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.fingerprint import STAGES, module_closure
+from pipeline.core.fingerprint import STAGES, module_closure
 from tests import badfiles
 from tests.conftest import frozen
 
@@ -86,7 +86,7 @@ def test_a_segment_rule_edit_resegments_without_reading_the_pdf_again(copy):
 @pytest.mark.slow
 def test_an_extract_edit_reads_every_pdf_again(copy):
     src, raw, out = copy
-    edit(src / "pipeline" / "layout.py", "WORD_GAP_EM = 0.2", "WORD_GAP_EM = 0.25")
+    edit(src / "pipeline" / "core" / "layout.py", "WORD_GAP_EM = 0.2", "WORD_GAP_EM = 0.25")
     assert run_in(src, raw, out) == 0
     assert run_log(out)["read"] == ["a.pdf"]
 
@@ -129,22 +129,22 @@ def test_a_file_changed_while_the_run_reads_it_is_not_cached(tmp_path, monkeypat
     raw.mkdir()
     original = SAMPLE.read_bytes()
     (raw / "a.pdf").write_bytes(original)
-    import pipeline.run
+    import pipeline.run.runner
 
-    real = pipeline.run.read_in_workers
+    real = pipeline.run.runner.read_in_workers
 
     def truncate_then_read(todo, *args, **kwargs):
         (raw / "a.pdf").write_bytes(original[: len(original) // 2])
         real(todo, *args, **kwargs)
         (raw / "a.pdf").write_bytes(original)
 
-    monkeypatch.setattr(pipeline.run, "read_in_workers", truncate_then_read)
+    monkeypatch.setattr(pipeline.run.runner, "read_in_workers", truncate_then_read)
     assert main(["all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME]) == 2
     row = pd.read_parquet(out / "documents.parquet").iloc[0]
     assert row.status == "changed_during_run"
     assert row.error.startswith("the file changed while the run read it (listed as 359ecd7b1031…, read as ")
     assert row.error.endswith("…); nothing to do: the next run reads it again")
-    monkeypatch.setattr(pipeline.run, "read_in_workers", real)
+    monkeypatch.setattr(pipeline.run.runner, "read_in_workers", real)
     assert main(["all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME]) == 0
     assert run_log(out)["read"] == ["a.pdf"]
     assert pd.read_parquet(out / "documents.parquet")[["status", "plans_found"]].values.tolist() == [["ok", 6]]
@@ -169,15 +169,18 @@ def test_memory_exhausted_anywhere_is_too_large_and_read_again_with_more_memory(
 
 
 def test_each_stage_fingerprints_the_modules_it_imports():
-    assert [p.name for p in module_closure(STAGES["segment"][0])] == [
-        "__init__.py", "failures.py", "layout.py", "radicals.py", "records.py", "segment.py", "text.py"]
-    assert [p.name for p in module_closure(STAGES["extract"][0])] == [
-        "__init__.py", "extract.py", "failures.py", "fingerprint.py", "io.py", "layout.py", "radicals.py",
-        "records.py", "text.py", "worker.py"]
+    def closure(stage):
+        return [str(p.relative_to(ROOT / "pipeline")) for p in module_closure(STAGES[stage][0])]
+
+    assert closure("segment") == ["__init__.py", "core/failures.py", "core/fingerprint.py", "core/layout.py",
+                                  "core/radicals.py", "core/records.py", "core/text.py", "segment.py"]
+    assert closure("extract") == ["__init__.py", "core/failures.py", "core/fingerprint.py", "core/io.py",
+                                  "core/layout.py", "core/radicals.py", "core/records.py", "core/text.py",
+                                  "extract.py", "reading/worker.py"]
 
 
 def test_every_bundled_data_file_belongs_to_a_stage():
     claimed = {name for _, data, _ in STAGES.values() for name in data}
-    bundled = {f"{folder}/{p.name}" for folder in ("data", "templates")
+    bundled = {f"{folder}/{p.name}" for folder in ("data", "outputs/templates")
                for p in (ROOT / "pipeline" / folder).iterdir() if p.name != "README.md"}
     assert claimed == bundled

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from pipeline.cli import main
+from pipeline.core.records import ExtractHeader
 from pipeline.normalize import build_tables
-from pipeline.records import ExtractHeader
-from pipeline.run import segment_record
+from pipeline.segment import segment_record
 from tests.test_segment import page_of, positioned
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ import pdfplumber
 import pytest
 
 from pipeline import PIPELINE_VERSION
-from pipeline.failures import STATUSES, Failure, is_retried
-from pipeline.records import Box, from_dict
-from pipeline.worker import Limits, classify_error, died
+from pipeline.core.failures import STATUSES, Failure, is_retried
+from pipeline.core.records import Box, from_dict
+from pipeline.reading.worker import Limits, classify_error, died
 
 
 def test_the_statuses_a_file_can_end_with():

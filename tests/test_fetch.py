@@ -1,4 +1,4 @@
-"""`python -m pipeline fetch URL…` (pipeline.fetch) against a web server on 127.0.0.1 in a thread: a press release
+"""`python -m pipeline fetch URL…` (pipeline.acquire.fetch) against a web server on 127.0.0.1 in a thread: a press release
 with its summary and an unrelated PDF, redirects, errors, a server that never answers, truncated and oversized
 answers, one that is busy once; and what RAW and RAW/sources.csv hold after each. No test reaches another
 address, and none sleeps: the client's timeout against a server held on an Event is the only timing."""
@@ -17,10 +17,20 @@ from urllib.parse import unquote
 
 import pytest
 
+from pipeline.acquire.fetch import (
+    ALREADY,
+    FAILED,
+    MIB,
+    SAVED,
+    Outcome,
+    Settings,
+    fetch,
+    parse_page,
+    pdf_name,
+    summary_links,
+)
+from pipeline.acquire.sources import SourceInfo, read_sources
 from pipeline.cli import main
-from pipeline.fetch import (ALREADY, FAILED, MIB, SAVED, Outcome, Settings, fetch, parse_page, pdf_name,
-                            summary_links)
-from pipeline.sources import SourceInfo, read_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = (ROOT / "raw" / "r2-approval-summary.pdf").read_bytes()
@@ -312,7 +322,7 @@ def test_a_sources_csv_that_cannot_be_written_takes_the_pdf_back(server, tmp_pat
     def full_disk(raw, row):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("pipeline.fetch.add_source_row", full_disk)
+    monkeypatch.setattr("pipeline.acquire.fetch.add_source_row", full_disk)
     raw = tmp_path / "raw"
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
     assert [o.line for o in outcomes] == [
@@ -413,7 +423,7 @@ def test_the_publication_date_and_title_of_a_page():
     assert published("<p>令和6年度から令和8年度</p>") is None
     assert parse_page("<html><body><h1>見出し（令和5年度第2回）</h1></body></html>").title == "見出し（令和5年度第2回）"
     sjis = "<html><head><meta charset='Shift_JIS'><title>承認①</title></head></html>".encode("cp932")
-    from pipeline.fetch import Download, decode_html
+    from pipeline.acquire.fetch import Download, decode_html
     assert parse_page(decode_html(Download("u", "u", "text/html", None, sjis))).title == "承認①"
 
 

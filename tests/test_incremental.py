@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.run import interim_path, read_file_rows
+from pipeline.run.cache import interim_path
+from pipeline.run.runner import read_file_rows
 from tests.conftest import run_pipeline
 from tests.fixtures.render import render
 from tests.fixtures.variants import VARIANTS
@@ -35,7 +36,7 @@ print(json.dumps({"status": status, "loaded": [m for m in %r if m in sys.modules
 COUNTING_PROBE = """
 import json, sys
 import sudachipy
-import pipeline.tag
+import pipeline.tagging.tagger
 from pipeline.cli import main
 made = {"taggers": 0, "dictionaries": 0}
 real_dictionary = sudachipy.Dictionary
@@ -43,11 +44,11 @@ def dictionary(*args, **kwargs):
     made["dictionaries"] += 1
     return real_dictionary(*args, **kwargs)
 sudachipy.Dictionary = dictionary
-class Tagger(pipeline.tag.Tagger):
+class Tagger(pipeline.tagging.tagger.Tagger):
     def __init__(self, *args, **kwargs):
         made["taggers"] += 1
         super().__init__(*args, **kwargs)
-pipeline.tag.Tagger = Tagger
+pipeline.tagging.tagger.Tagger = Tagger
 status = main(sys.argv[1:])
 print(json.dumps({"status": status, **made}))
 """

@@ -2,10 +2,16 @@ from collections import Counter
 
 import pytest
 
-from pipeline.normalize import build_tables, check_digit, municipality_code, parse_period, plan_id
-from pipeline.reference import municipality_rows
-from pipeline.records import Notice, Pillar, Plan, Project, SegmentRecord
-from pipeline.text import normalize_text, unreadable_character
+from pipeline.core.records import Notice, Pillar, Plan, Project, SegmentRecord
+from pipeline.core.reference import municipality_rows
+from pipeline.core.text import normalize_text, unreadable_character
+from pipeline.normalize import (
+    build_tables,
+    check_digit,
+    municipality_code,
+    parse_period,
+    plan_id,
+)
 
 
 def test_table_holds_all_62_tokyo_municipalities_by_kind():

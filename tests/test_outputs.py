@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.datapackage import datapackage, write_datapackage
-from pipeline.tables import csv_bytes
-from pipeline.report import CHART_IDS, HEATMAP_ID, render_report, write_report
-from pipeline.run import VIEWS
-from pipeline.schema import FIELDS, STRINGS, TABLES
+from pipeline.core.schema import FIELDS, STRINGS, TABLES
+from pipeline.outputs.datapackage import datapackage, write_datapackage
+from pipeline.outputs.report import CHART_IDS, HEATMAP_ID, render_report, write_report
+from pipeline.outputs.tables import csv_bytes
+from pipeline.outputs.views import VIEWS
 from tests.conftest import ROOT, SAMPLE_RAW
 
 BOM = b"\xef\xbb\xbf"
@@ -331,7 +331,7 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
 
 
 # The function that writes each view of the tables.
-VIEW_WRITERS = {"report.html": "pipeline.report.write_report", "tables.xlsx": "pipeline.workbook.write_workbook"}
+VIEW_WRITERS = {"report.html": "pipeline.outputs.report.write_report", "tables.xlsx": "pipeline.outputs.workbook.write_workbook"}
 
 
 @pytest.fixture(params=VIEWS)
@@ -389,7 +389,7 @@ def test_report_without_plans(sample, tmp_path):
 
 @pytest.mark.slow
 def test_no_plotting_library_is_loaded_to_write_the_report(sample_out, tmp_path):
-    code = ("import sys, pandas as pd; from pipeline.report import write_report; from pipeline.schema import TABLES; "
+    code = ("import sys, pandas as pd; from pipeline.outputs.report import write_report; from pipeline.core.schema import TABLES; "
             f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}'); "
             "sys.exit('matplotlib' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
@@ -433,7 +433,7 @@ def test_readme_loading_examples_run(outputs, tmp_path, monkeypatch, index):
     ("plain", "plain"),
 ])
 def test_removing_one_guard_apostrophe_gives_any_text_back(text, cell):
-    from pipeline.tables import csv_cell
+    from pipeline.outputs.tables import csv_cell
 
     assert csv_cell(text) == cell
     assert re.sub(r"^'(?='*[=+\-@])", "", cell) == text

@@ -4,15 +4,15 @@ from importlib import resources
 
 import pytest
 
-from pipeline.radicals import OVERRIDES, RADICAL_SUPPLEMENT
+from pipeline.core.radicals import OVERRIDES, RADICAL_SUPPLEMENT
 
 LINE = re.compile(r"^([0-9A-F]{4,6})(?:\.\.([0-9A-F]{4,6}))?\s*;\s*([0-9A-F]{4,6})\s*(?:#|$)")
-# Written by hand: the departures from Unicode that pipeline.radicals is meant to make.
+# Written by hand: the departures from Unicode that pipeline.core.radicals is meant to make.
 EXPECTED_OVERRIDES = {"⺗": "㣺", "⺫": "罒", "⺳": "𦉪", "⻏": "阝"}
 
 
 def unicode_file_mappings() -> dict[int, int]:
-    """Every code point the bundled Unicode file maps, parsed here apart from pipeline.radicals."""
+    """Every code point the bundled Unicode file maps, parsed here apart from pipeline.core.radicals."""
     text = (resources.files("pipeline") / "data" / "EquivalentUnifiedIdeograph-14.0.0.txt").read_text("utf-8")
     mappings = {}
     for line in text.splitlines():

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from pipeline.core.records import Notice
 from pipeline.normalize import build_tables
-from pipeline.records import Notice
-from pipeline.report import render_report
-from pipeline.tables import frame
+from pipeline.outputs.report import render_report
+from pipeline.outputs.tables import frame
 from tests.test_normalize import plan, segment
 from tests.test_outputs import document_row
 

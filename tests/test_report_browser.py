@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.report import CHART_IDS
+from pipeline.outputs.report import CHART_IDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A browser started per test, most of a second each: slow (make test runs them, make test-fast does not).

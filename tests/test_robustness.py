@@ -22,10 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import PIPELINE_VERSION
-from pipeline import tables as ptables
 from pipeline.cli import main
-from pipeline.faults import POINTS, VARIABLE
-from pipeline.run import VIEWS, load_extract
+from pipeline.core.faults import POINTS, VARIABLE
+from pipeline.outputs import tables as ptables
+from pipeline.outputs.views import VIEWS
+from pipeline.run.cache import load_extract
 from tests import badfiles
 from tests.conftest import frozen
 from tests.test_outputs import document_row
@@ -75,7 +76,7 @@ def run_cli(raw: Path, out: Path, *args: str) -> int:
 
 def run_subprocess(raw: Path, out: Path, *args: str, stop_at: str | None = None) -> subprocess.Popen:
     """`python -m pipeline all` as a maintainer starts it, in its own process, under WIDE_TIME unless `args` set
-    --timeout; with `stop_at`, killed at that fault point (pipeline.faults)."""
+    --timeout; with `stop_at`, killed at that fault point (pipeline.core.faults)."""
     env = {k: v for k, v in os.environ.items() if k != VARIABLE} | ({VARIABLE: stop_at} if stop_at else {})
     return subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q",
                              *WIDE_TIME, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -519,7 +520,7 @@ def stale_outputs(out: Path) -> set[str]:
 @pytest.mark.parametrize("point", POINTS)
 def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(completed, completed_next,
                                                                                          tmp_path, capsys, point):
-    """A run killed with SIGKILL at each fault point (pipeline.faults) leaves every output whole: the previous
+    """A run killed with SIGKILL at each fault point (pipeline.core.faults) leaves every output whole: the previous
     file or the new one, never a mix, never a temporary. manifest.json is the previous run's until the new one
     is complete, so it names exactly the files a killed run replaced, and the next run rewrites them."""
     raw, out = tmp_path / "raw", tmp_path / "out"

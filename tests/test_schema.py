@@ -1,11 +1,10 @@
 from pathlib import Path
 
 import pyarrow as pa
-
 import pytest
 
+from pipeline.core.schema import FIELDS, TABLES, arrow_schema
 from pipeline.docs import generated_parts, render
-from pipeline.schema import FIELDS, TABLES, arrow_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 

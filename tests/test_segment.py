@@ -2,13 +2,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.normalize import municipalities
+from pipeline.core.records import Box, Line, Notice, Page, Project
 from pipeline.extract import extract_pdf
-from pipeline.records import Box, Line, Notice, Page, Project
-from pipeline.segment import (HEADER_RE, PLACE_NAME_RE, find_captions, join_number_labels, match_header, match_pillar,
-                              measure, parse_projects, segment_document, split_name_detail, split_top_level,
-                              summarize_rejections)
-from pipeline.segment import ROLES
+from pipeline.normalize import municipalities
+from pipeline.segment import (
+    HEADER_RE,
+    PLACE_NAME_RE,
+    ROLES,
+    find_captions,
+    join_number_labels,
+    match_header,
+    match_pillar,
+    measure,
+    parse_projects,
+    segment_document,
+    split_name_detail,
+    split_top_level,
+    summarize_rejections,
+)
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():

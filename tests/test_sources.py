@@ -6,10 +6,10 @@ import shutil
 import pandas as pd
 import pytest
 
+from pipeline.acquire.rounds import parse_round, round_fy
+from pipeline.acquire.sources import SOURCE_COLUMNS, read_sources
 from pipeline.cli import main
 from pipeline.normalize import link_previous_plans
-from pipeline.rounds import parse_round, round_fy
-from pipeline.sources import SOURCE_COLUMNS, read_sources
 from tests.conftest import SAMPLE_RAW, read_tables
 
 

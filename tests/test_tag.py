@@ -1,8 +1,17 @@
 import pandas as pd
 import pytest
 
-from pipeline.tag import (Exclusion, Implication, Tagger, load_exclusions, load_implied_themes, load_spelling_variants,
-                          load_vocabulary, roll_up, tag_tables)
+from pipeline.tagging.tagger import (
+    Exclusion,
+    Implication,
+    Tagger,
+    load_exclusions,
+    load_implied_themes,
+    load_spelling_variants,
+    load_vocabulary,
+    roll_up,
+    tag_tables,
+)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,15 @@ code's figures on the development set must reach its floors, and the labelled fi
 
 import pytest
 
-from pipeline.evaluate import Example, Score, evaluate, read_labelled_sets, report, score
-from pipeline.tag import Tagger, load_vocabulary
+from pipeline.evaluate import (
+    Example,
+    Score,
+    evaluate,
+    read_labelled_sets,
+    report,
+    score,
+)
+from pipeline.tagging.tagger import Tagger, load_vocabulary
 
 # Below this many labelled positives one example moves a figure by 0.2 or more: the floors wait for more.
 MIN_SUPPORT = 5

@@ -1,4 +1,4 @@
-"""OUT/tables.xlsx (pipeline.workbook), read back with openpyxl: sheets, header rows, cell types, formulas and
+"""OUT/tables.xlsx (pipeline.outputs.workbook), read back with openpyxl: sheets, header rows, cell types, formulas and
 control characters kept as text, widths, and the same bytes whatever the clock."""
 
 import datetime
@@ -13,8 +13,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.tables import frame
-from pipeline.workbook import CELL_MAX, column_widths, display_width, workbook_bytes, write_workbook
+from pipeline.outputs.tables import frame
+from pipeline.outputs.workbook import (
+    CELL_MAX,
+    column_widths,
+    display_width,
+    workbook_bytes,
+    write_workbook,
+)
 from tests.test_outputs import document_row
 
 DOCUMENTS_NAMES = ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status",

@@ -24,16 +24,15 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
-from pipeline.failures import Failure
-from pipeline.fingerprint import fingerprint
-from pipeline.io import open_regular, write_atomic
-from pipeline.records import ExtractHeader, Notice, Page, to_dict
+from pipeline.core.failures import Failure, internal_reason, one_line, reason
+from pipeline.core.fingerprint import fingerprint
+from pipeline.core.io import open_regular, write_atomic
+from pipeline.core.records import ExtractHeader, Notice, Page, to_dict
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 # Reader warnings kept per file (a corrupted stream can log the same one per glyph).
 MAX_READER_WARNINGS = 10
-MAX_REASON = 200
 # A worker that ran out of memory, even while reporting it, exits with this status: the parent writes its record.
 EXIT_OUT_OF_MEMORY = 3
 
@@ -56,17 +55,6 @@ class Source:
     name: str
     path: Path
     sha256: str
-
-
-def one_line(text: str) -> str:
-    """Text on one line, cut to a length a person reads on a terminal."""
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
-
-
-def reason(failure: Failure, detail: str | None = None) -> str:
-    """The one-line reason shown for a failure: what happened to this file, then what to do about it."""
-    return one_line(f"{detail or failure.what}; {failure.hint}")
 
 
 def sniff(data: bytes) -> tuple[Failure, str] | None:
@@ -130,11 +118,6 @@ def classify_error(exc: BaseException, limits: Limits) -> tuple[Failure, str]:
     if raised_by_pipeline(cause):
         return Failure.internal_error, internal_reason(message)
     return Failure.corrupt, reason(Failure.corrupt, f"unreadable PDF ({message})")
-
-
-def internal_reason(message: str) -> str:
-    """The reason for a failure of our own code: the exception and the pipeline version, for the bug report."""
-    return reason(Failure.internal_error, f"{message} (pipeline {PIPELINE_VERSION})")
 
 
 def too_large_reason(limits: Limits, how: str = "reached") -> str:
@@ -261,7 +244,7 @@ def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, 
     can deadlock a child, and Python 3.12 and later warn of it."""
     queue = list(todo)
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.worker", "pipeline.extract"])
+    ctx.set_forkserver_preload(["pipeline.reading.worker", "pipeline.extract"])
     running: dict[int, tuple[multiprocessing.Process, float, Source, Path]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.radicals import RADICAL_SUPPLEMENT
+from pipeline.core.radicals import RADICAL_SUPPLEMENT
 
 # Japanese script, where words are not separated by spaces: punctuation and kana, CJK radicals, ideographs
 # (with the compatibility block and the supplementary planes), full-width and half-width forms.

@@ -1,7 +1,7 @@
 """Rows to output tables and tables to bytes, driven by pipeline/schema.py.
 
 A row with a column the schema does not declare, or without one it does, fails here, before anything is
-written. The tag columns (`themes`, `instruments`) are filled by pipeline.tag after the rows are framed: a
+written. The tag columns (`themes`, `instruments`) are filled by pipeline.tagging.tagger after the rows are framed: a
 row may leave them out, and they start as empty lists. The same rows give the same bytes.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
-from pipeline.faults import stop_here
-from pipeline.io import write_atomic
-from pipeline.schema import FIELDS, INT, STRING, STRINGS, TABLES, arrow_schema
+from pipeline.core.faults import stop_here
+from pipeline.core.io import write_atomic
+from pipeline.core.schema import FIELDS, INT, STRING, STRINGS, TABLES, arrow_schema
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import PIPELINE_VERSION
-from pipeline.io import write_atomic
-from pipeline.schema import FIELDS, STRINGS, TABLES
+from pipeline.core.io import write_atomic
+from pipeline.core.schema import FIELDS, STRINGS, TABLES
 
 CHART_IDS = {
     "rounds": "chart-plans-by-municipality-and-round",
@@ -76,7 +76,7 @@ NOT_TEXT_RE = re.compile(f"[{NOT_TEXT}]")
 
 def _vocabulary() -> tuple[dict[str, list[str]], dict[str, str]]:
     """Codes per kind in vocabulary order, and each code's Japanese label."""
-    from pipeline.tag import load_vocabulary
+    from pipeline.tagging.tagger import load_vocabulary
 
     vocabulary = load_vocabulary()
     codes = {kind: vocabulary.loc[vocabulary["kind"] == kind, "code"].tolist() for kind in ("theme", "instrument")}
@@ -142,7 +142,7 @@ def _text(value):
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True, finalize=_text,
+    return Environment(loader=PackageLoader("pipeline.outputs", "templates"), autoescape=True, finalize=_text,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
@@ -349,7 +349,7 @@ def write_report(tables: dict[str, pd.DataFrame], out: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":  # python -m pipeline.report OUT: the report of the tables already in OUT
+if __name__ == "__main__":  # python -m pipeline.outputs.report OUT: the report of the tables already in OUT
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     started = time.monotonic()
     written = write_report({name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from enum import Enum
 
+from pipeline import PIPELINE_VERSION
+
 OK = "ok"
+# A reason is cut to what a person reads on one terminal line.
+MAX_REASON = 200
 
 
 class Fault(Enum):
@@ -83,3 +87,23 @@ def failures_markdown() -> str:
     out = ["| status | what happened | what to do | whose fault | read again |", "|---|---|---|---|---|"]
     out += [f"| `{f.status}` | {f.what} | {f.hint} | {f.fault.value} | {f.retry.value} |" for f in Failure]
     return "\n".join(out) + "\n"
+
+
+def one_line(text: str) -> str:
+    """Text on one line, cut to a length a person reads on a terminal."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+
+
+def reason(failure: Failure, detail: str | None = None) -> str:
+    """The one-line reason shown for a failure: what happened to this file, then what to do about it."""
+    return one_line(f"{detail or failure.what}; {failure.hint}")
+
+
+def internal_reason(message: str) -> str:
+    """The reason for a failure of our own code: the exception and the pipeline version, for the bug report."""
+    return reason(Failure.internal_error, f"{message} (pipeline {PIPELINE_VERSION})")
+
+
+class UsageError(Exception):
+    """A folder the run cannot use: reported in one line."""

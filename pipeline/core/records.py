@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
-from pipeline.text import normalize_text
+from pipeline.core.text import normalize_text
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ class FileRows:
     plans: in page order, {"key": plan_key, "base_id": its id before any -2 suffix, "warnings": what its own
         reading tells (no code, period not read), "row": its plans row without plan_id and provenance, "tags"}.
     pillars, projects: {"plan": the plan's place in `plans`, "row": the row without plan_id and provenance, "tags"}.
-    tags: the row's own and its children's matches as [kind, code, label_ja, terms], sorted (pipeline.tag.tag_list).
+    tags: the row's own and its children's matches as [kind, code, label_ja, terms], sorted (pipeline.tagging.tagger.tag_list).
     """
 
     document: dict[str, Any]

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipeline.failures import STATUSES
-from pipeline.reference import municipality_rows, vocabulary_codes
+from pipeline.core.failures import STATUSES
+from pipeline.core.reference import municipality_codes, vocabulary_codes
 
 STRING, INT, BOOL, STRINGS = "string", "integer", "boolean", "list"
-MUNICIPALITY_CODES = [row["municipality_code"] for row in municipality_rows()]
 MUNICIPALITY_KINDS = {"特別区": "special ward", "市": "city", "町": "town", "村": "village"}
 ROUND_PATTERN = "^(令和|平成)(元|[0-9]{1,2})年度(前期|後期|第[0-9]{1,2}回)?$"
 ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: pa.list_(pa.string())}
 
-# name: (type, Japanese title, English description, constraints)
+# name: (type, Japanese title, English description, constraints). An enum drawn from a bundled data file is given
+# as the function that reads it, so that importing the schema reads no file (constraints() calls it).
 FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "source_file": (STRING, "ファイル名", "File name of the source PDF, relative to the raw folder; bytes of a name that "
                     "are not UTF-8 are shown as \\xNN escapes.", {"required": True}),
@@ -60,7 +60,7 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
     "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit "
                           "(municipalities.municipality_code); in plans null when the name is not one of Tokyo's 62 "
-                          "municipalities.", {"enum": MUNICIPALITY_CODES}),
+                          "municipalities.", {"enum": municipality_codes}),
     "name_ja": (STRING, "名称", "Name of the municipality in Japanese, e.g. 品川区.", {"required": True}),
     "name_en": (STRING, "英語名称", "Name of the municipality in English, as it names itself: the special wards call "
                 "themselves cities (Shinagawa City).", {"required": True}),
@@ -93,7 +93,7 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "level": (STRING, "階層", "Level the tag applies to: plan, pillar or project.",
               {"required": True, "enum": ["plan", "pillar", "project"]}),
     "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
-    "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": list(vocabulary_codes())}),
+    "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": vocabulary_codes}),
     "label_ja": (STRING, "ラベル", "Japanese label of the code.", {"required": True}),
     "label_en": (STRING, "英語ラベル", "English label of the code.", {"required": True}),
     "terms": (STRINGS, "根拠語", "In tags, the vocabulary terms matched in the text, as evidence, and 'implied by X' for "
@@ -142,6 +142,11 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
         [],
     ),
 }
+
+
+def constraints(name: str) -> dict:
+    """A field's constraints, with an enum read from its data file where it is given as a function."""
+    return {k: list(v() if callable(v) else v) if k == "enum" else v for k, v in FIELDS[name][3].items()}
 
 
 def arrow_schema(table: str) -> pa.Schema:

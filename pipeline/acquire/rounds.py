@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.text import normalize_text
+from pipeline.core.text import normalize_text
 
 # Gregorian year before an era's first: 令和1 is 2019.
 ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}

@@ -16,16 +16,16 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STAGES = {
     # stage: (entry modules, files of the package it reads, libraries whose version changes the stage's output)
-    "extract": (("pipeline.worker", "pipeline.extract"), (), ("pdfplumber", "pdfminer.six", "pypdfium2")),
+    "extract": (("pipeline.reading.worker", "pipeline.extract"), (), ("pdfplumber", "pdfminer.six", "pypdfium2")),
     "segment": (("pipeline.segment",), ("data/EquivalentUnifiedIdeograph-14.0.0.txt",), ()),
     "normalize": (
-        ("pipeline.normalize", "pipeline.tag", "pipeline.io", "pipeline.datapackage", "pipeline.report",
-         "pipeline.workbook"),
+        ("pipeline.normalize", "pipeline.tagging.tagger", "pipeline.core.io", "pipeline.outputs.datapackage", "pipeline.outputs.report",
+         "pipeline.outputs.workbook"),
         ("data/municipalities.csv", "data/vocabulary.csv", "data/spelling_variants.csv", "data/implied_themes.csv",
-         "data/exclusions.csv", "templates/report.html"),
+         "data/exclusions.csv", "outputs/templates/report.html"),
         ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl"),
     ),
 }

@@ -37,7 +37,7 @@ DEDUPE_TOLERANCE_PT = 1.0
 # segment keeps no plan with a line on a page below it. The pages of the sample and of every fixture read at
 # 0.98 or more (their other characters are a few symbols: ①, ○, ×); a font whose Unicode map is broken often
 # turns more than one character in ten into (cid:N) runs, control characters or Latin-1 gibberish. Fewer such
-# characters are caught one by one (pipeline.text.unreadable_character).
+# characters are caught one by one (pipeline.core.text.unreadable_character).
 MIN_READABLE_SHARE = 0.9
 # Vertical writing: a glyph lies below its predecessor when it moved less than half a character across
 # and between half and two characters down; it lies to the right when it moved less than half a character

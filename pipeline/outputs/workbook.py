@@ -9,8 +9,8 @@ are frozen below both.
 Cells are typed by the schema, never guessed from their text: every string field (codes and ids among them,
 `131091` and sha256 alike) is a text cell, even when it looks like a number, a formula (`=1+1`, `@SUM(A1)`) or
 an error (`#N/A`), so no spreadsheet turns it into anything else; an integer is a number, a boolean a boolean, a
-list its items joined with `|` escaped as in the CSV (pipeline.tables.list_cell). A null, an empty text or an
-empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report (pipeline.report.NOT_TEXT);
+list its items joined with `|` escaped as in the CSV (pipeline.outputs.tables.list_cell). A null, an empty text or an
+empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report (pipeline.outputs.report.NOT_TEXT);
 a text longer than a cell holds (32,767 characters) is cut, ending with …: the Parquet files keep it whole.
 
 The same tables give the same bytes: the workbook's properties carry a fixed date, and the zip entries a fixed
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
-from pipeline.io import write_atomic
-from pipeline.report import NOT_TEXT_RE
-from pipeline.schema import ARROW_TYPES, BOOL, FIELDS, INT, STRING, STRINGS, TABLES
-from pipeline.tables import column_values, list_cell
+from pipeline.core.io import write_atomic
+from pipeline.core.schema import ARROW_TYPES, BOOL, FIELDS, INT, STRING, STRINGS, TABLES
+from pipeline.outputs.report import NOT_TEXT_RE
+from pipeline.outputs.tables import column_values, list_cell
 
 if TYPE_CHECKING:
     import pandas as pd

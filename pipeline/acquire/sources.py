@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.rounds import parse_round
+from pipeline.acquire.rounds import parse_round
 
 SOURCES_NAME = "sources.csv"
 SOURCE_COLUMNS = ("source_file", "url", "page_url", "page_title", "published", "round", "retrieved_at", "sha256",
@@ -31,7 +31,7 @@ class SourceInfo:
     page_url: str | None
     page_title: str | None
     published: str | None  # ISO date
-    round: str | None  # canonical (pipeline.rounds.parse_round)
+    round: str | None  # canonical (pipeline.acquire.rounds.parse_round)
     sha256: str | None
 
 

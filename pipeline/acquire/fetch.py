@@ -1,5 +1,5 @@
 """`python -m pipeline fetch URL…`: download approval summaries into RAW, each described by a row of
-RAW/sources.csv (pipeline.sources).
+RAW/sources.csv (pipeline.acquire.sources).
 
 A URL is a press release (an HTML page) or a summary PDF itself; which, the answer says: bytes starting with
 `%PDF-` are a PDF whatever the Content-Type, an HTML Content-Type (or markup) is a page. From a page, the PDF
@@ -36,10 +36,10 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from pipeline import PIPELINE_VERSION
-from pipeline.io import sha256_file, write_atomic
-from pipeline.rounds import era_year, parse_round
-from pipeline.sources import SOURCE_COLUMNS, SOURCES_NAME, read_sources
-from pipeline.text import normalize_text
+from pipeline.acquire.rounds import era_year, parse_round
+from pipeline.acquire.sources import SOURCE_COLUMNS, SOURCES_NAME, read_sources
+from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.text import normalize_text
 
 USER_AGENT = f"tokyo-plans/{PIPELINE_VERSION} (python -m pipeline fetch; approval summaries for research)"
 MIB = 1 << 20

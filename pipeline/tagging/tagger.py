@@ -16,27 +16,31 @@ its dictionary are loaded only when some text is tagged, pandas only where a tab
 
 from __future__ import annotations
 
-import csv
 import re
 import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, NamedTuple
 
+from pipeline.core.reference import (
+    DATA_DIR,
+    VOCABULARY_COLUMNS,
+    VOCABULARY_PATH,
+    read_rows,
+)
+
 if TYPE_CHECKING:
     import pandas as pd
     from sudachipy import Dictionary, Tokenizer
 
-VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.csv"
-VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
 # Spelling pairs Sudachi does not unify, rewritten before tokenizing.
-SPELLING_VARIANTS_PATH = Path(__file__).parent / "data" / "spelling_variants.csv"
+SPELLING_VARIANTS_PATH = DATA_DIR / "spelling_variants.csv"
 # Rules "a code or a vocabulary term implies a theme", applied after matching.
-IMPLIED_THEMES_PATH = Path(__file__).parent / "data" / "implied_themes.csv"
+IMPLIED_THEMES_PATH = DATA_DIR / "implied_themes.csv"
 IMPLIED_THEMES_COLUMNS = ("if_kind", "if_code_or_term", "then_theme", "reason")
 TRIGGER_KINDS = ("code", "term")
 # Longer words or phrases in which a code's term means something else (派遣 in 人材派遣), read when matching.
-EXCLUSIONS_PATH = Path(__file__).parent / "data" / "exclusions.csv"
+EXCLUSIONS_PATH = DATA_DIR / "exclusions.csv"
 EXCLUSIONS_COLUMNS = ("code", "term", "unless_in", "reason")
 KINDS = ("theme", "instrument")
 # Split modes by name: SplitMode objects are not hashable.
@@ -54,32 +58,6 @@ _dictionary_lock = threading.Lock()
 _local = threading.local()
 
 
-def read_rows(
-    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> list[tuple[int, dict[str, str]]]:
-    """Read a maintainers' CSV as (line number, stripped cells), rejecting edits that would silently mis-tag;
-    `optional` columns must be there but their cells may be empty."""
-    with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: spreadsheets save a BOM
-        reader = csv.reader(file)
-        header = [name.strip() for name in next(reader, [])]
-        missing = [name for name in columns + optional if name not in header]
-        if missing:
-            raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
-        rows = []
-        for fields in reader:
-            if not "".join(fields).strip():  # a blank line, or a blank row as spreadsheets save it
-                continue
-            if len(fields) != len(header):
-                raise ValueError(
-                    f"{path.name} line {reader.line_num}: {len(fields)} fields, the header has {len(header)}"
-                    " (a comma inside a cell?)"
-                )
-            cells = {name: value.strip() for name, value in zip(header, fields) if name in columns + optional}
-            empty = [name for name in columns if not cells[name]]
-            if empty:
-                raise ValueError(f"{path.name} line {reader.line_num}: empty {', '.join(empty)}")
-            rows.append((reader.line_num, cells))
-    return rows
 
 
 def load_vocabulary(path: str | Path | None = None) -> pd.DataFrame:
@@ -439,7 +417,7 @@ def tags_frame(rows: list[tuple]) -> pd.DataFrame:
     plan, pillar, project, kind and code: a plan's own tags first, each pillar's before its projects'."""
     import pandas as pd
 
-    from pipeline.schema import TABLES
+    from pipeline.core.schema import TABLES
 
     tags = pd.DataFrame(rows, columns=TABLES["tags"][0])
     tags["pillar_no"] = tags["pillar_no"].astype("Int64")

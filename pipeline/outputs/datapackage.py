@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
-from pipeline.io import write_atomic
-from pipeline.tables import ESCAPE, FORMULA_PREFIXES, LIST_ITEM_RE, LIST_SEPARATOR
-from pipeline.schema import BOOL, FIELDS, STRINGS, TABLES
+from pipeline.core.io import write_atomic
+from pipeline.core.schema import BOOL, FIELDS, STRINGS, TABLES, constraints
+from pipeline.outputs.tables import (
+    ESCAPE,
+    FORMULA_PREFIXES,
+    LIST_ITEM_RE,
+    LIST_SEPARATOR,
+)
 
 if TYPE_CHECKING:  # only for the signatures: the descriptor never reads rows
     import pandas as pd
@@ -29,7 +34,7 @@ DESCRIPTION = (
     "(事業) and tags. Each table is here twice: as CSV for spreadsheets and as Parquet for pandas, DuckDB or Arrow. "
     "Generated from pipeline/schema.py, the schema the README's data dictionary also comes from."
 )
-# How pipeline.io.csv_bytes writes a CSV: pandas' to_csv with CRLF rows and minimal quoting.
+# How pipeline.core.io.csv_bytes writes a CSV: pandas' to_csv with CRLF rows and minimal quoting.
 CSV_DIALECT = {
     "delimiter": ",",
     "doubleQuote": True,
@@ -54,7 +59,7 @@ PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 
 
 def _field(name: str) -> dict:
-    kind, title, description, constraints = FIELDS[name]
+    kind, title, description, _ = FIELDS[name]
     field: dict = {"name": name, "title": title}
     if kind == STRINGS:
         field["type"] = "string"
@@ -69,8 +74,8 @@ def _field(name: str) -> dict:
     if kind == BOOL:
         field["trueValues"] = list(TRUE_VALUES)
         field["falseValues"] = list(FALSE_VALUES)
-    if constraints:
-        field["constraints"] = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in constraints.items()}
+    if FIELDS[name][3]:
+        field["constraints"] = constraints(name)
     return field
 
 
@@ -152,7 +157,7 @@ def write_datapackage(out: Path, tables: dict[str, pd.DataFrame] | None = None) 
     return path
 
 
-if __name__ == "__main__":  # python -m pipeline.datapackage OUT
+if __name__ == "__main__":  # python -m pipeline.outputs.datapackage OUT
     import sys
 
     print(write_datapackage(Path(sys.argv[1] if len(sys.argv) > 1 else "out")))

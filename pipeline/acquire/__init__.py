@@ -1,0 +1,2 @@
+"""Acquisition, before any stage: downloading summaries into RAW (fetch), the file that says where each came
+from (sources: RAW/sources.csv) and the approval rounds they belong to (rounds)."""

@@ -1,0 +1,43 @@
+"""OUT/manifest.json: what the tables were made from and the sha256 of every output, written last, so that a run
+with nothing new writes nothing and a reader can tell a complete set from one a killed run left half-replaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline import PIPELINE_VERSION
+from pipeline.acquire.sources import SOURCES_NAME
+from pipeline.core.fingerprint import fingerprint
+from pipeline.core.io import sha256_file
+from pipeline.outputs.views import VIEWS
+from pipeline.reading.worker import Source
+from pipeline.run.cache import interim_path
+from pipeline.run.inputs import Refused
+
+
+def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
+    """What the tables are made from: the input files, what was read of them (a file read again under wider
+    limits may come out differently), RAW's sources.csv and the fingerprint of the normalize stage (its code, its
+    data files such as the vocabulary, its libraries)."""
+    listing = raw / SOURCES_NAME
+    return {
+        "pipeline_version": PIPELINE_VERSION,
+        "normalize_fingerprint": fingerprint("normalize"),
+        "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
+        "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
+        "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
+        "sources_csv": sha256_file(listing) if listing.is_file() else None,
+    }
+
+
+def current_manifest(out: Path, inputs: dict) -> dict | None:
+    """OUT's manifest when OUT already holds, whole, the outputs of these very inputs (then a re-run has nothing
+    to write); else None."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
+            sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
+        return manifest if current and all(view in manifest["outputs"] for view in VIEWS) else None
+    except (OSError, ValueError, KeyError):
+        return None

@@ -1,0 +1,284 @@
+"""A run, start to finish: find the inputs, hold OUT, extract, segment, normalize, write, log.
+
+Every file in RAW gets one record, ok or a failure kind with a one-line reason. Interim records are
+cached under OUT/interim keyed by the file's sha256 and stamped with the fingerprint of the code that
+made them (pipeline.core.fingerprint): a re-run opens only new PDFs, identical bytes under two names are read
+once, a file's table rows and tags are made once (only the steps across files are done whole), and a record
+made by other code is made again. A manifest of what the tables are made from lets
+a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
+extract (pipeline.reading.worker, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
+pipeline.tagging.tagger) → write (pipeline.outputs.tables, pipeline.outputs.datapackage, pipeline.outputs.report, pipeline.outputs.workbook).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+from pipeline import PIPELINE_VERSION
+from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
+from pipeline.core.failures import OK
+from pipeline.core.faults import stop_here
+from pipeline.core.io import (
+    sha256_file,
+    write_atomic,
+)
+from pipeline.core.records import (
+    FileRows,
+    Notice,
+    from_dict,
+    to_dict,
+)
+from pipeline.outputs.views import write_views
+from pipeline.reading.worker import Limits, Source, read_in_workers
+from pipeline.run.cache import (
+    interim_path,
+    is_reusable,
+    load_extract,
+    load_segment,
+    prune_interim,
+    read_cached,
+)
+from pipeline.run.inputs import Refused, find_sources, same_bytes
+from pipeline.run.manifest import current_manifest, manifest_inputs
+from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
+
+log = logging.getLogger("pipeline")
+
+STAGES = ("extract", "segment", "normalize", "all")
+RUN_LOG = "run.json"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a run is asked to do: the stages up to `stage`, from RAW into OUT."""
+
+    raw: Path
+    out: Path
+    stage: str = "all"
+    jobs: int = 1
+    limits: Limits = field(default_factory=Limits)
+    force: bool = False  # read every file again and rewrite every output, whatever the cache holds
+
+
+@dataclass
+class Failed:
+    """A file that did not come out ok: its name, status, one-line reason and, for our own bugs, a traceback."""
+
+    name: str
+    status: str
+    reason: str
+    traceback: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a run did: the files it found, the entries it refused, the files it read now, and the failures."""
+
+    sources: list[Source]
+    refused: list[Refused]
+    read: list[Source]
+    failed: list[Failed]
+    adds_nothing: dict[str, str]  # file → why it adds no row (same bytes as another, plans all read before)
+    view_errors: dict[str, str] = field(default_factory=dict)  # view (report.html…) → why it was not written
+
+
+def run(options: Options, progress=None) -> Outcome:
+    """Run the stages up to options.stage; `progress(source, done, total)` hears of each PDF read."""
+    started, clock = datetime.now(timezone.utc), time.monotonic()
+    sources, refused = find_sources(options.raw)
+    prepare_out(options.raw, options.out)
+    with exclusive(options.out):
+        remove_leftovers(options.out)
+        read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
+        log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
+        stop_here("after_extract")
+        stage = "extract"
+        if options.stage != "extract":
+            run_segment(sources, options.out)
+            stage = "segment"
+        manifest = {"adds_nothing": {}, "view_errors": {}}
+        if options.stage in ("normalize", "all"):
+            manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
+        adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
+        failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
+        outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name),
+                          dict(sorted(adds_nothing.items())), manifest["view_errors"])
+        write_run_log(options, started, outcome)
+    return outcome
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+# --------------------------------------------------------------------------- OUT: lock, leftovers, cache
+
+
+def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
+    """Every source that failed, as far as `stage` can tell, and every ok source some of whose plans were
+    rejected: a plan not kept is never silent."""
+    from pipeline.segment import summarize_rejections
+
+    rows = []
+    for s in sources:
+        record = read_cached(out, stage, s.sha256) or {}
+        if record.get("status", OK) != OK:
+            rows.append(Failed(s.name, record["status"], record["error"], record.get("traceback")))
+        elif record.get("rejected"):
+            rows.append(Failed(s.name, OK, summarize_rejections([from_dict(Notice, n) for n in record["rejected"]])))
+    return rows
+
+
+# --------------------------------------------------------------------------- extract
+
+
+def run_extract(sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None,
+                force: bool = False) -> list[Source]:
+    """Extract every content not cached yet (every content, with `force`); returns the sources read now, one
+    per distinct sha256 (the first by name)."""
+    todo: dict[str, Source] = {}
+    for s in sources:
+        if s.sha256 not in todo and (force or not is_reusable(read_cached(out, "extract", s.sha256), limits)):
+            todo[s.sha256] = s
+    for sha in todo:
+        for stage in ("extract", "segment"):  # a stale record must not pass for the new one
+            interim_path(out, stage, sha).unlink(missing_ok=True)
+        interim_path(out, "extract", sha).parent.mkdir(parents=True, exist_ok=True)
+    if todo:
+        read_in_workers([(s, interim_path(out, "extract", s.sha256)) for s in todo.values()], jobs, limits, progress)
+    return list(todo.values())
+
+
+# --------------------------------------------------------------------------- segment
+
+
+def run_segment(sources: list[Source], out: Path) -> None:
+    """Segment every extracted source whose segment record is missing or stale."""
+    from pipeline.segment import segment_record
+
+    for sha in dict.fromkeys(s.sha256 for s in sources):
+        target = interim_path(out, "segment", sha)
+        if read_cached(out, "segment", sha) is None:
+            # One line, like every interim record: read_cached reads the first line only.
+            write_atomic(target, json.dumps(to_dict(segment_record(*load_extract(out, sha))),
+                                            ensure_ascii=False).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- normalize and write
+
+
+def normalize_unless_current(sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float,
+                             force: bool = False) -> dict:
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
+    Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
+    prune_interim(sources, out)
+    inputs = manifest_inputs(sources, refused, raw, out)
+    manifest = current_manifest(out, inputs) if not force else None
+    if manifest is not None:
+        log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
+        return manifest
+    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
+    rows = manifest["rows"]
+    log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
+             rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
+    return manifest
+
+
+def rows_by_file(sources: list[Source], out: Path, segment_records: dict[str, str],
+                 force: bool = False) -> dict[str, FileRows]:
+    """What each distinct file adds to the tables (normalize.file_rows), by sha256: read from OUT/interim/normalize
+    when the current normalize code made it from the file's current segment record (`segment_records`: sha256 of
+    each segment record file) and not forced, else made now, tagged and cached. The tagger, and with it SudachiPy
+    and its dictionary, is loaded once, and only when some file with plans has no rows cached."""
+    from pipeline.normalize import file_rows, rows_record
+    from pipeline.tagging.tagger import Tagger
+
+    tagger = cache(Tagger)
+    rows: dict[str, FileRows] = {}
+    made = 0
+    for sha in dict.fromkeys(s.sha256 for s in sources):
+        rows[sha] = None if force else read_file_rows(out, sha, segment_records[sha])
+        if rows[sha] is None:
+            seg = load_segment(out, sha)
+            rows[sha] = file_rows(seg, tagger() if seg.plans else None)
+            write_atomic(interim_path(out, "normalize", sha), rows_record(sha, segment_records[sha], rows[sha]))
+            made += 1
+    log.info("normalize: rows of %d file(s) made, %d cached", made, len(rows) - made)
+    return rows
+
+
+def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> FileRows | None:
+    """A file's cached rows (normalize.read_rows_record), None when there are none."""
+    from pipeline.normalize import read_rows_record
+
+    try:
+        data = interim_path(out, "normalize", sha256).read_bytes()
+    except OSError:
+        return None
+    return read_rows_record(data, segment_sha256)
+
+
+def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict,
+                        force: bool = False) -> dict:
+    """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
+    written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
+    left half-replaced."""
+    from pipeline.normalize import assemble, file_rows, redundant_files
+    from pipeline.outputs.datapackage import write_datapackage
+    from pipeline.outputs.tables import write_tables
+    from pipeline.segment import refused_record
+
+    rows = rows_by_file(sources, out, inputs["segment_records"], force)
+    files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused]
+    tables = assemble(files, read_listing(raw, [name for name, _ in files]))
+    outputs = write_tables(tables, out)
+    path = write_datapackage(out, tables)
+    outputs[path.name] = sha256_file(path)
+    view_errors = write_views(tables, out, outputs)
+    manifest = {
+        **inputs,
+        "outputs": dict(sorted(outputs.items())),
+        "rows": {name: len(df) for name, df in tables.items()},
+        "adds_nothing": redundant_files(files),
+        "view_errors": view_errors,
+    }
+    stop_here("before_manifest")
+    write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+    return manifest
+
+
+def read_listing(raw: Path, names: list[str]) -> Sources:
+    """RAW's sources.csv, what in it concerns no file or no file of RAW said on the terminal (what concerns one
+    file goes to its documents row)."""
+    listing = read_sources(raw)
+    for problem in listing.problems:
+        log.warning("%s", problem)
+    for name in sorted(set(listing.rows) - set(names)):
+        log.warning("%s line %d: %s is not in %s", SOURCES_NAME, listing.rows[name].line, name, raw)
+    return listing
+
+
+def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:
+    """Facts of this run (when, how long, which files were read): kept out of the tables and the manifest,
+    which stay byte-identical for the same inputs."""
+    record = {
+        "pipeline_version": PIPELINE_VERSION,
+        "stage": options.stage,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 2),
+        "limits": {"seconds": options.limits.seconds, "memory_mb": options.limits.memory_mb},
+        "files": len(outcome.sources),
+        "read": [s.name for s in outcome.read],
+        "failed": {f.name: f.status for f in outcome.failed},
+        # Readers run in processes of the fork server, whose memory a parent's rusage does not count: their
+        # own largest resident memory, from the records they wrote (make bench reads it).
+        "reader_peak_rss_mb": max((head.get("peak_rss_mb") or 0 for head in
+                                   (read_cached(options.out, "extract", s.sha256) or {} for s in outcome.read)),
+                                  default=0),
+    }
+    write_atomic(options.out / RUN_LOG, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
