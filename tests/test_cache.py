@@ -91,6 +91,44 @@ def test_an_extract_edit_reads_every_pdf_again(copy):
     assert run_log(out)["read"] == ["a.pdf"]
 
 
+def interim_records(out: Path, stage: str) -> dict[Path, tuple[int, int]]:
+    return {p: identity(p) for p in (out / "interim" / stage).iterdir()}
+
+
+@pytest.mark.slow
+def test_an_edit_of_the_extract_record_builder_reads_the_pdf_again(copy):
+    src, raw, out = copy
+    edit(src / "pipeline" / "extract.py", 'text_source = "pdfplumber"', 'text_source = "pdfplumber (edited)"')
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == ["a.pdf"]
+    (record,) = (out / "interim" / "extract").iterdir()
+    pages = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()[1:]]
+    assert [page["text_source"] for page in pages] == ["pdfplumber (edited)"] * 6
+
+
+@pytest.mark.slow
+def test_an_edit_of_the_segment_record_builder_segments_again_without_reading_the_pdf(copy):
+    """The edit that the run's cache once missed: the code that sets a segment record's title."""
+    src, raw, out = copy
+    extracted = interim_records(out, "extract")
+    edit(src / "pipeline" / "segment.py", "record.title = document_title(pages)", 'record.title = "表題を編集"')
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == []
+    assert interim_records(out, "extract") == extracted
+    assert pd.read_parquet(out / "documents.parquet")["title"].tolist() == ["表題を編集"]
+
+
+@pytest.mark.slow
+def test_an_edit_of_the_normalize_record_builder_makes_the_rows_again_without_segmenting(copy):
+    src, raw, out = copy
+    segmented = interim_records(out, "segment")
+    edit(src / "pipeline" / "normalize.py", '"plans_rejected": len(seg.rejected)', '"plans_rejected": 7')
+    assert run_in(src, raw, out) == 0
+    assert run_log(out)["read"] == []
+    assert interim_records(out, "segment") == segmented
+    assert pd.read_parquet(out / "documents.parquet")["plans_rejected"].tolist() == [7]
+
+
 @pytest.mark.slow
 def test_a_vocabulary_edit_retags_without_segmenting_again(copy):
     src, raw, out = copy
@@ -168,19 +206,13 @@ def test_memory_exhausted_anywhere_is_too_large_and_read_again_with_more_memory(
     assert run_log(out)["read"] == ["saves.pdf"]
 
 
-def test_each_stage_fingerprints_the_modules_it_imports():
+def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
     def closure(stage):
         return [str(p.relative_to(ROOT / "pipeline")) for p in module_closure(STAGES[stage][0])]
 
-    assert closure("segment") == ["__init__.py", "core/failures.py", "core/fingerprint.py", "core/layout.py",
-                                  "core/radicals.py", "core/records.py", "core/text.py", "segment.py"]
-    assert closure("extract") == ["__init__.py", "core/failures.py", "core/fingerprint.py", "core/io.py",
-                                  "core/layout.py", "core/radicals.py", "core/records.py", "core/text.py",
-                                  "extract.py", "reading/worker.py"]
-
-
-def test_every_bundled_data_file_belongs_to_a_stage():
-    claimed = {name for _, data, _ in STAGES.values() for name in data}
-    bundled = {f"{folder}/{p.name}" for folder in ("data", "outputs/templates")
-               for p in (ROOT / "pipeline" / folder).iterdir() if p.name != "README.md"}
-    assert claimed == bundled
+    core = ["core/__init__.py", "core/failures.py", "core/fingerprint.py"]
+    assert closure("segment") == ["__init__.py", *core, "core/layout.py", "core/radicals.py", "core/records.py",
+                                  "core/text.py", "segment.py"]
+    assert closure("extract") == ["__init__.py", *core, "core/io.py", "core/layout.py", "core/radicals.py",
+                                  "core/records.py", "core/text.py", "extract.py", "reading/__init__.py",
+                                  "reading/worker.py"]

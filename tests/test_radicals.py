@@ -4,7 +4,7 @@ from importlib import resources
 
 import pytest
 
-from pipeline.core.radicals import OVERRIDES, RADICAL_SUPPLEMENT
+from pipeline.core.radicals import OVERRIDES, radical_supplement
 
 LINE = re.compile(r"^([0-9A-F]{4,6})(?:\.\.([0-9A-F]{4,6}))?\s*;\s*([0-9A-F]{4,6})\s*(?:#|$)")
 # Written by hand: the departures from Unicode that pipeline.core.radicals is meant to make.
@@ -30,12 +30,12 @@ KANGXI_MAPPED = sorted(code for code in FILE if 0x2F00 <= code <= 0x2FD5)
 @pytest.mark.parametrize("code", SUPPLEMENT_MAPPED, ids=lambda c: f"U+{c:04X}")
 def test_every_supplement_radical_maps_as_the_unicode_file_or_an_override_says(code):
     radical = chr(code)
-    assert RADICAL_SUPPLEMENT[radical] == EXPECTED_OVERRIDES.get(radical, chr(FILE[code]))
+    assert radical_supplement()[radical] == EXPECTED_OVERRIDES.get(radical, chr(FILE[code]))
 
 
 def test_table_holds_exactly_the_file_supplement_radicals():
-    assert len(RADICAL_SUPPLEMENT) == 114
-    assert sorted(map(ord, RADICAL_SUPPLEMENT)) == SUPPLEMENT_MAPPED
+    assert len(radical_supplement()) == 114
+    assert sorted(map(ord, radical_supplement())) == SUPPLEMENT_MAPPED
 
 
 def test_overrides_are_the_expected_ones_and_each_departs_from_unicode():
@@ -45,11 +45,11 @@ def test_overrides_are_the_expected_ones_and_each_departs_from_unicode():
 
 @pytest.mark.parametrize(("radical", "ideograph"), [("⻘", "青"), ("⻑", "長"), ("⻄", "西"), ("⻤", "鬼")])
 def test_radicals_common_in_word_pdfs(radical, ideograph):
-    assert RADICAL_SUPPLEMENT[radical] == ideograph
+    assert radical_supplement()[radical] == ideograph
 
 
 def test_every_value_is_one_ideograph_outside_the_radical_blocks():
-    for ideograph in RADICAL_SUPPLEMENT.values():
+    for ideograph in radical_supplement().values():
         assert len(ideograph) == 1
         assert not 0x2E80 <= ord(ideograph) <= 0x2FDF
         assert unicodedata.name(ideograph).startswith("CJK UNIFIED IDEOGRAPH-")

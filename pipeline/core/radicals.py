@@ -8,6 +8,7 @@ Kangxi Radicals block is left out: NFKC folds it to the same ideographs.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 UNICODE_FILE = "data/EquivalentUnifiedIdeograph-14.0.0.txt"
@@ -39,4 +40,8 @@ def read_equivalents() -> dict[str, str]:
     return equivalents
 
 
-RADICAL_SUPPLEMENT: dict[str, str] = read_equivalents() | OVERRIDES
+@lru_cache(maxsize=1)
+def radical_supplement() -> dict[str, str]:
+    """Supplement radical → the ideograph a reader saw: Unicode's equivalents, then OVERRIDES; read once, when text
+    is first folded, not when the module is imported."""
+    return read_equivalents() | OVERRIDES

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from pipeline.core.radicals import RADICAL_SUPPLEMENT
+from pipeline.core.radicals import radical_supplement
 
 # Japanese script, where words are not separated by spaces: punctuation and kana, CJK radicals, ideographs
 # (with the compatibility block and the supplementary planes), full-width and half-width forms.
@@ -30,13 +31,9 @@ DASHES = "－−‐‑‒–—―﹣"
 CANONICAL_DASH = "-"
 OPEN_PARENS, CLOSE_PARENS = "（(", "）)"
 
-_FOLD = str.maketrans(
-    {**RADICAL_SUPPLEMENT, **{t: CANONICAL_TILDE for t in TILDES}, **{d: CANONICAL_DASH for d in DASHES}}
-)
 # Full-width ASCII letters and digits, half-width katakana and Kangxi radicals: NFKC is right for these,
 # but not for the full-width brackets and punctuation the documents print, which stay as printed.
 _NFKC_RE = re.compile(r"[０-９Ａ-Ｚａ-ｚ\uff61-\uff9f\u2f00-\u2fd5]+")
-_RADICALS = str.maketrans(RADICAL_SUPPLEMENT)
 _KANGXI_RE = re.compile(r"[\u2f00-\u2fd5]+")
 # Three or more single Japanese characters separated by spaces: a letter-spaced heading (事 業 承 継).
 _LETTER_SPACED_RE = re.compile(rf"(?<!\S){CJK_CLASS}(?: {CJK_CLASS}){{2,}}(?!\S)")
@@ -51,6 +48,19 @@ _UNREADABLE_RE = re.compile(rf"{_UNMAPPED_RE.pattern}|[\x00-\x1f\x7f-\x9f{_UNPRI
 # Kanji and kana, the script of Japanese place names: ideographs with 々, hiragana, katakana with ー and ヶ.
 KANJI_KANA_CLASS = ("[\u3005\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe"
                     "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+
+
+@lru_cache(maxsize=1)
+def fold_table() -> dict[int, str]:
+    """What normalize_text folds character by character: radicals to ideographs, every tilde and dash to one."""
+    return str.maketrans({**radical_supplement(), **{t: CANONICAL_TILDE for t in TILDES},
+                          **{d: CANONICAL_DASH for d in DASHES}})
+
+
+@lru_cache(maxsize=1)
+def radicals_table() -> dict[int, str]:
+    """Radicals to ideographs alone (fold_radicals)."""
+    return str.maketrans(radical_supplement())
 
 
 def is_cjk(ch: str) -> bool:
@@ -76,7 +86,7 @@ def normalize_text(text: str | None) -> str | None:
     letter-spaced Japanese closed up, other runs of spaces as one space."""
     if text is None:
         return None
-    text = text.translate(_FOLD)
+    text = text.translate(fold_table())
     text = _NFKC_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     text = re.sub(r"[ \u3000\t]+", " ", text).strip()
     return _LETTER_SPACED_RE.sub(lambda m: m.group().replace(" ", ""), text)
@@ -86,5 +96,5 @@ def fold_radicals(text: str | None) -> str | None:
     """Only radicals to ideographs, for text kept as printed (period_text): they are encoding artefacts."""
     if text is None:
         return None
-    text = text.translate(_RADICALS)
+    text = text.translate(radicals_table())
     return _KANGXI_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text).strip()
