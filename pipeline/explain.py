@@ -7,7 +7,7 @@ Unlike a run, the reading is not capped in time or memory.
 
 It writes into DIR, for a file `NAME.pdf`:
 - `NAME-pNN.png`, one per page: the page with every text line boxed in the colour of the role segment gave it
-  (segment.ROLES), a thick box for a line kept by default, the photos outlined, and under the page a legend that
+  (structure.roles.ROLES), a thick box for a line kept by default, the photos outlined, and under the page a legend that
   names each colour with its count on the page;
 - `NAME-lines.tsv`: every line with its page, index, role, whether it was kept by default, box and text.
 It prints one line per page (role counts) and every line kept by default.

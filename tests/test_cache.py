@@ -77,7 +77,7 @@ def test_a_segment_rule_edit_resegments_without_reading_the_pdf_again(copy):
     src, raw, out = copy
     assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 4
     # The rule for a closing 等, edited so that no list ends in 等 any more.
-    edit(src / "pipeline" / "segment.py", 'items[-1].endswith("等")', 'items[-1].endswith("〓")')
+    edit(src / "pipeline" / "structure" / "projects.py", 'items[-1].endswith("等")', 'items[-1].endswith("〓")')
     assert run_in(src, raw, out) == 0
     assert run_log(out)["read"] == []
     assert pd.read_parquet(out / "pillars.parquet")["has_more_projects"].sum() == 0
@@ -212,7 +212,10 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
 
     core = ["core/__init__.py", "core/failures.py", "core/fingerprint.py"]
     assert closure("segment") == ["__init__.py", *core, "core/layout.py", "core/radicals.py", "core/records.py",
-                                  "core/text.py", "segment.py"]
+                                  "core/text.py", "segment.py", "structure/__init__.py", "structure/body.py",
+                                  "structure/captions.py", "structure/furniture.py", "structure/headings.py",
+                                  "structure/plans.py", "structure/projects.py", "structure/rejection.py",
+                                  "structure/roles.py"]
     assert closure("extract") == ["__init__.py", *core, "core/io.py", "core/layout.py", "core/radicals.py",
                                   "core/records.py", "core/text.py", "extract.py", "reading/__init__.py",
                                   "reading/worker.py"]

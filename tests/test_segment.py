@@ -5,21 +5,17 @@ from hypothesis import strategies as st
 from pipeline.core.records import Box, Line, Notice, Page, Project
 from pipeline.extract import extract_pdf
 from pipeline.normalize import municipalities
-from pipeline.segment import (
-    HEADER_RE,
-    PLACE_NAME_RE,
-    ROLES,
-    find_captions,
-    join_number_labels,
-    match_header,
-    match_pillar,
-    measure,
+from pipeline.segment import segment_document
+from pipeline.structure.captions import find_captions, measure
+from pipeline.structure.headings import join_number_labels, match_pillar
+from pipeline.structure.plans import HEADER_RE, match_header
+from pipeline.structure.projects import (
     parse_projects,
-    segment_document,
     split_name_detail,
     split_top_level,
-    summarize_rejections,
 )
+from pipeline.structure.rejection import PLACE_NAME_RE, summarize_rejections
+from pipeline.structure.roles import ROLES
 
 
 def test_split_top_level_keeps_nested_parentheses_whole():

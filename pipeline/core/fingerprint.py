@@ -24,7 +24,7 @@ DATA_FOLDERS = ("data", "outputs/templates")
 STAGES = {
     # stage: (its face and its rooms, libraries whose version changes the stage's output)
     "extract": (("pipeline.extract", "pipeline.reading"), ("pdfplumber", "pdfminer.six", "pypdfium2")),
-    "segment": (("pipeline.segment",), ()),
+    "segment": (("pipeline.segment", "pipeline.structure"), ()),
     # The tables and their views are the normalize stage's output too: the manifest names its fingerprint.
     "normalize": (("pipeline.normalize", "pipeline.tagging", "pipeline.outputs"),
                   ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl")),

@@ -149,7 +149,7 @@ class SegmentRecord:
     pages_with_unmapped_glyphs: list[str]
     traceback: str | None  # where our own code failed (status internal_error), shown with -v
     lines_by_default: int = 0  # lines no rule claimed (Segmentation.by_default); 0 for a file not segmented
-    title: str | None = None  # the summary's own title (segment.document_title), where its round is named
+    title: str | None = None  # the summary's own title (structure.furniture.document_title), where its round is named
 
 
 @dataclass

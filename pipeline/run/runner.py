@@ -122,7 +122,7 @@ def run(options: Options, progress=None) -> Outcome:
 def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
     """Every source that failed, as far as `stage` can tell, and every ok source some of whose plans were
     rejected: a plan not kept is never silent."""
-    from pipeline.segment import summarize_rejections
+    from pipeline.structure.rejection import summarize_rejections
 
     rows = []
     for s in sources:

@@ -1,0 +1,76 @@
+"""Projects: a pillar's lines split into projects, one per bulleted line or at the 、 outside parentheses, each
+into its name and its final parenthesised detail; a closing 等 says the list goes on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+
+from pipeline.core.records import Project
+from pipeline.core.text import CLOSE_PARENS, OPEN_PARENS
+
+BULLETS = "・○◯●◆◇■□▪"
+
+
+def split_top_level(text: str, sep: str = "、") -> list[tuple[int, str]]:
+    """Split at separators outside parentheses, which nest: 重点分野（ICT、コンテンツ…）stays whole.
+    Each item comes with its offset in `text`."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text + sep):
+        if ch in OPEN_PARENS:
+            depth += 1
+        elif ch in CLOSE_PARENS:
+            depth = max(depth - 1, 0)
+        elif ch == sep and (depth == 0 or i == len(text)):
+            if text[start:i].strip():
+                items.append((start, text[start:i].strip()))
+            start = i + 1
+    return items
+
+
+def split_name_detail(item: str) -> tuple[str, str | None]:
+    """Name before the item's final parenthesised group, and that group's content (None without one).
+    A leading group such as (仮称) stays in the name."""
+    if not item or item[-1] not in CLOSE_PARENS:
+        return item, None
+    depth = 0
+    for i in range(len(item) - 1, -1, -1):
+        ch = item[i]
+        if ch in CLOSE_PARENS:
+            depth += 1
+        elif ch in OPEN_PARENS:
+            depth -= 1
+            if depth == 0:
+                name = item[:i].strip()
+                return (name, item[i + 1 : -1].strip()) if name else (item, None)
+    return item, None
+
+
+def strip_more_marker(items: list[str]) -> tuple[list[str], bool]:
+    """A 等 closing the run, outside any parentheses, says the list goes on: drop it and report it."""
+    if items and items[-1].endswith("等") and len(items[-1]) > 1:
+        return items[:-1] + [items[-1][:-1].rstrip()], True
+    return items, False
+
+
+def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
+    """Projects of a pillar from its (text, page) lines: one project per bulleted line, or one 、-joined run.
+    Each project keeps the page its text starts on."""
+    if any(text[:1] in BULLETS for text, _ in lines):
+        items: list[tuple[int, str]] = []  # page, text
+        for text, page in lines:
+            if text[:1] in BULLETS or not items:
+                items.append((page, text.lstrip(BULLETS).strip()))
+            else:
+                items[-1] = (items[-1][0], items[-1][1] + text)
+    else:
+        starts = list(itertools.accumulate(len(text) for text, _ in lines))
+        items = [(lines[bisect.bisect_right(starts, offset)][1], item)
+                 for offset, item in split_top_level("".join(text for text, _ in lines))]
+    texts, has_more = strip_more_marker([text for _, text in items])
+    projects = []
+    for (page, _), item in zip(items, texts):
+        name, detail = split_name_detail(item)
+        projects.append(Project(project_name=name, project_detail=detail, page=page))
+    return projects, has_more
