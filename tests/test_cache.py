@@ -176,7 +176,9 @@ def test_each_stage_fingerprints_the_modules_it_imports():
                                   "core/radicals.py", "core/records.py", "core/text.py", "segment.py"]
     assert closure("extract") == ["__init__.py", "core/failures.py", "core/fingerprint.py", "core/io.py",
                                   "core/layout.py", "core/radicals.py", "core/records.py", "core/text.py",
-                                  "extract.py", "reading/worker.py"]
+                                  "extract.py", "reading/cells.py", "reading/chars.py", "reading/errors.py",
+                                  "reading/objects.py", "reading/order.py", "reading/pdfium.py", "reading/vertical.py",
+                                  "reading/worker.py"]
 
 
 def test_every_bundled_data_file_belongs_to_a_stage():
