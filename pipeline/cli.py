@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import UsageError
-from pipeline.reading.worker import Limits
+from pipeline.core.records import Limits
 from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1

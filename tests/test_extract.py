@@ -9,8 +9,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
-from pipeline import extract
-from pipeline.extract import build_lines, extract_pdf, join_chars
+from pipeline.extract import extract_pdf
+from pipeline.reading.chars import join_chars
+from pipeline.reading.order import build_lines
+from pipeline.reading.pdfium import PdfiumFallback
 from pipeline.segment import segment_document
 from tests.conftest import frozen
 from tests.fixtures.render import _register_font
@@ -70,7 +72,7 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(variant_p
         return [{"text": "読", "x0": 10.0, "x1": 20.0, "top": 10.0, "bottom": 20.0, "size": 10.0, "fontname": "",
                  "matrix": (1, 0, 0, 1, 10, 20)}]
 
-    monkeypatch.setattr(extract.PdfiumFallback, "chars", fake_pdfium)
+    monkeypatch.setattr(PdfiumFallback, "chars", fake_pdfium)
     pages = extract_pdf(unmapped)
     assert calls == [(unmapped, i) for i in range(len(good))]
     assert pages[0].text_source == "pypdfium2"
@@ -127,7 +129,8 @@ def test_our_character_reading_matches_pdfplumbers(variant_pdfs, name):
     """layout_objects + dedupe_chars are a faster route to exactly what page.dedupe_chars().chars gives."""
     import pdfplumber
 
-    from pipeline.extract import dedupe_chars, layout_objects
+    from pipeline.reading.chars import dedupe_chars
+    from pipeline.reading.objects import layout_objects
 
     keys = ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")
     with pdfplumber.open(variant_pdfs[name]) as pdf:

@@ -4,6 +4,8 @@ Each stage writes its records under OUT/interim and the next reads them back, so
 with a lossless JSON form: `to_dict` writes every field in declaration order, `from_dict` refuses a missing
 or unknown key, so a misspelt field fails where it is made, not as a silently empty column downstream.
 Fields declared with init=False are derived from the others and not stored.
+`Source` (one input file) and `Limits` (what a file is read under, kept in its extract header) are what
+the run hands the extract stage for each file.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from pipeline.core.text import normalize_text
@@ -26,6 +29,26 @@ class Box:
     top: float
     x1: float
     bottom: float
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its name relative to RAW, its path and the sha256 of its bytes."""
+
+    name: str
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits of the extract worker."""
+
+    seconds: float = 60.0
+    memory_mb: int = 1024
+
+    def allow_more_than(self, other: dict) -> bool:
+        return self.seconds > other["seconds"] or self.memory_mb > other["memory_mb"]
 
 
 @dataclass

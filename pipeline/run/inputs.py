@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline.acquire.sources import SOURCES_NAME
 from pipeline.core.failures import Failure, UsageError, reason
 from pipeline.core.io import NotRegularFile, sha256_file
-from pipeline.reading.worker import Source
+from pipeline.core.records import Source
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.sources import SOURCES_NAME
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import sha256_file
+from pipeline.core.records import Source
 from pipeline.outputs.views import VIEWS
-from pipeline.reading.worker import Source
 from pipeline.run.cache import interim_path
 from pipeline.run.inputs import Refused
 

@@ -30,12 +30,14 @@ from pipeline.core.io import (
 )
 from pipeline.core.records import (
     FileRows,
+    Limits,
     Notice,
+    Source,
     from_dict,
     to_dict,
 )
 from pipeline.outputs.views import write_views
-from pipeline.reading.worker import Limits, Source, read_in_workers
+from pipeline.reading.worker import read_in_workers
 from pipeline.run.cache import (
     interim_path,
     is_reusable,

@@ -1,0 +1,115 @@
+"""Characters to rows and lines: which characters read well, rows and the fragments columns cut them into, a
+fragment's text and box, and fake-bold doubles dropped."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+
+from pipeline.core.layout import (
+    COLUMN_GAP_EM,
+    DEDUPE_TOLERANCE_PT,
+    ROW_LOOKBACK,
+    WORD_GAP_EM,
+)
+from pipeline.core.records import Line
+from pipeline.core.text import is_cjk, is_unmapped
+
+
+def readable_share(chars: list[dict]) -> float:
+    """Share of characters that are printable ASCII or Japanese script: low for (cid:N) runs and for the
+    Latin-1 gibberish a reader makes of a font without a Unicode map."""
+    if not chars:
+        return 0.0
+    ok = sum(1 for c in chars if not is_unmapped(c["text"]) and all(" " <= ch <= "~" or is_cjk(ch) for ch in c["text"]))
+    return ok / len(chars)
+
+
+def group_rows(chars: list[dict]) -> list[list[dict]]:
+    """Cluster characters into rows: a character joins a recent row its vertical middle falls in."""
+    rows: list[list[dict]] = []
+    bounds: list[tuple[float, float]] = []  # top, bottom of each row's first character
+    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        mid = (c["top"] + c["bottom"]) / 2
+        home = next(
+            (k for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1) if bounds[k][0] <= mid <= bounds[k][1]),
+            None,
+        )
+        if home is None:
+            rows.append([c])
+            bounds.append((c["top"], c["bottom"]))
+        else:
+            rows[home].append(c)
+    return rows
+
+
+def split_row(row: list[dict]) -> list[list[dict]]:
+    """Split one row into fragments at column gaps, so side-by-side columns stay apart."""
+    row = sorted(row, key=lambda c: c["x0"])
+    fragments = [[row[0]]]
+    for prev, c in zip(row, row[1:]):
+        size = max(prev["size"], c["size"], 1.0)
+        if c["x0"] - prev["x1"] > COLUMN_GAP_EM * size:
+            fragments.append([c])
+        else:
+            fragments[-1].append(c)
+    return fragments
+
+
+def join_chars(chars: list[dict]) -> str:
+    """Text of a fragment: Japanese joined without spaces, a space only between spaced Latin words."""
+    out: list[str] = []
+    prev = None
+    for c in chars:
+        text = c["text"]
+        if prev is not None and out and not out[-1].endswith(" ") and text != " ":
+            gap = c["x0"] - prev["x1"]
+            if gap > WORD_GAP_EM * max(c["size"], 1.0) and not (is_cjk(prev["text"][-1]) or is_cjk(text[0])):
+                out.append(" ")
+        out.append(text)
+        prev = c
+    return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+def make_line(chars: list[dict], page_no: int, text: str | None = None) -> Line:
+    """A positioned line from its characters (their text joined as a horizontal line unless given)."""
+    sizes = [round(c["size"], 1) for c in chars if c["text"].strip()] or [round(chars[0]["size"], 1)]
+    fonts = Counter(c.get("fontname", "") for c in chars)
+    return Line(
+        page=page_no,
+        text=join_chars(chars) if text is None else text,
+        x0=round(min(c["x0"] for c in chars), 2),
+        top=round(min(c["top"] for c in chars), 2),
+        x1=round(max(c["x1"] for c in chars), 2),
+        bottom=round(max(c["bottom"] for c in chars), 2),
+        size=statistics.median(sizes),
+        fontname=fonts.most_common(1)[0][0],
+    )
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = DEDUPE_TOLERANCE_PT) -> list[dict]:
+    """Drop fake-bold doubles: pdfplumber's `dedupe_chars` (same text, font and size, chained within
+    `tolerance` vertically then horizontally, first by position survives, original order), without its
+    final sort by `list.index`, quadratic in the characters of a page."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(chars):
+        groups[(c["upright"], c["text"], c["fontname"], c["size"])].append(i)
+    keep = []
+    for members in groups.values():
+        for row in chain_clusters(members, lambda i: chars[i]["top"], tolerance):
+            for cluster in chain_clusters(row, lambda i: chars[i]["x0"], tolerance):
+                keep.append(min(cluster, key=lambda i: (chars[i]["top"], chars[i]["x0"], i)))
+    return [chars[i] for i in sorted(keep)]
+
+
+def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]:
+    """Items sorted by `value`, cut wherever two neighbours are more than `tolerance` apart."""
+    ordered = sorted(items, key=value)
+    clusters = [ordered[:1]]
+    for prev, item in zip(ordered, ordered[1:]):
+        if value(item) - value(prev) <= tolerance:
+            clusters[-1].append(item)
+        else:
+            clusters.append([item])
+    return clusters
