@@ -173,15 +173,9 @@ def explain_file(pdf: Path, out: Path) -> int:
 
 def fetch_urls(args: argparse.Namespace) -> int:
     """`fetch`: a line on stdout per summary saved or found in RAW already, one on stderr per failure."""
-    from pipeline.acquire.fetch import (
-        FAILED,
-        MIB,
-        RawUnusable,
-        Settings,
-        check_raw,
-        fetch,
-        is_web_address,
-    )
+    from pipeline.acquire.fetch import FAILED, check_raw, fetch, is_web_address
+    from pipeline.acquire.http import MIB, Settings
+    from pipeline.acquire.sources import RawUnusable
 
     for url in args.urls:
         if not is_web_address(url):

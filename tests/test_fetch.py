@@ -17,18 +17,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from pipeline.acquire.fetch import (
-    ALREADY,
-    FAILED,
-    MIB,
-    SAVED,
-    Outcome,
-    Settings,
-    fetch,
-    parse_page,
-    pdf_name,
-    summary_links,
-)
+from pipeline.acquire.fetch import ALREADY, FAILED, SAVED, Fetched, fetch, pdf_name
+from pipeline.acquire.http import MIB, Settings
+from pipeline.acquire.page import parse_page, summary_links
 from pipeline.acquire.sources import SourceInfo, read_sources
 from pipeline.cli import main
 
@@ -172,7 +163,7 @@ def summary_row(server, name="summary.pdf"):
 def test_a_press_release_gives_its_summary_and_nothing_else(server, tmp_path):
     raw = tmp_path / "raw"
     outcomes, pauses = fetch_all([address(server, "/press.html")], raw)
-    assert outcomes == [Outcome(address(server, "/news/files/summary.pdf"), SAVED,
+    assert outcomes == [Fetched(address(server, "/news/files/summary.pdf"), SAVED,
                                 f"saved as summary.pdf ({len(SUMMARY):,} bytes; 令和6年度後期; published 2024-12-20)",
                                 "summary.pdf")]
     assert listing(raw) == ["sources.csv", "summary.pdf"]
@@ -322,7 +313,7 @@ def test_a_sources_csv_that_cannot_be_written_takes_the_pdf_back(server, tmp_pat
     def full_disk(raw, row):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("pipeline.acquire.fetch.add_source_row", full_disk)
+    monkeypatch.setattr("pipeline.acquire.sources.add_source_row", full_disk)
     raw = tmp_path / "raw"
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
     assert [o.line for o in outcomes] == [
@@ -423,7 +414,7 @@ def test_the_publication_date_and_title_of_a_page():
     assert published("<p>令和6年度から令和8年度</p>") is None
     assert parse_page("<html><body><h1>見出し（令和5年度第2回）</h1></body></html>").title == "見出し（令和5年度第2回）"
     sjis = "<html><head><meta charset='Shift_JIS'><title>承認①</title></head></html>".encode("cp932")
-    from pipeline.acquire.fetch import Download, decode_html
+    from pipeline.acquire.http import Download, decode_html
     assert parse_page(decode_html(Download("u", "u", "text/html", None, sjis))).title == "承認①"
 
 

@@ -4,22 +4,36 @@
 files obtained otherwise, leaving unknown cells empty. The run reads it into the documents table. A cell that
 cannot be read is left out with a warning naming its line; a row whose sha256 is not the file's describes other
 bytes and is not used at all: a wrong address or round would be worse than none.
+
+This module alone reads and writes the file: one reading (read_sources_file) serves the run's checked view
+(read_sources) and fetch (writable_sources, add_source_row); the manifest takes its hash from here too
+(sources_sha256). It also holds the rule for what in RAW is an input (is_input_name): every other entry that is
+not hidden.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from pipeline.acquire.rounds import parse_round
+from pipeline.core.io import sha256_file, write_atomic
 
 SOURCES_NAME = "sources.csv"
 SOURCE_COLUMNS = ("source_file", "url", "page_url", "page_title", "published", "round", "retrieved_at", "sha256",
                   "bytes")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_input_name(name: str) -> bool:
+    """The one rule for what in RAW is an input: every entry that is not hidden nor sources.csv, which describes
+    the files and is none."""
+    return not name.startswith(".") and name != SOURCES_NAME
 
 
 @dataclass(frozen=True)
@@ -48,16 +62,15 @@ class Sources:
 def read_sources(raw: Path) -> Sources:
     """Read RAW/sources.csv when there is one. Never raises for its content: a maintainer's slip costs the cells it
     touches, with a warning, never the run."""
-    path = raw / SOURCES_NAME
     found = Sources({}, {}, [])
     try:
-        with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: spreadsheets save a BOM
-            lines = list(csv.reader(file))
-    except FileNotFoundError:
-        return found
+        current = read_sources_file(raw)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         found.problems.append(f"{SOURCES_NAME} not read: {exc}")
         return found
+    if current.text is None:
+        return found
+    lines = current.lines
     header = [name.strip() for name in lines[0]] if lines else []
     if "source_file" not in header:
         found.problems.append(f"{SOURCES_NAME} not read: no source_file column in its first line")
@@ -106,3 +119,86 @@ def is_date(text: str) -> bool:
         return date.fromisoformat(text).isoformat() == text
     except ValueError:
         return False
+
+
+class RawUnusable(Exception):
+    """RAW, or its sources.csv, cannot take new files: reported before anything is downloaded."""
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    """RAW/sources.csv as it stands: its text, whether it starts with a byte order mark, its line end, and its
+    lines parsed as CSV, the header first."""
+
+    text: str | None  # None when there is no sources.csv
+    bom: bool
+    newline: str
+    lines: list[list[str]]
+
+    @property
+    def header(self) -> list[str]:
+        return self.lines[0] if self.lines else []
+
+
+def read_sources_file(raw: Path) -> SourcesFile:
+    """The one reading of RAW/sources.csv, for the run (read_sources) and for fetch (writable_sources), each of
+    which says in its own way why it cannot be read: raises OSError, UnicodeDecodeError or csv.Error."""
+    try:
+        data = (raw / SOURCES_NAME).read_bytes()
+    except FileNotFoundError:
+        return SourcesFile(None, False, "\n", [])
+    text = data.decode("utf-8-sig")  # -sig: spreadsheets save a BOM
+    first = text.split("\n", 1)[0]
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    return SourcesFile(text, data.startswith(codecs.BOM_UTF8), "\r\n" if first.endswith("\r") else "\n", lines)
+
+
+def sources_sha256(raw: Path) -> str | None:
+    """The sha256 of RAW/sources.csv's bytes (an input of the tables, which the manifest records); None when there
+    is none."""
+    path = raw / SOURCES_NAME
+    return sha256_file(path) if path.is_file() else None
+
+
+def writable_sources(raw: Path) -> SourcesFile:
+    """sources.csv as fetch rewrites it, its text None when there is none (or it is empty); RawUnusable when it
+    cannot take a row."""
+    path = raw / SOURCES_NAME
+    try:
+        current = read_sources_file(raw)
+    except OSError as exc:
+        raise RawUnusable(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RawUnusable(f"{path} is not UTF-8 ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
+    except csv.Error as exc:
+        raise RawUnusable(f"{path} cannot be read: {exc}") from None
+    if current.text is None or not current.text.strip():
+        return SourcesFile(None, current.bom, "\n", [])
+    if "source_file" not in (name.strip() for name in current.header):
+        raise RawUnusable(f"{path} has no source_file column in its first line: fix it or move it away")
+    return current
+
+
+def add_source_row(raw: Path, row: dict[str, str]) -> None:
+    """Rewrite sources.csv with the row added (atomically: a crash leaves the old file or the new one). Its rows,
+    their order and quoting, its byte order mark and line ends stay as they were; columns it lacks are added at
+    the end of its header (the old rows then rewritten as the csv module quotes them, their cells unchanged)."""
+    current = writable_sources(raw)
+    if current.text is None:
+        text = csv_text([list(SOURCE_COLUMNS), [row[c] for c in SOURCE_COLUMNS]], current.newline)
+    else:
+        names = [name.strip() for name in current.header]
+        missing = [c for c in SOURCE_COLUMNS if c not in names]
+        if missing:  # every row again, the new columns empty in the old rows
+            text = csv_text([current.header + missing, *current.lines[1:]], current.newline)
+            names += missing
+        else:
+            text = current.text if current.text.endswith("\n") else current.text + current.newline
+        text += csv_text([[row.get(name, "") for name in names]], current.newline)
+    write_atomic(raw / SOURCES_NAME, (codecs.BOM_UTF8 if current.bom else b"") + text.encode("utf-8"))
+
+
+def csv_text(rows: list[list[str]], newline: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows(rows)
+    return out.getvalue()

@@ -89,10 +89,15 @@ def failures_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
-def one_line(text: str) -> str:
-    """Text on one line, cut to a length a person reads on a terminal."""
+def one_line(text: str, limit: int | None = MAX_REASON) -> str:
+    """Text on one line, cut to a length a person reads on a terminal (`limit` characters; None: not cut)."""
     text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def exception_line(exc: BaseException) -> str:
+    """An exception's message on one line, whole; the name of its type when it has no message."""
+    return one_line(str(exc), limit=None) or type(exc).__name__
 
 
 def reason(failure: Failure, detail: str | None = None) -> str:

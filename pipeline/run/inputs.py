@@ -1,7 +1,8 @@
 """RAW's entries: the files to read, each with the sha256 of its bytes, and the entries refused with their reason.
 
-The one rule for what in RAW is an input: every entry that is not hidden nor sources.csv. An entry is examined
-by its metadata before anything opens it, and a symbolic link is followed only when its target lies inside RAW.
+What in RAW is an input follows the one rule of pipeline.acquire.sources.is_input_name: every entry that is not
+hidden nor sources.csv. An entry is examined by its metadata before anything opens it, and a symbolic link is
+followed only when its target lies inside RAW.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.acquire.sources import SOURCES_NAME
+from pipeline.acquire.sources import is_input_name
 from pipeline.core.failures import Failure, UsageError, reason
 from pipeline.core.io import NotRegularFile, sha256_file
 from pipeline.core.records import Source
@@ -41,7 +42,7 @@ def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
     root = raw.resolve()
     sources, refused = [], []
     for path in raw.iterdir():
-        if path.name.startswith(".") or path.name == SOURCES_NAME:  # sources.csv describes the files, is none
+        if not is_input_name(path.name):  # sources.csv describes the files, is none
             continue
         name = display_name(path.name)
         problem = entry_problem(path, root)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
-from pipeline.acquire.sources import SOURCES_NAME
+from pipeline.acquire.sources import sources_sha256
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import sha256_file
 from pipeline.core.records import Source
@@ -20,14 +20,13 @@ def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, ou
     """What the tables are made from: the input files, what was read of them (a file read again under wider
     limits may come out differently), RAW's sources.csv and the fingerprint of the normalize stage (its code, its
     data files such as the vocabulary, its libraries)."""
-    listing = raw / SOURCES_NAME
     return {
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
-        "sources_csv": sha256_file(listing) if listing.is_file() else None,
+        "sources_csv": sources_sha256(raw),
     }
 
 

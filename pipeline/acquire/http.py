@@ -1,0 +1,201 @@
+"""Downloading: the one module that goes on the network (with httpx). A URL's answer read whole within the limits,
+tried again after a pause when the connection failed or the server was busy, and what the answer is: a whole
+PDF, a web page (its text in its charset), or something else said in a few words."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+from pipeline import PIPELINE_VERSION
+from pipeline.acquire.page import collapse, parse_page
+from pipeline.core.failures import exception_line
+
+USER_AGENT = f"tokyo-plans/{PIPELINE_VERSION} (python -m pipeline fetch; approval summaries for research)"
+MIB = 1 << 20
+EOF_WINDOW = 1024  # the PDF specification puts %%EOF within the last 1024 bytes of the file
+RETRY_AFTER_MAX = 60.0  # seconds: a server asking for longer is not waited for that long
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to download: the limits, the retries, and the clock and sleep a test may replace."""
+
+    timeout: float = 30.0  # seconds to connect, and between two reads of the answer
+    max_bytes: int = 100 * MIB  # a larger answer is refused, stopped as soon as it passes the cap
+    attempts: int = 3  # tries of a URL that failed to connect, broke off, or got a 5xx or 429 answer
+    backoff: float = 1.0  # seconds before the second try, doubled before each next
+    max_redirects: int = 5
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = utc_now
+
+
+class FetchFailed(Exception):
+    """A URL that could not be fetched: its one-line reason."""
+
+
+class TryAgain(Exception):
+    """A failure another attempt may not meet (a broken connection, a 5xx or 429 answer): its one-line reason."""
+
+    def __init__(self, reason: str, after: float = 0.0):
+        super().__init__(reason)
+        self.after = after
+
+
+@dataclass(frozen=True)
+class Download:
+    """An answer read whole: the URL asked for, where the redirects ended, its media type and its bytes."""
+
+    url: str
+    final_url: str
+    content_type: str  # media type, lowercase, without parameters; "" when the server sent none
+    charset: str | None
+    data: bytes
+
+
+# --- downloading ---------------------------------------------------------------------------------------------
+
+def client(settings: Settings) -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(settings.timeout), follow_redirects=True,
+                        max_redirects=settings.max_redirects, headers={"User-Agent": USER_AGENT})
+
+
+def download(session: httpx.Client, url: str, settings: Settings) -> Download:
+    """GET a URL whole, tried again after a pause that doubles each time when the connection failed or broke off
+    or the server answered 5xx or 429 (or after its Retry-After, up to a minute)."""
+    for attempt in range(1, settings.attempts + 1):
+        try:
+            return download_once(session, url, settings)
+        except TryAgain as exc:
+            if attempt == settings.attempts:
+                raise FetchFailed(f"{exc} ({attempt} attempts)" if attempt > 1 else str(exc)) from None
+            settings.sleep(max(settings.backoff * 2 ** (attempt - 1), exc.after))
+    raise AssertionError("unreachable")
+
+
+def download_once(session: httpx.Client, url: str, settings: Settings) -> Download:
+    response = None
+    expected = None
+    try:
+        with session.stream("GET", url) as response:
+            status = response.status_code
+            if status == 429 or status >= 500:
+                raise TryAgain(f"HTTP {status} {response.reason_phrase}".rstrip(), retry_after(response))
+            if not 200 <= status < 300:
+                raise FetchFailed(f"HTTP {status} {response.reason_phrase}".rstrip())
+            expected = content_length(response)
+            if expected is not None and expected > settings.max_bytes:
+                raise FetchFailed(too_large(settings.max_bytes, f"{expected:,} bytes announced"))
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    raise FetchFailed(too_large(settings.max_bytes, "the download was stopped there"))
+                chunks.append(chunk)
+            received = response.num_bytes_downloaded
+            if expected is not None and received != expected:
+                raise TryAgain(f"truncated: {received:,} of {expected:,} bytes received")
+            media_type, charset = parse_content_type(response.headers.get("content-type", ""))
+            return Download(url, str(response.url), media_type, charset, b"".join(chunks))
+    except httpx.TooManyRedirects:
+        raise FetchFailed(f"more than {settings.max_redirects} redirects") from None
+    except httpx.ConnectTimeout:
+        raise TryAgain(f"no connection within {settings.timeout:g} s (--timeout)") from None
+    except httpx.TimeoutException:
+        # Not tried again: a server silent for --timeout seconds would make the command wait that long again.
+        raise FetchFailed(f"no answer within {settings.timeout:g} s (--timeout)") from None
+    except httpx.RemoteProtocolError as exc:
+        if response is not None and expected is not None:
+            raise TryAgain(f"truncated: the connection closed after {response.num_bytes_downloaded:,} of "
+                        f"{expected:,} bytes") from None
+        raise TryAgain(f"connection broken: {exception_line(exc)}") from None
+    except httpx.UnsupportedProtocol:
+        raise FetchFailed("redirected to an address that is not http or https") from None
+    except httpx.DecodingError as exc:
+        raise FetchFailed(f"the answer could not be decompressed: {exception_line(exc)}") from None
+    except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+        raise TryAgain(f"connection failed: {exception_line(exc)}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise FetchFailed(f"{type(exc).__name__}: {exception_line(exc)}") from None
+
+
+def content_length(response: httpx.Response) -> int | None:
+    """The announced length of the body as sent (compressed, when it is); None when absent or not a number."""
+    value = response.headers.get("content-length", "")
+    return int(value) if value.strip().isdigit() else None
+
+
+def retry_after(response: httpx.Response) -> float:
+    """Seconds a 429 or 503 answer asks to wait (Retry-After in seconds), capped; 0 when it says none."""
+    value = response.headers.get("retry-after", "").strip()
+    return min(float(value), RETRY_AFTER_MAX) if value.isdigit() else 0.0
+
+
+def too_large(max_bytes: int, how: str) -> str:
+    return f"too large: over {round(max_bytes / MIB, 2):g} MiB (--max-mb), {how}"
+
+
+def parse_content_type(value: str) -> tuple[str, str | None]:
+    media_type, _, params = value.partition(";")
+    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.IGNORECASE)
+    return media_type.strip().lower(), m[1] if m else None
+
+
+# --- what came back ------------------------------------------------------------------------------------------
+
+def is_pdf(got: Download) -> bool:
+    return got.data.startswith(b"%PDF-")
+
+
+def is_html(got: Download) -> bool:
+    if got.content_type in HTML_TYPES:
+        return True
+    start = got.data[:512].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    return got.content_type in ("", "text/plain", "application/octet-stream") and start.startswith(
+        (b"<!doctype html", b"<html"))
+
+
+def check_pdf(got: Download) -> None:
+    """Refuse bytes that are not a whole PDF: an error page under a .pdf name, a transfer cut short."""
+    if not is_pdf(got):
+        raise FetchFailed(f"not a PDF (the server sent {got.content_type or 'no Content-Type'}: {preview(got)!r})")
+    if b"%%EOF" not in got.data[-EOF_WINDOW:]:
+        raise FetchFailed(f"truncated: no %%EOF at its end ({len(got.data):,} bytes received)")
+
+
+def preview(got: Download, limit: int = 60) -> str:
+    """What an answer that is not a PDF is: a page's title, else its first characters."""
+    text = None
+    if is_html(got):
+        page = parse_page(decode_html(got))
+        text = page.title or page.h1
+    if not text:
+        text = collapse(got.data[:limit * 4].decode("utf-8", "replace"))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def decode_html(got: Download) -> str:
+    """A page's text: in the charset the server names, else the one its <meta> names, else UTF-8."""
+    charset = got.charset
+    if charset is None:
+        m = re.search(rb"<meta[^>]*charset\s*=\s*[\"']?([\w.:-]+)", got.data[:4096], re.IGNORECASE)
+        charset = m[1].decode("ascii") if m else "utf-8"
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        name = "utf-8"
+    # Browsers read Shift_JIS as Windows-31J, its superset (①, ㈱, NEC and IBM extensions); Japanese sites use them.
+    name = {"shift_jis": "cp932"}.get(name, name)
+    data = got.data[len(codecs.BOM_UTF8):] if got.data.startswith(codecs.BOM_UTF8) else got.data
+    return data.decode(name, "replace")
