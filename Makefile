@@ -60,10 +60,10 @@ check: $(STAMP) ## validate OUT/datapackage.json with frictionless
 	$(PY) -m frictionless validate "$(OUT)/datapackage.json"
 
 docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, vocabulary, layout parameters)
-	$(PY) -m pipeline.docs
+	$(PY) -m tools.docs
 
 eval-tags: $(STAMP) ## tag the labelled projects of tests/data/labelled: precision and recall per code, every miss
-	$(PY) -m pipeline.evaluate
+	$(PY) -m tools.evaluate
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
