@@ -126,7 +126,7 @@ def read_labelled_sets(folder: Path) -> dict[str, list[Example]]:
     """Every labelled file of `folder`, by set; a project labelled twice (in one file or two) is refused, since it
     would count twice or leak the holdout into development."""
     vocabulary = load_vocabulary()
-    kinds = dict(zip(vocabulary["code"], vocabulary["kind"]))
+    kinds = dict(zip(vocabulary["code"], vocabulary["kind"], strict=True))
     sets: dict[str, list[Example]] = {name: [] for name in SETS}
     seen: dict[tuple[str, str | None], str] = {}
     for path in sorted(folder.glob("*.csv")):
