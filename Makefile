@@ -13,7 +13,8 @@ URL    ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize explain fetch test test-fast check sample docs eval-tags bench fixtures clean
+.PHONY: help all extract segment normalize explain fetch test test-fast lint format check sample docs eval-tags bench \
+  fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
@@ -53,6 +54,14 @@ test: $(STAMP) ## run the test suite, every test
 test-fast: $(STAMP) ## run the tests not marked slow (the unit tests and the sample's run): a few seconds
 	$(PY) -m pytest -q -m "not slow"
 
+lint: $(STAMP) ## check the code with ruff (pyproject.toml's [tool.ruff]), and that it is formatted
+	$(PY) -m ruff check
+	$(PY) -m ruff format --check
+
+format: $(STAMP) ## format the code with ruff and apply its safe fixes (import order, newer syntax)
+	$(PY) -m ruff format
+	$(PY) -m ruff check --fix
+
 bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2
 	$(PY) -m bench.bench
 
@@ -60,10 +69,10 @@ check: $(STAMP) ## validate OUT/datapackage.json with frictionless
 	$(PY) -m frictionless validate "$(OUT)/datapackage.json"
 
 docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, vocabulary, layout parameters)
-	$(PY) -m pipeline.docs
+	$(PY) -m tools.docs
 
 eval-tags: $(STAMP) ## tag the labelled projects of tests/data/labelled: precision and recall per code, every miss
-	$(PY) -m pipeline.evaluate
+	$(PY) -m tools.evaluate
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf

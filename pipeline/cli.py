@@ -1,6 +1,7 @@
 """Command line: `python -m pipeline extract|segment|normalize|all --raw DIR --out DIR`,
 `python -m pipeline explain FILE [--out DIR]` to see how one PDF's pages were read (pipeline.explain), and
-`python -m pipeline fetch URL… [--raw DIR]` to download new summaries into RAW (pipeline.acquire.fetch).
+`python -m pipeline fetch URL… [--raw DIR]` to download new summaries into RAW (pipeline.acquire.fetch). The
+installed console command `tokyo-plans` (console, below) is the same with its own name in the help.
 
 The run itself is pipeline.run.runner's; this module parses arguments, shows progress, and tells the outcome on
 stderr, one line per file, every name and reason with its control characters escaped, so that no file
@@ -61,11 +62,11 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, prog: str = "python -m pipeline") -> argparse.Namespace:
     options = argparse.ArgumentParser(add_help=False)
     add_options(options)
     parser = OneLineParser(
-        prog="python -m pipeline",
+        prog=prog,
         description="Turn approval-summary PDFs (地域産業活性化計画の概要) into documents, plans, pillars, projects "
         "and tags tables (Parquet + CSV, and one workbook tables.xlsx), a datapackage and a report.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -198,8 +199,9 @@ def fetch_urls(args: argparse.Namespace) -> int:
     return EXIT_FAILED_FILES if failed else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int:
+    """Run the command line `argv` (sys.argv's by default); `prog` names the command in its help and errors."""
+    args = parse_args(argv, prog)
     if args.stage == "explain":
         return explain_file(args.file, args.out)
     if args.stage == "fetch":
@@ -232,3 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {printable(str(args.raw))} holds no file: nothing to read", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_FAILED_FILES if outcome.failed or outcome.view_errors else 0
+
+
+def console() -> int:
+    """The `tokyo-plans` console command ([project.scripts]): main, named as it was invoked."""
+    return main(prog=Path(sys.argv[0]).name or "tokyo-plans")

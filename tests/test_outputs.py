@@ -21,6 +21,7 @@ from pipeline.outputs.report import CHART_IDS, HEATMAP_ID, render_report, write_
 from pipeline.outputs.tables import csv_bytes
 from pipeline.outputs.views import VIEWS
 from tests.conftest import ROOT, SAMPLE_RAW
+from tests.rows import document_row
 
 BOM = b"\xef\xbb\xbf"
 PANDAS_DTYPES = {"string": str, "integer": "Int64", "boolean": "boolean"}
@@ -189,14 +190,6 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
         else:
             unquoted = csv[name].str.replace(r"^'(?='*[=+\-@])", "", regex=True)
             assert unquoted.tolist() == parquet[name].tolist(), name
-
-
-def document_row(**values) -> dict:
-    """A documents row; `values` replace the defaults."""
-    return {"source_file": "a.pdf", "source_sha256": "0" * 64, "title": None, "round": None, "round_fy": None,
-            "published": None, "url": None, "pages": 3, "status": "ok", "error": None,
-            "plans_found": 1, "plans_rejected": 0, "lines_by_default": 0, "warnings": [], "vertical_pages": [],
-            "pages_with_unmapped_glyphs": [], **values}
 
 
 def read_documents_csv(data: bytes) -> pd.DataFrame:

@@ -11,8 +11,8 @@ from pipeline.core.records import Notice
 from pipeline.normalize import build_tables
 from pipeline.outputs.report import render_report
 from pipeline.outputs.tables import frame
+from tests.rows import document_row, pillar_row, plan_row, project_row
 from tests.test_normalize import plan, segment
-from tests.test_outputs import document_row
 
 SECTION_LINKS = ["#documents", "#rounds", "#history", "#themes", "#instruments", "#tag-totals", "#untagged", "#plan-details",
                  "#read-twice", "#warnings"]
@@ -79,15 +79,14 @@ def hand_tables() -> dict:
     """Two plans: 品川区's with two pillars and three projects, one of them untagged (its name holds markup and a
     control character); 中野区's with one pillar and two projects, one untagged."""
     def place(plan_id, municipality, code, title):
-        return {"plan_id": plan_id, "municipality": municipality, "municipality_code": code, "plan_title": title,
-                "period_text": PERIOD, "period_start_fy": 2020, "period_end_fy": 2022, "summary": None,
-                "round": "令和2年度", "round_fy": 2020, "previous_plan_id": None, "photo_captions": [],
-                "source_file": "a.pdf", "source_sha256": "a" * 64, "page_start": 1, "page_end": 1}
+        return plan_row(plan_id=plan_id, municipality=municipality, municipality_code=code, plan_title=title,
+                        period_text=PERIOD, period_start_fy=2020, period_end_fy=2022, summary=None,
+                        round="令和2年度", round_fy=2020, source_sha256="a" * 64, page_start=1, page_end=1)
 
     plans = frame([place(SHINAGAWA, "品川区", "131091", "品川区地域産業活性化計画"),
                    place(NAKANO, "中野区", "131148", "中野区地域産業活性化計画")], "plans")
-    pillars = frame([{"plan_id": pid, "pillar_no": no, "pillar_title": title, "has_more_projects": more,
-                      "source_file": "a.pdf", "source_sha256": "a" * 64, "page": 1}
+    pillars = frame([pillar_row(plan_id=pid, pillar_no=no, pillar_title=title, has_more_projects=more,
+                                source_sha256="a" * 64)
                      for pid, no, title, more in [(SHINAGAWA, 1, "販路拡大支援", False), (SHINAGAWA, 2, "人材育成", True),
                                                   (NAKANO, 1, "創業支援", False)]], "pillars")
     projects_rows = [  # plan, pillar, project, name, detail, themes, instruments
@@ -97,8 +96,8 @@ def hand_tables() -> dict:
         (NAKANO, 1, 1, "区民まつり", "年に一度", [], []),
         (NAKANO, 1, 2, "創業塾", "創業希望者向けの塾", ["startup"], ["seminar"]),
     ]
-    projects = frame([{"plan_id": pid, "pillar_no": pillar, "project_no": no, "project_name": name,
-                       "project_detail": detail, "source_file": "a.pdf", "source_sha256": "a" * 64, "page": 1}
+    projects = frame([project_row(plan_id=pid, pillar_no=pillar, project_no=no, project_name=name,
+                                  project_detail=detail, source_sha256="a" * 64)
                       for pid, pillar, no, name, detail, _, _ in projects_rows], "projects")
     projects["themes"] = [themes for *_, themes, _ in projects_rows]
     projects["instruments"] = [instruments for *_, instruments in projects_rows]

@@ -29,7 +29,7 @@ from pipeline.outputs.views import VIEWS
 from pipeline.run.cache import load_extract
 from tests import badfiles
 from tests.conftest import frozen
-from tests.test_outputs import document_row
+from tests.rows import document_row
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"

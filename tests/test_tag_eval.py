@@ -1,9 +1,13 @@
-"""The tagger against the labelled projects of tests/data/labelled/ (pipeline.evaluate, make eval-tags): each
+"""The tagger against the labelled projects of tests/data/labelled/ (tools.evaluate, make eval-tags): each
 code's figures on the development set must reach its floors, and the labelled files must be sound."""
+
+from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import (
+from pipeline.tagging.tagger import Tagger, load_vocabulary
+from tools.evaluate import (
+    LABELLED,
     Example,
     Score,
     evaluate,
@@ -11,7 +15,8 @@ from pipeline.evaluate import (
     report,
     score,
 )
-from pipeline.tagging.tagger import Tagger, load_vocabulary
+
+LABELLED_DIR = Path(__file__).resolve().parents[1] / LABELLED
 
 # Below this many labelled positives one example moves a figure by 0.2 or more: the floors wait for more.
 MIN_SUPPORT = 5
@@ -48,7 +53,7 @@ HEADER = "project_name,project_detail,themes,instruments,note\n"
 
 @pytest.fixture(scope="module")
 def development():
-    return evaluate()["development"]
+    return evaluate(LABELLED_DIR)["development"]
 
 
 def test_every_code_has_its_floors():
@@ -66,12 +71,13 @@ def test_development_figures_reach_their_floors(development, code):
 
 
 def test_labelled_files_parse_with_known_codes_and_no_project_twice():
-    sets = read_labelled_sets()  # refuses an unknown code, a code of the other kind, a project labelled twice
+    # Refuses an unknown code, a code of the other kind, a project labelled twice.
+    sets = read_labelled_sets(LABELLED_DIR)
     assert len(sets["development"]) >= 56
 
 
 def test_development_set_has_every_code():
-    supports = {code: figures.support for code, figures in evaluate()["development"].scores.items()}
+    supports = {code: figures.support for code, figures in evaluate(LABELLED_DIR)["development"].scores.items()}
     assert [code for code, n in supports.items() if n == 0] == []
 
 

@@ -21,26 +21,13 @@ from pipeline.outputs.workbook import (
     workbook_bytes,
     write_workbook,
 )
-from tests.test_outputs import document_row
+from tests.rows import document_row, pillar_row, plan_row
 
 DOCUMENTS_NAMES = ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status",
                    "error", "plans_found", "plans_rejected",
                    "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"]
 DOCUMENTS_TITLES = ["ファイル名", "SHA-256", "表題", "承認回", "承認年度", "公表日", "URL", "ページ数", "処理結果", "エラー", "計画数", "除外計画数", "既定割当行数",
                     "警告", "縦書きページ", "文字化けページ"]
-
-
-def plan_row(**values) -> dict:
-    return {"plan_id": "131091-2020", "municipality": "品川区", "municipality_code": "131091", "plan_title": "計画",
-            "period_text": "令和2年度～令和4年度", "period_start_fy": 2020, "period_end_fy": 2022, "round": "令和2年度",
-            "round_fy": 2020, "previous_plan_id": None, "summary": "概要",
-            "photo_captions": [], "source_file": "a.pdf", "source_sha256": "0" * 64, "page_start": 1,
-            "page_end": 2, **values}
-
-
-def pillar_row(**values) -> dict:
-    return {"plan_id": "131091-2020", "pillar_no": 1, "pillar_title": "柱", "has_more_projects": False,
-            "source_file": "a.pdf", "source_sha256": "0" * 64, "page": 1, **values}
 
 
 @pytest.fixture

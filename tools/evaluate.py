@@ -1,17 +1,18 @@
 """Measure the tagger against labelled projects: per code precision, recall, support and F1, and every
 disagreement, for the development set (every tests/data/labelled/*.csv but holdout.csv) and the holdout set.
 
-    python -m pipeline.evaluate        (make eval-tags)
+    python -m tools.evaluate [--repo DIR]        (make eval-tags)
 
 A labelled file has the columns project_name, project_detail, themes, instruments and note, codes joined with
 `|`, empty for none; a new file counts as soon as it is in the folder. Each row is tagged as the pipeline tags a
 project (its name and detail, implied themes included), so the figures are the pipeline's own. It prints and
 exits 0: tests/test_tag_eval.py holds the floors the figures must reach, and `make docs` shows them beside each
-code in docs/data-dictionary.md.
+code in docs/data-dictionary.md. The labelled files are the repository's (tools.repo): run it from the checkout.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,9 +25,10 @@ from pipeline.tagging.tagger import (
     load_vocabulary,
     read_rows,
 )
+from tools.repo import repository
 
-ROOT = Path(__file__).resolve().parents[1]
-LABELLED_DIR = ROOT / "tests" / "data" / "labelled"
+# The labelled files, in the repository.
+LABELLED = Path("tests", "data", "labelled")
 LABELLED_COLUMNS = ("project_name", "project_detail", "themes", "instruments", "note")
 # The file kept apart from vocabulary work, to tell whether the development figures carry over.
 HOLDOUT_FILE = "holdout.csv"
@@ -120,11 +122,11 @@ def read_labelled(path: Path, kinds: dict[str, str]) -> list[Example]:
     return examples
 
 
-def read_labelled_sets(folder: Path = LABELLED_DIR) -> dict[str, list[Example]]:
+def read_labelled_sets(folder: Path) -> dict[str, list[Example]]:
     """Every labelled file of `folder`, by set; a project labelled twice (in one file or two) is refused, since it
     would count twice or leak the holdout into development."""
     vocabulary = load_vocabulary()
-    kinds = dict(zip(vocabulary["code"], vocabulary["kind"]))
+    kinds = dict(zip(vocabulary["code"], vocabulary["kind"], strict=True))
     sets: dict[str, list[Example]] = {name: [] for name in SETS}
     seen: dict[tuple[str, str | None], str] = {}
     for path in sorted(folder.glob("*.csv")):
@@ -154,8 +156,9 @@ def score(examples: list[Example], tagger: Tagger) -> SetResult:
 
 
 @lru_cache(maxsize=1)
-def evaluate(folder: Path = LABELLED_DIR) -> dict[str, SetResult]:
-    """Each set's figures, made once per process (the docs and the tests share them)."""
+def evaluate(folder: Path) -> dict[str, SetResult]:
+    """Each set's figures on the labelled files of `folder`, made once per process (the docs and the tests share
+    them)."""
     tagger = Tagger()
     return {name: score(examples, tagger) for name, examples in read_labelled_sets(folder).items()}
 
@@ -176,7 +179,7 @@ def report(results: dict[str, SetResult]) -> str:
     for name, result in results.items():
         out.append(f"== {name}: {result.examples} examples")
         if not result.examples:
-            out.append(f"nothing to measure: no labelled rows in {LABELLED_DIR.relative_to(ROOT)} for this set\n")
+            out.append(f"nothing to measure: no labelled rows in {LABELLED} for this set\n")
             continue
         out.append(f"{'code':<15}{'precision':>10}{'recall':>8}{'support':>9}{'F1':>6}")
         for code, s in result.scores.items():
@@ -194,5 +197,12 @@ def report(results: dict[str, SetResult]) -> str:
     return "\n".join(out)
 
 
+def main(argv: list[str] | None = None) -> int:
+    repo = repository("python -m tools.evaluate", "Score the tagger on the labelled projects of the repository's "
+                      f"{LABELLED}: precision, recall, support and F1 per code, and every disagreement.", argv)
+    print(report(evaluate(repo / LABELLED)))
+    return 0
+
+
 if __name__ == "__main__":
-    print(report(evaluate()))
+    sys.exit(main())

@@ -1,34 +1,39 @@
-"""Regenerate the generated parts of the docs: the README's failure table from pipeline/failures.py, the data
-dictionary from the schema, the vocabulary with its tag counts on the bundled sample and its figures on the
-labelled projects (pipeline.evaluate), the implied-theme rules, and the layout parameters with their reasons
-from pipeline/layout.py.
+"""Regenerate the generated parts of the docs: the README's failure table from pipeline/core/failures.py, the
+data dictionary from the schema, the vocabulary with its tag counts on the bundled sample and its figures on the
+labelled projects (tools.evaluate), the implied-theme rules, and the layout parameters with their reasons
+from pipeline/core/layout.py.
 
-    python -m pipeline.docs        (make docs)
+    python -m tools.docs [--repo DIR]        (make docs)
 
-Each generated part sits between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown file; a test
-fails when one is out of date.
+Each generated part sits between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown file of the
+repository (tools.repo); a test fails when one is out of date.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core import layout
 from pipeline.core.failures import failures_markdown
 from pipeline.core.schema import dictionary_markdown
-from pipeline.evaluate import SETS, SetResult, evaluate, figure
 from pipeline.tagging.tagger import (
     IMPLIED_THEMES_COLUMNS,
     IMPLIED_THEMES_PATH,
     load_vocabulary,
     read_rows,
 )
+from tools.evaluate import LABELLED, SETS, SetResult, evaluate, figure
+from tools.repo import repository
 
-ROOT = Path(__file__).resolve().parents[1]
-LAYOUT_SOURCE = Path(__file__).parent / "core" / "layout.py"
+# The layout parameters are read from the source of the module the pipeline uses.
+LAYOUT_SOURCE = Path(layout.__file__)
+# The bundled sample, read for the vocabulary's tag counts.
+SAMPLE_RAW = Path("raw")
 LEVELS = ("plan", "pillar", "project")
 
 
@@ -102,15 +107,15 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
-def generated_parts(tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
-    """File → generated part name → its body."""
-    results = evaluate()
+def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
+    """File of the repository → generated part name → its body."""
+    results = evaluate(repo / LABELLED)
     return {
-        ROOT / "README.md": {"tag-scores": scores_markdown(results), "failures": failures_markdown()},
-        ROOT / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(),
+        repo / "README.md": {"tag-scores": scores_markdown(results), "failures": failures_markdown()},
+        repo / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(),
                                                  "vocabulary": vocabulary_markdown(tags, results),
                                                  "implied": implied_markdown()},
-        ROOT / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
+        repo / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
     }
 
 
@@ -122,16 +127,23 @@ def render(path: Path, parts: dict[str, str]) -> str:
     return text
 
 
-def sample_tags() -> pd.DataFrame:
-    """The tags of the bundled sample, read by the pipeline into a folder of its own."""
+def sample_tags(repo: Path) -> pd.DataFrame:
+    """The tags of the repository's bundled sample, read by the pipeline into a folder of its own."""
     from pipeline.cli import main
 
     with tempfile.TemporaryDirectory() as out:
-        if main(["all", "--raw", str(ROOT / "raw"), "--out", out, "-q"]) != 0:
+        if main(["all", "--raw", str(repo / SAMPLE_RAW), "--out", out, "-q"]) != 0:
             raise SystemExit("the sample did not read cleanly: fix that first")
         return pd.read_parquet(Path(out) / "tags.parquet")
 
 
-if __name__ == "__main__":
-    for path, parts in generated_parts(sample_tags()).items():
+def main(argv: list[str] | None = None) -> int:
+    repo = repository("python -m tools.docs", "Regenerate the generated parts of the repository's README.md and "
+                      "docs/*.md.", argv, needs=(str(SAMPLE_RAW),))
+    for path, parts in generated_parts(repo, sample_tags(repo)).items():
         path.write_text(render(path, parts), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
