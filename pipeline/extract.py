@@ -8,9 +8,9 @@ This face reads a PDF page by page (`extract_pdf`, `read_page`) and makes a file
 (`extract_record`, `header`, `write_extract`). Its rooms are the modules of `pipeline.reading`: `chars`
 (characters to rows and lines), `vertical` (vertical writing), `order` (reading order and columns), `cells`
 (ruled cells), `objects` (what pdfminer's layout gives, photo frames among it), `pdfium` (the pypdfium2
-fallback) and `errors` (the failure kinds of a file that could not be read); `worker` runs this face in a
+fallback) and `errors` (the failure kinds of a file that could not be read); `pipeline.run.workers` runs this face in a
 capped process per file.
-Imports go one way: `pipeline.reading.worker` imports this face (inside its functions, so that the run loads
+Imports go one way: `pipeline.run.workers` imports this face (inside its functions, so that the run loads
 the reader only to write the record of a worker that died), and this face imports the other reading modules
 but never the worker; `Source` and `Limits`, which both need, live in `pipeline.core.records`.
 Besides pdfplumber/pdfminer and pypdfium2, only the standard library and the pipeline's own light modules

@@ -219,4 +219,4 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
     assert closure("extract") == ["__init__.py", *core, "core/io.py", "core/layout.py", "core/radicals.py",
                                   "core/records.py", "core/text.py", "extract.py", "reading/__init__.py",
                                   "reading/cells.py", "reading/chars.py", "reading/errors.py", "reading/objects.py",
-                                  "reading/order.py", "reading/pdfium.py", "reading/vertical.py", "reading/worker.py"]
+                                  "reading/order.py", "reading/pdfium.py", "reading/vertical.py"]

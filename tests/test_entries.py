@@ -162,7 +162,7 @@ def watch_then_block(run: int) -> None:
     """A worker's start: watch the run, then wait for ever (as a reader stuck on an endless page would)."""
     import threading
 
-    from pipeline.reading.worker import die_with_run
+    from pipeline.run.workers import die_with_run
 
     die_with_run(run)
     threading.Event().wait()

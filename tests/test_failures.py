@@ -11,8 +11,7 @@ import pytest
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import STATUSES, Failure, is_retried
 from pipeline.core.records import Box, Limits, from_dict
-from pipeline.reading.errors import classify_error
-from pipeline.reading.worker import died
+from pipeline.reading.errors import classify_error, died
 
 
 def test_the_statuses_a_file_can_end_with():

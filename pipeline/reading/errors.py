@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 from pipeline.core.failures import Failure, internal_reason, reason
@@ -77,3 +78,24 @@ def classify_error(exc: BaseException, limits: Limits) -> tuple[Failure, str]:
 
 def too_large_reason(limits: Limits, how: str = "reached") -> str:
     return reason(Failure.too_large, f"memory cap of {limits.memory_mb} MiB {how} while reading")
+
+
+# A worker that ran out of memory, even while reporting it, exits with this status: the parent writes its record.
+EXIT_OUT_OF_MEMORY = 3
+
+
+def died(exitcode: int, limits: Limits) -> tuple[Failure, str]:
+    """The failure of a worker that ended without writing its record, from how it ended."""
+    if exitcode == EXIT_OUT_OF_MEMORY:
+        return Failure.too_large, too_large_reason(limits)
+    if exitcode == -signal.SIGKILL:  # the kernel's last resort when memory runs out
+        return Failure.too_large, too_large_reason(limits, "probably reached (the reader was killed)")
+    if exitcode < 0:
+        return Failure.reader_crashed, reason(Failure.reader_crashed, (
+            f"the reader died of {signal.Signals(-exitcode).name} under a memory cap of {limits.memory_mb} MiB"))
+    return Failure.internal_error, internal_reason(f"the reader stopped with exit code {exitcode} and no result")
+
+
+def deadline_failure(limits: Limits) -> tuple[Failure, str]:
+    """The failure of a worker killed at its deadline."""
+    return Failure.timeout, reason(Failure.timeout, f"reading took longer than {limits.seconds:g} s")

@@ -6,7 +6,7 @@ made them (pipeline.core.fingerprint): a re-run opens only new PDFs, identical b
 once, a file's table rows and tags are made once (only the steps across files are done whole), and a record
 made by other code is made again. A manifest of what the tables are made from lets
 a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
-extract (pipeline.reading.worker, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
+extract (pipeline.run.workers, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
 pipeline.tagging.tagger) → write (pipeline.outputs.tables, pipeline.outputs.datapackage, pipeline.outputs.report, pipeline.outputs.workbook).
 """
 
@@ -37,7 +37,6 @@ from pipeline.core.records import (
     to_dict,
 )
 from pipeline.outputs.views import write_views
-from pipeline.reading.worker import read_in_workers
 from pipeline.run.cache import (
     interim_path,
     is_reusable,
@@ -49,6 +48,7 @@ from pipeline.run.cache import (
 from pipeline.run.inputs import Refused, find_sources, same_bytes
 from pipeline.run.manifest import current_manifest, manifest_inputs
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
+from pipeline.run.workers import read_in_workers
 
 log = logging.getLogger("pipeline")
 
@@ -124,7 +124,7 @@ def run(options: Options, progress=None) -> Outcome:
 def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
     """Every source that failed, as far as `stage` can tell, and every ok source some of whose plans were
     rejected: a plan not kept is never silent."""
-    from pipeline.structure.rejection import summarize_rejections
+    from pipeline.segment import summarize_rejections
 
     rows = []
     for s in sources:

@@ -23,12 +23,8 @@ import time
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from pipeline.core.failures import Failure, internal_reason, reason
 from pipeline.core.records import Limits, Source
-from pipeline.reading.errors import too_large_reason
-
-# A worker that ran out of memory, even while reporting it, exits with this status: the parent writes its record.
-EXIT_OUT_OF_MEMORY = 3
+from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
 
 
 def die_with_run(run: int) -> None:
@@ -84,7 +80,7 @@ def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, 
     can deadlock a child, and Python 3.12 and later warn of it."""
     queue = list(todo)
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.reading.worker", "pipeline.extract"])
+    ctx.set_forkserver_preload(["pipeline.run.workers", "pipeline.extract"])
     running: dict[int, tuple[multiprocessing.Process, float, Source, Path]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):
@@ -110,8 +106,7 @@ def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, l
         proc.join()
         from pipeline.extract import header, write_extract
 
-        write_extract(target, header(source, limits, (Failure.timeout, reason(
-            Failure.timeout, f"reading took longer than {limits.seconds:g} s"))))
+        write_extract(target, header(source, limits, deadline_failure(limits)))
         return
     proc.join()
     if proc.exitcode == 0 and target.exists():
@@ -119,15 +114,3 @@ def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, l
     from pipeline.extract import header, write_extract
 
     write_extract(target, header(source, limits, died(proc.exitcode, limits)))
-
-
-def died(exitcode: int, limits: Limits) -> tuple[Failure, str]:
-    """The failure of a worker that ended without writing its record, from how it ended."""
-    if exitcode == EXIT_OUT_OF_MEMORY:
-        return Failure.too_large, too_large_reason(limits)
-    if exitcode == -signal.SIGKILL:  # the kernel's last resort when memory runs out
-        return Failure.too_large, too_large_reason(limits, "probably reached (the reader was killed)")
-    if exitcode < 0:
-        return Failure.reader_crashed, reason(Failure.reader_crashed, (
-            f"the reader died of {signal.Signals(-exitcode).name} under a memory cap of {limits.memory_mb} MiB"))
-    return Failure.internal_error, internal_reason(f"the reader stopped with exit code {exitcode} and no result")
