@@ -19,7 +19,15 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.rounds import era_year, parse_round, round_fy
 from pipeline.acquire.sources import SOURCES_NAME, Sources
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.records import FileRows, SegmentRecord, from_dict, to_dict
+from pipeline.core.records import (
+    ChildRows,
+    FileRows,
+    Notice,
+    PlanRows,
+    SegmentRecord,
+    from_dict,
+    to_dict,
+)
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text
 from pipeline.tagging.tagger import join_text, roll_up, tag_list
@@ -101,48 +109,52 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
     year and title: what makes two plans read from two files the same plan) and its id before any suffix, with
     the rows of their pillars and projects, tagged when a tagger is given (without, every tag list is empty).
     Which plans are kept and their ids are decided across files (assemble)."""
-    plans, pillars, projects = [], [], []
+    plans: list[PlanRows] = []
+    pillars: list[ChildRows] = []
+    projects: list[ChildRows] = []
     for place, plan in enumerate(seg.plans):  # in page order
         code = municipality_code(plan.municipality)
         start_fy, end_fy = parse_period(plan.period_text)
         warnings = []
         if code is None:
-            warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
+            warnings.append(Notice("no_municipality_code",
+                                   f"{plan.municipality}: not one of Tokyo's municipalities, no code", plan.page_start))
         if start_fy is None:
-            warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
-        plans.append({
-            "key": [code or plan.municipality, start_fy, plan.plan_title],
-            "base_id": plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
-            "warnings": warnings,
-            "row": {
+            warnings.append(Notice("period_not_read", f"{plan.municipality}: period not read: {plan.period_text!r}",
+                                   plan.page_start))
+        plans.append(PlanRows(
+            key=(code or plan.municipality, start_fy, plan.plan_title),
+            base_id=plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
+            warnings=warnings,
+            row={
                 "municipality": plan.municipality, "municipality_code": code, "plan_title": plan.plan_title,
                 "period_text": plan.period_text, "period_start_fy": start_fy, "period_end_fy": end_fy,
                 "summary": plan.summary, "photo_captions": plan.photo_captions, "page_start": plan.page_start,
                 "page_end": plan.page_end,
             },
-            "tags": [],
-        })
+            tags=[],
+        ))
         for pillar in plan.pillars:
-            pillars.append({"plan": place, "row": {
+            pillars.append(ChildRows(plan=place, row={
                 "pillar_no": pillar.pillar_no, "pillar_title": pillar.pillar_title,
                 "has_more_projects": pillar.has_more_projects, "page": pillar.page,
-            }, "tags": []})
+            }, tags=[]))
             for no, project in enumerate(pillar.projects, start=1):
-                projects.append({"plan": place, "row": {
+                projects.append(ChildRows(plan=place, row={
                     "pillar_no": pillar.pillar_no, "project_no": no, "project_name": project.project_name,
                     "project_detail": project.project_detail, "page": project.page,
-                }, "tags": []})
+                }, tags=[]))
     if tagger is not None and plans:
         matches = roll_up(
             tagger,
             [(place, join_text(plan.plan_title, plan.summary)) for place, plan in enumerate(seg.plans)],
-            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["pillar_title"])) for e in pillars],
-            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["project_name"], e["row"]["project_detail"]))
+            [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
+            [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"]))
              for e in projects],
         )
         for entries, level in zip((plans, pillars, projects), matches):
             for entry, match in zip(entries, level):
-                entry["tags"] = tag_list(match, tagger.labels)
+                entry.tags = tag_list(match, tagger.labels)
     document = {
         "source_sha256": seg.source_sha256, "title": seg.title, "pages": seg.pages, "status": seg.status,
         "error": seg.error,
@@ -183,7 +195,7 @@ def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     first_read: dict[tuple, str] = {}
     redundant = {}
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        keys = [tuple(plan["key"]) for plan in rows.plans]
+        keys = [plan.key for plan in rows.plans]
         if keys and not rows.document["plans_rejected"] and all(key in first_read for key in keys):
             origins = sorted({first_read[key] for key in keys})
             redundant[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
@@ -271,24 +283,23 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
         read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
         ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
         for place, plan in enumerate(rows.plans):
-            warnings += plan["warnings"]
-            same_plan = tuple(plan["key"])
-            if same_plan in read:
-                first_id, first_file = read[same_plan]
+            warnings += [notice.message for notice in plan.warnings]
+            if plan.key in read:
+                first_id, first_file = read[plan.key]
                 repeats[(first_file, source_file)].append(first_id)
                 continue
-            base = plan["base_id"]
+            base = plan.base_id
             ids_taken[base] = ids_taken.get(base, 0) + 1
             pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
             if pid != base:
-                warnings.append(f"{pid}: 「{plan['row']['plan_title']}」, another plan of {plan['row']['municipality']} "
+                warnings.append(f"{pid}: 「{plan.row['plan_title']}」, another plan of {plan.row['municipality']} "
                                 f"starting the same year as {base}")
-            read[same_plan] = (pid, source_file)
+            read[plan.key] = (pid, source_file)
             ids[place] = pid
-            rows_of["plans"].append(({"plan_id": pid, **plan["row"], **read_in, **provenance}, plan["tags"]))
+            rows_of["plans"].append(({"plan_id": pid, **plan.row, **read_in, **provenance}, plan.tags))
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
-            rows_of[table] += [({"plan_id": ids[e["plan"]], **e["row"], **provenance}, e["tags"])
-                               for e in entries if e["plan"] in ids]
+            rows_of[table] += [({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags)
+                               for e in entries if e.plan in ids]
         docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids),
                              "warnings": warnings}
     tables = {}

@@ -1,16 +1,31 @@
+import json
 from collections import Counter
 
 import pytest
 
-from pipeline.core.records import Notice, Pillar, Plan, Project, SegmentRecord
+from pipeline.core.records import (
+    ChildRows,
+    FileRows,
+    Notice,
+    Pillar,
+    Plan,
+    PlanRows,
+    Project,
+    SegmentRecord,
+    from_dict,
+    to_dict,
+)
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text, unreadable_character
 from pipeline.normalize import (
     build_tables,
     check_digit,
+    file_rows,
     municipality_code,
     parse_period,
     plan_id,
+    read_rows_record,
+    rows_record,
 )
 
 
@@ -167,3 +182,22 @@ def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year
         ["1 plan(s) already read from a.pdf: 131091-2020-2"],
     ]
     assert tables["pillars"]["plan_id"].tolist() == plans["plan_id"].tolist()
+
+
+def test_file_rows_are_typed_records_that_round_trip_through_json():
+    seg = segment("a", [plan("架空町", "架空町計画", 4, period="未定")])
+    rows = file_rows(seg)
+    assert rows.plans == [PlanRows(
+        key=("架空町", None, "架空町計画"), base_id="架空町-unknown-aaaaaaaa-p4",
+        warnings=[Notice("no_municipality_code", "架空町: not one of Tokyo's municipalities, no code", 4),
+                  Notice("period_not_read", "架空町: period not read: '未定'", 4)],
+        row={"municipality": "架空町", "municipality_code": None, "plan_title": "架空町計画", "period_text": "未定",
+             "period_start_fy": None, "period_end_fy": None, "summary": None, "photo_captions": [], "page_start": 4,
+             "page_end": 4},
+        tags=[])]
+    assert rows.pillars == [ChildRows(plan=0, row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False,
+                                                   "page": 4}, tags=[])]
+    assert rows.projects == [ChildRows(plan=0, row={"pillar_no": 1, "project_no": 1, "project_name": "展示会出展事業",
+                                                    "project_detail": None, "page": 4}, tags=[])]
+    assert from_dict(FileRows, json.loads(json.dumps(to_dict(rows)))) == rows
+    assert read_rows_record(rows_record("a" * 64, "s" * 64, rows), "s" * 64) == rows
