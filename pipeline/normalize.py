@@ -310,10 +310,10 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
     tags = []
     for table, level in (("plans", "plan"), ("pillars", "pillar"), ("projects", "project")):
         key = TABLES[table][1]
-        # Sorted by the table's key, stably, as frame sorts them: each row stays beside its tags.
-        entries = sorted(rows_of[table], key=lambda pair: tuple(pair[0][k] for k in key))
-        tables[table] = set_code_columns(frame([row for row, _ in entries], table), [t for _, t in entries])
-        for row, row_tags in entries:
+        framed = frame([row for row, _ in rows_of[table]], table)
+        tags_of = {tuple(row[name] for name in key): row_tags for row, row_tags in rows_of[table]}
+        tables[table] = set_code_columns(framed, key, tags_of)  # by key: frame sorted the rows
+        for row, row_tags in rows_of[table]:
             tags += tag_rows(level, row["plan_id"], row.get("pillar_no"), row.get("project_no"), row_tags)
     tables["tags"] = tags_frame(tags)
     tables["plans"], unlinked = link_previous_plans(tables["plans"])

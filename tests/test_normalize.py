@@ -1,6 +1,7 @@
 import json
 from collections import Counter
 
+import pandas as pd
 import pytest
 
 from pipeline.core.records import (
@@ -18,6 +19,7 @@ from pipeline.core.records import (
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text, unreadable_character
 from pipeline.normalize import (
+    assemble,
     build_tables,
     check_digit,
     file_rows,
@@ -27,6 +29,7 @@ from pipeline.normalize import (
     read_rows_record,
     rows_record,
 )
+from pipeline.tagging.tagger import set_code_columns
 
 
 def test_table_holds_all_62_tokyo_municipalities_by_kind():
@@ -201,3 +204,26 @@ def test_file_rows_are_typed_records_that_round_trip_through_json():
                                                     "project_detail": None, "page": 4}, tags=[])]
     assert from_dict(FileRows, json.loads(json.dumps(to_dict(rows)))) == rows
     assert read_rows_record(rows_record("a" * 64, "s" * 64, rows), "s" * 64) == rows
+
+
+def test_tags_go_to_their_rows_by_key_whatever_the_order():
+    """中野区's plan comes first in its file and second in the table, sorted by plan_id: its tags follow it."""
+    rows = file_rows(segment("a", [plan("中野区", "中野区計画", 1), plan("品川区", "品川区計画", 2)]))
+    rows.plans[0].tags = [["theme", "startup", "創業・起業", ["創業"]]]
+    rows.projects[1].tags = [["instrument", "subsidy", "補助・助成・奨励金", ["補助"]]]
+    tables = assemble([("a.pdf", rows)])
+    assert tables["plans"][["plan_id", "themes"]].values.tolist() == [["131091-2020", []], ["131148-2020", ["startup"]]]
+    assert tables["projects"][["plan_id", "instruments"]].values.tolist() == [["131091-2020", ["subsidy"]],
+                                                                             ["131148-2020", []]]
+    assert tables["tags"][["level", "plan_id", "code"]].values.tolist() == [["project", "131091-2020", "subsidy"],
+                                                                            ["plan", "131148-2020", "startup"]]
+
+
+def test_code_columns_are_joined_by_key_and_refuse_a_row_without_its_tags():
+    table = pd.DataFrame({"plan_id": ["p2", "p1"], "pillar_no": [1, 1]})
+    tags_of = {("p1", 1): [["theme", "sales", "販路拡大・取引拡大", ["販路"]]], ("p2", 1): []}
+    assert set_code_columns(table, ["plan_id", "pillar_no"], tags_of)["themes"].tolist() == [[], ["sales"]]
+    with pytest.raises(ValueError):
+        set_code_columns(table, ["plan_id", "pillar_no"], {("p1", 1): []})
+    with pytest.raises(ValueError):
+        set_code_columns(table, ["plan_id", "pillar_no"], {**tags_of, ("p3", 1): []})
