@@ -2,7 +2,8 @@
 
 In two steps: `file_rows` makes what one file adds (its rows and tags, before any other file is looked at),
 which pipeline.run.runner caches per file; `assemble` decides what needs every file (which plans were read before,
-plan ids and their -2 suffixes, the documents rows, the order). The rows go to pipeline.outputs.tables, which checks
+plan ids and their -2 suffixes, the documents rows, the order), and gives the warnings it adds as records too
+(Assembled), so that no view has to read their words back. The rows go to pipeline.outputs.tables, which checks
 them against the schema; the text itself was made canonical (pipeline.core.text) when it was read.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -21,9 +23,11 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.records import (
     ChildRows,
+    FileNotice,
     FileRows,
     Notice,
     PlanRows,
+    ReadTwice,
     SegmentRecord,
     from_dict,
     to_dict,
@@ -204,26 +208,28 @@ def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     return redundant
 
 
-def describe_source(source_file: str, document: dict, sources: Sources) -> dict:
-    """A documents row's title, round, round_fy, published and url, with the warnings they raise: the round from
-    the file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address
-    and round it gives are not those of this file."""
+def describe_source(source_file: str, document: dict, sources: Sources) -> tuple[dict, list[FileNotice]]:
+    """A documents row's round, round_fy, published and url, and the warnings they raise: the round from the
+    file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address and
+    round it gives are not those of this file."""
     info = sources.rows.get(source_file)
-    warnings = list(sources.file_problems.get(source_file, []))
+    notices = [FileNotice("sources_csv_row", source_file, problem)
+               for problem in sources.file_problems.get(source_file, [])]
     if info is not None and info.sha256 and info.sha256 != document["source_sha256"]:
-        warnings.append(f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 {info.sha256[:12]}…),"
-                        " so its url, date and round are not used")
+        notices.append(FileNotice("sources_csv_other_bytes", source_file,
+                                  f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 "
+                                  f"{info.sha256[:12]}…), so its url, date and round are not used"))
         info = None
     title_round = parse_round(document["title"], bracketed_only=True)
     round_name = info.round if info is not None and info.round else title_round
     if title_round and round_name != title_round:
-        warnings.append(f"round {round_name} from {SOURCES_NAME} line {info.line}; the title says {title_round}")
+        notices.append(FileNotice("round_differs_from_title", source_file, f"round {round_name} from {SOURCES_NAME} "
+                                  f"line {info.line}; the title says {title_round}"))
     return {
         "round": round_name, "round_fy": round_fy(round_name),
         "published": info.published if info is not None else None,
         "url": info.url if info is not None else None,
-        "warnings": warnings,
-    }
+    }, notices
 
 
 def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -256,14 +262,31 @@ def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
     return plans, warnings
 
 
-def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> dict[str, pd.DataFrame]:
+@dataclass
+class Assembled:
+    """What assemble makes: the tables, and the warnings it gave files as records. A documents row holds only
+    their words; a view that needs what they say (the report's plans read twice) takes the records, and the run
+    keeps them in OUT/manifest.json for a view made later."""
+
+    tables: dict[str, pd.DataFrame]
+    read_twice: list[ReadTwice]  # in the order their warnings were given
+    notices: list[FileNotice]  # every other warning assemble gave a file, in the order given
+
+
+def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNotice:
+    """The warning of a plan whose id got a suffix: another plan of its municipality starts the same year."""
+    return FileNotice("same_start_year", source_file, f"{pid}: 「{row['plan_title']}」, another plan of "
+                      f"{row['municipality']} starting the same year as {base}", [pid, base])
+
+
+def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> Assembled:
     """documents, plans, pillars, projects and tags from (source_file, rows) pairs, with what `sources` (RAW's
     sources.csv) says of each file: the steps that need every file. The vocabulary and municipalities tables
     come along, so that every code in the others can be looked up.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
-    files is told so in one warning. Two plans of one municipality and start year with different titles are
+    files is told so (a ReadTwice). Two plans of one municipality and start year with different titles are
     both kept: the first gets the plain id, the others `-2`, `-3`…
     """
     from pipeline.core.schema import TABLES
@@ -272,18 +295,27 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
 
     sources = sources or Sources({}, {}, [])
     docs: dict[str, dict] = {}
+    warnings_of: dict[str, list[str]] = {}  # file -> the words of its documents warnings, in the order given
+    notices: list[FileNotice] = []
     rows_of: dict[str, list[tuple[dict, list]]] = {"plans": [], "pillars": [], "projects": []}  # (row, tags)
     read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
     ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
     repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
+
+    def tell(notice: FileNotice) -> None:
+        notices.append(notice)
+        warnings_of[notice.source_file].append(notice.message)
+
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        described = describe_source(source_file, rows.document, sources)
-        warnings = list(rows.document["warnings"]) + described.pop("warnings")
+        described, told = describe_source(source_file, rows.document, sources)
+        warnings_of[source_file] = list(rows.document["warnings"])
+        for notice in told:
+            tell(notice)
         provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
         read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
         ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
         for place, plan in enumerate(rows.plans):
-            warnings += [notice.message for notice in plan.warnings]
+            warnings_of[source_file] += [notice.message for notice in plan.warnings]
             if plan.key in read:
                 first_id, first_file = read[plan.key]
                 repeats[(first_file, source_file)].append(first_id)
@@ -292,21 +324,19 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
             ids_taken[base] = ids_taken.get(base, 0) + 1
             pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
             if pid != base:
-                warnings.append(f"{pid}: 「{plan.row['plan_title']}」, another plan of {plan.row['municipality']} "
-                                f"starting the same year as {base}")
+                tell(same_start_year(source_file, pid, base, plan.row))
             read[plan.key] = (pid, source_file)
             ids[place] = pid
             rows_of["plans"].append(({"plan_id": pid, **plan.row, **read_in, **provenance}, plan.tags))
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
             rows_of[table] += [({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags)
                                for e in entries if e.plan in ids]
-        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids),
-                             "warnings": warnings}
+        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids)}
+    read_twice = [ReadTwice(first, later, ids) for (first, later), ids in repeats.items()]
+    for pair in read_twice:
+        for source_file, words in pair.warnings():
+            warnings_of[source_file].append(words)
     tables = {}
-    for (first, later), ids in repeats.items():
-        docs[later]["warnings"].append(f"{len(ids)} plan(s) already read from {first}: {', '.join(ids)}")
-        if first != later:
-            docs[first]["warnings"].append(f"{len(ids)} plan(s) also in {later}")
     tags = []
     for table, level in (("plans", "plan"), ("pillars", "pillar"), ("projects", "project")):
         key = TABLES[table][1]
@@ -319,8 +349,9 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
     tables["plans"], unlinked = link_previous_plans(tables["plans"])
     for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"]):
         if plan_id in unlinked:
-            docs[source_file]["warnings"].append(unlinked[plan_id])
-    return {"documents": frame(list(docs.values()), "documents"), **tables, **reference_tables()}
+            tell(FileNotice("no_previous_plan", source_file, unlinked[plan_id], [plan_id]))
+    documents = frame([{**doc, "warnings": warnings_of[name]} for name, doc in docs.items()], "documents")
+    return Assembled({"documents": documents, **tables, **reference_tables()}, read_twice, notices)
 
 
 def reference_tables() -> dict[str, pd.DataFrame]:
@@ -336,6 +367,6 @@ def reference_tables() -> dict[str, pd.DataFrame]:
 
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
     """documents, plans, pillars and projects, untagged, from (source_file, segment record) pairs (assemble)."""
-    tables = assemble([(source_file, file_rows(seg)) for source_file, seg in segments])
+    tables = assemble([(source_file, file_rows(seg)) for source_file, seg in segments]).tables
     del tables["tags"]
     return tables

@@ -6,12 +6,14 @@ import pytest
 
 from pipeline.core.records import (
     ChildRows,
+    FileNotice,
     FileRows,
     Notice,
     Pillar,
     Plan,
     PlanRows,
     Project,
+    ReadTwice,
     SegmentRecord,
     from_dict,
     to_dict,
@@ -187,6 +189,52 @@ def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year
     assert tables["pillars"]["plan_id"].tolist() == plans["plan_id"].tolist()
 
 
+def test_two_files_with_the_same_plans_give_one_record_of_the_pair():
+    """b.pdf holds a.pdf's two plans in the other order: one ReadTwice, its ids in b.pdf's order, and its words on
+    both files' documents rows."""
+    shinagawa, nakano = plan("品川区", "品川区計画", 1), plan("中野区", "中野区計画", 2)
+    assembled = assemble([("b.pdf", file_rows(segment("b", [nakano, shinagawa]))),
+                          ("a.pdf", file_rows(segment("a", [shinagawa, nakano])))])
+    assert assembled.read_twice == [ReadTwice(first_file="a.pdf", later_file="b.pdf",
+                                              plan_ids=["131148-2020", "131091-2020"])]
+    assert assembled.read_twice[0].warnings() == [
+        ("b.pdf", "2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"),
+        ("a.pdf", "2 plan(s) also in b.pdf"),
+    ]
+    assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
+        ["2 plan(s) also in b.pdf"], ["2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"]]
+    assert assembled.notices == []
+
+
+def test_a_plan_printed_twice_in_one_file_is_told_once():
+    assembled = assemble([("a.pdf", file_rows(segment("a", [plan("品川区", "品川区計画", 1),
+                                                             plan("品川区", "品川区計画", 2)])))])
+    assert assembled.read_twice == [ReadTwice("a.pdf", "a.pdf", ["131091-2020"])]
+    assert list(assembled.tables["documents"]["warnings"][0]) == ["1 plan(s) already read from a.pdf: 131091-2020"]
+
+
+def test_the_other_warnings_of_assemble_are_records_with_a_code():
+    """Plans of one municipality and year with three titles get suffixes; a plan of 2023 of a fourth title has no
+    previous plan among them."""
+    a = segment("a", [plan("品川区", "品川区計画", 1), plan("品川区", "品川区ものづくり計画", 2)])
+    b = segment("b", [plan("品川区", "品川区観光計画", 1), plan("品川区", "品川区新計画", 2, period="令和5年度～令和7年度")])
+    assembled = assemble([("a.pdf", file_rows(a)), ("b.pdf", file_rows(b))])
+    assert assembled.notices == [
+        FileNotice("same_start_year", "a.pdf", "131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 "
+                   "starting the same year as 131091-2020", ["131091-2020-2", "131091-2020"]),
+        FileNotice("same_start_year", "b.pdf", "131091-2020-3: 「品川区観光計画」, another plan of 品川区 "
+                   "starting the same year as 131091-2020", ["131091-2020-3", "131091-2020"]),
+        FileNotice("no_previous_plan", "b.pdf", "131091-2023: no previous plan set, 3 plans started in 2020: "
+                   "131091-2020, 131091-2020-2, 131091-2020-3", ["131091-2023"]),
+    ]
+    assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
+        ["131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020"],
+        ["131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+         "131091-2023: no previous plan set, 3 plans started in 2020: 131091-2020, 131091-2020-2, 131091-2020-3"],
+    ]
+    assert assembled.read_twice == []
+
+
 def test_file_rows_are_typed_records_that_round_trip_through_json():
     seg = segment("a", [plan("架空町", "架空町計画", 4, period="未定")])
     rows = file_rows(seg)
@@ -211,7 +259,7 @@ def test_tags_go_to_their_rows_by_key_whatever_the_order():
     rows = file_rows(segment("a", [plan("中野区", "中野区計画", 1), plan("品川区", "品川区計画", 2)]))
     rows.plans[0].tags = [["theme", "startup", "創業・起業", ["創業"]]]
     rows.projects[1].tags = [["instrument", "subsidy", "補助・助成・奨励金", ["補助"]]]
-    tables = assemble([("a.pdf", rows)])
+    tables = assemble([("a.pdf", rows)]).tables
     assert tables["plans"][["plan_id", "themes"]].values.tolist() == [["131091-2020", []], ["131148-2020", ["startup"]]]
     assert tables["projects"][["plan_id", "instruments"]].values.tolist() == [["131091-2020", ["subsidy"]],
                                                                              ["131148-2020", []]]

@@ -1,5 +1,5 @@
 """Typed interim records and their JSON form: what extract hands to segment, segment to normalize, and normalize
-caches per file.
+caches per file; and the warnings normalize gives across files, which the manifest keeps for the views.
 
 Each stage writes its records under OUT/interim and the next reads them back, so a record is a dataclass
 with a lossless JSON form: `to_dict` writes every field in declaration order, `from_dict` refuses a missing
@@ -188,6 +188,37 @@ class FileRows:
     plans: list[PlanRows]
     pillars: list[ChildRows]
     projects: list[ChildRows]
+
+
+@dataclass(frozen=True)
+class ReadTwice:
+    """Plans of `later_file` kept from `first_file`, which holds the same plans (municipality, start year, title)
+    and comes first by name: a pair of files, as the report lists it. The same file twice when it prints a plan
+    twice. Kept as data, not only as the words of documents.warnings, so that no view has to parse them back."""
+
+    first_file: str
+    later_file: str
+    plan_ids: list[str]  # the ids the plans were kept under, from first_file
+
+    def warnings(self) -> list[tuple[str, str]]:
+        """(file, words) of each documents warning the pair gives: the later file is told where its plans were
+        read, the first file where else they are."""
+        ids = self.plan_ids
+        told = [(self.later_file, f"{len(ids)} plan(s) already read from {self.first_file}: {', '.join(ids)}")]
+        if self.first_file != self.later_file:
+            told.append((self.first_file, f"{len(ids)} plan(s) also in {self.later_file}"))
+        return told
+
+
+@dataclass(frozen=True)
+class FileNotice:
+    """Any other warning assemble gives a file (its documents row): a code to select on, the plans it concerns,
+    and the words people read. No view interprets the words."""
+
+    code: str
+    source_file: str
+    message: str
+    plan_ids: list[str] = field(default_factory=list)
 
 
 def to_dict(record) -> dict[str, Any]:
