@@ -2,7 +2,8 @@
 
 In two steps: `file_rows` makes what one file adds (its rows and tags, before any other file is looked at),
 which pipeline.run.runner caches per file; `assemble` decides what needs every file (which plans were read before,
-plan ids and their -2 suffixes, the documents rows, the order). The rows go to pipeline.outputs.tables, which checks
+plan ids and their -2 suffixes, the documents rows, the order), and gives the warnings it adds as records too
+(Assembled), so that no view has to read their words back. The rows go to pipeline.outputs.tables, which checks
 them against the schema; the text itself was made canonical (pipeline.core.text) when it was read.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -19,7 +21,17 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.rounds import era_year, parse_round, round_fy
 from pipeline.acquire.sources import SOURCES_NAME, Sources
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.records import FileRows, SegmentRecord, from_dict, to_dict
+from pipeline.core.records import (
+    ChildRows,
+    FileNotice,
+    FileRows,
+    Notice,
+    PlanRows,
+    ReadTwice,
+    SegmentRecord,
+    from_dict,
+    to_dict,
+)
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text
 from pipeline.tagging.tagger import join_text, roll_up, tag_list
@@ -101,48 +113,52 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
     year and title: what makes two plans read from two files the same plan) and its id before any suffix, with
     the rows of their pillars and projects, tagged when a tagger is given (without, every tag list is empty).
     Which plans are kept and their ids are decided across files (assemble)."""
-    plans, pillars, projects = [], [], []
+    plans: list[PlanRows] = []
+    pillars: list[ChildRows] = []
+    projects: list[ChildRows] = []
     for place, plan in enumerate(seg.plans):  # in page order
         code = municipality_code(plan.municipality)
         start_fy, end_fy = parse_period(plan.period_text)
         warnings = []
         if code is None:
-            warnings.append(f"{plan.municipality}: not one of Tokyo's municipalities, no code")
+            warnings.append(Notice("no_municipality_code",
+                                   f"{plan.municipality}: not one of Tokyo's municipalities, no code", plan.page_start))
         if start_fy is None:
-            warnings.append(f"{plan.municipality}: period not read: {plan.period_text!r}")
-        plans.append({
-            "key": [code or plan.municipality, start_fy, plan.plan_title],
-            "base_id": plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
-            "warnings": warnings,
-            "row": {
+            warnings.append(Notice("period_not_read", f"{plan.municipality}: period not read: {plan.period_text!r}",
+                                   plan.page_start))
+        plans.append(PlanRows(
+            key=(code or plan.municipality, start_fy, plan.plan_title),
+            base_id=plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
+            warnings=warnings,
+            row={
                 "municipality": plan.municipality, "municipality_code": code, "plan_title": plan.plan_title,
                 "period_text": plan.period_text, "period_start_fy": start_fy, "period_end_fy": end_fy,
                 "summary": plan.summary, "photo_captions": plan.photo_captions, "page_start": plan.page_start,
                 "page_end": plan.page_end,
             },
-            "tags": [],
-        })
+            tags=[],
+        ))
         for pillar in plan.pillars:
-            pillars.append({"plan": place, "row": {
+            pillars.append(ChildRows(plan=place, row={
                 "pillar_no": pillar.pillar_no, "pillar_title": pillar.pillar_title,
                 "has_more_projects": pillar.has_more_projects, "page": pillar.page,
-            }, "tags": []})
+            }, tags=[]))
             for no, project in enumerate(pillar.projects, start=1):
-                projects.append({"plan": place, "row": {
+                projects.append(ChildRows(plan=place, row={
                     "pillar_no": pillar.pillar_no, "project_no": no, "project_name": project.project_name,
                     "project_detail": project.project_detail, "page": project.page,
-                }, "tags": []})
+                }, tags=[]))
     if tagger is not None and plans:
         matches = roll_up(
             tagger,
             [(place, join_text(plan.plan_title, plan.summary)) for place, plan in enumerate(seg.plans)],
-            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["pillar_title"])) for e in pillars],
-            [(e["plan"], e["row"]["pillar_no"], join_text(e["row"]["project_name"], e["row"]["project_detail"]))
+            [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
+            [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"]))
              for e in projects],
         )
         for entries, level in zip((plans, pillars, projects), matches):
             for entry, match in zip(entries, level):
-                entry["tags"] = tag_list(match, tagger.labels)
+                entry.tags = tag_list(match, tagger.labels)
     document = {
         "source_sha256": seg.source_sha256, "title": seg.title, "pages": seg.pages, "status": seg.status,
         "error": seg.error,
@@ -183,7 +199,7 @@ def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     first_read: dict[tuple, str] = {}
     redundant = {}
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        keys = [tuple(plan["key"]) for plan in rows.plans]
+        keys = [plan.key for plan in rows.plans]
         if keys and not rows.document["plans_rejected"] and all(key in first_read for key in keys):
             origins = sorted({first_read[key] for key in keys})
             redundant[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
@@ -192,26 +208,28 @@ def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
     return redundant
 
 
-def describe_source(source_file: str, document: dict, sources: Sources) -> dict:
-    """A documents row's title, round, round_fy, published and url, with the warnings they raise: the round from
-    the file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address
-    and round it gives are not those of this file."""
+def describe_source(source_file: str, document: dict, sources: Sources) -> tuple[dict, list[FileNotice]]:
+    """A documents row's round, round_fy, published and url, and the warnings they raise: the round from the
+    file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address and
+    round it gives are not those of this file."""
     info = sources.rows.get(source_file)
-    warnings = list(sources.file_problems.get(source_file, []))
+    notices = [FileNotice("sources_csv_row", source_file, problem)
+               for problem in sources.file_problems.get(source_file, [])]
     if info is not None and info.sha256 and info.sha256 != document["source_sha256"]:
-        warnings.append(f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 {info.sha256[:12]}…),"
-                        " so its url, date and round are not used")
+        notices.append(FileNotice("sources_csv_other_bytes", source_file,
+                                  f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 "
+                                  f"{info.sha256[:12]}…), so its url, date and round are not used"))
         info = None
     title_round = parse_round(document["title"], bracketed_only=True)
     round_name = info.round if info is not None and info.round else title_round
     if title_round and round_name != title_round:
-        warnings.append(f"round {round_name} from {SOURCES_NAME} line {info.line}; the title says {title_round}")
+        notices.append(FileNotice("round_differs_from_title", source_file, f"round {round_name} from {SOURCES_NAME} "
+                                  f"line {info.line}; the title says {title_round}"))
     return {
         "round": round_name, "round_fy": round_fy(round_name),
         "published": info.published if info is not None else None,
         "url": info.url if info is not None else None,
-        "warnings": warnings,
-    }
+    }, notices
 
 
 def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -244,14 +262,31 @@ def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
     return plans, warnings
 
 
-def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> dict[str, pd.DataFrame]:
+@dataclass
+class Assembled:
+    """What assemble makes: the tables, and the warnings it gave files as records. A documents row holds only
+    their words; a view that needs what they say (the report's plans read twice) takes the records, and the run
+    keeps them in OUT/manifest.json for a view made later."""
+
+    tables: dict[str, pd.DataFrame]
+    read_twice: list[ReadTwice]  # in the order their warnings were given
+    notices: list[FileNotice]  # every other warning assemble gave a file, in the order given
+
+
+def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNotice:
+    """The warning of a plan whose id got a suffix: another plan of its municipality starts the same year."""
+    return FileNotice("same_start_year", source_file, f"{pid}: 「{row['plan_title']}」, another plan of "
+                      f"{row['municipality']} starting the same year as {base}", [pid, base])
+
+
+def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> Assembled:
     """documents, plans, pillars, projects and tags from (source_file, rows) pairs, with what `sources` (RAW's
     sources.csv) says of each file: the steps that need every file. The vocabulary and municipalities tables
     come along, so that every code in the others can be looked up.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
-    files is told so in one warning. Two plans of one municipality and start year with different titles are
+    files is told so (a ReadTwice). Two plans of one municipality and start year with different titles are
     both kept: the first gets the plain id, the others `-2`, `-3`…
     """
     from pipeline.core.schema import TABLES
@@ -260,56 +295,63 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
 
     sources = sources or Sources({}, {}, [])
     docs: dict[str, dict] = {}
+    warnings_of: dict[str, list[str]] = {}  # file -> the words of its documents warnings, in the order given
+    notices: list[FileNotice] = []
     rows_of: dict[str, list[tuple[dict, list]]] = {"plans": [], "pillars": [], "projects": []}  # (row, tags)
     read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
     ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
     repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
+
+    def tell(notice: FileNotice) -> None:
+        notices.append(notice)
+        warnings_of[notice.source_file].append(notice.message)
+
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        described = describe_source(source_file, rows.document, sources)
-        warnings = list(rows.document["warnings"]) + described.pop("warnings")
+        described, told = describe_source(source_file, rows.document, sources)
+        warnings_of[source_file] = list(rows.document["warnings"])
+        for notice in told:
+            tell(notice)
         provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
         read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
         ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
         for place, plan in enumerate(rows.plans):
-            warnings += plan["warnings"]
-            same_plan = tuple(plan["key"])
-            if same_plan in read:
-                first_id, first_file = read[same_plan]
+            warnings_of[source_file] += [notice.message for notice in plan.warnings]
+            if plan.key in read:
+                first_id, first_file = read[plan.key]
                 repeats[(first_file, source_file)].append(first_id)
                 continue
-            base = plan["base_id"]
+            base = plan.base_id
             ids_taken[base] = ids_taken.get(base, 0) + 1
             pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
             if pid != base:
-                warnings.append(f"{pid}: 「{plan['row']['plan_title']}」, another plan of {plan['row']['municipality']} "
-                                f"starting the same year as {base}")
-            read[same_plan] = (pid, source_file)
+                tell(same_start_year(source_file, pid, base, plan.row))
+            read[plan.key] = (pid, source_file)
             ids[place] = pid
-            rows_of["plans"].append(({"plan_id": pid, **plan["row"], **read_in, **provenance}, plan["tags"]))
+            rows_of["plans"].append(({"plan_id": pid, **plan.row, **read_in, **provenance}, plan.tags))
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
-            rows_of[table] += [({"plan_id": ids[e["plan"]], **e["row"], **provenance}, e["tags"])
-                               for e in entries if e["plan"] in ids]
-        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids),
-                             "warnings": warnings}
+            rows_of[table] += [({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags)
+                               for e in entries if e.plan in ids]
+        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids)}
+    read_twice = [ReadTwice(first, later, ids) for (first, later), ids in repeats.items()]
+    for pair in read_twice:
+        for source_file, words in pair.warnings():
+            warnings_of[source_file].append(words)
     tables = {}
-    for (first, later), ids in repeats.items():
-        docs[later]["warnings"].append(f"{len(ids)} plan(s) already read from {first}: {', '.join(ids)}")
-        if first != later:
-            docs[first]["warnings"].append(f"{len(ids)} plan(s) also in {later}")
     tags = []
     for table, level in (("plans", "plan"), ("pillars", "pillar"), ("projects", "project")):
         key = TABLES[table][1]
-        # Sorted by the table's key, stably, as frame sorts them: each row stays beside its tags.
-        entries = sorted(rows_of[table], key=lambda pair: tuple(pair[0][k] for k in key))
-        tables[table] = set_code_columns(frame([row for row, _ in entries], table), [t for _, t in entries])
-        for row, row_tags in entries:
+        framed = frame([row for row, _ in rows_of[table]], table)
+        tags_of = {tuple(row[name] for name in key): row_tags for row, row_tags in rows_of[table]}
+        tables[table] = set_code_columns(framed, key, tags_of)  # by key: frame sorted the rows
+        for row, row_tags in rows_of[table]:
             tags += tag_rows(level, row["plan_id"], row.get("pillar_no"), row.get("project_no"), row_tags)
     tables["tags"] = tags_frame(tags)
     tables["plans"], unlinked = link_previous_plans(tables["plans"])
     for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"]):
         if plan_id in unlinked:
-            docs[source_file]["warnings"].append(unlinked[plan_id])
-    return {"documents": frame(list(docs.values()), "documents"), **tables, **reference_tables()}
+            tell(FileNotice("no_previous_plan", source_file, unlinked[plan_id], [plan_id]))
+    documents = frame([{**doc, "warnings": warnings_of[name]} for name, doc in docs.items()], "documents")
+    return Assembled({"documents": documents, **tables, **reference_tables()}, read_twice, notices)
 
 
 def reference_tables() -> dict[str, pd.DataFrame]:
@@ -325,6 +367,6 @@ def reference_tables() -> dict[str, pd.DataFrame]:
 
 def build_tables(segments: list[tuple[str, SegmentRecord]]) -> dict[str, pd.DataFrame]:
     """documents, plans, pillars and projects, untagged, from (source_file, segment record) pairs (assemble)."""
-    tables = assemble([(source_file, file_rows(seg)) for source_file, seg in segments])
+    tables = assemble([(source_file, file_rows(seg)) for source_file, seg in segments]).tables
     del tables["tags"]
     return tables

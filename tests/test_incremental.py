@@ -131,6 +131,28 @@ def test_the_steps_across_files_see_the_files_added(runs):
     assert manifest["adds_nothing"] == {"b.pdf": "all 6 plans already read from a.pdf"}
 
 
+def test_the_manifest_records_the_warnings_as_data_and_a_later_report_lists_the_same_pairs(runs, tmp_path):
+    """a.pdf holds b.pdf's six plans, c.pdf one of d.pdf's: two pairs, recorded in the manifest, from which
+    `python -m pipeline.outputs.report OUT` writes the very report of the run."""
+    _, out, _, _ = runs
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["read_twice"] == [
+        {"first_file": "a.pdf", "later_file": "b.pdf", "plan_ids": ["131091-2020", "131148-2020", "131237-2020",
+                                                                     "132012-2020", "132047-2020", "132152-2020"]},
+        {"first_file": "c.pdf", "later_file": "d.pdf", "plan_ids": ["131067-2020"]},
+    ]
+    assert manifest["notices"] == [{
+        "code": "same_start_year", "source_file": "d.pdf", "plan_ids": ["131067-2020-2", "131067-2020"],
+        "message": "131067-2020-2: 「台東区ものづくりのまちネットワーク推進計画」, another plan of 台東区 starting the "
+                   "same year as 131067-2020"}]
+    later = tmp_path / "out"
+    shutil.copytree(out, later, ignore=shutil.ignore_patterns("interim", "report.html"))
+    done = subprocess.run([sys.executable, "-m", "pipeline.outputs.report", str(later)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (later / "report.html").read_bytes() == (out / "report.html").read_bytes()
+
+
 def header(data: bytes) -> tuple[dict, bytes]:
     head, body = data.split(b"\n", 1)
     return json.loads(head), body

@@ -1,17 +1,37 @@
+import json
 from collections import Counter
 
+import pandas as pd
 import pytest
 
-from pipeline.core.records import Notice, Pillar, Plan, Project, SegmentRecord
+from pipeline.core.records import (
+    ChildRows,
+    FileNotice,
+    FileRows,
+    Notice,
+    Pillar,
+    Plan,
+    PlanRows,
+    Project,
+    ReadTwice,
+    SegmentRecord,
+    from_dict,
+    to_dict,
+)
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text, unreadable_character
 from pipeline.normalize import (
+    assemble,
     build_tables,
     check_digit,
+    file_rows,
     municipality_code,
     parse_period,
     plan_id,
+    read_rows_record,
+    rows_record,
 )
+from pipeline.tagging.tagger import set_code_columns
 
 
 def test_table_holds_all_62_tokyo_municipalities_by_kind():
@@ -167,3 +187,91 @@ def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year
         ["1 plan(s) already read from a.pdf: 131091-2020-2"],
     ]
     assert tables["pillars"]["plan_id"].tolist() == plans["plan_id"].tolist()
+
+
+def test_two_files_with_the_same_plans_give_one_record_of_the_pair():
+    """b.pdf holds a.pdf's two plans in the other order: one ReadTwice, its ids in b.pdf's order, and its words on
+    both files' documents rows."""
+    shinagawa, nakano = plan("品川区", "品川区計画", 1), plan("中野区", "中野区計画", 2)
+    assembled = assemble([("b.pdf", file_rows(segment("b", [nakano, shinagawa]))),
+                          ("a.pdf", file_rows(segment("a", [shinagawa, nakano])))])
+    assert assembled.read_twice == [ReadTwice(first_file="a.pdf", later_file="b.pdf",
+                                              plan_ids=["131148-2020", "131091-2020"])]
+    assert assembled.read_twice[0].warnings() == [
+        ("b.pdf", "2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"),
+        ("a.pdf", "2 plan(s) also in b.pdf"),
+    ]
+    assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
+        ["2 plan(s) also in b.pdf"], ["2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"]]
+    assert assembled.notices == []
+
+
+def test_a_plan_printed_twice_in_one_file_is_told_once():
+    assembled = assemble([("a.pdf", file_rows(segment("a", [plan("品川区", "品川区計画", 1),
+                                                             plan("品川区", "品川区計画", 2)])))])
+    assert assembled.read_twice == [ReadTwice("a.pdf", "a.pdf", ["131091-2020"])]
+    assert list(assembled.tables["documents"]["warnings"][0]) == ["1 plan(s) already read from a.pdf: 131091-2020"]
+
+
+def test_the_other_warnings_of_assemble_are_records_with_a_code():
+    """Plans of one municipality and year with three titles get suffixes; a plan of 2023 of a fourth title has no
+    previous plan among them."""
+    a = segment("a", [plan("品川区", "品川区計画", 1), plan("品川区", "品川区ものづくり計画", 2)])
+    b = segment("b", [plan("品川区", "品川区観光計画", 1), plan("品川区", "品川区新計画", 2, period="令和5年度～令和7年度")])
+    assembled = assemble([("a.pdf", file_rows(a)), ("b.pdf", file_rows(b))])
+    assert assembled.notices == [
+        FileNotice("same_start_year", "a.pdf", "131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 "
+                   "starting the same year as 131091-2020", ["131091-2020-2", "131091-2020"]),
+        FileNotice("same_start_year", "b.pdf", "131091-2020-3: 「品川区観光計画」, another plan of 品川区 "
+                   "starting the same year as 131091-2020", ["131091-2020-3", "131091-2020"]),
+        FileNotice("no_previous_plan", "b.pdf", "131091-2023: no previous plan set, 3 plans started in 2020: "
+                   "131091-2020, 131091-2020-2, 131091-2020-3", ["131091-2023"]),
+    ]
+    assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
+        ["131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020"],
+        ["131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+         "131091-2023: no previous plan set, 3 plans started in 2020: 131091-2020, 131091-2020-2, 131091-2020-3"],
+    ]
+    assert assembled.read_twice == []
+
+
+def test_file_rows_are_typed_records_that_round_trip_through_json():
+    seg = segment("a", [plan("架空町", "架空町計画", 4, period="未定")])
+    rows = file_rows(seg)
+    assert rows.plans == [PlanRows(
+        key=("架空町", None, "架空町計画"), base_id="架空町-unknown-aaaaaaaa-p4",
+        warnings=[Notice("no_municipality_code", "架空町: not one of Tokyo's municipalities, no code", 4),
+                  Notice("period_not_read", "架空町: period not read: '未定'", 4)],
+        row={"municipality": "架空町", "municipality_code": None, "plan_title": "架空町計画", "period_text": "未定",
+             "period_start_fy": None, "period_end_fy": None, "summary": None, "photo_captions": [], "page_start": 4,
+             "page_end": 4},
+        tags=[])]
+    assert rows.pillars == [ChildRows(plan=0, row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False,
+                                                   "page": 4}, tags=[])]
+    assert rows.projects == [ChildRows(plan=0, row={"pillar_no": 1, "project_no": 1, "project_name": "展示会出展事業",
+                                                    "project_detail": None, "page": 4}, tags=[])]
+    assert from_dict(FileRows, json.loads(json.dumps(to_dict(rows)))) == rows
+    assert read_rows_record(rows_record("a" * 64, "s" * 64, rows), "s" * 64) == rows
+
+
+def test_tags_go_to_their_rows_by_key_whatever_the_order():
+    """中野区's plan comes first in its file and second in the table, sorted by plan_id: its tags follow it."""
+    rows = file_rows(segment("a", [plan("中野区", "中野区計画", 1), plan("品川区", "品川区計画", 2)]))
+    rows.plans[0].tags = [["theme", "startup", "創業・起業", ["創業"]]]
+    rows.projects[1].tags = [["instrument", "subsidy", "補助・助成・奨励金", ["補助"]]]
+    tables = assemble([("a.pdf", rows)]).tables
+    assert tables["plans"][["plan_id", "themes"]].values.tolist() == [["131091-2020", []], ["131148-2020", ["startup"]]]
+    assert tables["projects"][["plan_id", "instruments"]].values.tolist() == [["131091-2020", ["subsidy"]],
+                                                                             ["131148-2020", []]]
+    assert tables["tags"][["level", "plan_id", "code"]].values.tolist() == [["project", "131091-2020", "subsidy"],
+                                                                            ["plan", "131148-2020", "startup"]]
+
+
+def test_code_columns_are_joined_by_key_and_refuse_a_row_without_its_tags():
+    table = pd.DataFrame({"plan_id": ["p2", "p1"], "pillar_no": [1, 1]})
+    tags_of = {("p1", 1): [["theme", "sales", "販路拡大・取引拡大", ["販路"]]], ("p2", 1): []}
+    assert set_code_columns(table, ["plan_id", "pillar_no"], tags_of)["themes"].tolist() == [[], ["sales"]]
+    with pytest.raises(ValueError):
+        set_code_columns(table, ["plan_id", "pillar_no"], {("p1", 1): []})
+    with pytest.raises(ValueError):
+        set_code_columns(table, ["plan_id", "pillar_no"], {**tags_of, ("p3", 1): []})

@@ -15,9 +15,16 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.core.records import ReadTwice
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
 from pipeline.outputs.datapackage import datapackage, write_datapackage
-from pipeline.outputs.report import CHART_IDS, HEATMAP_ID, render_report, write_report
+from pipeline.outputs.report import (
+    CHART_IDS,
+    HEATMAP_ID,
+    recorded_read_twice,
+    render_report,
+    write_report,
+)
 from pipeline.outputs.tables import csv_bytes
 from pipeline.outputs.views import VIEWS
 from tests.conftest import ROOT, SAMPLE_RAW
@@ -33,7 +40,7 @@ def outputs(sample_out, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("outputs") / "out"
     shutil.copytree(sample_out, out, ignore=shutil.ignore_patterns("interim"))
     write_datapackage(out)
-    write_report({name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}, out)
+    write_report({name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}, out, recorded_read_twice(out))
     return out
 
 
@@ -287,14 +294,14 @@ def test_report_charts_are_html_the_browser_draws(outputs):
 
 def test_report_is_deterministic(sample):
     """Same tables, same bytes (its speed is measured by make bench, never asserted here)."""
-    assert render_report(sample) == render_report(sample)
+    assert render_report(sample, []) == render_report(sample, [])
 
 
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
     documents = pd.concat([sample["documents"], pd.DataFrame([document_row(
         source_file="<b>R&D</b>.pdf", pages=None, status="corrupt", error="<script>alert(1)</script>", plans_found=0,
         warnings=["a < b & c"])])], ignore_index=True)
-    page = write_report({**sample, "documents": documents}, tmp_path).read_text(encoding="utf-8")
+    page = write_report({**sample, "documents": documents}, tmp_path, []).read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>R&D" not in page
     assert "&lt;b&gt;R&amp;D&lt;/b&gt;.pdf" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "a &lt; b &amp; c" in page
@@ -314,7 +321,7 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
     projects.at[mine, "instruments"] = [*projects.loc[mine, "instruments"], "<script>\x07"]
     documents.at[0, "warnings"] = [*documents.loc[0, "warnings"], "bell\x07 $x$"]
     tables = {**sample, "plans": plans, "projects": projects, "documents": documents}
-    page = write_report(tables, tmp_path).read_text(encoding="utf-8")
+    page = write_report(tables, tmp_path, []).read_text(encoding="utf-8")
     assert "<td>$$区</td>" in page  # the plans table
     assert "<tr><th>$$区</th>" in page and "<tr><th>$$区 2020</th>" in page  # the rows of both heatmaps
     assert "<td>{{ title }} &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</td>" in page
@@ -340,7 +347,7 @@ def out_with_a_failing_view(request, sample_out, tmp_path, monkeypatch) -> tuple
             path.unlink()
     assert (out / "interim").is_dir() and (out / view).exists()
 
-    def fail(tables, out):
+    def fail(*args):
         raise RuntimeError("boom\non two lines")
 
     monkeypatch.setattr(VIEW_WRITERS[view], fail)
@@ -376,14 +383,36 @@ def test_a_failing_view_exits_2_and_is_tried_again(out_with_a_failing_view, monk
 def test_report_without_plans(sample, tmp_path):
     tables = {name: df.iloc[0:0] for name, df in sample.items()}
     tables["documents"] = sample["documents"].assign(status="no_plans", error="no plan header found", plans_found=0)
-    page = write_report(tables, tmp_path).read_text(encoding="utf-8")
+    page = write_report(tables, tmp_path, []).read_text(encoding="utf-8")
     assert 'class="heat"' not in page and "No plans." in page and "no plan header found" in page
+
+
+def test_a_report_made_later_takes_the_plans_read_twice_from_the_manifest_of_its_tables(outputs, tmp_path):
+    """The sample reads no plan twice, which its manifest records; a manifest that records nothing of it (an older
+    run's) or belongs to other tables is refused, rather than taken for "no plan read twice"."""
+    out = tmp_path / "out"
+    shutil.copytree(outputs, out)
+    assert recorded_read_twice(out) == []
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (out / "manifest.json").write_text(json.dumps({**manifest, "read_twice": [
+        {"first_file": "a.pdf", "later_file": "b.pdf", "plan_ids": ["131091-2020"]}]}), encoding="utf-8")
+    assert recorded_read_twice(out) == [ReadTwice("a.pdf", "b.pdf", ["131091-2020"])]
+    (out / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "read_twice"}),
+                                       encoding="utf-8")
+    with pytest.raises(ValueError, match="records no plans read twice"):
+        recorded_read_twice(out)
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (out / "documents.parquet").write_bytes((out / "documents.parquet").read_bytes() + b"\n")
+    with pytest.raises(ValueError, match="not the manifest of the documents.parquet beside it"):
+        recorded_read_twice(out)
 
 
 @pytest.mark.slow
 def test_no_plotting_library_is_loaded_to_write_the_report(sample_out, tmp_path):
-    code = ("import sys, pandas as pd; from pipeline.outputs.report import write_report; from pipeline.core.schema import TABLES; "
-            f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}'); "
+    code = ("import sys, pandas as pd; from pipeline.outputs.report import write_report, recorded_read_twice; "
+            "from pipeline.core.schema import TABLES; "
+            f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}', "
+            f"recorded_read_twice(r'{sample_out}')); "
             "sys.exit('matplotlib' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
     assert (tmp_path / "report.html").exists()

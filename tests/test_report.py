@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from pipeline.core.records import Notice
-from pipeline.normalize import build_tables
+from pipeline.core.records import Notice, ReadTwice
+from pipeline.normalize import Assembled, assemble, file_rows
 from pipeline.outputs.report import render_report
 from pipeline.outputs.tables import frame
 from tests.rows import document_row, pillar_row, plan_row, project_row
@@ -122,21 +122,21 @@ def hand_tables() -> dict:
 
 
 def test_contents_link_every_section_heading():
-    page = parse(render_report(hand_tables()))
+    page = parse(render_report(hand_tables(), []))
     links = [a.attrs["href"] for a in page.by_id("contents").iter("a")]
     assert links == SECTION_LINKS
     assert ["#" + h2.attrs["id"] for h2 in page.iter("h2")] == links
 
 
 def test_contents_of_the_sample_report(sample):
-    page = parse(render_report(sample))
+    page = parse(render_report(sample, []))
     assert [a.attrs["href"] for a in page.by_id("contents").iter("a")] == SECTION_LINKS
     assert ["#" + h2.attrs["id"] for h2 in page.iter("h2")] == SECTION_LINKS
     assert len(list(page.iter("details"))) == 6  # the sample's six plans
 
 
 def test_totals_per_code_count_plans_pillars_and_projects():
-    page = parse(render_report(hand_tables()))
+    page = parse(render_report(hand_tables(), []))
     themes = {row[0]: row[1:] for row in page.by_id("tag-totals-theme").rows()}
     assert themes["販路拡大・取引拡大 (sales)"] == ["1", "1", "1"]
     assert themes["創業・起業 (startup)"] == ["1", "1", "1"]
@@ -155,7 +155,7 @@ def test_totals_per_code_count_plans_pillars_and_projects():
 
 
 def test_projects_without_a_tag_are_counted_and_listed():
-    text = render_report(hand_tables())
+    text = render_report(hand_tables(), [])
     page = parse(text)
     assert "2 project(s) with no theme and no instrument." in page.text()
     assert page.by_id("untagged-table").rows() == [
@@ -166,7 +166,7 @@ def test_projects_without_a_tag_are_counted_and_listed():
 
 
 def test_each_plan_has_a_collapsible_section_with_its_pillars_and_projects():
-    page = parse(render_report(hand_tables()))
+    page = parse(render_report(hand_tables(), []))
     details = list(page.iter("details"))
     assert len(details) == 2
     assert [next(d.iter("summary")).text() for d in details] == [
@@ -187,16 +187,20 @@ def test_each_plan_has_a_collapsible_section_with_its_pillars_and_projects():
     ]
 
 
-def test_plans_read_twice_are_one_line_per_pair_of_files():
-    """b.pdf is a.pdf under another name (same bytes); c.pdf holds one of its plans and a plan not kept. normalize
-    warns both files of each pair; the page lists each pair once, apart from the other warnings."""
+def read_twice_files() -> Assembled:
+    """b.pdf is a.pdf under another name (same bytes); c.pdf holds one of its plans and a plan not kept."""
     shinagawa, nakano = plan("品川区", "品川区地域産業活性化計画", 1), plan("中野区", "中野区地域産業活性化計画", 2)
-    tables = build_tables([
+    return assemble([(name, file_rows(seg)) for name, seg in [
         ("a.pdf", segment("a", [shinagawa, nakano])),
         ("b.pdf", segment("a", [shinagawa, nakano])),
         ("c.pdf", segment("c", [shinagawa], rejected=[Notice("unreadable_text", "plan on page 3 not kept", 3)])),
-    ])
-    text = render_report(tables)
+    ]])
+
+
+def test_plans_read_twice_are_one_line_per_pair_of_files():
+    """normalize warns both files of each pair; the page lists each pair once, apart from the other warnings."""
+    assembled = read_twice_files()
+    text = render_report(assembled.tables, assembled.read_twice)
     page = parse(text)
     assert page.by_id("read-twice-table").rows() == [
         ["a.pdf", "b.pdf同じバイト列 / same bytes", "2", f"{SHINAGAWA}, {NAKANO}"],
@@ -209,8 +213,41 @@ def test_plans_read_twice_are_one_line_per_pair_of_files():
         "重複ありread twice", "重複ありread twice", "plan on page 3 not kept重複ありread twice"]
 
 
+def test_plans_read_twice_do_not_depend_on_the_words_of_their_warnings(monkeypatch):
+    """Other words for the pairs' warnings: the documents rows hold them, and the page still lists each pair once
+    and keeps those words out of the other warnings, as it takes the pairs from the records."""
+    monkeypatch.setattr(ReadTwice, "warnings", lambda pair: [(pair.later_file, f"seen in {pair.first_file} first"),
+                                                             (pair.first_file, f"seen again in {pair.later_file}")])
+    assembled = read_twice_files()
+    documents = assembled.tables["documents"]
+    assert [list(w) for w in documents["warnings"]] == [
+        ["seen again in b.pdf", "seen again in c.pdf"],
+        ["seen in a.pdf first"],
+        ["plan on page 3 not kept", "seen in a.pdf first"],
+    ]
+    text = render_report(assembled.tables, assembled.read_twice)
+    page = parse(text)
+    assert page.by_id("read-twice-table").rows() == [
+        ["a.pdf", "b.pdf同じバイト列 / same bytes", "2", f"{SHINAGAWA}, {NAKANO}"],
+        ["a.pdf", "c.pdf", "1", SHINAGAWA],
+    ]
+    assert "seen in" not in text and "seen again" not in text
+    assert page.by_id("warnings-table").rows() == [["c.pdf", "plan on page 3 not kept"]]
+
+
+def test_the_words_of_a_pair_are_left_out_only_on_its_own_files():
+    """The words of a.pdf's warning for its pair with b.pdf, found on c.pdf: a warning of c.pdf's own, since which
+    warnings a pair gave which file is told by the record, not by their words."""
+    assembled = read_twice_files()
+    documents = assembled.tables["documents"].copy()
+    documents.at[2, "warnings"] = [*documents.at[2, "warnings"], "2 plan(s) also in b.pdf"]
+    page = parse(render_report({**assembled.tables, "documents": documents}, assembled.read_twice))
+    assert page.by_id("warnings-table").rows() == [["c.pdf", "plan on page 3 not kept"],
+                                                   ["c.pdf", "2 plan(s) also in b.pdf"]]
+
+
 def test_no_plan_read_twice():
-    page = parse(render_report(hand_tables()))
+    page = parse(render_report(hand_tables(), []))
     assert "No plan was read from two files." in page.text()
     assert page.by_id("warnings-table").rows() == [["a.pdf", "pillar 2 of 131148-2020 has no projects"]]
 
@@ -229,7 +266,7 @@ def test_rounds_in_round_order_and_each_municipality_with_themes_gained_and_drop
     plans = frame([*tables["plans"].to_dict("records"), later, unknown, early], "plans")
     plans["themes"] = plans["plan_id"].map({SHINAGAWA: ["sales", "talent"], "131091-2023": ["digital", "sales"],
                                             "131148-2017": [], NAKANO: ["startup"], "131148-2023": ["startup"]})
-    page = parse(render_report({**tables, "plans": plans}))
+    page = parse(render_report({**tables, "plans": plans}, []))
     assert page.by_id("rounds-table").rows() == [["平成29年度", "1", "1"], ["令和2年度", "2", "2"],
                                                  ["令和4年度後期", "1", "1"], ["不明 / unknown", "1", "1"]]
     assert page.by_id("history-table").rows() == [

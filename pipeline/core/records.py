@@ -1,4 +1,5 @@
-"""Typed interim records and their JSON form: what extract hands to segment, and segment to normalize.
+"""Typed interim records and their JSON form: what extract hands to segment, segment to normalize, and normalize
+caches per file; and the warnings normalize gives across files, which the manifest keeps for the views.
 
 Each stage writes its records under OUT/interim and the next reads them back, so a record is a dataclass
 with a lossless JSON form: `to_dict` writes every field in declaration order, `from_dict` refuses a missing
@@ -176,22 +177,71 @@ class SegmentRecord:
 
 
 @dataclass
+class PlanRows:
+    """One plan as its file alone tells it (FileRows.plans): what assemble needs to keep it once and name it."""
+
+    key: tuple[str, int | None, str]  # municipality code (or name), start year, title: the same plan in two files
+    base_id: str  # its id before any -2 suffix (pipeline.normalize.plan_id)
+    warnings: list[Notice]  # what its own reading tells: no municipality code, period not read
+    row: dict[str, Any]  # its plans row without plan_id, round and provenance
+    tags: list[list[Any]]  # its own and its children's matches as [kind, code, label_ja, terms] (tagger.tag_list)
+
+
+@dataclass
+class ChildRows:
+    """A pillar or a project of a file (FileRows.pillars, FileRows.projects), tied to its plan by place, since
+    the plan's id is decided across files."""
+
+    plan: int  # the plan's place in FileRows.plans
+    row: dict[str, Any]  # its row without plan_id and provenance
+    tags: list[list[Any]]  # as PlanRows.tags
+
+
+@dataclass
 class FileRows:
     """What one file adds to the tables, made from its segment record alone, tagged, and cached per file under
     OUT/interim/normalize (pipeline.normalize.file_rows). What other files decide is left out: its name (identical
     bytes may come under two names), its plans' ids, which of its plans were read before, its plans_found.
 
     document: its documents row without source_file and plans_found; warnings its own.
-    plans: in page order, {"key": plan_key, "base_id": its id before any -2 suffix, "warnings": what its own
-        reading tells (no code, period not read), "row": its plans row without plan_id and provenance, "tags"}.
-    pillars, projects: {"plan": the plan's place in `plans`, "row": the row without plan_id and provenance, "tags"}.
-    tags: the row's own and its children's matches as [kind, code, label_ja, terms], sorted (pipeline.tagging.tagger.tag_list).
+    plans: in page order. pillars, projects: in the order they were printed.
     """
 
     document: dict[str, Any]
-    plans: list[dict[str, Any]]
-    pillars: list[dict[str, Any]]
-    projects: list[dict[str, Any]]
+    plans: list[PlanRows]
+    pillars: list[ChildRows]
+    projects: list[ChildRows]
+
+
+@dataclass(frozen=True)
+class ReadTwice:
+    """Plans of `later_file` kept from `first_file`, which holds the same plans (municipality, start year, title)
+    and comes first by name: a pair of files, as the report lists it. The same file twice when it prints a plan
+    twice. Kept as data, not only as the words of documents.warnings, so that no view has to parse them back."""
+
+    first_file: str
+    later_file: str
+    plan_ids: list[str]  # the ids the plans were kept under, from first_file
+
+    def warnings(self) -> list[tuple[str, str]]:
+        """(file, words) of each documents warning the pair gives: the later file is told where its plans were
+        read, the first file where else they are."""
+        ids = self.plan_ids
+        told = [(self.later_file, f"{len(ids)} plan(s) already read from {self.first_file}: {', '.join(ids)}")]
+        if self.first_file != self.later_file:
+            told.append((self.first_file, f"{len(ids)} plan(s) also in {self.later_file}"))
+        return told
+
+
+@dataclass(frozen=True)
+class FileNotice:
+    """Any other warning assemble gives a file (its documents row): a code to select on, the plans it concerns,
+    and the words people read. No view interprets the words."""
+
+    code: str
+    source_file: str
+    message: str
+    plan_ids: list[str] = field(default_factory=list)
 
 
 def to_dict(record) -> dict[str, Any]:
@@ -202,7 +252,7 @@ def to_dict(record) -> dict[str, Any]:
 def _encode(value):
     if dataclasses.is_dataclass(value):
         return to_dict(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     return value
 
@@ -228,4 +278,11 @@ def _decode(kind, value):
     if get_origin(kind) is list and value is not None:
         (item,) = get_args(kind)
         return [_decode(item, v) for v in value]
+    if get_origin(kind) is tuple and value is not None:  # JSON has no tuple: a list read back as one
+        items = get_args(kind)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(_decode(items[0], v) for v in value)
+        if len(items) != len(value):
+            raise ValueError(f"{kind}: {len(value)} item(s)")
+        return tuple(_decode(item, v) for item, v in zip(items, value))
     return value

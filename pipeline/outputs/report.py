@@ -11,6 +11,7 @@ library to import, no font to embed, and every text stays text, escaped by the t
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import PIPELINE_VERSION
-from pipeline.core.io import write_atomic
+from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.records import ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
 
 CHART_IDS = {
@@ -45,11 +47,6 @@ SECTIONS = {
     "warnings": ("警告とエラー", "Warnings and errors"),
 }
 LEVELS = ("plan", "pillar", "project")
-# The two warnings normalize.assemble gives a pair of files holding the same plans: the later file's (how many,
-# the first file, their ids) and the first file's (how many, the later file). File names may hold ": ", so the
-# name is told by the documents' own names, not by the pattern.
-ALREADY_READ_RE = re.compile(r"(\d+) plan\(s\) already read from (.+)", re.S)
-ALSO_IN_RE = re.compile(r"\d+ plan\(s\) also in (.+)", re.S)
 # Colours of the rounds' bar segments, told apart by lightness too (a grey print or a colour-blind reader).
 ROUND_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf")
@@ -277,34 +274,26 @@ def _find_untagged(projects: pd.DataFrame) -> list[dict]:
     return _list_rows(projects.loc[empty], ("plan_id", "pillar_no", "project_no", "project_name", "project_detail"))
 
 
-def _split_first_file(rest: str, names: set[str]) -> tuple[str, str] | None:
-    """(file, plan ids) from the tail of an "already read from" warning, the file being one of `names`."""
-    at = rest.find(": ")
-    while at != -1:
-        if rest[:at] in names:
-            return rest[:at], rest[at + 2:]
-        at = rest.find(": ", at + 1)
-    return None
-
-
-def _split_warnings(documents: pd.DataFrame) -> tuple[list[dict], dict[str, list[str]]]:
-    """The plans read twice, one line per pair of files (normalize tells both files of a pair, in two
-    warnings: the pair is shown once, from the later file's; same bytes under two names are said so), and every
-    other warning by file."""
-    names = set(documents["source_file"])
+def _split_warnings(documents: pd.DataFrame, read_twice: list[ReadTwice]) -> tuple[list[dict], dict[str, list[str]]]:
+    """The plans read twice, one line per pair of files, from the records (same bytes under two names are said
+    so), and every other warning by file: the pairs' own warnings (ReadTwice.warnings, which normalize gives both
+    files of a pair) are left out, the pair being listed once. Told apart by the words the record gives, never by
+    reading the words back."""
     sha = dict(zip(documents["source_file"], documents["source_sha256"].map(_value)))
-    read_twice, others = [], {}
-    for later, warnings in zip(documents["source_file"], documents["warnings"]):
-        others[later] = []
+    told = Counter(told for pair in read_twice for told in pair.warnings())  # (file, words) -> times given
+    others = {}
+    for name, warnings in zip(documents["source_file"], documents["warnings"]):
+        others[name] = []
         for warning in _items(warnings):
-            already = ALREADY_READ_RE.fullmatch(warning)
-            first = already and _split_first_file(already.group(2), names)
-            if first:
-                read_twice.append({"first": first[0], "later": later, "plans": int(already.group(1)), "ids": first[1],
-                                   "same_bytes": sha[later] is not None and sha[first[0]] == sha[later]})
-            elif not ((also := ALSO_IN_RE.fullmatch(warning)) and also.group(1) in names):
-                others[later].append(warning)
-    return sorted(read_twice, key=lambda pair: (pair["first"], pair["later"])), others
+            if told[name, warning]:
+                told[name, warning] -= 1
+            else:
+                others[name].append(warning)
+    pairs = [{"first": pair.first_file, "later": pair.later_file, "plans": len(pair.plan_ids),
+              "ids": ", ".join(pair.plan_ids),
+              "same_bytes": sha[pair.later_file] is not None and sha[pair.first_file] == sha[pair.later_file]}
+             for pair in read_twice]
+    return sorted(pairs, key=lambda pair: (pair["first"], pair["later"])), others
 
 
 def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> list[dict]:
@@ -314,12 +303,13 @@ def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> 
                    for row in documents.itertuples() if row.status != "ok"]
 
 
-def render_report(tables: dict[str, pd.DataFrame]) -> str:
-    """The report page as HTML text."""
+def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> str:
+    """The report page as HTML text, of the tables and the plans normalize found read twice in them
+    (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to)."""
     documents, plans, pillars, projects, tags = (_frame(tables, n) for n in
                                                  ("documents", "plans", "pillars", "projects", "tags"))
     codes, labels = _vocabulary()
-    read_twice, other_warnings = _split_warnings(documents)
+    read_twice, other_warnings = _split_warnings(documents, read_twice)
     context = {
         "version": PIPELINE_VERSION,
         "sections": SECTIONS,
@@ -342,15 +332,29 @@ def render_report(tables: dict[str, pd.DataFrame]) -> str:
     return _environment().get_template("report.html").render(**context)
 
 
-def write_report(tables: dict[str, pd.DataFrame], out: Path) -> Path:
+def write_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice]) -> Path:
     """Write OUT/report.html atomically; returns its path."""
     path = Path(out) / "report.html"
-    write_atomic(path, render_report(tables).encode("utf-8"))
+    write_atomic(path, render_report(tables, read_twice).encode("utf-8"))
     return path
+
+
+def recorded_read_twice(out: Path) -> list[ReadTwice]:
+    """The plans read twice in the tables of OUT, as the run that wrote them recorded them in OUT/manifest.json
+    (pipeline.run.manifest.notices_record), so that a report made later lists the pairs the run's did. Refused when
+    the manifest records none (an older run) or names other tables than OUT's documents: not a silently empty list."""
+    path = Path(out) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if "read_twice" not in manifest:
+        raise ValueError(f"{path} records no plans read twice (an older run's): run the pipeline again")
+    if manifest["outputs"].get("documents.parquet") != sha256_file(Path(out) / "documents.parquet"):
+        raise ValueError(f"{path} is not the manifest of the documents.parquet beside it")
+    return [from_dict(ReadTwice, pair) for pair in manifest["read_twice"]]
 
 
 if __name__ == "__main__":  # python -m pipeline.outputs.report OUT: the report of the tables already in OUT
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     started = time.monotonic()
-    written = write_report({name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder)
+    written = write_report({name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder,
+                           recorded_read_twice(folder))
     print(f"{written} ({written.stat().st_size} bytes, {time.monotonic() - started:.2f} s)")

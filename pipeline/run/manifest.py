@@ -1,5 +1,6 @@
 """OUT/manifest.json: what the tables were made from and the sha256 of every output, written last, so that a run
-with nothing new writes nothing and a reader can tell a complete set from one a killed run left half-replaced."""
+with nothing new writes nothing and a reader can tell a complete set from one a killed run left half-replaced; and
+the warnings normalize gave as records, which a view made later reads instead of the words."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.sources import sources_sha256
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import sha256_file
-from pipeline.core.records import Source
+from pipeline.core.records import FileNotice, ReadTwice, Source, to_dict
 from pipeline.outputs.views import VIEWS
 from pipeline.run.cache import interim_path
 from pipeline.run.inputs import Refused
@@ -40,3 +41,10 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
         return manifest if current and all(view in manifest["outputs"] for view in VIEWS) else None
     except (OSError, ValueError, KeyError):
         return None
+
+
+def notices_record(read_twice: list[ReadTwice], notices: list[FileNotice]) -> dict:
+    """The warnings normalize gave files, as records (normalize.Assembled), for the manifest: the plans read twice,
+    which a report made later reads back (pipeline.outputs.report.recorded_read_twice), and the others by code,
+    files and plan ids, for a program to select on without reading the words."""
+    return {"read_twice": [to_dict(pair) for pair in read_twice], "notices": [to_dict(n) for n in notices]}

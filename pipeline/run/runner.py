@@ -46,7 +46,7 @@ from pipeline.run.cache import (
     read_cached,
 )
 from pipeline.run.inputs import Refused, find_sources, same_bytes
-from pipeline.run.manifest import current_manifest, manifest_inputs
+from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
 from pipeline.run.workers import read_in_workers
 
@@ -229,7 +229,7 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path
                         force: bool = False) -> dict:
     """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
     written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
-    left half-replaced."""
+    left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
     from pipeline.normalize import assemble, file_rows, redundant_files
     from pipeline.outputs.datapackage import write_datapackage
     from pipeline.outputs.tables import write_tables
@@ -237,17 +237,19 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path
 
     rows = rows_by_file(sources, out, inputs["segment_records"], force)
     files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused]
-    tables = assemble(files, read_listing(raw, [name for name, _ in files]))
+    assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
+    tables = assembled.tables
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
-    view_errors = write_views(tables, out, outputs)
+    view_errors = write_views(tables, assembled.read_twice, out, outputs)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
         "adds_nothing": redundant_files(files),
         "view_errors": view_errors,
+        **notices_record(assembled.read_twice, assembled.notices),
     }
     stop_here("before_manifest")
     write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))

@@ -404,11 +404,22 @@ def codes(tags: list[list], kind: str) -> list[str]:
     return sorted(code for k, code, *_ in tags if k == kind)
 
 
-def set_code_columns(table: pd.DataFrame, tag_lists: list[list[list]]) -> pd.DataFrame:
-    """Return a copy of `table` with sorted `themes` and `instruments` code lists, from each row's tag list."""
+def key_values(table: pd.DataFrame, key: list[str]) -> list[tuple]:
+    """Each row's values of the `key` columns, in table order."""
+    return list(zip(*(table[name].tolist() for name in key)))
+
+
+def set_code_columns(table: pd.DataFrame, key: list[str], tags_of: dict[tuple, list[list]]) -> pd.DataFrame:
+    """Return a copy of `table` with sorted `themes` and `instruments` code lists, each row's from the tag list
+    `tags_of` holds under the row's key (its values of the `key` columns): joined by key, not by place, so that
+    no sort of the rows can give a row another's tags. A row without a tag list, or a tag list without its row,
+    raises."""
     table = table.copy()
+    keys = key_values(table, key)
+    if len(set(keys)) != len(keys) or set(keys) != tags_of.keys():
+        raise ValueError(f"the rows' keys ({', '.join(key)}) are not those of the tag lists, one each")
     for kind, column in CODE_COLUMNS.items():
-        table[column] = [codes(tags, kind) for tags in tag_lists]
+        table[column] = [codes(tags_of[at], kind) for at in keys]
     return table
 
 
@@ -451,9 +462,7 @@ def tag_tables(
         rows += tag_rows("pillar", row.plan_id, row.pillar_no, None, tags)
     for row, tags in zip(projects.itertuples(index=False), project_tags):
         rows += tag_rows("project", row.plan_id, row.pillar_no, row.project_no, tags)
-    return (
-        set_code_columns(plans, plan_tags),
-        set_code_columns(pillars, pillar_tags),
-        set_code_columns(projects, project_tags),
-        tags_frame(rows),
-    )
+    keys = (["plan_id"], ["plan_id", "pillar_no"], ["plan_id", "pillar_no", "project_no"])  # of each level's table
+    tagged = [set_code_columns(table, key, dict(zip(key_values(table, key), level_tags)))
+              for table, key, level_tags in zip((plans, pillars, projects), keys, (plan_tags, pillar_tags, project_tags))]
+    return (*tagged, tags_frame(rows))
