@@ -4,7 +4,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.tagging.tagger import Tagger, get_dictionary
+from pipeline.tagging.tagger import Tagger
+from pipeline.tagging.tokens import get_dictionary
 
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "r2-approval-summary.txt"
 

@@ -357,7 +357,7 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
 def reference_tables() -> dict[str, pd.DataFrame]:
     """The vocabulary and municipalities tables, checked against the schema like every other table."""
     from pipeline.outputs.tables import frame
-    from pipeline.tagging.tagger import load_vocabulary
+    from pipeline.tagging.vocabulary import load_vocabulary
 
     return {
         "vocabulary": frame(load_vocabulary().to_dict("records"), "vocabulary"),

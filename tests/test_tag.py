@@ -1,16 +1,14 @@
 import pandas as pd
 import pytest
 
-from pipeline.tagging.tagger import (
+from pipeline.tagging.tagger import Tagger, roll_up, tag_tables
+from pipeline.tagging.vocabulary import (
     Exclusion,
     Implication,
-    Tagger,
     load_exclusions,
     load_implied_themes,
     load_spelling_variants,
     load_vocabulary,
-    roll_up,
-    tag_tables,
 )
 
 

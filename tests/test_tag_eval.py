@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.tagging.tagger import Tagger, load_vocabulary
+from pipeline.tagging.tagger import Tagger
+from pipeline.tagging.vocabulary import load_vocabulary
 from tools.evaluate import (
     LABELLED,
     Example,

@@ -20,13 +20,9 @@ import pandas as pd
 
 from pipeline.core import layout
 from pipeline.core.failures import failures_markdown
+from pipeline.core.reference import read_rows
 from pipeline.core.schema import dictionary_markdown
-from pipeline.tagging.tagger import (
-    IMPLIED_THEMES_COLUMNS,
-    IMPLIED_THEMES_PATH,
-    load_vocabulary,
-    read_rows,
-)
+from pipeline.tagging.vocabulary import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary
 from tools.evaluate import LABELLED, SETS, SetResult, evaluate, figure
 from tools.repo import repository
 

@@ -18,13 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from statistics import mean
 
-from pipeline.tagging.tagger import (
-    CODE_COLUMNS,
-    Tagger,
-    join_text,
-    load_vocabulary,
-    read_rows,
-)
+from pipeline.core.reference import read_rows
+from pipeline.tagging.tagger import CODE_COLUMNS, Tagger, join_text
+from pipeline.tagging.vocabulary import load_vocabulary
 from tools.repo import repository
 
 # The labelled files, in the repository.

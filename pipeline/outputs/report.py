@@ -73,7 +73,7 @@ NOT_TEXT_RE = re.compile(f"[{NOT_TEXT}]")
 
 def _vocabulary() -> tuple[dict[str, list[str]], dict[str, str]]:
     """Codes per kind in vocabulary order, and each code's Japanese label."""
-    from pipeline.tagging.tagger import load_vocabulary
+    from pipeline.tagging.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary()
     codes = {kind: vocabulary.loc[vocabulary["kind"] == kind, "code"].tolist() for kind in ("theme", "instrument")}
