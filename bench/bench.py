@@ -170,12 +170,19 @@ def run(jobs: int, root: Path, megabytes: float, keep: bool, src: Path = ROOT, t
         shutil.copytree(folder / "corpus", raw)
         pdfs = [str(raw / f["name"]) for f in corpus_files]
         out = work / "out"
-        res: dict = {"jobs": jobs, "files": len(corpus_files), "pages": pages, "corpus": str(folder),
-                     "src": "" if src == ROOT else str(src)}
+        res: dict = {
+            "jobs": jobs,
+            "files": len(corpus_files),
+            "pages": pages,
+            "corpus": str(folder),
+            "src": "" if src == ROOT else str(src),
+        }
 
         shown = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
-        print(f"corpus: {len(corpus_files)} PDFs, {pages} pages ({shown}); -j {jobs} on {os.cpu_count()} cores",
-              flush=True)
+        print(
+            f"corpus: {len(corpus_files)} PDFs, {pages} pages ({shown}); -j {jobs} on {os.cpu_count()} cores",
+            flush=True,
+        )
 
         print("pypdfium2 ...", flush=True)
         res["pdfium"] = timed([PY, "-c", PYPDFIUM2_TEXT, *pdfs])
@@ -210,14 +217,19 @@ def run(jobs: int, root: Path, megabytes: float, keep: bool, src: Path = ROOT, t
         # A generous --timeout: the point is the time and memory it takes, not the default limit.
         # Two invocations, so the reader's memory (extract: the parent and its worker) shows apart from the
         # tables' (segment + normalize: pandas, SudachiPy); the wall time is their sum.
-        extract = with_readers(timed(pipeline_cmd(long_raw, long_out, jobs, "--timeout", "600", stage="extract"),
-                                     cwd=src), long_out)
+        extract = with_readers(
+            timed(pipeline_cmd(long_raw, long_out, jobs, "--timeout", "600", stage="extract"), cwd=src), long_out
+        )
         check_run("500-page document, extract", extract, problems)
         tables = timed(pipeline_cmd(long_raw, long_out, jobs, "--timeout", "600"), cwd=src)
         check_run("500-page document, segment + normalize", tables, problems)
         res["long_extract"], res["long_tables"] = extract, tables
-        res["long"] = {"wall": extract["wall"] + tables["wall"], "cpu": extract["cpu"] + tables["cpu"],
-                       "rss_mb": max(extract["rss_mb"], tables["rss_mb"]), "rc": tables["rc"]}
+        res["long"] = {
+            "wall": extract["wall"] + tables["wall"],
+            "cpu": extract["cpu"] + tables["cpu"],
+            "rss_mb": max(extract["rss_mb"], tables["rss_mb"]),
+            "rc": tables["rc"],
+        }
         res["long_status"] = status_counts(long_out)
         res["long_failed"] = failed_files(long_out)
         res["long_pages"] = long_doc["pages"]
@@ -231,8 +243,9 @@ def run(jobs: int, root: Path, megabytes: float, keep: bool, src: Path = ROOT, t
         huge_raw, huge_out = work / "huge-raw", work / "huge-out"
         huge_raw.mkdir()
         shutil.copy2(folder / "huge" / huge_doc["name"], huge_raw / huge_doc["name"])
-        res["huge"] = with_readers(timed(pipeline_cmd(huge_raw, huge_out, jobs, "--timeout", "1800"), cwd=src),
-                                   huge_out)
+        res["huge"] = with_readers(
+            timed(pipeline_cmd(huge_raw, huge_out, jobs, "--timeout", "1800"), cwd=src), huge_out
+        )
         check_run(f"{huge_doc['pages']}-page document", res["huge"], problems)
         res["huge_pages"] = huge_doc["pages"]
         res["huge_status"] = status_counts(huge_out)
@@ -265,36 +278,71 @@ def report(r: dict) -> str:
         return "ok" if good else "MISSED"
 
     rows = [
-        ("pipeline cold run (all stages)", f"{cold['wall']:.2f} s, {pages / cold['wall']:.1f} pages/s",
-         f"CPU {cold['cpu']:.1f} s", ""),
-        ("bare pdfplumber extract_text, 1 process", f"{bare['wall']:.2f} s, {pages / bare['wall']:.1f} pages/s",
-         f"CPU {bare['cpu']:.1f} s", ""),
-        ("pypdfium2 text, 1 process (floor)", f"{pdfium['wall']:.2f} s, {pages / pdfium['wall']:.0f} pages/s",
-         f"CPU {pdfium['cpu']:.1f} s", ""),
+        (
+            "pipeline cold run (all stages)",
+            f"{cold['wall']:.2f} s, {pages / cold['wall']:.1f} pages/s",
+            f"CPU {cold['cpu']:.1f} s",
+            "",
+        ),
+        (
+            "bare pdfplumber extract_text, 1 process",
+            f"{bare['wall']:.2f} s, {pages / bare['wall']:.1f} pages/s",
+            f"CPU {bare['cpu']:.1f} s",
+            "",
+        ),
+        (
+            "pypdfium2 text, 1 process (floor)",
+            f"{pdfium['wall']:.2f} s, {pages / pdfium['wall']:.0f} pages/s",
+            f"CPU {pdfium['cpu']:.1f} s",
+            "",
+        ),
         ("ratio pipeline / bare pdfplumber", f"{ratio:.2f}", "<= 0.6", ok(ratio <= 0.6)),
         ("no-op re-run (incl. start-up)", f"{noop['wall']:.2f} s", "<= 0.5 s", ok(noop["wall"] <= 0.5)),
-        ("add one file: re-run", f"{add['wall']:.2f} s", f"<= no-op + 3 x own + 1 s = {add_budget:.2f} s",
-         ok(add["wall"] <= add_budget)),
+        (
+            "add one file: re-run",
+            f"{add['wall']:.2f} s",
+            f"<= no-op + 3 x own + 1 s = {add_budget:.2f} s",
+            ok(add["wall"] <= add_budget),
+        ),
         ("  that file's own extraction", f"bare {own['bare']:.2f} s, ours {own['ours']:.2f} s", "", ""),
         ("report.html of the corpus", f"{r['report']:.2f} s", "<= 0.2 s", ok(r["report"] <= 0.2)),
         ("peak RSS, corpus run (largest process)", f"{cold['rss_mb']:.0f} MB", "", ""),
-        (f"{r['long_pages']}-page document: pipeline",
-         f"{long['wall']:.2f} s, {r['long_pages'] / long['wall']:.1f} pages/s",
-         f"bare pdfplumber {r['long_bare']['wall']:.2f} s", ""),
-        (f"{r['long_pages']}-page document: peak RSS", f"{long['rss_mb']:.0f} MB", "<= 400 MB",
-         ok(long["rss_mb"] <= 400)),
-        ("  extract stage (reader) / tables",
-         f"{r['long_extract']['wall']:.2f} s, {r['long_extract']['rss_mb']:.0f} MB"
-         f" / {r['long_tables']['wall']:.2f} s, {r['long_tables']['rss_mb']:.0f} MB", "", ""),
-        (f"{r['huge_pages']}-page document: one run, peak RSS", f"{r['huge']['rss_mb']:.0f} MB",
-         f"<= 500 MB ({r['huge']['wall']:.1f} s)", ok(r["huge"]["rss_mb"] <= 500)),
-        ("SudachiPy tagging, 1 process",
-         f"{tag['mb_per_s']:.2f} MB/s ({tag['bytes'] / 1e6:.1f} MB in {tag['seconds']:.2f} s)",
-         f"dict load {tag['load_seconds']:.2f} s", ""),
+        (
+            f"{r['long_pages']}-page document: pipeline",
+            f"{long['wall']:.2f} s, {r['long_pages'] / long['wall']:.1f} pages/s",
+            f"bare pdfplumber {r['long_bare']['wall']:.2f} s",
+            "",
+        ),
+        (
+            f"{r['long_pages']}-page document: peak RSS",
+            f"{long['rss_mb']:.0f} MB",
+            "<= 400 MB",
+            ok(long["rss_mb"] <= 400),
+        ),
+        (
+            "  extract stage (reader) / tables",
+            f"{r['long_extract']['wall']:.2f} s, {r['long_extract']['rss_mb']:.0f} MB"
+            f" / {r['long_tables']['wall']:.2f} s, {r['long_tables']['rss_mb']:.0f} MB",
+            "",
+            "",
+        ),
+        (
+            f"{r['huge_pages']}-page document: one run, peak RSS",
+            f"{r['huge']['rss_mb']:.0f} MB",
+            f"<= 500 MB ({r['huge']['wall']:.1f} s)",
+            ok(r["huge"]["rss_mb"] <= 500),
+        ),
+        (
+            "SudachiPy tagging, 1 process",
+            f"{tag['mb_per_s']:.2f} MB/s ({tag['bytes'] / 1e6:.1f} MB in {tag['seconds']:.2f} s)",
+            f"dict load {tag['load_seconds']:.2f} s",
+            "",
+        ),
     ]
     if "tests" in r:
-        rows.append(("make test (pytest), this machine", f"{r['tests']['wall']:.1f} s", "<= 80 s",
-                     ok(r["tests"]["wall"] <= 80)))
+        rows.append(
+            ("make test (pytest), this machine", f"{r['tests']['wall']:.1f} s", "<= 80 s", ok(r["tests"]["wall"] <= 80))
+        )
     w = [max(len(row[i]) for row in rows) for i in range(4)]
     head = ("measurement", "value", "note / target", "")
     w = [max(w[i], len(head[i])) for i in range(4)]
@@ -306,9 +354,11 @@ def report(r: dict) -> str:
         "|" + "|".join("-" * (x + 2) for x in w) + "|",
     ]
     lines += ["| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(row)) + " |" for row in rows]
-    lines.append(f"documents status: corpus {fmt_counts(r['cold_status'])} (exit {cold['rc']}); after adding one "
-                 f"{fmt_counts(r['add_status'])}; {r['long_pages']}-page {fmt_counts(r['long_status'])} "
-                 f"(exit {long['rc']}); {r['huge_pages']}-page {fmt_counts(r['huge_status'])}")
+    lines.append(
+        f"documents status: corpus {fmt_counts(r['cold_status'])} (exit {cold['rc']}); after adding one "
+        f"{fmt_counts(r['add_status'])}; {r['long_pages']}-page {fmt_counts(r['long_status'])} "
+        f"(exit {long['rc']}); {r['huge_pages']}-page {fmt_counts(r['huge_status'])}"
+    )
     for f in r["cold_failed"] + r["long_failed"]:
         lines.append(f"  not ok: {f}")
     for p in r["problems"]:
@@ -323,8 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--megabytes", type=float, default=1.0, help="text for the tagging measurement")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (raw copies, outputs)")
     ap.add_argument("--no-tests", action="store_true", help="leave out the timing of the test suite")
-    ap.add_argument("--src", type=Path, default=ROOT,
-                    help="run `python -m pipeline` from this source tree (A/B a change in a scratch copy)")
+    ap.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT,
+        help="run `python -m pipeline` from this source tree (A/B a change in a scratch copy)",
+    )
     args = ap.parse_args(argv)
     result = run(args.jobs, args.root, args.megabytes, args.keep, args.src.resolve(), tests=not args.no_tests)
     text = report(result)
@@ -334,8 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("cold", "bare", "pdfium", "noop", "add", "long_extract", "long_tables", "long_bare", "huge", "tests"):
         if k in result:
             saved[k] = {x: y for x, y in result[k].items() if x not in ("stdout", "stderr")}
-    (args.root / "last-run.json").write_text(json.dumps(saved, ensure_ascii=False, indent=1, default=str),
-                                             encoding="utf-8")
+    (args.root / "last-run.json").write_text(
+        json.dumps(saved, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     return 0
 
 

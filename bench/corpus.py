@@ -161,29 +161,47 @@ def generate(folder: Path) -> dict:
     render(ref, SAMPLE_LAYOUT, corpus / "sample-r2.pdf")
     layouts = _dense_layouts()
     for k in range(DENSE_DOCS):
-        doc = Document(title=ref.title, plans=_dense_plans(ref, slots, k), footnote=ref.footnote,
-                       header="別紙" if k % 3 == 0 else None,
-                       page_numbers="－ {n} －" if k % 2 == 0 else None)
+        doc = Document(
+            title=ref.title,
+            plans=_dense_plans(ref, slots, k),
+            footnote=ref.footnote,
+            header="別紙" if k % 3 == 0 else None,
+            page_numbers="－ {n} －" if k % 2 == 0 else None,
+        )
         render(doc, layouts[k % len(layouts)], corpus / f"dense-{k + 1:02d}.pdf")
     doc = Document(title=ref.title, plans=_dense_plans(ref, slots, DENSE_DOCS), footnote=ref.footnote)
     render(doc, layouts[0], extra / "added.pdf")
 
     # the long documents: one plan per page, every plan a distinct municipality and year
     # (the 3,000-page one alone takes its slots from every fiscal year of Heisei and Reiwa up to 2045: 3,534)
-    for pages, target, doc_slots in ((LONG_PAGES, long_dir / f"long-{LONG_PAGES}.pdf", slots),
-                                     (HUGE_PAGES, huge_dir / f"huge-{HUGE_PAGES}.pdf", plan_slots(range(1989, 2046)))):
+    for pages, target, doc_slots in (
+        (LONG_PAGES, long_dir / f"long-{LONG_PAGES}.pdf", slots),
+        (HUGE_PAGES, huge_dir / f"huge-{HUGE_PAGES}.pdf", plan_slots(range(1989, 2046))),
+    ):
         plans = []
         while len(plans) < pages:
             plans += _dense_plans(ref, doc_slots, len(plans))
         render(Document(title=ref.title, plans=plans[:pages], footnote=None), SAMPLE_LAYOUT, target)
 
     def describe(d: Path) -> list[dict]:
-        return [{"name": p.name, "bytes": p.stat().st_size, "pages": _pdf_pages(p),
-                 "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(d.glob("*.pdf"))]
+        return [
+            {
+                "name": p.name,
+                "bytes": p.stat().st_size,
+                "pages": _pdf_pages(p),
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            }
+            for p in sorted(d.glob("*.pdf"))
+        ]
 
-    manifest = {"key": folder.name, "corpus": describe(corpus), "extra": describe(extra),
-                "long": describe(long_dir), "huge": describe(huge_dir),
-                "seconds": round(time.perf_counter() - started, 2)}
+    manifest = {
+        "key": folder.name,
+        "corpus": describe(corpus),
+        "extra": describe(extra),
+        "long": describe(long_dir),
+        "huge": describe(huge_dir),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
     shas = [f["sha256"] for f in manifest["corpus"] + manifest["extra"]]
     if len(set(shas)) != len(shas):
         raise RuntimeError("corpus files are not distinct")
@@ -217,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     folder, m = ensure(args.root, args.force)
     pages = sum(f["pages"] for f in m["corpus"])
-    print(f"{folder}: {len(m['corpus'])} PDFs, {pages} pages; extra {m['extra'][0]['name']} "
-          f"({m['extra'][0]['pages']} pages); long {m['long'][0]['name']} ({m['long'][0]['pages']} pages)")
+    print(
+        f"{folder}: {len(m['corpus'])} PDFs, {pages} pages; extra {m['extra'][0]['name']} "
+        f"({m['extra'][0]['pages']} pages); long {m['long'][0]['name']} ({m['long'][0]['pages']} pages)"
+    )
     return 0
 
 

@@ -44,15 +44,19 @@ STAGE_HELP = {
 }
 
 
-FETCH_HELP = ("download approval summaries into RAW, from press-release pages (their PDF links that say 概要 or 別紙) "
-              "or from the PDFs' own addresses, and describe each in RAW/sources.csv")
+FETCH_HELP = (
+    "download approval summaries into RAW, from press-release pages (their PDF links that say 概要 or 別紙) "
+    "or from the PDFs' own addresses, and describe each in RAW/sources.csv"
+)
 FETCH_EXIT_CODES = f"""exit status:
   0    every summary was saved, or was in RAW already
   {EXIT_USAGE}    a wrong argument (an address that is not http or https), or a RAW that cannot take files
   {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
   {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
-EXPLAIN_HELP = ("read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
-                "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page")
+EXPLAIN_HELP = (
+    "read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
+    "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page"
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -69,38 +73,68 @@ def parse_args(argv: list[str] | None, prog: str = "python -m pipeline") -> argp
         prog=prog,
         description="Turn approval-summary PDFs (地域産業活性化計画の概要) into documents, plans, pillars, projects "
         "and tags tables (Parquet + CSV, and one workbook tables.xlsx), a datapackage and a report.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {PIPELINE_VERSION}")
     stages = parser.add_subparsers(dest="stage", required=True, metavar="STAGE", parser_class=OneLineParser)
     for stage in STAGES:
-        stages.add_parser(stage, parents=[options], help=STAGE_HELP[stage], description=STAGE_HELP[stage],
-                          epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        stages.add_parser(
+            stage,
+            parents=[options],
+            help=STAGE_HELP[stage],
+            description=STAGE_HELP[stage],
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
     explain = stages.add_parser("explain", help=EXPLAIN_HELP, description=EXPLAIN_HELP)
     explain.add_argument("file", type=Path, metavar="FILE", help="the PDF to explain")
-    explain.add_argument("--out", type=Path, default=Path("out") / "explain",
-                         help="folder for the page images and the lines table (default: out/explain)")
-    fetch = stages.add_parser("fetch", help=FETCH_HELP, description=textwrap.fill(FETCH_HELP, 100),
-                              epilog=FETCH_EXIT_CODES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    fetch.add_argument("urls", nargs="+", metavar="URL", help="a press release (web page) or a summary PDF, "
-                       "http or https")
-    fetch.add_argument("--raw", type=Path, default=Path("raw"),
-                       help="folder the PDFs and sources.csv go into, made if missing (default: raw)")
-    fetch.add_argument("--timeout", type=positive(float), default=30.0,
-                       help="seconds allowed to connect, and between two reads of an answer (default: 30)")
-    fetch.add_argument("--max-mb", type=positive(float), default=100.0,
-                       help="largest download, MiB: a larger one is stopped and refused (default: 100)")
+    explain.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out") / "explain",
+        help="folder for the page images and the lines table (default: out/explain)",
+    )
+    fetch = stages.add_parser(
+        "fetch",
+        help=FETCH_HELP,
+        description=textwrap.fill(FETCH_HELP, 100),
+        epilog=FETCH_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fetch.add_argument(
+        "urls", nargs="+", metavar="URL", help="a press release (web page) or a summary PDF, http or https"
+    )
+    fetch.add_argument(
+        "--raw",
+        type=Path,
+        default=Path("raw"),
+        help="folder the PDFs and sources.csv go into, made if missing (default: raw)",
+    )
+    fetch.add_argument(
+        "--timeout",
+        type=positive(float),
+        default=30.0,
+        help="seconds allowed to connect, and between two reads of an answer (default: 30)",
+    )
+    fetch.add_argument(
+        "--max-mb",
+        type=positive(float),
+        default=100.0,
+        help="largest download, MiB: a larger one is stopped and refused (default: 100)",
+    )
     return parser.parse_args(argv)
 
 
 def positive(kind):
     """An argparse type: a number of `kind` above zero (a zero limit would fail, and cache, every file)."""
+
     def parse(text: str):
         value = kind(text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be above zero: {text}")
         return value
+
     parse.__name__ = kind.__name__
     return parse
 
@@ -109,23 +143,43 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """The options every stage takes."""
     parser.add_argument("--raw", type=Path, default=Path("raw"), help="folder of input PDFs (default: raw)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    parser.add_argument("-j", "--jobs", type=positive(int), default=os.cpu_count() or 1,
-                        help="worker processes (default: cores)")
-    parser.add_argument("--timeout", type=positive(float), default=Limits.seconds,
-                        help=f"seconds allowed to read one PDF (default: {Limits.seconds:g})")
-    parser.add_argument("--memory-mb", type=positive(int), default=Limits.memory_mb,
-                        help=f"memory one PDF reader may add to what it starts with, MiB (default: {Limits.memory_mb})")
-    parser.add_argument("--force", action="store_true",
-                        help="read every file again and rewrite every output, whatever OUT/interim holds")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="log every file, and the traceback of any failure of the pipeline's own code")
+    parser.add_argument(
+        "-j", "--jobs", type=positive(int), default=os.cpu_count() or 1, help="worker processes (default: cores)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive(float),
+        default=Limits.seconds,
+        help=f"seconds allowed to read one PDF (default: {Limits.seconds:g})",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=positive(int),
+        default=Limits.memory_mb,
+        help=f"memory one PDF reader may add to what it starts with, MiB (default: {Limits.memory_mb})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="read every file again and rewrite every output, whatever OUT/interim holds",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log every file, and the traceback of any failure of the pipeline's own code",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
 
 def printable(text: str) -> str:
     """Text safe to print on one terminal line: control and reordering characters as backslash escapes."""
-    return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS else ch for ch in text)
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS
+        else ch
+        for ch in text
+    )
 
 
 @contextmanager
@@ -138,6 +192,7 @@ def progress_reporter(quiet: bool):
     from tqdm import tqdm
 
     bar = None
+
     def advance(source, done, total):
         nonlocal bar
         bar = bar or tqdm(total=total, unit="file", desc="extract", file=sys.stderr)
@@ -164,8 +219,10 @@ def explain_file(pdf: Path, out: Path) -> int:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - a PDF the reader refuses: say so in one line
-        print(f"error: {printable(pdf.name)} could not be read: {type(exc).__name__}: {printable(str(exc))}",
-              file=sys.stderr)
+        print(
+            f"error: {printable(pdf.name)} could not be read: {type(exc).__name__}: {printable(str(exc))}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED_FILES
     for line in report:
         print(printable(line))
@@ -193,8 +250,9 @@ def fetch_urls(args: argparse.Namespace) -> int:
             failed |= outcome.status == FAILED
             print(printable(outcome.line), file=sys.stderr if outcome.status == FAILED else sys.stdout, flush=True)
     except KeyboardInterrupt:
-        print(f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv",
-              file=sys.stderr)
+        print(
+            f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     return EXIT_FAILED_FILES if failed else 0
 
@@ -212,8 +270,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         stream=sys.stderr,
     )
     logging.captureWarnings(True)  # a library's warnings are log lines too: -q silences them
-    options = Options(raw=args.raw, out=args.out, stage=args.stage, jobs=args.jobs,
-                      limits=Limits(args.timeout, args.memory_mb), force=args.force)
+    options = Options(
+        raw=args.raw,
+        out=args.out,
+        stage=args.stage,
+        jobs=args.jobs,
+        limits=Limits(args.timeout, args.memory_mb),
+        force=args.force,
+    )
     try:
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)

@@ -54,16 +54,25 @@ class PageSummary:
 
     def text(self) -> str:
         counts = ", ".join(f"{role} {self.roles[role]}" for role in COLOURS if self.roles[role])
-        return (f"page {self.page}: {self.lines} lines: {counts or 'none'}; {self.photos} photo(s); "
-                f"{self.by_default} kept by default")
+        return (
+            f"page {self.page}: {self.lines} lines: {counts or 'none'}; {self.photos} photo(s); "
+            f"{self.by_default} kept by default"
+        )
 
 
 def summarize(pages: list[Page], found: Segmentation) -> list[PageSummary]:
     """Role counts of each page."""
     default = Counter(page for page, _ in found.by_default)
-    return [PageSummary(page.page, len(page.lines),
-                        Counter(found.roles[page.page, i] for i in range(len(page.lines))),
-                        len(page.images), default[page.page]) for page in pages]
+    return [
+        PageSummary(
+            page.page,
+            len(page.lines),
+            Counter(found.roles[page.page, i] for i in range(len(page.lines))),
+            len(page.images),
+            default[page.page],
+        )
+        for page in pages
+    ]
 
 
 def font(size: int) -> ImageFont.ImageFont:
@@ -77,8 +86,10 @@ def legend(width: int, summary: PageSummary) -> Image.Image:
     """A strip naming each colour with its count on the page: the roles, the photos and the thick box."""
     face = font(LEGEND_FONT_PX)
     items = [(COLOURS[role], LINE_STROKE, f"{role} {summary.roles[role]}") for role in COLOURS]
-    items += [(PHOTO_COLOUR, PHOTO_STROKE, f"photo {summary.photos}"),
-              ((0, 0, 0), DEFAULT_STROKE, f"thick box: kept by default {summary.by_default}")]
+    items += [
+        (PHOTO_COLOUR, PHOTO_STROKE, f"photo {summary.photos}"),
+        ((0, 0, 0), DEFAULT_STROKE, f"thick box: kept by default {summary.by_default}"),
+    ]
     title = f"page {summary.page}: {summary.lines} lines, boxed by the role segment gave them"
     swatch, row = LEGEND_FONT_PX + 4, LEGEND_FONT_PX + 10
     placed, x, y = [], LEGEND_PAD_PX, LEGEND_PAD_PX + row
@@ -94,8 +105,9 @@ def legend(width: int, summary: PageSummary) -> Image.Image:
     draw.line([(0, 0), (width, 0)], fill=(0, 0, 0), width=2)
     draw.text((LEGEND_PAD_PX, LEGEND_PAD_PX), title, fill=(0, 0, 0), font=face)
     for x, y, colour, stroke, label in placed:
-        draw.rectangle([x, y, x + swatch, y + swatch - 4], fill=tuple(c // 4 + 191 for c in colour),
-                       outline=colour, width=stroke)
+        draw.rectangle(
+            [x, y, x + swatch, y + swatch - 4], fill=tuple(c // 4 + 191 for c in colour), outline=colour, width=stroke
+        )
         draw.text((x + swatch + 6, y), label, fill=(0, 0, 0), font=face)
     return strip
 
@@ -105,12 +117,17 @@ def draw_page(pdf_page, page: Page, found: Segmentation, summary: PageSummary, p
     image = pdf_page.to_image(resolution=RESOLUTION)
     default = set(found.by_default)
     for box in page.images:
-        image.draw_rect((box.x0, box.top, box.x1, box.bottom), fill=(0, 0, 0, 0), stroke=PHOTO_COLOUR,
-                        stroke_width=PHOTO_STROKE)
+        image.draw_rect(
+            (box.x0, box.top, box.x1, box.bottom), fill=(0, 0, 0, 0), stroke=PHOTO_COLOUR, stroke_width=PHOTO_STROKE
+        )
     for i, line in enumerate(page.lines):
         colour = COLOURS[found.roles[page.page, i]]
-        image.draw_rect((line.x0, line.top, line.x1, line.bottom), fill=(*colour, 40), stroke=colour,
-                        stroke_width=DEFAULT_STROKE if (page.page, i) in default else LINE_STROKE)
+        image.draw_rect(
+            (line.x0, line.top, line.x1, line.bottom),
+            fill=(*colour, 40),
+            stroke=colour,
+            stroke_width=DEFAULT_STROKE if (page.page, i) in default else LINE_STROKE,
+        )
     drawn = image.annotated.convert("RGB")
     strip = legend(drawn.width, summary)
     whole = Image.new("RGB", (drawn.width, drawn.height + strip.height), "white")
@@ -127,8 +144,16 @@ def lines_table(pages: list[Page], found: Segmentation) -> str:
     default = set(found.by_default)
     for page in pages:
         for i, line in enumerate(page.lines):
-            writer.writerow([page.page, i, found.roles[page.page, i], "yes" if (page.page, i) in default else "",
-                             *(f"{v:.1f}" for v in (line.x0, line.top, line.x1, line.bottom)), line.text])
+            writer.writerow(
+                [
+                    page.page,
+                    i,
+                    found.roles[page.page, i],
+                    "yes" if (page.page, i) in default else "",
+                    *(f"{v:.1f}" for v in (line.x0, line.top, line.x1, line.bottom)),
+                    line.text,
+                ]
+            )
     return out.getvalue()
 
 
@@ -156,12 +181,16 @@ def explain(pdf: Path, out: Path) -> list[str]:
             images.append(path)
     table = out / f"{pdf.stem}-lines.tsv"
     table.write_text(lines_table(pages, found), encoding="utf-8")
-    report = [f"{pdf.name}: {len(pages)} page(s), {sum(s.lines for s in summaries)} lines, {len(found.plans)} plan(s) "
-              f"kept, {len(found.rejected)} rejected, {len(found.by_default)} line(s) kept by default"]
+    report = [
+        f"{pdf.name}: {len(pages)} page(s), {sum(s.lines for s in summaries)} lines, {len(found.plans)} plan(s) "
+        f"kept, {len(found.rejected)} rejected, {len(found.by_default)} line(s) kept by default"
+    ]
     report += [s.text() for s in summaries]
     by_page = {page.page: page for page in pages}
-    report += [f"kept by default: page {p} line {i} ({found.roles[p, i]}): {by_page[p].lines[i].text}"
-               for p, i in found.by_default]
+    report += [
+        f"kept by default: page {p} line {i} ({found.roles[p, i]}): {by_page[p].lines[i].text}"
+        for p, i in found.by_default
+    ]
     shown = f"{images[0]} … {images[-1].name}" if len(images) > 1 else "".join(map(str, images)) or "no page image"
     report.append(f"wrote {shown} and {table}")
     return report

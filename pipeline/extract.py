@@ -125,8 +125,15 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
     trace = None
     read_sha256 = hashlib.sha256(data).hexdigest()
     if read_sha256 != source.sha256:
-        failure = (Failure.changed_during_run, reason(Failure.changed_during_run, (
-            f"the file changed while the run read it (listed as {source.sha256[:12]}…, read as {read_sha256[:12]}…)")))
+        failure = (
+            Failure.changed_during_run,
+            reason(
+                Failure.changed_during_run,
+                (
+                    f"the file changed while the run read it (listed as {source.sha256[:12]}…, read as {read_sha256[:12]}…)"
+                ),
+            ),
+        )
     else:
         failure = sniff(data)
     if failure is None:
@@ -142,23 +149,37 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
             if not pages:
                 failure = (Failure.no_text, reason(Failure.no_text, "the PDF has no pages"))
             elif not any(p.lines for p in pages):
-                failure = (Failure.no_text, reason(Failure.no_text) if any(p.images for p in pages)
-                           else reason(Failure.no_text, "no text on any page"))
+                failure = (
+                    Failure.no_text,
+                    reason(Failure.no_text)
+                    if any(p.images for p in pages)
+                    else reason(Failure.no_text, "no text on any page"),
+                )
     head = header(source, limits, failure, pages=None if pages is None else len(pages))
     head.traceback = trace
     head.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
-    head.reader_warnings = [Notice("reader", message)
-                            for message in list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]]
+    head.reader_warnings = [
+        Notice("reader", message) for message in list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]
+    ]
     return head, pages or []
 
 
-def header(source: Source, limits: Limits, failure: tuple[Failure, str] | None, pages: int | None = None
-           ) -> ExtractHeader:
+def header(
+    source: Source, limits: Limits, failure: tuple[Failure, str] | None, pages: int | None = None
+) -> ExtractHeader:
     """The header of an extract record; the limits it was read under decide when a limit failure is retried."""
     status, error = (failure[0].status, failure[1]) if failure else ("ok", None)
-    return ExtractHeader(pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("extract"),
-                         source_sha256=source.sha256, status=status, error=error, pages=pages, limits=asdict(limits),
-                         reader_warnings=[], traceback=None)
+    return ExtractHeader(
+        pipeline_version=PIPELINE_VERSION,
+        fingerprint=fingerprint("extract"),
+        source_sha256=source.sha256,
+        status=status,
+        error=error,
+        pages=pages,
+        limits=asdict(limits),
+        reader_warnings=[],
+        traceback=None,
+    )
 
 
 def write_extract(target: Path, head: ExtractHeader, pages: list[Page] = ()) -> None:

@@ -121,49 +121,86 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
         start_fy, end_fy = parse_period(plan.period_text)
         warnings = []
         if code is None:
-            warnings.append(Notice("no_municipality_code",
-                                   f"{plan.municipality}: not one of Tokyo's municipalities, no code", plan.page_start))
+            warnings.append(
+                Notice(
+                    "no_municipality_code",
+                    f"{plan.municipality}: not one of Tokyo's municipalities, no code",
+                    plan.page_start,
+                )
+            )
         if start_fy is None:
-            warnings.append(Notice("period_not_read", f"{plan.municipality}: period not read: {plan.period_text!r}",
-                                   plan.page_start))
-        plans.append(PlanRows(
-            key=(code or plan.municipality, start_fy, plan.plan_title),
-            base_id=plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
-            warnings=warnings,
-            row={
-                "municipality": plan.municipality, "municipality_code": code, "plan_title": plan.plan_title,
-                "period_text": plan.period_text, "period_start_fy": start_fy, "period_end_fy": end_fy,
-                "summary": plan.summary, "photo_captions": plan.photo_captions, "page_start": plan.page_start,
-                "page_end": plan.page_end,
-            },
-            tags=[],
-        ))
+            warnings.append(
+                Notice(
+                    "period_not_read", f"{plan.municipality}: period not read: {plan.period_text!r}", plan.page_start
+                )
+            )
+        plans.append(
+            PlanRows(
+                key=(code or plan.municipality, start_fy, plan.plan_title),
+                base_id=plan_id(code, plan.municipality, start_fy, seg.source_sha256, plan.page_start),
+                warnings=warnings,
+                row={
+                    "municipality": plan.municipality,
+                    "municipality_code": code,
+                    "plan_title": plan.plan_title,
+                    "period_text": plan.period_text,
+                    "period_start_fy": start_fy,
+                    "period_end_fy": end_fy,
+                    "summary": plan.summary,
+                    "photo_captions": plan.photo_captions,
+                    "page_start": plan.page_start,
+                    "page_end": plan.page_end,
+                },
+                tags=[],
+            )
+        )
         for pillar in plan.pillars:
-            pillars.append(ChildRows(plan=place, row={
-                "pillar_no": pillar.pillar_no, "pillar_title": pillar.pillar_title,
-                "has_more_projects": pillar.has_more_projects, "page": pillar.page,
-            }, tags=[]))
+            pillars.append(
+                ChildRows(
+                    plan=place,
+                    row={
+                        "pillar_no": pillar.pillar_no,
+                        "pillar_title": pillar.pillar_title,
+                        "has_more_projects": pillar.has_more_projects,
+                        "page": pillar.page,
+                    },
+                    tags=[],
+                )
+            )
             for no, project in enumerate(pillar.projects, start=1):
-                projects.append(ChildRows(plan=place, row={
-                    "pillar_no": pillar.pillar_no, "project_no": no, "project_name": project.project_name,
-                    "project_detail": project.project_detail, "page": project.page,
-                }, tags=[]))
+                projects.append(
+                    ChildRows(
+                        plan=place,
+                        row={
+                            "pillar_no": pillar.pillar_no,
+                            "project_no": no,
+                            "project_name": project.project_name,
+                            "project_detail": project.project_detail,
+                            "page": project.page,
+                        },
+                        tags=[],
+                    )
+                )
     if tagger is not None and plans:
         matches = roll_up(
             tagger,
             [(place, join_text(plan.plan_title, plan.summary)) for place, plan in enumerate(seg.plans)],
             [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
-            [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"]))
-             for e in projects],
+            [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"])) for e in projects],
         )
         for entries, level in zip((plans, pillars, projects), matches):
             for entry, match in zip(entries, level):
                 entry.tags = tag_list(match, tagger.labels)
     document = {
-        "source_sha256": seg.source_sha256, "title": seg.title, "pages": seg.pages, "status": seg.status,
+        "source_sha256": seg.source_sha256,
+        "title": seg.title,
+        "pages": seg.pages,
+        "status": seg.status,
         "error": seg.error,
-        "plans_rejected": len(seg.rejected), "lines_by_default": seg.lines_by_default,
-        "warnings": [w.message for w in seg.warnings + seg.rejected], "vertical_pages": seg.vertical_pages,
+        "plans_rejected": len(seg.rejected),
+        "lines_by_default": seg.lines_by_default,
+        "warnings": [w.message for w in seg.warnings + seg.rejected],
+        "vertical_pages": seg.vertical_pages,
         "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
     }
     return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
@@ -173,8 +210,13 @@ def rows_record(sha256: str, segment_sha256: str, rows: FileRows) -> bytes:
     """A file's rows as cached under OUT/interim/normalize: a header line naming the code and the segment record
     they were made from and the sha256 of the rows, then the rows, one line of JSON."""
     body = json.dumps(to_dict(rows), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    head = {"pipeline_version": PIPELINE_VERSION, "fingerprint": fingerprint("normalize"), "source_sha256": sha256,
-            "segment_sha256": segment_sha256, "rows_sha256": hashlib.sha256(body).hexdigest()}
+    head = {
+        "pipeline_version": PIPELINE_VERSION,
+        "fingerprint": fingerprint("normalize"),
+        "source_sha256": sha256,
+        "segment_sha256": segment_sha256,
+        "rows_sha256": hashlib.sha256(body).hexdigest(),
+    }
     return json.dumps(head).encode("utf-8") + b"\n" + body
 
 
@@ -186,7 +228,10 @@ def read_rows_record(data: bytes, segment_sha256: str) -> FileRows | None:
         head, _, body = data.partition(b"\n")
         head = json.loads(head)
         if (head["fingerprint"], head["segment_sha256"], head["rows_sha256"]) != (
-                fingerprint("normalize"), segment_sha256, hashlib.sha256(body).hexdigest()):
+            fingerprint("normalize"),
+            segment_sha256,
+            hashlib.sha256(body).hexdigest(),
+        ):
             return None
         return from_dict(FileRows, json.loads(body))
     except (ValueError, TypeError, KeyError):
@@ -213,20 +258,32 @@ def describe_source(source_file: str, document: dict, sources: Sources) -> tuple
     file's row of sources.csv, else from its title. A row recorded for other bytes is not used: the address and
     round it gives are not those of this file."""
     info = sources.rows.get(source_file)
-    notices = [FileNotice("sources_csv_row", source_file, problem)
-               for problem in sources.file_problems.get(source_file, [])]
+    notices = [
+        FileNotice("sources_csv_row", source_file, problem) for problem in sources.file_problems.get(source_file, [])
+    ]
     if info is not None and info.sha256 and info.sha256 != document["source_sha256"]:
-        notices.append(FileNotice("sources_csv_other_bytes", source_file,
-                                  f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 "
-                                  f"{info.sha256[:12]}…), so its url, date and round are not used"))
+        notices.append(
+            FileNotice(
+                "sources_csv_other_bytes",
+                source_file,
+                f"{SOURCES_NAME} line {info.line} records other bytes for this file (sha256 "
+                f"{info.sha256[:12]}…), so its url, date and round are not used",
+            )
+        )
         info = None
     title_round = parse_round(document["title"], bracketed_only=True)
     round_name = info.round if info is not None and info.round else title_round
     if title_round and round_name != title_round:
-        notices.append(FileNotice("round_differs_from_title", source_file, f"round {round_name} from {SOURCES_NAME} "
-                                  f"line {info.line}; the title says {title_round}"))
+        notices.append(
+            FileNotice(
+                "round_differs_from_title",
+                source_file,
+                f"round {round_name} from {SOURCES_NAME} line {info.line}; the title says {title_round}",
+            )
+        )
     return {
-        "round": round_name, "round_fy": round_fy(round_name),
+        "round": round_name,
+        "round_fy": round_fy(round_name),
         "published": info.published if info is not None else None,
         "url": info.url if info is not None else None,
     }, notices
@@ -255,8 +312,10 @@ def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
             latest = [row for row in latest if row[3] == title]
         previous.append(latest[0][0] if len(latest) == 1 else None)
         if len(latest) > 1:
-            warnings[plan_id] = (f"{plan_id}: no previous plan set, {len(latest)} plans started in {latest[0][2]}: "
-                                 f"{', '.join(row[0] for row in latest)}")
+            warnings[plan_id] = (
+                f"{plan_id}: no previous plan set, {len(latest)} plans started in {latest[0][2]}: "
+                f"{', '.join(row[0] for row in latest)}"
+            )
     plans = plans.copy()
     plans["previous_plan_id"] = pd.Series(previous, index=plans.index, dtype=object)
     return plans, warnings
@@ -275,8 +334,12 @@ class Assembled:
 
 def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNotice:
     """The warning of a plan whose id got a suffix: another plan of its municipality starts the same year."""
-    return FileNotice("same_start_year", source_file, f"{pid}: 「{row['plan_title']}」, another plan of "
-                      f"{row['municipality']} starting the same year as {base}", [pid, base])
+    return FileNotice(
+        "same_start_year",
+        source_file,
+        f"{pid}: 「{row['plan_title']}」, another plan of {row['municipality']} starting the same year as {base}",
+        [pid, base],
+    )
 
 
 def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> Assembled:
@@ -329,8 +392,9 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
             ids[place] = pid
             rows_of["plans"].append(({"plan_id": pid, **plan.row, **read_in, **provenance}, plan.tags))
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
-            rows_of[table] += [({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags)
-                               for e in entries if e.plan in ids]
+            rows_of[table] += [
+                ({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags) for e in entries if e.plan in ids
+            ]
         docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids)}
     read_twice = [ReadTwice(first, later, ids) for (first, later), ids in repeats.items()]
     for pair in read_twice:

@@ -116,8 +116,9 @@ def segment_document(pages: list[Page]) -> Segmentation:
     return found
 
 
-def line_sources(lines: list[Line], joined: list[Line], origin: dict[int, tuple[int, int]]
-                 ) -> list[tuple[Line, list[tuple[int, int]]]]:
+def line_sources(
+    lines: list[Line], joined: list[Line], origin: dict[int, tuple[int, int]]
+) -> list[tuple[Line, list[tuple[int, int]]]]:
     """Each line of `joined` (the body after join_number_labels) with the (page, index) of the printed lines it
     was made of, in order: a line taken over is itself, a line made by joining a number to its title takes the
     lines that went into it, each of them the made line nearest to it on its page (it holds their boxes).
@@ -130,8 +131,12 @@ def line_sources(lines: list[Line], joined: list[Line], origin: dict[int, tuple[
             continue
         near = [l for l in made if l.page == line.page]
         if near:
-            into = min(near, key=lambda l: (max(l.x0 - line.x1, line.x0 - l.x1, 0) ** 2
-                                            + max(l.top - line.bottom, line.top - l.bottom, 0) ** 2))
+            into = min(
+                near,
+                key=lambda l: (
+                    max(l.x0 - line.x1, line.x0 - l.x1, 0) ** 2 + max(l.top - line.bottom, line.top - l.bottom, 0) ** 2
+                ),
+            )
             sources[id(into)].append(origin[id(line)])
     return [(l, sorted(sources[id(l)])) for l in joined]
 
@@ -139,10 +144,18 @@ def line_sources(lines: list[Line], joined: list[Line], origin: dict[int, tuple[
 def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
     """The segment record of one extracted file: its plans and the plans it rejected, or why none were kept."""
     record = SegmentRecord(
-        pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=head.source_sha256,
-        status=head.status, error=head.error, pages=head.pages, plans=[], rejected=[], warnings=[],
+        pipeline_version=PIPELINE_VERSION,
+        fingerprint=fingerprint("segment"),
+        source_sha256=head.source_sha256,
+        status=head.status,
+        error=head.error,
+        pages=head.pages,
+        plans=[],
+        rejected=[],
+        warnings=[],
         vertical_pages=[str(p.page) for p in pages if p.is_vertical],
-        pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars], traceback=head.traceback,
+        pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars],
+        traceback=head.traceback,
     )
     if head.status == OK:
         try:
@@ -168,8 +181,10 @@ def no_plans_reason(record: SegmentRecord) -> str:
     """Why no plan was found, with what the pages themselves suggest."""
     detail = "no plan header 「…」（…）【計画期間:…】 was found"
     if record.pages_with_unmapped_glyphs:
-        detail += (f" (page(s) {', '.join(record.pages_with_unmapped_glyphs)} draw glyphs without a Unicode map,"
-                   " so their text is unreadable: get a better copy or OCR)")
+        detail += (
+            f" (page(s) {', '.join(record.pages_with_unmapped_glyphs)} draw glyphs without a Unicode map,"
+            " so their text is unreadable: get a better copy or OCR)"
+        )
     elif record.vertical_pages:
         detail += f" (page(s) {', '.join(record.vertical_pages)} are vertical writing, tategaki)"
     return reason(Failure.no_plans, detail)
@@ -177,6 +192,17 @@ def no_plans_reason(record: SegmentRecord) -> str:
 
 def refused_record(failure: Failure, why: str) -> SegmentRecord:
     """The segment record of an entry of RAW that was never read: its status and reason, nothing else."""
-    return SegmentRecord(pipeline_version=PIPELINE_VERSION, fingerprint=fingerprint("segment"), source_sha256=None,
-                         status=failure.status, error=why, pages=None, plans=[], rejected=[],
-                         warnings=[], vertical_pages=[], pages_with_unmapped_glyphs=[], traceback=None)
+    return SegmentRecord(
+        pipeline_version=PIPELINE_VERSION,
+        fingerprint=fingerprint("segment"),
+        source_sha256=None,
+        status=failure.status,
+        error=why,
+        pages=None,
+        plans=[],
+        rejected=[],
+        warnings=[],
+        vertical_pages=[],
+        pages_with_unmapped_glyphs=[],
+        traceback=None,
+    )

@@ -26,9 +26,11 @@ def empty() -> bytes:
 
 def html_error_page() -> bytes:
     """What a web server sends instead of the PDF when the link has moved."""
-    return (b"<!DOCTYPE html>\n<html lang=\"ja\"><head><title>404 Not Found</title></head>\n"
-            b"<body><h1>\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8\xe3\x81\x8c\xe8\xa6\x8b\xe3\x81\xa4\xe3\x81\x8b"
-            b"\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93</h1></body></html>\n")
+    return (
+        b'<!DOCTYPE html>\n<html lang="ja"><head><title>404 Not Found</title></head>\n'
+        b"<body><h1>\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8\xe3\x81\x8c\xe8\xa6\x8b\xe3\x81\xa4\xe3\x81\x8b"
+        b"\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93</h1></body></html>\n"
+    )
 
 
 def render(draw, **options) -> bytes:
@@ -95,34 +97,42 @@ def endless_page(depth: int = 8, fan_out: int = 100, leaf_pairs: int = 10_000) -
     small figure per form drawn, one per `leaf_pairs` operators, so its memory grows by well under a MiB a
     second (pdfminer: about 8 forms and 10 KiB a second here). No form draws itself: no reader refuses it as
     a cycle."""
+
     def stream(content: bytes, head: bytes = b"") -> bytes:
         data = zlib.compress(content, 9)
         return b"<< %s/Length %d /Filter /FlateDecode >>\nstream\n" % (head, len(data)) + data + b"\nendstream"
 
     def form(number: int, content: bytes) -> bytes:  # number: its object number
-        return stream(content, b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << "
-                               b"/F %d 0 R >> >> " % (number + 1))
+        return stream(
+            content,
+            b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << "
+            b"/F %d 0 R >> >> " % (number + 1),
+        )
 
     call = b"/F Do " * fan_out
-    return assemble_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /XObject << /F 5 0 R >> >> >>",
-        stream(call),
-        *(form(5 + level, call) for level in range(depth - 1)),
-        stream(b"q Q " * leaf_pairs, b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << >> "),
-    ])
+    return assemble_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /XObject << /F 5 0 R >> >> >>",
+            stream(call),
+            *(form(5 + level, call) for level in range(depth - 1)),
+            stream(b"q Q " * leaf_pairs, b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << >> "),
+        ]
+    )
 
 
 def one_page_pdf(stream: bytes, filters: bytes) -> bytes:
     """A one-page PDF whose page content is `stream`, encoded with `filters`."""
-    return assemble_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
-        b"<< /Length %d %s >>\nstream\n" % (len(stream), filters) + stream + b"\nendstream",
-    ])
+    return assemble_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
+            b"<< /Length %d %s >>\nstream\n" % (len(stream), filters) + stream + b"\nendstream",
+        ]
+    )
 
 
 def assemble_pdf(objects: list[bytes]) -> bytes:

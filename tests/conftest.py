@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = ROOT / "raw"
 GOLDEN = ROOT / "tests" / "golden"
 # The key of each tagged table and its tag columns: the tag goldens hold those columns by key.
-TAGGED_KEYS = {"plans": ["plan_id"], "pillars": ["plan_id", "pillar_no"],
-               "projects": ["plan_id", "pillar_no", "project_no"]}
+TAGGED_KEYS = {
+    "plans": ["plan_id"],
+    "pillars": ["plan_id", "pillar_no"],
+    "projects": ["plan_id", "pillar_no", "project_no"],
+}
 TAG_COLUMNS = ["themes", "instruments"]
 
 
@@ -34,13 +37,15 @@ def run_pipeline(raw: Path, out: Path, *args: str) -> int:
 
 
 def read_tables(out: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(out / f"{name}.parquet") for name in
-            ("documents", "plans", "pillars", "projects", "tags")}
+    return {
+        name: pd.read_parquet(out / f"{name}.parquet") for name in ("documents", "plans", "pillars", "projects", "tags")
+    }
 
 
 def pytest_addoption(parser):
-    parser.addoption("--regen-golden", action="store_true",
-                     help="rewrite tests/golden/{structure,tags}/*.json from current output")
+    parser.addoption(
+        "--regen-golden", action="store_true", help="rewrite tests/golden/{structure,tags}/*.json from current output"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +59,10 @@ def table_records(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     for name, df in tables.items():
         df = df.drop(columns=["source_sha256"], errors="ignore").astype(object)
         out[name] = [
-            {k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str) else None if pd.isna(v) else v)
-             for k, v in row.items()}
+            {
+                k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str) else None if pd.isna(v) else v)
+                for k, v in row.items()
+            }
             for row in df.to_dict(orient="records")
         ]
     return out
@@ -66,10 +73,14 @@ def golden_parts(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, list[di
     tags, without the tag columns) and "tags" (the tags table, and each plan's, pillar's and project's tag
     columns by its key)."""
     records = json.loads(json.dumps(table_records(tables), ensure_ascii=False, default=int))
-    structure = {name: [{k: v for k, v in row.items() if k not in TAG_COLUMNS} for row in rows]
-                 for name, rows in records.items() if name != "tags"}
-    tags = {name: [{k: row[k] for k in key + TAG_COLUMNS} for row in records[name]]
-            for name, key in TAGGED_KEYS.items()}
+    structure = {
+        name: [{k: v for k, v in row.items() if k not in TAG_COLUMNS} for row in rows]
+        for name, rows in records.items()
+        if name != "tags"
+    }
+    tags = {
+        name: [{k: row[k] for k in key + TAG_COLUMNS} for row in records[name]] for name, key in TAGGED_KEYS.items()
+    }
     return {"structure": structure, "tags": {"tags": records["tags"], **tags}}
 
 
@@ -89,14 +100,27 @@ def plans_as_read(tables: dict[str, pd.DataFrame]) -> list[dict]:
     """Each plan with its pillars and their projects nested, in the shape of tests/fixtures/r2-expected.json."""
     pillars, projects = tables["pillars"], tables["projects"]
     plans = [
-        {"municipality": plan.municipality, "title": plan.plan_title, "period_text": plan.period_text,
-         "summary": plan.summary, "captions": list(plan.photo_captions),
-         "pillars": [
-             {"number": int(pillar.pillar_no), "title": pillar.pillar_title, "has_more": bool(pillar.has_more_projects),
-              "projects": [{"name": p.project_name, "detail": None if pd.isna(p.project_detail) else p.project_detail}
-                           for p in projects[(projects.plan_id == plan.plan_id)
-                                             & (projects.pillar_no == pillar.pillar_no)].itertuples()]}
-             for pillar in pillars[pillars.plan_id == plan.plan_id].itertuples()]}
+        {
+            "municipality": plan.municipality,
+            "title": plan.plan_title,
+            "period_text": plan.period_text,
+            "summary": plan.summary,
+            "captions": list(plan.photo_captions),
+            "pillars": [
+                {
+                    "number": int(pillar.pillar_no),
+                    "title": pillar.pillar_title,
+                    "has_more": bool(pillar.has_more_projects),
+                    "projects": [
+                        {"name": p.project_name, "detail": None if pd.isna(p.project_detail) else p.project_detail}
+                        for p in projects[
+                            (projects.plan_id == plan.plan_id) & (projects.pillar_no == pillar.pillar_no)
+                        ].itertuples()
+                    ],
+                }
+                for pillar in pillars[pillars.plan_id == plan.plan_id].itertuples()
+            ],
+        }
         for plan in tables["plans"].itertuples()
     ]
     placed = sum(len(pillar["projects"]) for plan in plans for pillar in plan["pillars"])
@@ -106,8 +130,12 @@ def plans_as_read(tables: dict[str, pd.DataFrame]) -> list[dict]:
 
 def snapshot(*folders: Path) -> dict[str, str]:
     """Every file under `folders`, by path, with the sha256 of its bytes."""
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @contextmanager
@@ -116,8 +144,9 @@ def frozen(*folders: Path) -> Iterator[None]:
     them (such a test must copy the folder first, as shutil.copytree does)."""
     before = snapshot(*folders)
     yield
-    assert snapshot(*folders) == before, (f"a test wrote into the shared folder(s) {[str(f) for f in folders]}; "
-                                          "copy the folder before changing it")
+    assert snapshot(*folders) == before, (
+        f"a test wrote into the shared folder(s) {[str(f) for f in folders]}; copy the folder before changing it"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +193,9 @@ def variant_pdfs(tmp_path_factory) -> Iterator[VariantPDFs]:
     """Name → the variant's PDF, drawn once per session (read only: copy one before changing it)."""
     pdfs = VariantPDFs(tmp_path_factory.mktemp("variants"))
     yield pdfs
-    assert snapshot(pdfs.folder) == pdfs.drawn, (f"a test wrote into the shared folder {pdfs.folder}; copy the "
-                                                 "PDF before changing it")
+    assert snapshot(pdfs.folder) == pdfs.drawn, (
+        f"a test wrote into the shared folder {pdfs.folder}; copy the PDF before changing it"
+    )
 
 
 def read_variant(pdf: Path, out: Path) -> dict[str, pd.DataFrame]:

@@ -43,8 +43,11 @@ MAY_IMPORT = {
     "__main__": {"cli"},
 }
 # The record a stage writes per file, whose every nested record type is that stage's to build.
-STAGE_RECORDS = {"extract": (records.ExtractHeader, records.Page), "segment": (records.SegmentRecord,),
-                 "normalize": (records.FileRows,)}
+STAGE_RECORDS = {
+    "extract": (records.ExtractHeader, records.Page),
+    "segment": (records.SegmentRecord,),
+    "normalize": (records.FileRows,),
+}
 
 
 def part(module: str) -> str:
@@ -60,7 +63,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         state[module] = "open"
         for other in sorted(graph.get(module, ())):
             if state.get(other) == "open":
-                return path[path.index(other):] + [module, other] if other in path else [module, other]
+                return path[path.index(other) :] + [module, other] if other in path else [module, other]
             if other not in state:
                 loop = visit(other, path + [module])
                 if loop:
@@ -92,8 +95,12 @@ def test_the_loop_finder_finds_a_loop():
 
 
 def test_every_part_imports_only_what_lies_below_it():
-    wrong = sorted((module, other) for module in MODULES for other in imports_of(module)
-                   if part(other) and part(other) != part(module) and part(other) not in MAY_IMPORT[part(module)])
+    wrong = sorted(
+        (module, other)
+        for module in MODULES
+        for other in imports_of(module)
+        if part(other) and part(other) != part(module) and part(other) not in MAY_IMPORT[part(module)]
+    )
     assert wrong == []
     assert set(MAY_IMPORT) == {part(module) for module in MODULES if part(module)}
 
@@ -110,8 +117,13 @@ for name in json.loads(sys.argv[1]):
 print(json.dumps(opened))
 """
     modules = [m for m in MODULES if not m.endswith("__main__")]
-    done = subprocess.run([sys.executable, "-c", script, json.dumps(modules)], capture_output=True, text=True,
-                          cwd=PACKAGE_DIR.parent, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_DIR.parent,
+        check=True,
+    )
     data = {str(PACKAGE_DIR / name) for name in bundled_files()}
     assert sorted({str(Path(p).resolve()) for p in json.loads(done.stdout)} & data) == []
 
@@ -137,14 +149,33 @@ def test_every_record_is_built_by_code_its_stage_fingerprints():
     """A module that builds a record a stage caches is in that stage's fingerprint: otherwise an edit to it would
     leave the cached records of the old code standing."""
     covered = {stage: {module_name(p) for p in module_closure(STAGES[stage][0])} for stage in STAGES}
-    builders = {kind.__name__: {stage for stage, tops in STAGE_RECORDS.items()
-                                if any(kind in nested_records(top) for top in tops)}
-                for tops in STAGE_RECORDS.values() for top in tops for kind in nested_records(top)}
-    outside = sorted((module, name) for module in MODULES for name in constructed(module) & builders.keys()
-                     if not any(module in covered[stage] for stage in builders[name]))
+    builders = {
+        kind.__name__: {
+            stage for stage, tops in STAGE_RECORDS.items() if any(kind in nested_records(top) for top in tops)
+        }
+        for tops in STAGE_RECORDS.values()
+        for top in tops
+        for kind in nested_records(top)
+    }
+    outside = sorted(
+        (module, name)
+        for module in MODULES
+        for name in constructed(module) & builders.keys()
+        if not any(module in covered[stage] for stage in builders[name])
+    )
     assert outside == []
-    assert {"ExtractHeader", "Page", "Line", "Box", "Notice", "SegmentRecord", "Plan", "Pillar", "Project",
-            "FileRows"} <= builders.keys()
+    assert {
+        "ExtractHeader",
+        "Page",
+        "Line",
+        "Box",
+        "Notice",
+        "SegmentRecord",
+        "Plan",
+        "Pillar",
+        "Project",
+        "FileRows",
+    } <= builders.keys()
 
 
 def test_the_record_check_sees_a_builder_outside_its_stage():

@@ -211,12 +211,39 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         return [str(p.relative_to(ROOT / "pipeline")) for p in module_closure(STAGES[stage][0])]
 
     core = ["core/__init__.py", "core/failures.py", "core/fingerprint.py"]
-    assert closure("segment") == ["__init__.py", *core, "core/layout.py", "core/radicals.py", "core/records.py",
-                                  "core/text.py", "segment.py", "structure/__init__.py", "structure/body.py",
-                                  "structure/captions.py", "structure/furniture.py", "structure/headings.py",
-                                  "structure/plans.py", "structure/projects.py", "structure/rejection.py",
-                                  "structure/roles.py"]
-    assert closure("extract") == ["__init__.py", *core, "core/io.py", "core/layout.py", "core/radicals.py",
-                                  "core/records.py", "core/text.py", "extract.py", "reading/__init__.py",
-                                  "reading/cells.py", "reading/chars.py", "reading/errors.py", "reading/objects.py",
-                                  "reading/order.py", "reading/pdfium.py", "reading/vertical.py"]
+    assert closure("segment") == [
+        "__init__.py",
+        *core,
+        "core/layout.py",
+        "core/radicals.py",
+        "core/records.py",
+        "core/text.py",
+        "segment.py",
+        "structure/__init__.py",
+        "structure/body.py",
+        "structure/captions.py",
+        "structure/furniture.py",
+        "structure/headings.py",
+        "structure/plans.py",
+        "structure/projects.py",
+        "structure/rejection.py",
+        "structure/roles.py",
+    ]
+    assert closure("extract") == [
+        "__init__.py",
+        *core,
+        "core/io.py",
+        "core/layout.py",
+        "core/radicals.py",
+        "core/records.py",
+        "core/text.py",
+        "extract.py",
+        "reading/__init__.py",
+        "reading/cells.py",
+        "reading/chars.py",
+        "reading/errors.py",
+        "reading/objects.py",
+        "reading/order.py",
+        "reading/pdfium.py",
+        "reading/vertical.py",
+    ]

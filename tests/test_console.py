@@ -24,10 +24,13 @@ def test_pyproject_declares_the_console_command():
     assert scripts == {"tokyo-plans": "pipeline.cli:console"}
 
 
-@pytest.mark.parametrize("argv, status, stdout, stderr", [
-    (["--version"], 0, f"tokyo-plans {PIPELINE_VERSION}\n", ""),
-    (["fetch"], 1, "", "error: the following arguments are required: URL (see tokyo-plans fetch --help)\n"),
-])
+@pytest.mark.parametrize(
+    "argv, status, stdout, stderr",
+    [
+        (["--version"], 0, f"tokyo-plans {PIPELINE_VERSION}\n", ""),
+        (["fetch"], 1, "", "error: the following arguments are required: URL (see tokyo-plans fetch --help)\n"),
+    ],
+)
 def test_the_console_command_names_itself_as_invoked(monkeypatch, capsys, argv, status, stdout, stderr):
     monkeypatch.setattr(sys, "argv", [str(SCRIPT), *argv])  # as the script pip writes calls it
     with pytest.raises(SystemExit) as stop:
@@ -46,10 +49,14 @@ def test_the_installed_console_command_reads_the_sample(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     shutil.copy(ROOT / "raw" / "r2-approval-summary.pdf", raw)
-    done = subprocess.run([str(SCRIPT), "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [str(SCRIPT), "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     documents = pd.read_parquet(out / "documents.parquet")
-    assert documents[["source_file", "status", "plans_found"]].values.tolist() == [
-        ["r2-approval-summary.pdf", "ok", 6]]
+    assert documents[["source_file", "status", "plans_found"]].values.tolist() == [["r2-approval-summary.pdf", "ok", 6]]
     assert len(pd.read_parquet(out / "plans.parquet")) == 6

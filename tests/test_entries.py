@@ -58,14 +58,18 @@ def test_every_entry_of_raw_gets_a_row_and_no_entry_can_stall_the_run(tmp_path):
         "caf\\xe9.pdf": {"status": "ok", "error": None},
         "gone.pdf": {"status": "not_a_file", "error": "a symbolic link to nothing" + PUT_IT_IN_RAW},
         "good.pdf": {"status": "ok", "error": None},
-        "locked.pdf": {"status": "unreadable", "error": "cannot be read (Permission denied); check its permissions, "
-                                                         "or copy it again"},
+        "locked.pdf": {
+            "status": "unreadable",
+            "error": "cannot be read (Permission denied); check its permissions, or copy it again",
+        },
         "loop.pdf": {"status": "not_a_file", "error": "a symbolic link that loops" + PUT_IT_IN_RAW},
         "pipe.pdf": {"status": "not_a_file", "error": "a named pipe (FIFO)" + PUT_IT_IN_RAW},
         "socket.pdf": {"status": "not_a_file", "error": "a socket" + PUT_IT_IN_RAW},
         "x.pdf": {"status": "not_a_file", "error": "a folder" + PUT_IT_IN_RAW},
-        "zero.pdf": {"status": "not_a_file", "error": "a link to a file outside RAW, which is never read"
-                                                      + PUT_IT_IN_RAW},
+        "zero.pdf": {
+            "status": "not_a_file",
+            "error": "a link to a file outside RAW, which is never read" + PUT_IT_IN_RAW,
+        },
     }
     assert pd.isna(docs.loc["gone.pdf", "source_sha256"]) and docs["pages"].isna().sum() == 7
     plans = pd.read_parquet(out / "plans.parquet")
@@ -87,7 +91,8 @@ def test_a_name_with_a_newline_or_an_escape_prints_one_escaped_line(tmp_path, ca
     (raw / "fake.pdf: ok: fine\n\x1b[31mred.pdf").write_bytes(b"")
     assert main(["all", "--raw", str(raw), "--out", str(tmp_path / "out"), "-q"]) == 2
     assert capsys.readouterr().err == (
-        "fake.pdf: ok: fine\\n\\x1b[31mred.pdf: empty: the file is empty (0 bytes); download the file again\n")
+        "fake.pdf: ok: fine\\n\\x1b[31mred.pdf: empty: the file is empty (0 bytes); download the file again\n"
+    )
     assert documents(tmp_path / "out").index.tolist() == ["fake.pdf: ok: fine\n\x1b[31mred.pdf"]
 
 
@@ -125,12 +130,18 @@ def test_an_empty_raw_is_a_warning_and_exit_1(tmp_path, capsys):
     assert capsys.readouterr().err == f"warning: {tmp_path / 'raw'} holds no file: nothing to read\n"
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda t: (t / "raw.pdf", t / "out"), "error: --raw must be a folder of PDFs, not a file: {raw} (put it in a folder)"),
-    (lambda t: (t / "raw", t / "out.txt"), "error: --out must be a folder, but {out} is a file"),
-    (lambda t: (t / "raw", t / "raw"), "error: --out must not be the raw folder: {out}"),
-    (lambda t: (t / "missing", t / "out"), "error: raw folder not found: {raw}"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda t: (t / "raw.pdf", t / "out"),
+            "error: --raw must be a folder of PDFs, not a file: {raw} (put it in a folder)",
+        ),
+        (lambda t: (t / "raw", t / "out.txt"), "error: --out must be a folder, but {out} is a file"),
+        (lambda t: (t / "raw", t / "raw"), "error: --out must not be the raw folder: {out}"),
+        (lambda t: (t / "missing", t / "out"), "error: raw folder not found: {raw}"),
+    ],
+)
 def test_folders_the_run_cannot_use_are_one_plain_line(tmp_path, capsys, make, message):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw.pdf").write_bytes(SAMPLE.read_bytes())
@@ -148,7 +159,9 @@ def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path, capsys):
     target.write_text("keep me")
     (out / ".lock").symlink_to(target)
     assert main(["all", "--raw", str(raw), "--out", str(out), "-q"]) == 1
-    assert capsys.readouterr().err == f"error: {out / '.lock'} is a symbolic link: remove it (a lock is never followed)\n"
+    assert (
+        capsys.readouterr().err == f"error: {out / '.lock'} is a symbolic link: remove it (a lock is never followed)\n"
+    )
     assert target.read_text() == "keep me"
 
 

@@ -34,17 +34,33 @@ def test_explain_draws_each_page_of_the_sample_and_every_line_has_a_rule(tmp_pat
         assert image.width == 827 and image.height > 1170
     # Page 1 as a person reads it (rendered and counted by hand): the document title (furniture), the plan's
     # header, five summary lines, two photo captions, four pillar headings and eight project lines.
-    assert printed[1] == ("page 1: 21 lines: header 1, summary 5, caption 2, pillar 4, project 8, furniture 1; "
-                          "2 photo(s); 0 kept by default")
-    assert printed[0] == ("r2-approval-summary.pdf: 6 page(s), 116 lines, 6 plan(s) kept, 0 rejected, "
-                          "0 line(s) kept by default")
+    assert printed[1] == (
+        "page 1: 21 lines: header 1, summary 5, caption 2, pillar 4, project 8, furniture 1; "
+        "2 photo(s); 0 kept by default"
+    )
+    assert printed[0] == (
+        "r2-approval-summary.pdf: 6 page(s), 116 lines, 6 plan(s) kept, 0 rejected, 0 line(s) kept by default"
+    )
     assert len(printed) == 1 + 6 + 1  # the file, its pages, what was written: no line kept by default
     rows = read_lines_table(out / "r2-approval-summary-lines.tsv")
     assert len(rows) == 116
     assert Counter(r["role"] for r in rows if r["page"] == "1") == {
-        "furniture": 1, "header": 1, "summary": 5, "caption": 2, "pillar": 4, "project": 8}
+        "furniture": 1,
+        "header": 1,
+        "summary": 5,
+        "caption": 2,
+        "pillar": 4,
+        "project": 8,
+    }
     assert Counter(r["role"] for r in rows) == {
-        "furniture": 1, "header": 6, "summary": 29, "caption": 14, "pillar": 20, "project": 44, "footnote": 2}
+        "furniture": 1,
+        "header": 6,
+        "summary": 29,
+        "caption": 14,
+        "pillar": 20,
+        "project": 44,
+        "footnote": 2,
+    }
     assert [r for r in rows if r["by_default"]] == []
     assert rows[0]["text"] == "【承認した地域産業活性化計画の概要】" and rows[0]["role"] == "furniture"
 
@@ -60,18 +76,29 @@ def test_explain_refuses_a_missing_file_and_a_file_that_is_no_pdf(tmp_path, caps
 def test_lines_kept_by_default_reach_the_documents_table():
     # Hand count: the line before the first header, the summary line 65 points below the one before it, and the
     # project line that goes on after the page break under no heading: 3.
-    page1 = page_of([
-        positioned("令和2年10月 産業振興課", 50, 120),
-        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
-        positioned("品川区は、ものづくりの町である。", 50, 170),
-        positioned("区内の事業者を支える。", 50, 185),
-        positioned("また、創業を支援する。", 50, 260),
-        positioned("1 事業承継支援", 50, 290),
-        positioned("承継支援事業（相談）", 60, 305),
-    ])
+    page1 = page_of(
+        [
+            positioned("令和2年10月 産業振興課", 50, 120),
+            positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
+            positioned("品川区は、ものづくりの町である。", 50, 170),
+            positioned("区内の事業者を支える。", 50, 185),
+            positioned("また、創業を支援する。", 50, 260),
+            positioned("1 事業承継支援", 50, 290),
+            positioned("承継支援事業（相談）", 60, 305),
+        ]
+    )
     page2 = page_of([positioned("、販路拡大事業（補助）", 60, 100, page=2)], number=2)
-    head = ExtractHeader(pipeline_version="test", fingerprint="test", source_sha256="a" * 64, status="ok", error=None,
-                         pages=2, limits={}, reader_warnings=[], traceback=None)
+    head = ExtractHeader(
+        pipeline_version="test",
+        fingerprint="test",
+        source_sha256="a" * 64,
+        status="ok",
+        error=None,
+        pages=2,
+        limits={},
+        reader_warnings=[],
+        traceback=None,
+    )
     record = segment_record(head, [page1, page2])
     assert (record.status, record.lines_by_default) == ("ok", 3)
     documents = build_tables([("a.pdf", record)])["documents"]

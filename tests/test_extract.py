@@ -69,8 +69,18 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(variant_p
 
     def fake_pdfium(self, index, height):
         calls.append((self.pdf, index))
-        return [{"text": "読", "x0": 10.0, "x1": 20.0, "top": 10.0, "bottom": 20.0, "size": 10.0, "fontname": "",
-                 "matrix": (1, 0, 0, 1, 10, 20)}]
+        return [
+            {
+                "text": "読",
+                "x0": 10.0,
+                "x1": 20.0,
+                "top": 10.0,
+                "bottom": 20.0,
+                "size": 10.0,
+                "fontname": "",
+                "matrix": (1, 0, 0, 1, 10, 20),
+            }
+        ]
 
     monkeypatch.setattr(PdfiumFallback, "chars", fake_pdfium)
     pages = extract_pdf(unmapped)
@@ -100,15 +110,27 @@ def test_letter_spaced_heading_reads_without_spaces(tmp_path):
 
 
 def test_columns_sharing_a_row_stay_apart(tmp_path):
-    page = extract_pdf(draw(tmp_path / "columns.pdf", [(60, 700, "概要の一行目です", 0), (400, 700, "写真の説明", 0)]))[0]
+    page = extract_pdf(draw(tmp_path / "columns.pdf", [(60, 700, "概要の一行目です", 0), (400, 700, "写真の説明", 0)]))[
+        0
+    ]
     assert [line.text for line in page.lines] == ["概要の一行目です", "写真の説明"]
 
 
 def chars(spec: str, x0: float = 0.0, size: float = 10.0, gap: float = 0.0) -> list[dict]:
     out = []
     for ch in spec:
-        out.append({"text": ch, "x0": x0, "x1": x0 + size, "top": 0.0, "bottom": size, "size": size,
-                    "fontname": "F", "matrix": (1, 0, 0, 1, x0, 0)})
+        out.append(
+            {
+                "text": ch,
+                "x0": x0,
+                "x1": x0 + size,
+                "top": 0.0,
+                "bottom": size,
+                "size": size,
+                "fontname": "F",
+                "matrix": (1, 0, 0, 1, x0, 0),
+            }
+        )
         x0 += size + gap
     return out
 
@@ -137,7 +159,9 @@ def test_our_character_reading_matches_pdfplumbers(variant_pdfs, name):
         for page in pdf.pages:
             ours, images, frames, rulings = layout_objects(page)
             theirs = page.dedupe_chars().chars
-            assert [tuple(c[k] for k in keys) for c in dedupe_chars(ours)] == [tuple(c[k] for k in keys) for c in theirs]
+            assert [tuple(c[k] for k in keys) for c in dedupe_chars(ours)] == [
+                tuple(c[k] for k in keys) for c in theirs
+            ]
             assert len(dedupe_chars(ours)) < len(ours) or name != "fake_bold"
             assert images == [{k: im[k] for k in ("x0", "top", "x1", "bottom")} for im in page.images]
             assert frames == []  # reportlab draws its photos as images, and no empty frames
@@ -175,7 +199,10 @@ def test_photos_inside_form_xobjects_are_found(tmp_path):
     c.save()
     page = extract_pdf(tmp_path / "forms.pdf")[0]
     assert [(b.x0, b.top, b.x1, b.bottom) for b in page.images] == [
-        (60.0, 221.89, 220.0, 341.89), (300.0, 221.89, 460.0, 341.89), (60.0, 481.89, 140.0, 541.89)]
+        (60.0, 221.89, 220.0, 341.89),
+        (300.0, 221.89, 460.0, 341.89),
+        (60.0, 481.89, 140.0, 541.89),
+    ]
     assert page.frames == []
 
 
@@ -213,19 +240,37 @@ def wrap(text: str, width: float, size: float = 10.5) -> list[str]:
 
 def pillars_read(pages) -> list[tuple]:
     """(municipality, pillar number, title, project names) of every pillar the pages segment to."""
-    return [(plan.municipality, p.pillar_no, p.pillar_title, [x.project_name for x in p.projects])
-            for plan in segment_document(pages).plans for p in plan.pillars]
+    return [
+        (plan.municipality, p.pillar_no, p.pillar_title, [x.project_name for x in p.projects])
+        for plan in segment_document(pages).plans
+        for p in plan.pillars
+    ]
 
 
 HEADER = "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】"
 # Grid rows: number, title, projects, and how many lines below the title's row the projects start.
 GRID_ROWS = [
-    ("1", "事業承継の推進", "事業承継支援事業（専門家派遣による個別相談、後継者塾の開催）、創業支援事業（創業塾の開催、家賃補助）、"
-     "販路拡大支援事業（展示会への出展補助）等", 0),
-    ("2", "店舗の魅力向上と商店街の活性化", "商店街活性化事業（空き店舗への出店支援、イベントの開催）、店舗改装支援事業（改装費の"
-     "補助）、キャッシュレス導入支援事業（端末導入の補助）", 1),
-    ("3", "社会貢献型ビジネスの推進", "ソーシャルビジネス支援事業（起業相談、交流会の開催、資金調達の支援）、地域課題解決プロジェクト"
-     "事業（区内事業者と大学との協働）、販路開拓支援事業（商談会の開催）", 0),
+    (
+        "1",
+        "事業承継の推進",
+        "事業承継支援事業（専門家派遣による個別相談、後継者塾の開催）、創業支援事業（創業塾の開催、家賃補助）、"
+        "販路拡大支援事業（展示会への出展補助）等",
+        0,
+    ),
+    (
+        "2",
+        "店舗の魅力向上と商店街の活性化",
+        "商店街活性化事業（空き店舗への出店支援、イベントの開催）、店舗改装支援事業（改装費の"
+        "補助）、キャッシュレス導入支援事業（端末導入の補助）",
+        1,
+    ),
+    (
+        "3",
+        "社会貢献型ビジネスの推進",
+        "ソーシャルビジネス支援事業（起業相談、交流会の開催、資金調達の支援）、地域課題解決プロジェクト"
+        "事業（区内事業者と大学との協働）、販路開拓支援事業（商談会の開催）",
+        0,
+    ),
 ]
 
 
@@ -252,43 +297,83 @@ def test_a_grid_row_reads_as_number_title_and_projects_cell_by_cell(tmp_path):
     page = extract_pdf(grid_pdf(tmp_path / "grid.pdf"))[0]
     runs = [run for _, _, run, _ in GRID_ROWS]
     assert [line.text for line in page.lines] == [
-        HEADER, "品川区は、ものづくりの町である。",
-        "1", "事業承継の推進", runs[0],
-        "2", "店舗の魅力向上と商店街の活性化", runs[1],  # the title wrapped in its cell, joined
-        "3", "社会貢献型ビジネスの推進", runs[2],
+        HEADER,
+        "品川区は、ものづくりの町である。",
+        "1",
+        "事業承継の推進",
+        runs[0],
+        "2",
+        "店舗の魅力向上と商店街の活性化",
+        runs[1],  # the title wrapped in its cell, joined
+        "3",
+        "社会貢献型ビジネスの推進",
+        runs[2],
     ]
 
 
 def test_a_grid_row_segments_to_one_pillar_with_its_projects_from_the_titles_row_or_under_it(tmp_path):
     assert pillars_read(extract_pdf(grid_pdf(tmp_path / "grid.pdf"))) == [
         ("品川区", 1, "事業承継の推進", ["事業承継支援事業", "創業支援事業", "販路拡大支援事業"]),
-        ("品川区", 2, "店舗の魅力向上と商店街の活性化", ["商店街活性化事業", "店舗改装支援事業", "キャッシュレス導入支援事業"]),
-        ("品川区", 3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業", "地域課題解決プロジェクト事業", "販路開拓支援事業"]),
+        (
+            "品川区",
+            2,
+            "店舗の魅力向上と商店街の活性化",
+            ["商店街活性化事業", "店舗改装支援事業", "キャッシュレス導入支援事業"],
+        ),
+        (
+            "品川区",
+            3,
+            "社会貢献型ビジネスの推進",
+            ["ソーシャルビジネス支援事業", "地域課題解決プロジェクト事業", "販路開拓支援事業"],
+        ),
     ]
 
 
 def test_a_cell_of_several_paragraphs_keeps_its_lines(tmp_path):
     # A drawn box around a heading and its projects: the heading stops short, so the lines are not one paragraph.
-    texts = [(60, 100, "1 事業承継の推進", 10.5)] + [(60, 115 + 15 * k, t, 10.5) for k, t in enumerate(
-        wrap(GRID_ROWS[0][2], 480))]
-    page = extract_pdf(draw_page(tmp_path / "box.pdf", texts, [(50, 95, 545, 95), (50, 165, 545, 165),
-                                                               (50, 95, 50, 165), (545, 95, 545, 165)]))[0]
+    texts = [(60, 100, "1 事業承継の推進", 10.5)] + [
+        (60, 115 + 15 * k, t, 10.5) for k, t in enumerate(wrap(GRID_ROWS[0][2], 480))
+    ]
+    page = extract_pdf(
+        draw_page(
+            tmp_path / "box.pdf",
+            texts,
+            [(50, 95, 545, 95), (50, 165, 545, 165), (50, 95, 50, 165), (545, 95, 545, 165)],
+        )
+    )[0]
     assert [line.text for line in page.lines] == ["1 事業承継の推進"] + wrap(GRID_ROWS[0][2], 480)
 
 
 TWO_COLUMNS = [
-    [(12, "「品川区地域産業活性化計画」（品川区）"), (12, "【計画期間:令和2年度～令和4年度】"),
-     (0, "品川区は、経営者の高齢化や後継者不足による事業者数の減少が課題となっている。そこで、事業承継支援や創業支援などを通じ、"
-         "区内産業のさらなる活性化を図っていく。"),
-     (0, "1 事業承継の推進"), (1, "事業承継支援事業（専門家派遣による個別相談、後継者塾の開催）、創業支援事業（創業塾の開催）等"),
-     (0, "2 販路の拡大"), (1, "販路拡大支援事業（展示会への出展補助）"),
-     (0, "3 人材の確保"), (1, "人材確保支援事業（合同就職面接会の開催、求人情報の発信）、人材育成支援事業（研修費の補助）")],
+    [
+        (12, "「品川区地域産業活性化計画」（品川区）"),
+        (12, "【計画期間:令和2年度～令和4年度】"),
+        (
+            0,
+            "品川区は、経営者の高齢化や後継者不足による事業者数の減少が課題となっている。そこで、事業承継支援や創業支援などを通じ、"
+            "区内産業のさらなる活性化を図っていく。",
+        ),
+        (0, "1 事業承継の推進"),
+        (1, "事業承継支援事業（専門家派遣による個別相談、後継者塾の開催）、創業支援事業（創業塾の開催）等"),
+        (0, "2 販路の拡大"),
+        (1, "販路拡大支援事業（展示会への出展補助）"),
+        (0, "3 人材の確保"),
+        (1, "人材確保支援事業（合同就職面接会の開催、求人情報の発信）、人材育成支援事業（研修費の補助）"),
+    ],
     # The header wraps inside the narrow column between （ and the municipality.
-    [(12, "「中野区ものづくり産業と商店街の連携による活性化計画」（"), (12, "中野区）【計画期間:令和2年度～令和4年度】"),
-     (0, "中野区は、都心部へのアクセスがよく、若年者人口が多いという強みを持つ。創業と経営の支援により、事業をしやすい環境の"
-         "醸成を図る。"),
-     (0, "1 ネットワーク拠点の強化"), (1, "創業・経営支援ネットワーク構築事業（ネットワーク会合の開催）"),
-     (0, "2 経営の強化"), (1, "経営相談事業（専門家による窓口相談）等")],
+    [
+        (12, "「中野区ものづくり産業と商店街の連携による活性化計画」（"),
+        (12, "中野区）【計画期間:令和2年度～令和4年度】"),
+        (
+            0,
+            "中野区は、都心部へのアクセスがよく、若年者人口が多いという強みを持つ。創業と経営の支援により、事業をしやすい環境の"
+            "醸成を図る。",
+        ),
+        (0, "1 ネットワーク拠点の強化"),
+        (1, "創業・経営支援ネットワーク構築事業（ネットワーク会合の開催）"),
+        (0, "2 経営の強化"),
+        (1, "経営相談事業（専門家による窓口相談）等"),
+    ],
 ]
 FOOTNOTE = "（各区市町村が策定した地域産業活性化計画に基づく事業の実施については、都及び各区市町村の予算についての議会の議決を受け、確定するものです。）"
 
@@ -321,7 +406,9 @@ def two_column_pdf(path: Path, boxed: bool) -> Path:
 def test_two_plans_in_two_columns_read_as_two_plans_with_their_pillars(tmp_path, boxed):
     found = segment_document(extract_pdf(two_column_pdf(tmp_path / "columns.pdf", boxed)))
     assert [(plan.municipality, plan.period_text, plan.summary) for plan in found.plans] == [
-        ("品川区", "令和2年度～令和4年度", TWO_COLUMNS[0][2][1]), ("中野区", "令和2年度～令和4年度", TWO_COLUMNS[1][2][1])]
+        ("品川区", "令和2年度～令和4年度", TWO_COLUMNS[0][2][1]),
+        ("中野区", "令和2年度～令和4年度", TWO_COLUMNS[1][2][1]),
+    ]
     assert [(m, n, t, names) for m, n, t, names in pillars_read(extract_pdf(tmp_path / "columns.pdf"))] == [
         ("品川区", 1, "事業承継の推進", ["事業承継支援事業", "創業支援事業"]),
         ("品川区", 2, "販路の拡大", ["販路拡大支援事業"]),

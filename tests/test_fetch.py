@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -29,7 +29,7 @@ SUMMARY_SHA = hashlib.sha256(SUMMARY).hexdigest()
 PRESS_RELEASE = (ROOT / "tests" / "fixtures" / "calc_grid.pdf").read_bytes()  # the release's own text: not fetched
 TITLE = "「地域産業活性化計画」を承認しました（令和6年度後期）｜東京都"
 HEADER = "source_file,url,page_url,page_title,published,round,retrieved_at,sha256,bytes\n"
-NOW = datetime(2025, 1, 6, 9, 30, 15, 123456, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 6, 9, 30, 15, 123456, tzinfo=UTC)
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 PRESS_PAGE = f"""<!DOCTYPE html>
@@ -74,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/flaky.pdf" and hits == 1 or path == "/busy.pdf":
             return self.send(503, "text/html", b"<html><title>busy</title></html>", {"Retry-After": "2"})
         if path == "/truncated.pdf":  # announces the whole file, sends half, hangs up
-            return self.send(200, "application/pdf", SUMMARY[:len(SUMMARY) // 2], {"Content-Length": len(SUMMARY)})
+            return self.send(200, "application/pdf", SUMMARY[: len(SUMMARY) // 2], {"Content-Length": len(SUMMARY)})
         if path == "/chunked.pdf":  # no Content-Length: the size cap must stop the reading itself
             return self.send(200, "application/pdf", SUMMARY, {"Content-Length": None})
         body = {
@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
             "/files/概要.pdf": ("application/octet-stream", SUMMARY),
             "/files/press-release.pdf": ("application/pdf", PRESS_RELEASE),
             "/error.pdf": ("text/html; charset=utf-8", ERROR_PAGE.encode()),
-            "/cut.pdf": ("application/pdf", SUMMARY[:len(SUMMARY) // 2]),
+            "/cut.pdf": ("application/pdf", SUMMARY[: len(SUMMARY) // 2]),
         }.get(path)
         if body is None:
             return self.send(404, "text/html", b"<html><title>404</title></html>")
@@ -156,22 +156,37 @@ def listing(raw: Path) -> list[str]:
 
 
 def summary_row(server, name="summary.pdf"):
-    return (f"{name},{address(server, '/news/files/summary.pdf')},{address(server, '/press.html')},{TITLE},"
-            f"2024-12-20,令和6年度後期,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n")
+    return (
+        f"{name},{address(server, '/news/files/summary.pdf')},{address(server, '/press.html')},{TITLE},"
+        f"2024-12-20,令和6年度後期,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n"
+    )
 
 
 def test_a_press_release_gives_its_summary_and_nothing_else(server, tmp_path):
     raw = tmp_path / "raw"
     outcomes, pauses = fetch_all([address(server, "/press.html")], raw)
-    assert outcomes == [Fetched(address(server, "/news/files/summary.pdf"), SAVED,
-                                f"saved as summary.pdf ({len(SUMMARY):,} bytes; 令和6年度後期; published 2024-12-20)",
-                                "summary.pdf")]
+    assert outcomes == [
+        Fetched(
+            address(server, "/news/files/summary.pdf"),
+            SAVED,
+            f"saved as summary.pdf ({len(SUMMARY):,} bytes; 令和6年度後期; published 2024-12-20)",
+            "summary.pdf",
+        )
+    ]
     assert listing(raw) == ["sources.csv", "summary.pdf"]
     assert (raw / "summary.pdf").read_bytes() == SUMMARY
     assert (raw / "sources.csv").read_text(encoding="utf-8") == HEADER + summary_row(server)
-    assert read_sources(raw).rows == {"summary.pdf": SourceInfo(
-        line=2, url=address(server, "/news/files/summary.pdf"), page_url=address(server, "/press.html"),
-        page_title=TITLE, published="2024-12-20", round="令和6年度後期", sha256=SUMMARY_SHA)}
+    assert read_sources(raw).rows == {
+        "summary.pdf": SourceInfo(
+            line=2,
+            url=address(server, "/news/files/summary.pdf"),
+            page_url=address(server, "/press.html"),
+            page_title=TITLE,
+            published="2024-12-20",
+            round="令和6年度後期",
+            sha256=SUMMARY_SHA,
+        )
+    }
     # The release's own PDF, the script's link and the navigation's 概要 page were never asked for.
     assert server.hits == {"/press.html": 1, "/news/press.html": 1, "/news/files/summary.pdf": 1}
     assert pauses == []
@@ -182,12 +197,19 @@ def test_bytes_already_in_raw_are_not_saved_again(server, tmp_path):
     fetch_all([address(server, "/press.html")], raw)
     before = (raw / "sources.csv").read_bytes()
     # The same page again, then the same bytes behind a redirect and under another name.
-    outcomes, _ = fetch_all([address(server, "/press.html"), address(server, "/moved.pdf"),
-                             address(server, "/files/%E6%A6%82%E8%A6%81.pdf")], raw)
+    outcomes, _ = fetch_all(
+        [
+            address(server, "/press.html"),
+            address(server, "/moved.pdf"),
+            address(server, "/files/%E6%A6%82%E8%A6%81.pdf"),
+        ],
+        raw,
+    )
     assert [o.line for o in outcomes] == [
         f"{address(server, '/news/files/summary.pdf')}: already in RAW as summary.pdf",
         f"{address(server, '/moved.pdf')}: already in RAW as summary.pdf",
-        f"{address(server, '/files/%E6%A6%82%E8%A6%81.pdf')}: already in RAW as summary.pdf"]
+        f"{address(server, '/files/%E6%A6%82%E8%A6%81.pdf')}: already in RAW as summary.pdf",
+    ]
     assert {o.status for o in outcomes} == {ALREADY}
     assert listing(raw) == ["sources.csv", "summary.pdf"]
     assert (raw / "sources.csv").read_bytes() == before
@@ -209,12 +231,14 @@ def test_a_copy_under_another_name_or_a_row_of_sources_csv_counts_as_in_raw(serv
 def test_a_pdf_address_is_saved_under_its_own_name_through_redirects(server, tmp_path):
     raw = tmp_path / "raw"
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
-    assert [o.line for o in outcomes] == [f"{address(server, '/moved.pdf')}: saved as moved.pdf "
-                                          f"({len(SUMMARY):,} bytes)"]
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/moved.pdf')}: saved as moved.pdf ({len(SUMMARY):,} bytes)"
+    ]
     assert listing(raw) == ["moved.pdf", "sources.csv"]
     # The address as given, not where the redirect ended; nothing known of a page.
     assert (raw / "sources.csv").read_text(encoding="utf-8") == HEADER + (
-        f"moved.pdf,{address(server, '/moved.pdf')},,,,,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n")
+        f"moved.pdf,{address(server, '/moved.pdf')},,,,,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n"
+    )
 
 
 def test_a_japanese_name_is_decoded_and_a_taken_name_gets_a_suffix(server, tmp_path):
@@ -236,8 +260,10 @@ def test_a_japanese_name_is_decoded_and_a_taken_name_gets_a_suffix(server, tmp_p
 def test_a_hand_written_sources_csv_keeps_its_rows_bom_and_line_ends(server, tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    hand = ("\ufeffsource_file,url,page_url,page_title,published,round,retrieved_at,sha256,bytes\r\n"
-            "old.pdf,https://example.org/old.pdf,,\"手で書いた行, 引用符つき\",2020-10-01,令和2年度,,,\r\n")
+    hand = (
+        "\ufeffsource_file,url,page_url,page_title,published,round,retrieved_at,sha256,bytes\r\n"
+        'old.pdf,https://example.org/old.pdf,,"手で書いた行, 引用符つき",2020-10-01,令和2年度,,,\r\n'
+    )
     (raw / "sources.csv").write_text(hand, encoding="utf-8", newline="")
     fetch_all([address(server, "/press.html")], raw)
     assert (raw / "sources.csv").read_bytes().decode("utf-8") == hand + summary_row(server).replace("\n", "\r\n")
@@ -249,14 +275,16 @@ def test_a_hand_written_sources_csv_keeps_its_rows_bom_and_line_ends(server, tmp
         "source_file,round,url,page_url,page_title,published,retrieved_at,sha256,bytes\n"
         "old.pdf,令和2年度\n"
         f"summary.pdf,令和6年度後期,{address(server, '/news/files/summary.pdf')},{address(server, '/press.html')},"
-        f"{TITLE},2024-12-20,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n")
+        f"{TITLE},2024-12-20,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n"
+    )
 
 
 def test_a_busy_server_is_asked_again_after_a_pause(server, tmp_path):
     raw = tmp_path / "raw"
     outcomes, pauses = fetch_all([address(server, "/flaky.pdf")], raw)
-    assert [o.line for o in outcomes] == [f"{address(server, '/flaky.pdf')}: saved as flaky.pdf "
-                                          f"({len(SUMMARY):,} bytes)"]
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/flaky.pdf')}: saved as flaky.pdf ({len(SUMMARY):,} bytes)"
+    ]
     assert server.hits == {"/flaky.pdf": 2}
     assert pauses == [2.0]  # its Retry-After: 2, over the first pause of 1 s
     assert listing(raw) == ["flaky.pdf", "sources.csv"]
@@ -268,18 +296,28 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize(("path", "reason", "hits"), [
-    ("/missing.pdf", "HTTP 404 Not Found", 1),
-    ("/error.pdf", "not a PDF (the server sent text/html: 'ページが見つかりません｜東京都')", 1),
-    ("/cut.pdf", f"truncated: no %%EOF at its end ({len(SUMMARY) // 2:,} bytes received)", 1),
-    ("/truncated.pdf", f"truncated: the connection closed after {len(SUMMARY) // 2:,} of {len(SUMMARY):,} bytes "
-                       "(3 attempts)", 3),  # tried again after 1 s, then 2 s
-    ("/busy.pdf", "HTTP 503 Service Unavailable (3 attempts)", 3),  # after its Retry-After: 2 s, twice
-    ("/loop.pdf", "more than 5 redirects", 6),
-    ("/nolinks.html", "no summary PDF linked on the page (no PDF link whose text or list item says 概要 or 別紙)", 1),
-    ("/news/files/summary.pdf", f"too large: over 0.1 MiB (--max-mb), {len(SUMMARY):,} bytes announced", 1),
-    ("/chunked.pdf", "too large: over 0.1 MiB (--max-mb), the download was stopped there", 1),
-])
+@pytest.mark.parametrize(
+    ("path", "reason", "hits"),
+    [
+        ("/missing.pdf", "HTTP 404 Not Found", 1),
+        ("/error.pdf", "not a PDF (the server sent text/html: 'ページが見つかりません｜東京都')", 1),
+        ("/cut.pdf", f"truncated: no %%EOF at its end ({len(SUMMARY) // 2:,} bytes received)", 1),
+        (
+            "/truncated.pdf",
+            f"truncated: the connection closed after {len(SUMMARY) // 2:,} of {len(SUMMARY):,} bytes (3 attempts)",
+            3,
+        ),  # tried again after 1 s, then 2 s
+        ("/busy.pdf", "HTTP 503 Service Unavailable (3 attempts)", 3),  # after its Retry-After: 2 s, twice
+        ("/loop.pdf", "more than 5 redirects", 6),
+        (
+            "/nolinks.html",
+            "no summary PDF linked on the page (no PDF link whose text or list item says 概要 or 別紙)",
+            1,
+        ),
+        ("/news/files/summary.pdf", f"too large: over 0.1 MiB (--max-mb), {len(SUMMARY):,} bytes announced", 1),
+        ("/chunked.pdf", "too large: over 0.1 MiB (--max-mb), the download was stopped there", 1),
+    ],
+)
 def test_a_failure_is_one_line_and_leaves_nothing(server, tmp_path, path, reason, hits):
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -318,28 +356,33 @@ def test_a_sources_csv_that_cannot_be_written_takes_the_pdf_back(server, tmp_pat
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
     assert [o.line for o in outcomes] == [
         f"{address(server, '/moved.pdf')}: not saved: sources.csv could not be written: [Errno 28] No space left "
-        "on device"]
+        "on device"
+    ]
     assert listing(raw) == []
 
 
 # --- the command ---------------------------------------------------------------------------------------------
+
 
 def test_the_command_goes_on_after_a_failure_and_exits_2(server, tmp_path, capsys):
     raw = tmp_path / "raw"
     urls = [address(server, p) for p in ("/missing.pdf", "/press.html", "/error.pdf")]
     assert main(["fetch", *urls, "--raw", str(raw)]) == 2
     out, err = capsys.readouterr()
-    assert out == (f"{address(server, '/news/files/summary.pdf')}: saved as summary.pdf ({len(SUMMARY):,} bytes; "
-                   "令和6年度後期; published 2024-12-20)\n")
-    assert err == (f"{urls[0]}: HTTP 404 Not Found\n"
-                   f"{urls[2]}: not a PDF (the server sent text/html: 'ページが見つかりません｜東京都')\n")
+    assert out == (
+        f"{address(server, '/news/files/summary.pdf')}: saved as summary.pdf ({len(SUMMARY):,} bytes; "
+        "令和6年度後期; published 2024-12-20)\n"
+    )
+    assert err == (
+        f"{urls[0]}: HTTP 404 Not Found\n"
+        f"{urls[2]}: not a PDF (the server sent text/html: 'ページが見つかりません｜東京都')\n"
+    )
     assert listing(raw) == ["sources.csv", "summary.pdf"]
     [row] = read_sources(raw).rows.values()
     assert (row.round, row.published, row.sha256) == ("令和6年度後期", "2024-12-20", SUMMARY_SHA)
     # Fetched again, every summary is there already: exit 0.
     assert main(["fetch", urls[1], "--raw", str(raw)]) == 0
-    assert capsys.readouterr() == (f"{address(server, '/news/files/summary.pdf')}: already in RAW as summary.pdf\n",
-                                   "")
+    assert capsys.readouterr() == (f"{address(server, '/news/files/summary.pdf')}: already in RAW as summary.pdf\n", "")
 
 
 def test_the_command_refuses_wrong_addresses_and_an_unusable_raw_before_fetching(server, tmp_path, capsys):
@@ -353,13 +396,15 @@ def test_the_command_refuses_wrong_addresses_and_an_unusable_raw_before_fetching
     raw.mkdir()
     (raw / "sources.csv").write_bytes("source_file,url\n概要.pdf,\n".encode("shift_jis"))
     assert main(["fetch", address(server, "/press.html"), "--raw", str(raw)]) == 1
-    assert capsys.readouterr().err == (f"error: {raw / 'sources.csv'} is not UTF-8 (invalid start byte at byte 16): "
-                                       "save it as UTF-8\n")
+    assert capsys.readouterr().err == (
+        f"error: {raw / 'sources.csv'} is not UTF-8 (invalid start byte at byte 16): save it as UTF-8\n"
+    )
     with pytest.raises(SystemExit) as exited:
         main(["fetch", address(server, "/press.html"), "--raw", str(raw), "--timeout", "0"])
     assert exited.value.code == 1
-    assert capsys.readouterr().err == ("error: argument --timeout: must be above zero: 0 "
-                                       "(see python -m pipeline fetch --help)\n")
+    assert capsys.readouterr().err == (
+        "error: argument --timeout: must be above zero: 0 (see python -m pipeline fetch --help)\n"
+    )
     assert server.hits == {}
     assert listing(raw) == ["sources.csv"]
 
@@ -371,20 +416,28 @@ def test_make_fetch_saves_the_summary_and_refuses_an_empty_url(server, tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     make = ["make", "-s", "-C", str(ROOT), f"VENV={venv}", "-o", f"{venv}/.installed"]
     urls = f"{address(server, '/press.html')} {address(server, '/moved.pdf')}"
-    result = subprocess.run([*make, "fetch", f"URL={urls}", f"RAW={raw}"], capture_output=True, text=True, env=env,
-                            timeout=120)
+    result = subprocess.run(
+        [*make, "fetch", f"URL={urls}", f"RAW={raw}"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == f"{address(server, '/moved.pdf')}: already in RAW as summary.pdf"
     [(name, row)] = read_sources(raw).rows.items()
     assert (name, row.url, row.page_url, row.page_title, row.published, row.round, row.sha256) == (
-        "summary.pdf", address(server, "/news/files/summary.pdf"), address(server, "/press.html"), TITLE,
-        "2024-12-20", "令和6年度後期", SUMMARY_SHA)
+        "summary.pdf",
+        address(server, "/news/files/summary.pdf"),
+        address(server, "/press.html"),
+        TITLE,
+        "2024-12-20",
+        "令和6年度後期",
+        SUMMARY_SHA,
+    )
     assert listing(raw) == ["sources.csv", "summary.pdf"]
     empty = subprocess.run([*make, "fetch", f"RAW={raw}"], capture_output=True, text=True, env=env, timeout=120)
     assert empty.returncode != 0 and "usage: make fetch URL=" in empty.stderr
 
 
 # --- reading a page ------------------------------------------------------------------------------------------
+
 
 def test_the_words_around_a_link_count_when_they_are_its_own():
     page = parse_page("""<html><body><ul>
@@ -408,27 +461,31 @@ def test_the_publication_date_and_title_of_a_page():
         return parse_page(f"<html><head>{head}</head><body>{body}</body></html>").published
 
     assert published('<time datetime="2024-12-20T10:00+09:00">12月20日</time>') == "2024-12-20"
-    assert published('<nav>令和7年1月10日 更新</nav><h1>承認</h1><p>令和元年５月１日　産業労働局</p>') == "2019-05-01"
+    assert published("<nav>令和7年1月10日 更新</nav><h1>承認</h1><p>令和元年５月１日　産業労働局</p>") == "2019-05-01"
     assert published("<p>2024年 12月 20日</p>") == "2024-12-20"
     assert published('<p class="news-date">令和6年2月30日</p><p>令和6年3月1日</p>') == "2024-03-01"  # no Feb 30
     assert published("<p>令和6年度から令和8年度</p>") is None
     assert parse_page("<html><body><h1>見出し（令和5年度第2回）</h1></body></html>").title == "見出し（令和5年度第2回）"
     sjis = "<html><head><meta charset='Shift_JIS'><title>承認①</title></head></html>".encode("cp932")
     from pipeline.acquire.http import Download, decode_html
+
     assert parse_page(decode_html(Download("u", "u", "text/html", None, sjis))).title == "承認①"
 
 
-@pytest.mark.parametrize(("url", "final", "name"), [
-    ("https://x.jp/a/r6%E6%A6%82%E8%A6%81.pdf", None, "r6概要.pdf"),
-    ("https://x.jp/a/REPORT.PDF", None, "REPORT.pdf"),
-    ("https://x.jp/download?id=3", "https://cdn.x.jp/files/gaiyou.pdf", "gaiyou.pdf"),
-    ("https://x.jp/download?id=3", "https://x.jp/download?id=3", "download.pdf"),
-    ("https://x.jp/a/..%2F..%2Fetc%2Fpasswd", None, "_.._etc_passwd.pdf"),
-    ("https://x.jp/a/.hidden.pdf", None, "hidden.pdf"),
-    ("https://x.jp/a/%0Aline%E2%80%AE.pdf", None, "_line_.pdf"),
-    ("https://x.jp/", None, "summary.pdf"),
-    ("https://x.jp/a/.pdf", None, "summary.pdf"),
-    ("https://x.jp/a/" + "概" * 100 + ".pdf", None, "概" * 66 + ".pdf"),
-])
+@pytest.mark.parametrize(
+    ("url", "final", "name"),
+    [
+        ("https://x.jp/a/r6%E6%A6%82%E8%A6%81.pdf", None, "r6概要.pdf"),
+        ("https://x.jp/a/REPORT.PDF", None, "REPORT.pdf"),
+        ("https://x.jp/download?id=3", "https://cdn.x.jp/files/gaiyou.pdf", "gaiyou.pdf"),
+        ("https://x.jp/download?id=3", "https://x.jp/download?id=3", "download.pdf"),
+        ("https://x.jp/a/..%2F..%2Fetc%2Fpasswd", None, "_.._etc_passwd.pdf"),
+        ("https://x.jp/a/.hidden.pdf", None, "hidden.pdf"),
+        ("https://x.jp/a/%0Aline%E2%80%AE.pdf", None, "_line_.pdf"),
+        ("https://x.jp/", None, "summary.pdf"),
+        ("https://x.jp/a/.pdf", None, "summary.pdf"),
+        ("https://x.jp/a/" + "概" * 100 + ".pdf", None, "概" * 66 + ".pdf"),
+    ],
+)
 def test_file_names_come_from_the_address_and_are_safe(url, final, name):
     assert pdf_name(url, final or url) == name

@@ -75,8 +75,11 @@ def entries(out: Path) -> dict[str, tuple[int, int]]:
 
 def outputs(out: Path) -> dict[str, bytes]:
     """Every file a run writes in OUT but its log (run.json: when, how long, what was read)."""
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
-            if p.is_file() and not p.name.startswith(".") and p.name != "run.json"}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(out.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name != "run.json"
+    }
 
 
 def sha256(path: Path) -> str:
@@ -107,7 +110,8 @@ def test_a_run_adding_files_writes_the_bytes_of_a_fresh_run(runs):
     _, out, fresh, _ = runs
     written = outputs(fresh)
     assert {"plans.parquet", "tags.csv", "datapackage.json", "report.html", "tables.xlsx", "manifest.json"} <= (
-        written.keys())
+        written.keys()
+    )
     assert outputs(out) == written
 
 
@@ -137,18 +141,31 @@ def test_the_manifest_records_the_warnings_as_data_and_a_later_report_lists_the_
     _, out, _, _ = runs
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["read_twice"] == [
-        {"first_file": "a.pdf", "later_file": "b.pdf", "plan_ids": ["131091-2020", "131148-2020", "131237-2020",
-                                                                     "132012-2020", "132047-2020", "132152-2020"]},
+        {
+            "first_file": "a.pdf",
+            "later_file": "b.pdf",
+            "plan_ids": ["131091-2020", "131148-2020", "131237-2020", "132012-2020", "132047-2020", "132152-2020"],
+        },
         {"first_file": "c.pdf", "later_file": "d.pdf", "plan_ids": ["131067-2020"]},
     ]
-    assert manifest["notices"] == [{
-        "code": "same_start_year", "source_file": "d.pdf", "plan_ids": ["131067-2020-2", "131067-2020"],
-        "message": "131067-2020-2: 「台東区ものづくりのまちネットワーク推進計画」, another plan of 台東区 starting the "
-                   "same year as 131067-2020"}]
+    assert manifest["notices"] == [
+        {
+            "code": "same_start_year",
+            "source_file": "d.pdf",
+            "plan_ids": ["131067-2020-2", "131067-2020"],
+            "message": "131067-2020-2: 「台東区ものづくりのまちネットワーク推進計画」, another plan of 台東区 starting the "
+            "same year as 131067-2020",
+        }
+    ]
     later = tmp_path / "out"
     shutil.copytree(out, later, ignore=shutil.ignore_patterns("interim", "report.html"))
-    done = subprocess.run([sys.executable, "-m", "pipeline.outputs.report", str(later)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.outputs.report", str(later)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (later / "report.html").read_bytes() == (out / "report.html").read_bytes()
 
@@ -172,8 +189,10 @@ DAMAGES = {
     "made from another segment record": lambda data: with_header(data, segment_sha256="0" * 64),
     "rows altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
     "rows of another shape": lambda data: with_header(
-        b"{}\n{}", **{k: v for k, v in header(data)[0].items() if k != "rows_sha256"},
-        rows_sha256=hashlib.sha256(b"{}").hexdigest()),
+        b"{}\n{}",
+        **{k: v for k, v in header(data)[0].items() if k != "rows_sha256"},
+        rows_sha256=hashlib.sha256(b"{}").hexdigest(),
+    ),
 }
 
 

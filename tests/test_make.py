@@ -27,5 +27,21 @@ def test_make_all_takes_folders_with_spaces_and_japanese_names(tmp_path):
 
 def test_make_help_lists_every_target():
     listed = {line.split()[1] for line in make("help").stdout.splitlines() if line.startswith("  make ")}
-    assert listed == {"help", "all", "extract", "explain", "fetch", "test", "test-fast", "lint", "format", "bench",
-                      "check", "sample", "docs", "eval-tags", "fixtures", "clean"}
+    assert listed == {
+        "help",
+        "all",
+        "extract",
+        "explain",
+        "fetch",
+        "test",
+        "test-fast",
+        "lint",
+        "format",
+        "bench",
+        "check",
+        "sample",
+        "docs",
+        "eval-tags",
+        "fixtures",
+        "clean",
+    }

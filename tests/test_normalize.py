@@ -48,17 +48,24 @@ def test_every_code_carries_its_check_digit(row):
     assert check_digit(code[:5]) == int(code[5])
 
 
-@pytest.mark.parametrize(
-    ("code5", "digit"), [("13109", 1), ("13113", 0), ("13201", 2), ("13303", 5), ("13421", 0)]
-)
+@pytest.mark.parametrize(("code5", "digit"), [("13109", 1), ("13113", 0), ("13201", 2), ("13303", 5), ("13421", 0)])
 def test_check_digit_known_codes(code5, digit):
     assert check_digit(code5) == digit
 
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("品川区", "131091"), ("八王子市", "132012"), ("瑞穂町", "133035"), ("檜原村", "133078"),
-     ("⻘梅市", "132055"), ("青ケ島村", "134023"), ("東京都国立市", "132152"), ("架空町", None), (None, None)],
+    [
+        ("品川区", "131091"),
+        ("八王子市", "132012"),
+        ("瑞穂町", "133035"),
+        ("檜原村", "133078"),
+        ("⻘梅市", "132055"),
+        ("青ケ島村", "134023"),
+        ("東京都国立市", "132152"),
+        ("架空町", None),
+        (None, None),
+    ],
 )
 def test_municipality_code(name, code):
     assert municipality_code(name) == code
@@ -148,24 +155,57 @@ def test_unreadable_character(text, found):
 
 
 def segment(sha: str, plans: list[Plan], rejected: list[Notice] = ()) -> SegmentRecord:
-    return SegmentRecord(pipeline_version="test", fingerprint="test", source_sha256=sha * 64, status="ok",
-                         error=None, pages=3, plans=plans, rejected=list(rejected), warnings=[], vertical_pages=[],
-                         pages_with_unmapped_glyphs=[], traceback=None)
+    return SegmentRecord(
+        pipeline_version="test",
+        fingerprint="test",
+        source_sha256=sha * 64,
+        status="ok",
+        error=None,
+        pages=3,
+        plans=plans,
+        rejected=list(rejected),
+        warnings=[],
+        vertical_pages=[],
+        pages_with_unmapped_glyphs=[],
+        traceback=None,
+    )
 
 
 def plan(municipality: str, title: str, page: int, period: str = "令和2年度～令和4年度") -> Plan:
-    return Plan(plan_title=title, municipality=municipality, period_text=period, summary=None, photo_captions=[],
-                page_start=page, page_end=page, header_bbox=[0, 0, 1, 1], pillars=[
-                    Pillar(pillar_no=1, pillar_title="販路拡大", page=page, has_more_projects=False,
-                           projects=[Project(project_name="展示会出展事業", project_detail=None, page=page)])])
+    return Plan(
+        plan_title=title,
+        municipality=municipality,
+        period_text=period,
+        summary=None,
+        photo_captions=[],
+        page_start=page,
+        page_end=page,
+        header_bbox=[0, 0, 1, 1],
+        pillars=[
+            Pillar(
+                pillar_no=1,
+                pillar_title="販路拡大",
+                page=page,
+                has_more_projects=False,
+                projects=[Project(project_name="展示会出展事業", project_detail=None, page=page)],
+            )
+        ],
+    )
 
 
 def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year_get_a_suffix():
     shinagawa, monozukuri = "品川区地域産業活性化計画", "品川区ものづくり計画"
     a = segment("a", [plan("品川区", shinagawa, 1), plan("品川区", monozukuri, 2), plan("中野区", "中野区計画", 3)])
-    b = segment("b", [plan("品川区", shinagawa, 1), plan("中野区", "中野区計画", 2), plan("品川区", "品川区観光計画", 3),
-                      plan("品川区", shinagawa, 3, period="令和5年度～令和7年度")],
-                rejected=[Notice("unreadable_text", "plan on page 3 not kept: …", 3)])
+    b = segment(
+        "b",
+        [
+            plan("品川区", shinagawa, 1),
+            plan("中野区", "中野区計画", 2),
+            plan("品川区", "品川区観光計画", 3),
+            plan("品川区", shinagawa, 3, period="令和5年度～令和7年度"),
+        ],
+        rejected=[Notice("unreadable_text", "plan on page 3 not kept: …", 3)],
+    )
     c = segment("c", [plan("品川区", monozukuri, 1)])
     tables = build_tables([("c.pdf", c), ("b.pdf", b), ("a.pdf", a)])  # ids follow file names, not this order
     plans = tables["plans"]
@@ -179,11 +219,16 @@ def test_same_plan_twice_is_kept_once_and_other_plans_of_a_municipality_and_year
     docs = tables["documents"].set_index("source_file")
     assert docs[["plans_found", "plans_rejected"]].values.tolist() == [[3, 0], [2, 1], [0, 0]]
     assert [list(w) for w in docs["warnings"]] == [
-        ["131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020",
-         "2 plan(s) also in b.pdf", "1 plan(s) also in c.pdf"],
-        ["plan on page 3 not kept: …",
-         "131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
-         "2 plan(s) already read from a.pdf: 131091-2020, 131148-2020"],
+        [
+            "131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020",
+            "2 plan(s) also in b.pdf",
+            "1 plan(s) also in c.pdf",
+        ],
+        [
+            "plan on page 3 not kept: …",
+            "131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+            "2 plan(s) already read from a.pdf: 131091-2020, 131148-2020",
+        ],
         ["1 plan(s) already read from a.pdf: 131091-2020-2"],
     ]
     assert tables["pillars"]["plan_id"].tolist() == plans["plan_id"].tolist()
@@ -193,22 +238,30 @@ def test_two_files_with_the_same_plans_give_one_record_of_the_pair():
     """b.pdf holds a.pdf's two plans in the other order: one ReadTwice, its ids in b.pdf's order, and its words on
     both files' documents rows."""
     shinagawa, nakano = plan("品川区", "品川区計画", 1), plan("中野区", "中野区計画", 2)
-    assembled = assemble([("b.pdf", file_rows(segment("b", [nakano, shinagawa]))),
-                          ("a.pdf", file_rows(segment("a", [shinagawa, nakano])))])
-    assert assembled.read_twice == [ReadTwice(first_file="a.pdf", later_file="b.pdf",
-                                              plan_ids=["131148-2020", "131091-2020"])]
+    assembled = assemble(
+        [
+            ("b.pdf", file_rows(segment("b", [nakano, shinagawa]))),
+            ("a.pdf", file_rows(segment("a", [shinagawa, nakano]))),
+        ]
+    )
+    assert assembled.read_twice == [
+        ReadTwice(first_file="a.pdf", later_file="b.pdf", plan_ids=["131148-2020", "131091-2020"])
+    ]
     assert assembled.read_twice[0].warnings() == [
         ("b.pdf", "2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"),
         ("a.pdf", "2 plan(s) also in b.pdf"),
     ]
     assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
-        ["2 plan(s) also in b.pdf"], ["2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"]]
+        ["2 plan(s) also in b.pdf"],
+        ["2 plan(s) already read from a.pdf: 131148-2020, 131091-2020"],
+    ]
     assert assembled.notices == []
 
 
 def test_a_plan_printed_twice_in_one_file_is_told_once():
-    assembled = assemble([("a.pdf", file_rows(segment("a", [plan("品川区", "品川区計画", 1),
-                                                             plan("品川区", "品川区計画", 2)])))])
+    assembled = assemble(
+        [("a.pdf", file_rows(segment("a", [plan("品川区", "品川区計画", 1), plan("品川区", "品川区計画", 2)])))]
+    )
     assert assembled.read_twice == [ReadTwice("a.pdf", "a.pdf", ["131091-2020"])]
     assert list(assembled.tables["documents"]["warnings"][0]) == ["1 plan(s) already read from a.pdf: 131091-2020"]
 
@@ -217,20 +270,36 @@ def test_the_other_warnings_of_assemble_are_records_with_a_code():
     """Plans of one municipality and year with three titles get suffixes; a plan of 2023 of a fourth title has no
     previous plan among them."""
     a = segment("a", [plan("品川区", "品川区計画", 1), plan("品川区", "品川区ものづくり計画", 2)])
-    b = segment("b", [plan("品川区", "品川区観光計画", 1), plan("品川区", "品川区新計画", 2, period="令和5年度～令和7年度")])
+    b = segment(
+        "b", [plan("品川区", "品川区観光計画", 1), plan("品川区", "品川区新計画", 2, period="令和5年度～令和7年度")]
+    )
     assembled = assemble([("a.pdf", file_rows(a)), ("b.pdf", file_rows(b))])
     assert assembled.notices == [
-        FileNotice("same_start_year", "a.pdf", "131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 "
-                   "starting the same year as 131091-2020", ["131091-2020-2", "131091-2020"]),
-        FileNotice("same_start_year", "b.pdf", "131091-2020-3: 「品川区観光計画」, another plan of 品川区 "
-                   "starting the same year as 131091-2020", ["131091-2020-3", "131091-2020"]),
-        FileNotice("no_previous_plan", "b.pdf", "131091-2023: no previous plan set, 3 plans started in 2020: "
-                   "131091-2020, 131091-2020-2, 131091-2020-3", ["131091-2023"]),
+        FileNotice(
+            "same_start_year",
+            "a.pdf",
+            "131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020",
+            ["131091-2020-2", "131091-2020"],
+        ),
+        FileNotice(
+            "same_start_year",
+            "b.pdf",
+            "131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+            ["131091-2020-3", "131091-2020"],
+        ),
+        FileNotice(
+            "no_previous_plan",
+            "b.pdf",
+            "131091-2023: no previous plan set, 3 plans started in 2020: 131091-2020, 131091-2020-2, 131091-2020-3",
+            ["131091-2023"],
+        ),
     ]
     assert [list(w) for w in assembled.tables["documents"]["warnings"]] == [
         ["131091-2020-2: 「品川区ものづくり計画」, another plan of 品川区 starting the same year as 131091-2020"],
-        ["131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
-         "131091-2023: no previous plan set, 3 plans started in 2020: 131091-2020, 131091-2020-2, 131091-2020-3"],
+        [
+            "131091-2020-3: 「品川区観光計画」, another plan of 品川区 starting the same year as 131091-2020",
+            "131091-2023: no previous plan set, 3 plans started in 2020: 131091-2020, 131091-2020-2, 131091-2020-3",
+        ],
     ]
     assert assembled.read_twice == []
 
@@ -238,18 +307,41 @@ def test_the_other_warnings_of_assemble_are_records_with_a_code():
 def test_file_rows_are_typed_records_that_round_trip_through_json():
     seg = segment("a", [plan("架空町", "架空町計画", 4, period="未定")])
     rows = file_rows(seg)
-    assert rows.plans == [PlanRows(
-        key=("架空町", None, "架空町計画"), base_id="架空町-unknown-aaaaaaaa-p4",
-        warnings=[Notice("no_municipality_code", "架空町: not one of Tokyo's municipalities, no code", 4),
-                  Notice("period_not_read", "架空町: period not read: '未定'", 4)],
-        row={"municipality": "架空町", "municipality_code": None, "plan_title": "架空町計画", "period_text": "未定",
-             "period_start_fy": None, "period_end_fy": None, "summary": None, "photo_captions": [], "page_start": 4,
-             "page_end": 4},
-        tags=[])]
-    assert rows.pillars == [ChildRows(plan=0, row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False,
-                                                   "page": 4}, tags=[])]
-    assert rows.projects == [ChildRows(plan=0, row={"pillar_no": 1, "project_no": 1, "project_name": "展示会出展事業",
-                                                    "project_detail": None, "page": 4}, tags=[])]
+    assert rows.plans == [
+        PlanRows(
+            key=("架空町", None, "架空町計画"),
+            base_id="架空町-unknown-aaaaaaaa-p4",
+            warnings=[
+                Notice("no_municipality_code", "架空町: not one of Tokyo's municipalities, no code", 4),
+                Notice("period_not_read", "架空町: period not read: '未定'", 4),
+            ],
+            row={
+                "municipality": "架空町",
+                "municipality_code": None,
+                "plan_title": "架空町計画",
+                "period_text": "未定",
+                "period_start_fy": None,
+                "period_end_fy": None,
+                "summary": None,
+                "photo_captions": [],
+                "page_start": 4,
+                "page_end": 4,
+            },
+            tags=[],
+        )
+    ]
+    assert rows.pillars == [
+        ChildRows(
+            plan=0, row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False, "page": 4}, tags=[]
+        )
+    ]
+    assert rows.projects == [
+        ChildRows(
+            plan=0,
+            row={"pillar_no": 1, "project_no": 1, "project_name": "展示会出展事業", "project_detail": None, "page": 4},
+            tags=[],
+        )
+    ]
     assert from_dict(FileRows, json.loads(json.dumps(to_dict(rows)))) == rows
     assert read_rows_record(rows_record("a" * 64, "s" * 64, rows), "s" * 64) == rows
 
@@ -261,10 +353,14 @@ def test_tags_go_to_their_rows_by_key_whatever_the_order():
     rows.projects[1].tags = [["instrument", "subsidy", "補助・助成・奨励金", ["補助"]]]
     tables = assemble([("a.pdf", rows)]).tables
     assert tables["plans"][["plan_id", "themes"]].values.tolist() == [["131091-2020", []], ["131148-2020", ["startup"]]]
-    assert tables["projects"][["plan_id", "instruments"]].values.tolist() == [["131091-2020", ["subsidy"]],
-                                                                             ["131148-2020", []]]
-    assert tables["tags"][["level", "plan_id", "code"]].values.tolist() == [["project", "131091-2020", "subsidy"],
-                                                                            ["plan", "131148-2020", "startup"]]
+    assert tables["projects"][["plan_id", "instruments"]].values.tolist() == [
+        ["131091-2020", ["subsidy"]],
+        ["131148-2020", []],
+    ]
+    assert tables["tags"][["level", "plan_id", "code"]].values.tolist() == [
+        ["project", "131091-2020", "subsidy"],
+        ["plan", "131148-2020", "startup"],
+    ]
 
 
 def test_code_columns_are_joined_by_key_and_refuse_a_row_without_its_tags():

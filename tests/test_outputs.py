@@ -48,12 +48,16 @@ def validate(path: Path):
     import frictionless
 
     report = frictionless.validate(str(path))
-    errors = [(task.name, getattr(e, "row_number", None), getattr(e, "field_name", None), e.type, e.note)
-              for task in report.tasks for e in task.errors] + [(None, None, None, e.type, e.note) for e in report.errors]
+    errors = [
+        (task.name, getattr(e, "row_number", None), getattr(e, "field_name", None), e.type, e.note)
+        for task in report.tasks
+        for e in task.errors
+    ] + [(None, None, None, e.type, e.note) for e in report.errors]
     return report.valid, errors
 
 
 # --- datapackage.json --------------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_datapackage_validates_with_frictionless(outputs):
@@ -86,7 +90,9 @@ def test_check_refuses_a_code_missing_from_the_vocabulary(outputs, tmp_path):
     tags = (bad / "tags.csv").read_bytes()
     (bad / "tags.csv").write_bytes(tags.replace(b",theme,sales,", b",theme,nosuchcode,", 1))
     vocabulary = (bad / "vocabulary.csv").read_bytes()
-    (bad / "vocabulary.csv").write_bytes(b"\r\n".join(l for l in vocabulary.split(b"\r\n") if not l.startswith(b"talent,")))
+    (bad / "vocabulary.csv").write_bytes(
+        b"\r\n".join(l for l in vocabulary.split(b"\r\n") if not l.startswith(b"talent,"))
+    )
     valid, errors = validate(bad / "datapackage.json")
     assert not valid
     assert {(e[0], e[3]) for e in errors} >= {("tags", "constraint-error"), ("tags", "foreign-key")}
@@ -95,19 +101,37 @@ def test_check_refuses_a_code_missing_from_the_vocabulary(outputs, tmp_path):
 # The primary and foreign keys of each CSV resource: a row of plans is one plan_id, a pillar one (plan_id, pillar_no)…
 KEYS = {
     "documents": (["source_file"], []),
-    "plans": (["plan_id"],
-              [{"fields": ["source_file"], "reference": {"resource": "documents", "fields": ["source_file"]}},
-               {"fields": ["municipality_code"],
-                "reference": {"resource": "municipalities", "fields": ["municipality_code"]}},
-               {"fields": ["previous_plan_id"], "reference": {"resource": "", "fields": ["plan_id"]}}]),
-    "pillars": (["plan_id", "pillar_no"],
-                [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]),
-    "projects": (["plan_id", "pillar_no", "project_no"],
-                 [{"fields": ["plan_id", "pillar_no"],
-                   "reference": {"resource": "pillars", "fields": ["plan_id", "pillar_no"]}}]),
-    "tags": (["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
-             [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}},
-              {"fields": ["code"], "reference": {"resource": "vocabulary", "fields": ["code"]}}]),
+    "plans": (
+        ["plan_id"],
+        [
+            {"fields": ["source_file"], "reference": {"resource": "documents", "fields": ["source_file"]}},
+            {
+                "fields": ["municipality_code"],
+                "reference": {"resource": "municipalities", "fields": ["municipality_code"]},
+            },
+            {"fields": ["previous_plan_id"], "reference": {"resource": "", "fields": ["plan_id"]}},
+        ],
+    ),
+    "pillars": (
+        ["plan_id", "pillar_no"],
+        [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}],
+    ),
+    "projects": (
+        ["plan_id", "pillar_no", "project_no"],
+        [
+            {
+                "fields": ["plan_id", "pillar_no"],
+                "reference": {"resource": "pillars", "fields": ["plan_id", "pillar_no"]},
+            }
+        ],
+    ),
+    "tags": (
+        ["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
+        [
+            {"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}},
+            {"fields": ["code"], "reference": {"resource": "vocabulary", "fields": ["code"]}},
+        ],
+    ),
     "vocabulary": (["code"], []),
     "municipalities": (["municipality_code"], []),
 }
@@ -122,12 +146,19 @@ def test_datapackage_resources_and_keys(outputs):
     """A CSV and a Parquet resource per table, each CSV with its primary and foreign keys."""
     descriptor = json.loads((outputs / "datapackage.json").read_text(encoding="utf-8"))
     assert [(r["name"], r["path"], r["format"]) for r in descriptor["resources"]] == [
-        ("documents", "documents.csv", "csv"), ("plans", "plans.csv", "csv"), ("pillars", "pillars.csv", "csv"),
-        ("projects", "projects.csv", "csv"), ("tags", "tags.csv", "csv"), ("vocabulary", "vocabulary.csv", "csv"),
+        ("documents", "documents.csv", "csv"),
+        ("plans", "plans.csv", "csv"),
+        ("pillars", "pillars.csv", "csv"),
+        ("projects", "projects.csv", "csv"),
+        ("tags", "tags.csv", "csv"),
+        ("vocabulary", "vocabulary.csv", "csv"),
         ("municipalities", "municipalities.csv", "csv"),
-        ("documents-parquet", "documents.parquet", "parquet"), ("plans-parquet", "plans.parquet", "parquet"),
-        ("pillars-parquet", "pillars.parquet", "parquet"), ("projects-parquet", "projects.parquet", "parquet"),
-        ("tags-parquet", "tags.parquet", "parquet"), ("vocabulary-parquet", "vocabulary.parquet", "parquet"),
+        ("documents-parquet", "documents.parquet", "parquet"),
+        ("plans-parquet", "plans.parquet", "parquet"),
+        ("pillars-parquet", "pillars.parquet", "parquet"),
+        ("projects-parquet", "projects.parquet", "parquet"),
+        ("tags-parquet", "tags.parquet", "parquet"),
+        ("vocabulary-parquet", "vocabulary.parquet", "parquet"),
         ("municipalities-parquet", "municipalities.parquet", "parquet"),
     ]
     for resource in descriptor["resources"][:7]:
@@ -142,19 +173,28 @@ def test_datapackage_field_descriptors(outputs):
     code = dict(plans["municipality_code"])
     enum = code.pop("constraints")["enum"]
     assert code == {
-        "name": "municipality_code", "title": "全国地方公共団体コード", "type": "string",
+        "name": "municipality_code",
+        "title": "全国地方公共団体コード",
+        "type": "string",
         "description": "6-digit local government code with check digit (municipalities.municipality_code); in plans "
-                       "null when the name is not one of Tokyo's 62 municipalities.",
+        "null when the name is not one of Tokyo's 62 municipalities.",
     }
     assert (len(enum), enum[0], enum[22], enum[23], enum[-1]) == (62, "131016", "131237", "132012", "134210")
     assert descriptor_fields(descriptor, "tags")["code"]["constraints"]["enum"][:3] == [
-        "succession", "startup", "talent"]
+        "succession",
+        "startup",
+        "talent",
+    ]
     assert plans["period_start_fy"]["type"] == "integer"
     assert plans["period_start_fy"]["constraints"] == {"minimum": 1989, "maximum": 2100}
     assert (plans["photo_captions"]["type"], plans["photo_captions"]["title"]) == ("string", "写真キャプション")
     assert "joined with '|'" in plans["photo_captions"]["description"]
     assert {k: pillars["has_more_projects"][k] for k in ("type", "trueValues", "falseValues", "constraints")} == {
-        "type": "boolean", "trueValues": ["True"], "falseValues": ["False"], "constraints": {"required": True}}
+        "type": "boolean",
+        "trueValues": ["True"],
+        "falseValues": ["False"],
+        "constraints": {"required": True},
+    }
 
 
 def test_datapackage_bytes_do_not_depend_on_the_rows_or_the_clock(outputs, tmp_path):
@@ -168,6 +208,7 @@ def test_datapackage_bytes_do_not_depend_on_the_rows_or_the_clock(outputs, tmp_p
 
 # --- CSV files ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("table", list(TABLES))
 def test_every_csv_starts_with_the_utf8_bom(outputs, table):
     assert (outputs / f"{table}.csv").read_bytes().startswith(BOM)
@@ -180,8 +221,9 @@ def csv_dtypes(table: str) -> dict:
 
 
 def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
-    csv = pd.read_csv(outputs / "plans.csv", encoding="utf-8-sig", dtype=csv_dtypes("plans"),
-                      keep_default_na=False, na_values=[""])
+    csv = pd.read_csv(
+        outputs / "plans.csv", encoding="utf-8-sig", dtype=csv_dtypes("plans"), keep_default_na=False, na_values=[""]
+    )
     parquet = pd.read_parquet(outputs / "plans.parquet")
     assert list(csv.columns) == TABLES["plans"][0]
     assert csv.loc[0, "municipality_code"] == "131091" and isinstance(csv.loc[0, "municipality_code"], str)
@@ -204,8 +246,9 @@ def read_documents_csv(data: bytes) -> pd.DataFrame:
     split by the README's splitter."""
     import io
 
-    csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False, na_values=[""],
-                      dtype=csv_dtypes("documents"))
+    csv = pd.read_csv(
+        io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False, na_values=[""], dtype=csv_dtypes("documents")
+    )
     lists = [name for name in TABLES["documents"][0] if FIELDS[name][0] == STRINGS]
     csv[lists] = csv[lists].replace(r"^'(?='*[=+\-@])", "", regex=True).fillna("").map(readme_split_list())
     return csv
@@ -216,11 +259,12 @@ TRICKY_ITEMS = ["a|b", "c,d", 'say "hi"', r"C:\dir\file.pdf", "two\nlines", "end
 
 
 def test_csv_list_cells_read_back_item_for_item():
-    data = csv_bytes(pd.DataFrame([document_row(source_file="x|y.pdf", warnings=TRICKY_ITEMS,
-                                                vertical_pages=["2", "3"])]), "documents")
+    data = csv_bytes(
+        pd.DataFrame([document_row(source_file="x|y.pdf", warnings=TRICKY_ITEMS, vertical_pages=["2", "3"])]),
+        "documents",
+    )
     csv = read_documents_csv(data)
-    assert csv.loc[0, "warnings"] == ["a|b", "c,d", 'say "hi"', r"C:\dir\file.pdf", "two\nlines", "ends with \\",
-                                      r"\|"]
+    assert csv.loc[0, "warnings"] == ["a|b", "c,d", 'say "hi"', r"C:\dir\file.pdf", "two\nlines", "ends with \\", r"\|"]
     assert (csv.loc[0, "vertical_pages"], csv.loc[0, "pages_with_unmapped_glyphs"]) == (["2", "3"], [])
     assert csv.loc[0, "source_file"] == "x|y.pdf"  # a text cell is never split
 
@@ -229,16 +273,27 @@ def test_csv_list_cell_bytes():
     r"""Items joined with |, a | in an item written \|, a backslash \\; CSV quoting around it all."""
     data = csv_bytes(pd.DataFrame([document_row(warnings=TRICKY_ITEMS, vertical_pages=["2", "3"])]), "documents")
     assert data.split(b"\r\n", 1)[1] == (
-        b"a.pdf," + b"0" * 64 + rb',,,,,,3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two' + b"\n"
-        + rb'lines|ends with \\|\\\|",2|3,' + b"\r\n")
+        b"a.pdf,"
+        + b"0" * 64
+        + rb',,,,,,3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two'
+        + b"\n"
+        + rb'lines|ends with \\|\\\|",2|3,'
+        + b"\r\n"
+    )
 
 
 def test_csv_list_cells_keep_the_formula_guard():
     """A list cell whose first item starts with = + - @ gets the apostrophe; a first item starting with an
     apostrophe is escaped, so that taking the guard off never takes its apostrophe."""
-    rows = [document_row(source_file="a.pdf", warnings=["=SUM(A1)", "x|y"], vertical_pages=["-1"],
-                         pages_with_unmapped_glyphs=["'=quoted", "+2"]),
-            document_row(source_file="b.pdf", warnings=["@me"], vertical_pages=["'plain"])]
+    rows = [
+        document_row(
+            source_file="a.pdf",
+            warnings=["=SUM(A1)", "x|y"],
+            vertical_pages=["-1"],
+            pages_with_unmapped_glyphs=["'=quoted", "+2"],
+        ),
+        document_row(source_file="b.pdf", warnings=["@me"], vertical_pages=["'plain"]),
+    ]
     data = csv_bytes(pd.DataFrame(rows), "documents")
     lines = data.decode("utf-8-sig").split("\r\n")
     assert lines[1].endswith(r",1,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
@@ -251,11 +306,15 @@ def test_csv_list_cells_keep_the_formula_guard():
 
 def test_datapackage_says_how_to_split_a_list_cell():
     resource = next(r for r in datapackage()["resources"] if r["name"] == "documents")
-    assert (r"inside an item a backslash is written \\ and a | \|, and an apostrophe that starts the cell \'. "
-            "To read a list cell: take off the apostrophe guard, take the items as the matches of the regular "
-            r"expression (?:\\.|[^|\\])+ (that is, split at each | no backslash escapes)") in resource["description"]
-    assert "a '|' or a backslash inside an item escaped with a backslash" in descriptor_fields(
-        datapackage(), "documents")["warnings"]["description"]
+    assert (
+        r"inside an item a backslash is written \\ and a | \|, and an apostrophe that starts the cell \'. "
+        "To read a list cell: take off the apostrophe guard, take the items as the matches of the regular "
+        r"expression (?:\\.|[^|\\])+ (that is, split at each | no backslash escapes)"
+    ) in resource["description"]
+    assert (
+        "a '|' or a backslash inside an item escaped with a backslash"
+        in descriptor_fields(datapackage(), "documents")["warnings"]["description"]
+    )
 
 
 def test_pillars_csv_booleans_read_back(outputs):
@@ -266,6 +325,7 @@ def test_pillars_csv_booleans_read_back(outputs):
 
 
 # --- report.html -------------------------------------------------------------------------------------------
+
 
 def test_report_lists_every_document_and_embeds_the_charts(outputs, sample):
     page = (outputs / "report.html").read_text(encoding="utf-8")
@@ -298,9 +358,24 @@ def test_report_is_deterministic(sample):
 
 
 def test_report_escapes_text_and_shows_failures(sample, tmp_path):
-    documents = pd.concat([sample["documents"], pd.DataFrame([document_row(
-        source_file="<b>R&D</b>.pdf", pages=None, status="corrupt", error="<script>alert(1)</script>", plans_found=0,
-        warnings=["a < b & c"])])], ignore_index=True)
+    documents = pd.concat(
+        [
+            sample["documents"],
+            pd.DataFrame(
+                [
+                    document_row(
+                        source_file="<b>R&D</b>.pdf",
+                        pages=None,
+                        status="corrupt",
+                        error="<script>alert(1)</script>",
+                        plans_found=0,
+                        warnings=["a < b & c"],
+                    )
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     page = write_report({**sample, "documents": documents}, tmp_path, []).read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>R&D" not in page
     assert "&lt;b&gt;R&amp;D&lt;/b&gt;.pdf" in page
@@ -331,7 +406,10 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
 
 
 # The function that writes each view of the tables.
-VIEW_WRITERS = {"report.html": "pipeline.outputs.report.write_report", "tables.xlsx": "pipeline.outputs.workbook.write_workbook"}
+VIEW_WRITERS = {
+    "report.html": "pipeline.outputs.report.write_report",
+    "tables.xlsx": "pipeline.outputs.workbook.write_workbook",
+}
 
 
 @pytest.fixture(params=VIEWS)
@@ -361,12 +439,15 @@ def test_a_failing_view_costs_only_itself(out_with_a_failing_view, caplog):
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [f"{view} not written: RuntimeError: boom on two lines"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["outputs"]) == sorted(["datapackage.json", *(v for v in VIEWS if v != view)]
-                                                 + [f"{t}.{s}" for t in TABLES for s in ("csv", "parquet")])
+    assert sorted(manifest["outputs"]) == sorted(
+        ["datapackage.json", *(v for v in VIEWS if v != view)]
+        + [f"{t}.{s}" for t in TABLES for s in ("csv", "parquet")]
+    )
     # Every output the manifest names is there with its sha256, and the reason is kept; the last run's view is
     # gone, since it would show other tables than these.
     assert {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in manifest["outputs"]} == (
-        manifest["outputs"])
+        manifest["outputs"]
+    )
     assert manifest["view_errors"] == {view: "RuntimeError: boom on two lines"}
     assert not (out / view).exists()
 
@@ -394,11 +475,16 @@ def test_a_report_made_later_takes_the_plans_read_twice_from_the_manifest_of_its
     shutil.copytree(outputs, out)
     assert recorded_read_twice(out) == []
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    (out / "manifest.json").write_text(json.dumps({**manifest, "read_twice": [
-        {"first_file": "a.pdf", "later_file": "b.pdf", "plan_ids": ["131091-2020"]}]}), encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {**manifest, "read_twice": [{"first_file": "a.pdf", "later_file": "b.pdf", "plan_ids": ["131091-2020"]}]}
+        ),
+        encoding="utf-8",
+    )
     assert recorded_read_twice(out) == [ReadTwice("a.pdf", "b.pdf", ["131091-2020"])]
-    (out / "manifest.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "read_twice"}),
-                                       encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps({k: v for k, v in manifest.items() if k != "read_twice"}), encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="records no plans read twice"):
         recorded_read_twice(out)
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -409,16 +495,19 @@ def test_a_report_made_later_takes_the_plans_read_twice_from_the_manifest_of_its
 
 @pytest.mark.slow
 def test_no_plotting_library_is_loaded_to_write_the_report(sample_out, tmp_path):
-    code = ("import sys, pandas as pd; from pipeline.outputs.report import write_report, recorded_read_twice; "
-            "from pipeline.core.schema import TABLES; "
-            f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}', "
-            f"recorded_read_twice(r'{sample_out}')); "
-            "sys.exit('matplotlib' in sys.modules)")
+    code = (
+        "import sys, pandas as pd; from pipeline.outputs.report import write_report, recorded_read_twice; "
+        "from pipeline.core.schema import TABLES; "
+        f"write_report({{n: pd.read_parquet(r'{sample_out}/' + n + '.parquet') for n in TABLES}}, r'{tmp_path}', "
+        f"recorded_read_twice(r'{sample_out}')); "
+        "sys.exit('matplotlib' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
     assert (tmp_path / "report.html").exists()
 
 
 # --- README ------------------------------------------------------------------------------------------------
+
 
 def readme_examples() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -447,13 +536,16 @@ def test_readme_loading_examples_run(outputs, tmp_path, monkeypatch, index):
     exec(compile(readme_examples()[index], f"README.md example {index + 1}", "exec"), {"__name__": "readme"})
 
 
-@pytest.mark.parametrize(("text", "cell"), [
-    ("=SUM(A1)", "'=SUM(A1)"),
-    ("'=SUM(A1)", "''=SUM(A1)"),
-    ("''-1", "'''-1"),
-    ("'quoted", "'quoted"),
-    ("plain", "plain"),
-])
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("'=SUM(A1)", "''=SUM(A1)"),
+        ("''-1", "'''-1"),
+        ("'quoted", "'quoted"),
+        ("plain", "plain"),
+    ],
+)
 def test_removing_one_guard_apostrophe_gives_any_text_back(text, cell):
     from pipeline.outputs.tables import csv_cell
 

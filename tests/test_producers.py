@@ -42,8 +42,9 @@ MISREAD: dict[str, dict[str, str]] = {"plans": {}, "furniture": {}}
 
 
 def cases(check: str) -> list:
-    return [pytest.param(name, marks=xfail(MISREAD[check][name])) if name in MISREAD[check] else name
-            for name in FIXTURES]
+    return [
+        pytest.param(name, marks=xfail(MISREAD[check][name])) if name in MISREAD[check] else name for name in FIXTURES
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +71,12 @@ def test_producer_fixture_keeps_furniture_and_captions_out_of_plans(tables_of, n
     tables = tables_of(name)
     assert len(tables["plans"]) > 0
     foreign = list(module.FURNITURE) + [truth(c) for plan in module.DOCUMENT.plans for c in plan.captions]
-    texts = (list(tables["plans"]["summary"]) + list(tables["pillars"]["pillar_title"])
-             + list(tables["projects"]["project_name"]) + list(tables["projects"]["project_detail"].dropna()))
+    texts = (
+        list(tables["plans"]["summary"])
+        + list(tables["pillars"]["pillar_title"])
+        + list(tables["projects"]["project_name"])
+        + list(tables["projects"]["project_detail"].dropna())
+    )
     assert [(text, f) for text in texts for f in foreign if f in text] == []
 
 
@@ -88,8 +93,17 @@ def test_no_truth_holds_its_furniture_or_captions(name):
     """The furniture check above means something only if no expected text holds a caption or footer text."""
     module = generator(name)
     foreign = list(module.FURNITURE) + [truth(c) for plan in module.DOCUMENT.plans for c in plan.captions]
-    texts = [text for plan in module.DOCUMENT.plans for text in
-             [plan.summary] + [pillar.title for pillar in plan.pillars]
-             + [part for pillar in plan.pillars for project in pillar.projects
-                for part in (project.name, project.detail) if part]]
+    texts = [
+        text
+        for plan in module.DOCUMENT.plans
+        for text in [plan.summary]
+        + [pillar.title for pillar in plan.pillars]
+        + [
+            part
+            for pillar in plan.pillars
+            for project in pillar.projects
+            for part in (project.name, project.detail)
+            if part
+        ]
+    ]
     assert [(text, f) for text in texts for f in foreign if f in text] == []

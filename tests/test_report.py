@@ -14,8 +14,18 @@ from pipeline.outputs.tables import frame
 from tests.rows import document_row, pillar_row, plan_row, project_row
 from tests.test_normalize import plan, segment
 
-SECTION_LINKS = ["#documents", "#rounds", "#history", "#themes", "#instruments", "#tag-totals", "#untagged", "#plan-details",
-                 "#read-twice", "#warnings"]
+SECTION_LINKS = [
+    "#documents",
+    "#rounds",
+    "#history",
+    "#themes",
+    "#instruments",
+    "#tag-totals",
+    "#untagged",
+    "#plan-details",
+    "#read-twice",
+    "#warnings",
+]
 SHINAGAWA, NAKANO = "131091-2020", "131148-2020"
 PERIOD = "令和2年度～令和4年度"
 
@@ -42,8 +52,10 @@ class Element:
 
     def rows(self) -> list[list[str]]:
         """A table's body as the text of each cell, row by row."""
-        return [[cell.text() for cell in tr.children if isinstance(cell, Element) and cell.tag in ("th", "td")]
-                for tr in next(self.iter("tbody")).iter("tr")]
+        return [
+            [cell.text() for cell in tr.children if isinstance(cell, Element) and cell.tag in ("th", "td")]
+            for tr in next(self.iter("tbody")).iter("tr")
+        ]
 
 
 class Parser(HTMLParser):
@@ -78,17 +90,42 @@ def parse(page: str) -> Element:
 def hand_tables() -> dict:
     """Two plans: 品川区's with two pillars and three projects, one of them untagged (its name holds markup and a
     control character); 中野区's with one pillar and two projects, one untagged."""
-    def place(plan_id, municipality, code, title):
-        return plan_row(plan_id=plan_id, municipality=municipality, municipality_code=code, plan_title=title,
-                        period_text=PERIOD, period_start_fy=2020, period_end_fy=2022, summary=None,
-                        round="令和2年度", round_fy=2020, source_sha256="a" * 64, page_start=1, page_end=1)
 
-    plans = frame([place(SHINAGAWA, "品川区", "131091", "品川区地域産業活性化計画"),
-                   place(NAKANO, "中野区", "131148", "中野区地域産業活性化計画")], "plans")
-    pillars = frame([pillar_row(plan_id=pid, pillar_no=no, pillar_title=title, has_more_projects=more,
-                                source_sha256="a" * 64)
-                     for pid, no, title, more in [(SHINAGAWA, 1, "販路拡大支援", False), (SHINAGAWA, 2, "人材育成", True),
-                                                  (NAKANO, 1, "創業支援", False)]], "pillars")
+    def place(plan_id, municipality, code, title):
+        return plan_row(
+            plan_id=plan_id,
+            municipality=municipality,
+            municipality_code=code,
+            plan_title=title,
+            period_text=PERIOD,
+            period_start_fy=2020,
+            period_end_fy=2022,
+            summary=None,
+            round="令和2年度",
+            round_fy=2020,
+            source_sha256="a" * 64,
+            page_start=1,
+            page_end=1,
+        )
+
+    plans = frame(
+        [
+            place(SHINAGAWA, "品川区", "131091", "品川区地域産業活性化計画"),
+            place(NAKANO, "中野区", "131148", "中野区地域産業活性化計画"),
+        ],
+        "plans",
+    )
+    pillars = frame(
+        [
+            pillar_row(plan_id=pid, pillar_no=no, pillar_title=title, has_more_projects=more, source_sha256="a" * 64)
+            for pid, no, title, more in [
+                (SHINAGAWA, 1, "販路拡大支援", False),
+                (SHINAGAWA, 2, "人材育成", True),
+                (NAKANO, 1, "創業支援", False),
+            ]
+        ],
+        "pillars",
+    )
     projects_rows = [  # plan, pillar, project, name, detail, themes, instruments
         (SHINAGAWA, 1, 1, "展示会出展事業", "出展料の補助", ["sales"], ["exhibition", "subsidy"]),
         (SHINAGAWA, 1, 2, "<b>名簿</b>整理\x07", None, [], []),
@@ -96,28 +133,65 @@ def hand_tables() -> dict:
         (NAKANO, 1, 1, "区民まつり", "年に一度", [], []),
         (NAKANO, 1, 2, "創業塾", "創業希望者向けの塾", ["startup"], ["seminar"]),
     ]
-    projects = frame([project_row(plan_id=pid, pillar_no=pillar, project_no=no, project_name=name,
-                                  project_detail=detail, source_sha256="a" * 64)
-                      for pid, pillar, no, name, detail, _, _ in projects_rows], "projects")
+    projects = frame(
+        [
+            project_row(
+                plan_id=pid,
+                pillar_no=pillar,
+                project_no=no,
+                project_name=name,
+                project_detail=detail,
+                source_sha256="a" * 64,
+            )
+            for pid, pillar, no, name, detail, _, _ in projects_rows
+        ],
+        "projects",
+    )
     projects["themes"] = [themes for *_, themes, _ in projects_rows]
     projects["instruments"] = [instruments for *_, instruments in projects_rows]
     tag_rows = [  # level, plan, pillar, project, kind, code
-        ("plan", SHINAGAWA, None, None, "theme", "sales"), ("plan", SHINAGAWA, None, None, "theme", "talent"),
-        ("plan", SHINAGAWA, None, None, "instrument", "seminar"), ("plan", NAKANO, None, None, "theme", "startup"),
+        ("plan", SHINAGAWA, None, None, "theme", "sales"),
+        ("plan", SHINAGAWA, None, None, "theme", "talent"),
+        ("plan", SHINAGAWA, None, None, "instrument", "seminar"),
+        ("plan", NAKANO, None, None, "theme", "startup"),
         ("plan", NAKANO, None, None, "instrument", "seminar"),
-        ("pillar", SHINAGAWA, 1, None, "theme", "sales"), ("pillar", SHINAGAWA, 1, None, "instrument", "subsidy"),
-        ("pillar", SHINAGAWA, 2, None, "instrument", "seminar"), ("pillar", NAKANO, 1, None, "instrument", "seminar"),
+        ("pillar", SHINAGAWA, 1, None, "theme", "sales"),
+        ("pillar", SHINAGAWA, 1, None, "instrument", "subsidy"),
+        ("pillar", SHINAGAWA, 2, None, "instrument", "seminar"),
+        ("pillar", NAKANO, 1, None, "instrument", "seminar"),
         ("pillar", NAKANO, 1, None, "theme", "startup"),
-        ("project", SHINAGAWA, 1, 1, "theme", "sales"), ("project", SHINAGAWA, 1, 1, "instrument", "exhibition"),
-        ("project", SHINAGAWA, 1, 1, "instrument", "subsidy"), ("project", SHINAGAWA, 2, 1, "theme", "talent"),
-        ("project", SHINAGAWA, 2, 1, "instrument", "seminar"), ("project", NAKANO, 1, 2, "theme", "startup"),
+        ("project", SHINAGAWA, 1, 1, "theme", "sales"),
+        ("project", SHINAGAWA, 1, 1, "instrument", "exhibition"),
+        ("project", SHINAGAWA, 1, 1, "instrument", "subsidy"),
+        ("project", SHINAGAWA, 2, 1, "theme", "talent"),
+        ("project", SHINAGAWA, 2, 1, "instrument", "seminar"),
+        ("project", NAKANO, 1, 2, "theme", "startup"),
         ("project", NAKANO, 1, 2, "instrument", "seminar"),
     ]
-    tags = frame([{"level": level, "plan_id": pid, "pillar_no": pillar, "project_no": project, "kind": kind,
-                   "code": code, "label_ja": None, "terms": []}
-                  for level, pid, pillar, project, kind, code in tag_rows], "tags")
-    documents = frame([document_row(source_sha256="a" * 64, pages=1, plans_found=2,
-                                    warnings=["pillar 2 of 131148-2020 has no projects"])], "documents")
+    tags = frame(
+        [
+            {
+                "level": level,
+                "plan_id": pid,
+                "pillar_no": pillar,
+                "project_no": project,
+                "kind": kind,
+                "code": code,
+                "label_ja": None,
+                "terms": [],
+            }
+            for level, pid, pillar, project, kind, code in tag_rows
+        ],
+        "tags",
+    )
+    documents = frame(
+        [
+            document_row(
+                source_sha256="a" * 64, pages=1, plans_found=2, warnings=["pillar 2 of 131148-2020 has no projects"]
+            )
+        ],
+        "documents",
+    )
     return {"documents": documents, "plans": plans, "pillars": pillars, "projects": projects, "tags": tags}
 
 
@@ -190,11 +264,19 @@ def test_each_plan_has_a_collapsible_section_with_its_pillars_and_projects():
 def read_twice_files() -> Assembled:
     """b.pdf is a.pdf under another name (same bytes); c.pdf holds one of its plans and a plan not kept."""
     shinagawa, nakano = plan("品川区", "品川区地域産業活性化計画", 1), plan("中野区", "中野区地域産業活性化計画", 2)
-    return assemble([(name, file_rows(seg)) for name, seg in [
-        ("a.pdf", segment("a", [shinagawa, nakano])),
-        ("b.pdf", segment("a", [shinagawa, nakano])),
-        ("c.pdf", segment("c", [shinagawa], rejected=[Notice("unreadable_text", "plan on page 3 not kept", 3)])),
-    ]])
+    return assemble(
+        [
+            (name, file_rows(seg))
+            for name, seg in [
+                ("a.pdf", segment("a", [shinagawa, nakano])),
+                ("b.pdf", segment("a", [shinagawa, nakano])),
+                (
+                    "c.pdf",
+                    segment("c", [shinagawa], rejected=[Notice("unreadable_text", "plan on page 3 not kept", 3)]),
+                ),
+            ]
+        ]
+    )
 
 
 def test_plans_read_twice_are_one_line_per_pair_of_files():
@@ -210,14 +292,23 @@ def test_plans_read_twice_are_one_line_per_pair_of_files():
     assert "plan(s) already read from" not in text and "plan(s) also in" not in text
     assert page.by_id("warnings-table").rows() == [["c.pdf", "plan on page 3 not kept"]]
     assert [row[7] for row in page.by_id("documents-table").rows()] == [
-        "重複ありread twice", "重複ありread twice", "plan on page 3 not kept重複ありread twice"]
+        "重複ありread twice",
+        "重複ありread twice",
+        "plan on page 3 not kept重複ありread twice",
+    ]
 
 
 def test_plans_read_twice_do_not_depend_on_the_words_of_their_warnings(monkeypatch):
     """Other words for the pairs' warnings: the documents rows hold them, and the page still lists each pair once
     and keeps those words out of the other warnings, as it takes the pairs from the records."""
-    monkeypatch.setattr(ReadTwice, "warnings", lambda pair: [(pair.later_file, f"seen in {pair.first_file} first"),
-                                                             (pair.first_file, f"seen again in {pair.later_file}")])
+    monkeypatch.setattr(
+        ReadTwice,
+        "warnings",
+        lambda pair: [
+            (pair.later_file, f"seen in {pair.first_file} first"),
+            (pair.first_file, f"seen again in {pair.later_file}"),
+        ],
+    )
     assembled = read_twice_files()
     documents = assembled.tables["documents"]
     assert [list(w) for w in documents["warnings"]] == [
@@ -242,8 +333,10 @@ def test_the_words_of_a_pair_are_left_out_only_on_its_own_files():
     documents = assembled.tables["documents"].copy()
     documents.at[2, "warnings"] = [*documents.at[2, "warnings"], "2 plan(s) also in b.pdf"]
     page = parse(render_report({**assembled.tables, "documents": documents}, assembled.read_twice))
-    assert page.by_id("warnings-table").rows() == [["c.pdf", "plan on page 3 not kept"],
-                                                   ["c.pdf", "2 plan(s) also in b.pdf"]]
+    assert page.by_id("warnings-table").rows() == [
+        ["c.pdf", "plan on page 3 not kept"],
+        ["c.pdf", "2 plan(s) also in b.pdf"],
+    ]
 
 
 def test_no_plan_read_twice():
@@ -256,19 +349,53 @@ def test_rounds_in_round_order_and_each_municipality_with_themes_gained_and_drop
     """Three rounds (one unknown) and 品川区's plans across them: its 2023 plan follows its 2020 plan, gaining
     digital and dropping talent."""
     tables = hand_tables()
-    later = {**tables["plans"].iloc[0].to_dict(), "plan_id": "131091-2023", "period_text": "令和5年度～令和7年度",
-             "period_start_fy": 2023, "period_end_fy": 2025, "round": "令和4年度後期", "round_fy": 2022,
-             "previous_plan_id": SHINAGAWA, "themes": ["digital", "sales"], "instruments": []}
-    unknown = {**tables["plans"].iloc[1].to_dict(), "plan_id": "131148-2023", "period_start_fy": 2023,
-               "round": None, "round_fy": None, "previous_plan_id": NAKANO, "themes": ["startup"]}
-    early = {**unknown, "plan_id": "131148-2017", "period_start_fy": 2017, "round": "平成29年度", "round_fy": 2017,
-             "previous_plan_id": None, "themes": []}
+    later = {
+        **tables["plans"].iloc[0].to_dict(),
+        "plan_id": "131091-2023",
+        "period_text": "令和5年度～令和7年度",
+        "period_start_fy": 2023,
+        "period_end_fy": 2025,
+        "round": "令和4年度後期",
+        "round_fy": 2022,
+        "previous_plan_id": SHINAGAWA,
+        "themes": ["digital", "sales"],
+        "instruments": [],
+    }
+    unknown = {
+        **tables["plans"].iloc[1].to_dict(),
+        "plan_id": "131148-2023",
+        "period_start_fy": 2023,
+        "round": None,
+        "round_fy": None,
+        "previous_plan_id": NAKANO,
+        "themes": ["startup"],
+    }
+    early = {
+        **unknown,
+        "plan_id": "131148-2017",
+        "period_start_fy": 2017,
+        "round": "平成29年度",
+        "round_fy": 2017,
+        "previous_plan_id": None,
+        "themes": [],
+    }
     plans = frame([*tables["plans"].to_dict("records"), later, unknown, early], "plans")
-    plans["themes"] = plans["plan_id"].map({SHINAGAWA: ["sales", "talent"], "131091-2023": ["digital", "sales"],
-                                            "131148-2017": [], NAKANO: ["startup"], "131148-2023": ["startup"]})
+    plans["themes"] = plans["plan_id"].map(
+        {
+            SHINAGAWA: ["sales", "talent"],
+            "131091-2023": ["digital", "sales"],
+            "131148-2017": [],
+            NAKANO: ["startup"],
+            "131148-2023": ["startup"],
+        }
+    )
     page = parse(render_report({**tables, "plans": plans}, []))
-    assert page.by_id("rounds-table").rows() == [["平成29年度", "1", "1"], ["令和2年度", "2", "2"],
-                                                 ["令和4年度後期", "1", "1"], ["不明 / unknown", "1", "1"]]
+    assert page.by_id("rounds-table").rows() == [
+        ["平成29年度", "1", "1"],
+        ["令和2年度", "2", "2"],
+        ["令和4年度後期", "1", "1"],
+        ["不明 / unknown", "1", "1"],
+    ]
     assert page.by_id("history-table").rows() == [
         ["品川区", "131091-2020", "令和2年度", PERIOD, "—", "", ""],
         ["131091-2023", "令和4年度後期", "令和5年度～令和7年度", SHINAGAWA, "digital", "talent"],

@@ -15,21 +15,36 @@ from pipeline.outputs.report import CHART_IDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A browser started per test, most of a second each: slow (make test runs them, make test-fast does not).
-pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)"),
-              pytest.mark.slow]
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)"),
+    pytest.mark.slow,
+]
 # Flags for a headless browser as root on a machine without network: no sandbox (root), no GPU, and none of
 # the background connections a closed network refuses.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 # A chart is drawn when this share of its screenshot differs from the page's white: its bars or cells.
 MIN_INKED_SHARE = 0.02
 
 
 def chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{page.stem}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def inked_share(png: Path) -> float:
@@ -56,8 +71,9 @@ def test_the_report_opens_without_console_errors(sample_out, tmp_path):
 @pytest.mark.parametrize("chart", sorted(CHART_IDS))
 def test_every_chart_is_drawn(sample_out, tmp_path, chart):
     page = tmp_path / f"{chart}.html"
-    page.write_text(chart_page((sample_out / "report.html").read_text(encoding="utf-8"), CHART_IDS[chart]),
-                    encoding="utf-8")
+    page.write_text(
+        chart_page((sample_out / "report.html").read_text(encoding="utf-8"), CHART_IDS[chart]), encoding="utf-8"
+    )
     png = tmp_path / f"{chart}.png"
     done = chromium(page, tmp_path, f"--screenshot={png}", "--window-size=1000,800")
     assert done.returncode == 0, done.stderr

@@ -39,8 +39,10 @@ TABLES = ("documents", *ROW_TABLES, "vocabulary", "municipalities")
 CODES = ["131091", "131148", "131237", "132012", "132047", "132152"]
 
 REDOWNLOAD = "download it again or ask the publisher for a new copy"
-NO_PLANS = ("no plan header 「…」（…）【計画期間:…】 was found{}; check it is an approval summary; if it is, please "
-            "report the layout")
+NO_PLANS = (
+    "no plan header 「…」（…）【計画期間:…】 was found{}; check it is an approval summary; if it is, please "
+    "report the layout"
+)
 ENCRYPTED = "the PDF is encrypted (password-protected, no password is tried); ask the publisher for an open copy"
 # No test depends on how fast or how loaded the machine is. A run is given a time limit no file here comes near
 # (a few seconds at most, against 600), unless it tests the time limit; then its memory cap is one no file here
@@ -49,22 +51,35 @@ WIDE_TIME = ("--timeout", "600")
 MEMORY_LIMITED = (*WIDE_TIME, "--memory-mb", "512")  # only memory can stop a file
 TIME_LIMITED = ("--timeout", "2", "--memory-mb", "4096")  # only time can: the endless page grows <1 MiB a s
 TIMED = ("timeout",)  # the kinds read under TIME_LIMITED; every other kind is read under MEMORY_LIMITED
-TIMED_OUT = ("reading took longer than {} s; a decompression bomb or a very heavy page? raise --timeout if the file "
-             "is genuine")
+TIMED_OUT = (
+    "reading took longer than {} s; a decompression bomb or a very heavy page? raise --timeout if the file is genuine"
+)
 # kind: (file name, bytes, reason)
 BAD_FILES = {
-    "not_pdf": ("error-page.pdf", badfiles.html_error_page,
-                "not a PDF: an HTML page (a web error page saved under a .pdf name?); download the file again"),
+    "not_pdf": (
+        "error-page.pdf",
+        badfiles.html_error_page,
+        "not a PDF: an HTML page (a web error page saved under a .pdf name?); download the file again",
+    ),
     "empty": ("empty.pdf", badfiles.empty, "the file is empty (0 bytes); download the file again"),
     "encrypted": ("encrypted.pdf", badfiles.encrypted, ENCRYPTED),
-    "corrupt": ("truncated.pdf", lambda: badfiles.truncated(SAMPLE.read_bytes()),
-                f"unreadable PDF (PSEOF: Unexpected EOF); {REDOWNLOAD}"),
+    "corrupt": (
+        "truncated.pdf",
+        lambda: badfiles.truncated(SAMPLE.read_bytes()),
+        f"unreadable PDF (PSEOF: Unexpected EOF); {REDOWNLOAD}",
+    ),
     "timeout": ("endless.pdf", badfiles.endless_page, TIMED_OUT.format(2)),
-    "too_large": ("bomb-1gb.pdf", lambda: badfiles.flate_bomb(1024),
-                  "memory cap of 512 MiB reached while reading; a decompression bomb or a huge page? raise "
-                  "--memory-mb if the file is genuine"),
-    "no_text": ("scan.pdf", badfiles.image_only,
-                "no text layer: an image-only scan; run OCR on it (e.g. ocrmypdf) and put the result in RAW"),
+    "too_large": (
+        "bomb-1gb.pdf",
+        lambda: badfiles.flate_bomb(1024),
+        "memory cap of 512 MiB reached while reading; a decompression bomb or a huge page? raise "
+        "--memory-mb if the file is genuine",
+    ),
+    "no_text": (
+        "scan.pdf",
+        badfiles.image_only,
+        "no text layer: an image-only scan; run OCR on it (e.g. ocrmypdf) and put the result in RAW",
+    ),
     "no_plans": ("report.pdf", badfiles.text_pdf, NO_PLANS.format("")),
 }
 
@@ -78,9 +93,14 @@ def run_subprocess(raw: Path, out: Path, *args: str, stop_at: str | None = None)
     """`python -m pipeline all` as a maintainer starts it, in its own process, under WIDE_TIME unless `args` set
     --timeout; with `stop_at`, killed at that fault point (pipeline.core.faults)."""
     env = {k: v for k, v in os.environ.items() if k != VARIABLE} | ({VARIABLE: stop_at} if stop_at else {})
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q",
-                             *WIDE_TIME, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def documents(out: Path) -> pd.DataFrame:
@@ -93,8 +113,11 @@ def run_log(out: Path) -> dict:
 
 def output_bytes(out: Path) -> dict[str, bytes]:
     """Every data file and the manifest, the files that must not depend on when or where the run happened."""
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())
-            if p.suffix in (".parquet", ".csv", ".json", ".html", ".xlsx") and p.name != "run.json"}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(out.iterdir())
+        if p.suffix in (".parquet", ".csv", ".json", ".html", ".xlsx") and p.name != "run.json"
+    }
 
 
 def copy_of_sample(tag: bytes) -> bytes:
@@ -144,8 +167,9 @@ def test_good_file_plans_come_out_beside_bad_ones(bad_run):
     assert plans["plan_id"].tolist() == [f"{c}-2020" for c in CODES]
     assert set(plans["source_file"]) == {"good.pdf"}
     docs = documents(out)
-    assert docs.index.tolist() == sorted(["good.pdf"] + [name for kind, (name, _, _) in BAD_FILES.items()
-                                                         if kind not in TIMED])
+    assert docs.index.tolist() == sorted(
+        ["good.pdf"] + [name for kind, (name, _, _) in BAD_FILES.items() if kind not in TIMED]
+    )
     assert (docs.loc["good.pdf", "status"], docs.loc["good.pdf", "plans_found"]) == ("ok", 6)
     assert pd.isna(docs.loc["good.pdf", "error"])
 
@@ -155,8 +179,9 @@ def test_good_file_plans_come_out_beside_bad_ones(bad_run):
 def test_exit_status_2_and_one_stderr_line_per_failed_file(bad_run, limits):
     returncode, stderr, _ = bad_run[limits]
     assert returncode == 2
-    expected = sorted(f"{name}: {kind}: {reason}" for kind, (name, _, reason) in BAD_FILES.items()
-                      if limits_of(kind) == limits)
+    expected = sorted(
+        f"{name}: {kind}: {reason}" for kind, (name, _, reason) in BAD_FILES.items() if limits_of(kind) == limits
+    )
     assert stderr.splitlines() == expected
 
 
@@ -172,7 +197,10 @@ def test_pages_are_counted_where_the_file_opened(bad_run):
     _, _, out = bad_run[MEMORY_LIMITED]
     pages = documents(out)["pages"]
     assert {name: pages[name] for name in ("good.pdf", "scan.pdf", "report.pdf")} == {
-        "good.pdf": 6, "scan.pdf": 1, "report.pdf": 1}
+        "good.pdf": 6,
+        "scan.pdf": 1,
+        "report.pdf": 1,
+    }
     assert pages[["empty.pdf", "error-page.pdf", "encrypted.pdf", "truncated.pdf"]].isna().all()
 
 
@@ -265,13 +293,23 @@ def test_broken_fonts_are_reported_file_by_file(mutants_run):
 
 REALWORLD_OUTCOMES = {
     # file: (status, vertical pages, reader warnings)
-    "simple3.pdf": ("no_plans", [], ["pdfminer.pdffont: Could not get FontBBox from font descriptor because None "
-                                     "cannot be parsed as 4 floats"]),
+    "simple3.pdf": (
+        "no_plans",
+        [],
+        ["pdfminer.pdffont: Could not get FontBBox from font descriptor because None cannot be parsed as 4 floats"],
+    ),
     "jo.pdf": ("no_plans", ["1"], []),
     "issue-449-vertical.pdf": ("no_plans", ["1"], []),
-    "zen_of_python_corrupted.pdf": ("no_plans", [], ["pdfminer.pdftypes: Data-loss while decompressing corrupted data"]),
-    "issue-1113-evil-xobjects.pdf": ("no_plans", [], [
-        "pdfminer.pdfinterp: Refusing to execute circular reference to content stream 6"]),
+    "zen_of_python_corrupted.pdf": (
+        "no_plans",
+        [],
+        ["pdfminer.pdftypes: Data-loss while decompressing corrupted data"],
+    ),
+    "issue-1113-evil-xobjects.pdf": (
+        "no_plans",
+        [],
+        ["pdfminer.pdfinterp: Refusing to execute circular reference to content stream 6"],
+    ),
     "aes-256.pdf": ("encrypted", [], []),
 }
 
@@ -387,7 +425,8 @@ def test_identical_bytes_under_two_names_are_read_once(rerun):
     assert docs.loc["z-copy.pdf", "source_sha256"] == docs.loc["a.pdf", "source_sha256"]
     assert (docs.loc["z-copy.pdf", "status"], docs.loc["z-copy.pdf", "plans_found"]) == ("ok", 0)
     assert list(docs.loc["z-copy.pdf", "warnings"]) == [
-        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"]
+        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
+    ]
     assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in z-copy.pdf"]
     assert len(pd.read_parquet(out / "plans.parquet")) == 6
 
@@ -404,7 +443,8 @@ def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
     docs = documents(out)
     assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in b.pdf"]
     assert list(docs.loc["b.pdf", "warnings"]) == [
-        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"]
+        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
+    ]
     assert docs.loc[["a.pdf", "b.pdf"], "plans_found"].tolist() == [6, 0]
 
 
@@ -453,14 +493,18 @@ def test_two_runs_into_different_folders_give_identical_bytes(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(SAMPLE, raw / "a.pdf")
-    for name, make in (("empty.pdf", badfiles.empty), ("scan.pdf", badfiles.image_only),
-                       ("b.pdf", lambda: copy_of_sample(b"b"))):
+    for name, make in (
+        ("empty.pdf", badfiles.empty),
+        ("scan.pdf", badfiles.image_only),
+        ("b.pdf", lambda: copy_of_sample(b"b")),
+    ):
         (raw / name).write_bytes(make())
     assert run_cli(raw, tmp_path / "one", "-j", "1") == 2
     assert run_cli(raw, tmp_path / "two", "-j", "2") == 2
     one, two = output_bytes(tmp_path / "one"), output_bytes(tmp_path / "two")
-    assert sorted(one) == sorted(["manifest.json", "datapackage.json", *VIEWS]
-                                 + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
+    assert sorted(one) == sorted(
+        ["manifest.json", "datapackage.json", *VIEWS] + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")]
+    )
     assert one == two
     manifest = json.loads(one["manifest.json"])
     assert manifest["outputs"] == {name: hashlib.sha256(one[name]).hexdigest() for name in manifest["outputs"]}
@@ -494,8 +538,7 @@ def completed_next(completed, tmp_path_factory):
         yield raw, reference
 
 
-ALL_BUT_MANIFEST = frozenset(["datapackage.json", *VIEWS]
-                             + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
+ALL_BUT_MANIFEST = frozenset(["datapackage.json", *VIEWS] + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
 KILLED = {
     # fault point: (the outputs the killed run renamed into place, those of them whose bytes then differ from the
     # sha256 manifest.json lists; a second copy of the sample adds a documents row and a warning on a.pdf's)
@@ -512,14 +555,18 @@ def test_every_fault_point_is_tested():
 def stale_outputs(out: Path) -> set[str]:
     """The outputs whose bytes differ from the sha256 manifest.json lists for them."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return {name for name, digest in manifest["outputs"].items()
-            if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest}
+    return {
+        name
+        for name, digest in manifest["outputs"].items()
+        if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
-def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(completed, completed_next,
-                                                                                         tmp_path, capsys, point):
+def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(
+    completed, completed_next, tmp_path, capsys, point
+):
     """A run killed with SIGKILL at each fault point (pipeline.core.faults) leaves every output whole: the previous
     file or the new one, never a mix, never a temporary. manifest.json is the previous run's until the new one
     is complete, so it names exactly the files a killed run replaced, and the next run rewrites them."""
@@ -573,11 +620,25 @@ def test_second_run_into_the_same_out_is_refused(tmp_path, capsys):
 
 
 def test_csv_cells_cannot_run_as_formulas():
-    docs = pd.DataFrame([document_row(source_file="=HYPERLINK(\"http://x\")", title="-承認した計画の概要", pages=None,
-                                      status="corrupt", error="+1", plans_found=0, warnings=["@SUM(A1)", "ok"],
-                                      vertical_pages=["-2"])])
+    docs = pd.DataFrame(
+        [
+            document_row(
+                source_file='=HYPERLINK("http://x")',
+                title="-承認した計画の概要",
+                pages=None,
+                status="corrupt",
+                error="+1",
+                plans_found=0,
+                warnings=["@SUM(A1)", "ok"],
+                vertical_pages=["-2"],
+            )
+        ]
+    )
     text = ptables.csv_bytes(docs, "documents").decode("utf-8-sig")
-    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",0000000000000000000000000000000000000000000000000000000000000000,'-承認した計画の概要,,,,,,corrupt,'+1,0,0,0,'@SUM(A1)|ok,'-2,"
+    assert (
+        text.splitlines()[1]
+        == '"\'=HYPERLINK(""http://x"")",0000000000000000000000000000000000000000000000000000000000000000,\'-承認した計画の概要,,,,,,corrupt,\'+1,0,0,0,\'@SUM(A1)|ok,\'-2,'
+    )
 
 
 @pytest.mark.slow
@@ -588,8 +649,13 @@ def test_nothing_is_written_outside_raw_and_out(tmp_path):
     home.mkdir()
     shutil.copy(SAMPLE, raw / "a.pdf")
     env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
-    result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q",
-                             *WIDE_TIME], cwd=ROOT, env={**env, "HOME": str(home)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME],
+        cwd=ROOT,
+        env={**env, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert list(home.rglob("*")) == []
 
@@ -614,5 +680,7 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
     docs = documents(out)
     assert docs.loc["a.pdf", "status"] == "ok"
     assert (docs.loc["b.pdf", "status"], docs.loc["b.pdf", "error"]) == (
-        "internal_error", f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
-        "please report the file with the error")
+        "internal_error",
+        f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
+        "please report the file with the error",
+    )

@@ -54,7 +54,11 @@ def test_provisional_name_prefix_stays_in_the_name(sample):
 def test_has_more_projects(sample):
     pillars = sample["pillars"].set_index(["plan_id", "pillar_no"])["has_more_projects"]
     assert sorted(pillars[pillars].index) == [
-        ("131091-2020", 2), ("131091-2020", 3), ("131237-2020", 1), ("132012-2020", 3)]
+        ("131091-2020", 2),
+        ("131091-2020", 3),
+        ("131237-2020", 1),
+        ("132012-2020", 3),
+    ]
     assert not pillars[("131091-2020", 1)]
 
 

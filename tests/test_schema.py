@@ -43,7 +43,8 @@ def test_arrow_schema_carries_types_and_titles():
     assert schema.field("plan_id").metadata[b"title"].decode() == "計画ID"
 
 
-@pytest.mark.parametrize("table, row", [("documents", document_row), ("plans", plan_row), ("pillars", pillar_row),
-                                        ("projects", project_row)])
+@pytest.mark.parametrize(
+    "table, row", [("documents", document_row), ("plans", plan_row), ("pillars", pillar_row), ("projects", project_row)]
+)
 def test_the_hand_made_rows_of_the_tests_have_every_column_of_their_table(table, row):
     check_columns([row()], table)  # tests/rows.py: a new column goes there once, for every test

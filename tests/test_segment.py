@@ -30,8 +30,11 @@ def test_split_top_level_keeps_nested_parentheses_whole():
     ("item", "name", "detail"),
     [
         ("事業承継支援事業（専門家派遣、後継者塾の開催等）", "事業承継支援事業", "専門家派遣、後継者塾の開催等"),
-        ("(仮称) Tech×Future カンファレンス事業（令和4年2月完成予定の(仮称)産業交流拠点における展示会）",
-         "(仮称) Tech×Future カンファレンス事業", "令和4年2月完成予定の(仮称)産業交流拠点における展示会"),
+        (
+            "(仮称) Tech×Future カンファレンス事業（令和4年2月完成予定の(仮称)産業交流拠点における展示会）",
+            "(仮称) Tech×Future カンファレンス事業",
+            "令和4年2月完成予定の(仮称)産業交流拠点における展示会",
+        ),
         ("(仮称)産業交流拠点整備", "(仮称)産業交流拠点整備", None),
         ("起業家ネットワーク支援", "起業家ネットワーク支援", None),
         ("X事業（移転（転入を含む）の補助）", "X事業", "移転（転入を含む）の補助"),
@@ -102,10 +105,18 @@ def test_match_pillar(text, expected, title):
 @pytest.mark.parametrize(
     ("line", "title", "municipality", "period"),
     [
-        ("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", "品川区地域産業活性化計画", "品川区",
-         "令和2年度～令和4年度"),
-        ("「大田区ものづくり集積基盤強化計画」(大田区) 【計画期間：平成24～26年度】", "大田区ものづくり集積基盤強化計画",
-         "大田区", "平成24～26年度"),
+        (
+            "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】",
+            "品川区地域産業活性化計画",
+            "品川区",
+            "令和2年度～令和4年度",
+        ),
+        (
+            "「大田区ものづくり集積基盤強化計画」(大田区) 【計画期間：平成24～26年度】",
+            "大田区ものづくり集積基盤強化計画",
+            "大田区",
+            "平成24～26年度",
+        ),
         ("「瑞穂町地域産業活性化計画」（瑞穂町）", "瑞穂町地域産業活性化計画", "瑞穂町", None),
         ("「A区計画」（A区）【期間:令和2年度～令和4年度】", "A区計画", "A区", "令和2年度～令和4年度"),
         ("「A区計画」（A区）【事業期間：令和2年度～令和4年度】", "A区計画", "A区", "令和2年度～令和4年度"),
@@ -125,10 +136,21 @@ def header_lines(*texts):
 @pytest.mark.parametrize(
     ("texts", "taken", "period"),
     [
-        (["「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", "概要"], 1, "令和2年度～令和4年度"),
-        (["「品川区大崎駅周辺地域ものづくり産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】", "概要"], 2,
-         "平成26～28年度"),
-        (["「品川区大崎駅周辺地域ものづくり", "産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】"], 3, "平成26～28年度"),
+        (
+            ["「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", "概要"],
+            1,
+            "令和2年度～令和4年度",
+        ),
+        (
+            ["「品川区大崎駅周辺地域ものづくり産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】", "概要"],
+            2,
+            "平成26～28年度",
+        ),
+        (
+            ["「品川区大崎駅周辺地域ものづくり", "産業基盤強化計画」（品川区）", "【計画期間:平成26～28年度】"],
+            3,
+            "平成26～28年度",
+        ),
         (["「瑞穂町地域産業活性化計画」（瑞穂町）", "瑞穂町は、工業団地を中心に"], 1, None),
     ],
 )
@@ -138,18 +160,32 @@ def test_match_header_joins_wrapped_headers(texts, taken, period):
 
 
 def test_a_quotation_starting_a_summary_line_is_no_header():
-    assert match_header(header_lines("「五反田バレー」として認知度が高まっている", "が、ネットワークの形成"), 0) == ([], None)
+    assert match_header(header_lines("「五反田バレー」として認知度が高まっている", "が、ネットワークの形成"), 0) == (
+        [],
+        None,
+    )
 
 
 def positioned(text, x0, top, size=10.0, page=1):
-    return Line(page=page, text=text, x0=x0, top=top, x1=x0 + size * len(text), bottom=top + size, size=size,
-                fontname="")
+    return Line(
+        page=page, text=text, x0=x0, top=top, x1=x0 + size * len(text), bottom=top + size, size=size, fontname=""
+    )
 
 
 def page_of(lines, number=1, share=1.0, images=()):
     """A page holding `lines` and `images`, `share` of its characters readable."""
-    return Page(page=number, height=842.0, width=595.0, chars=0, unmapped_chars=0, readable_share=share,
-                text_source="pdfplumber", is_vertical=False, images=list(images), lines=lines)
+    return Page(
+        page=number,
+        height=842.0,
+        width=595.0,
+        chars=0,
+        unmapped_chars=0,
+        readable_share=share,
+        text_source="pdfplumber",
+        is_vertical=False,
+        images=list(images),
+        lines=lines,
+    )
 
 
 # --------------------------------------------------------------------------- captions
@@ -176,8 +212,10 @@ def centred(text, middle, top, size=CAPTION):
 
 def paragraph(top, lines=3, last_x1=400.0):
     """A paragraph of body text from `top`: full lines, the last one short."""
-    return [set_line(f"本文の{k}行目です。" * 4, top + k * (BODY + LEADING), x1=545.0 if k < lines - 1 else last_x1)
-            for k in range(lines)]
+    return [
+        set_line(f"本文の{k}行目です。" * 4, top + k * (BODY + LEADING), x1=545.0 if k < lines - 1 else last_x1)
+        for k in range(lines)
+    ]
 
 
 def bottom_of(lines):
@@ -321,8 +359,11 @@ def test_a_row_of_photos_pairs_each_caption_with_the_photo_above_it():
     # than its photo, centred on its cell.
     left = Box(x0=60.0, top=105.0, x1=260.0, bottom=245.0)
     right = Box(x0=320.0, top=100.0, x1=520.0, bottom=250.0)
-    lines = [centred("浅草の商店街", 420.0, 254.0), centred("観光案内所で外国人観光客に応対する職員", 160.0, 249.0),
-             *paragraph(290.0)]
+    lines = [
+        centred("浅草の商店街", 420.0, 254.0),
+        centred("観光案内所で外国人観光客に応対する職員", 160.0, 249.0),
+        *paragraph(290.0),
+    ]
     assert find_captions(lines, [left, right]) == {0: [1], 1: [0]}
     # in the plan, the captions come in reading order: the row left to right, though the right photo starts higher
     header = set_line("「台東区観光まちづくり推進計画」（台東区）【計画期間:令和2年度～令和4年度】", 70.0, size=12.0)
@@ -333,14 +374,20 @@ def test_a_row_of_photos_pairs_each_caption_with_the_photo_above_it():
 def test_lines_smaller_than_the_body_are_preferred():
     # A 9 pt line over the photo and a short line of body text under it: the smaller line is the caption.
     photo = Box(x0=200.0, top=130.0, x1=400.0, bottom=280.0)
-    lines = [*paragraph(60.0, lines=2), centred("写真：工房の様子", 300.0, 116.0), centred("本文の短い行", 300.0, 284.0, BODY)]
+    lines = [
+        *paragraph(60.0, lines=2),
+        centred("写真：工房の様子", 300.0, 116.0),
+        centred("本文の短い行", 300.0, 284.0, BODY),
+    ]
     assert find_captions(lines, [photo]) == {0: [2]}
 
 
 def test_a_caption_set_with_paragraph_spacing_stays_off_the_last_project():
     # The issue's case: photos after the pillars, their captions 1.7 caption lines under them, as a word processor
     # sets them. The caption is read as one, and the last project keeps its detail and its closing 等.
-    header = set_line("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 100.0, x1=545.0, size=12.0)
+    header = set_line(
+        "「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 100.0, x1=545.0, size=12.0
+    )
     summary = paragraph(124.0)
     pillar = set_line("1 事業承継支援", bottom_of(summary) + 12.0, x1=160.0)
     project = set_line("承継支援事業（専門家派遣、後継者塾の開催）等", pillar.bottom + LEADING, 60.0, 300.0)
@@ -348,8 +395,10 @@ def test_a_caption_set_with_paragraph_spacing_stays_off_the_last_project():
     caption = centred("後継者塾の様子", 300.0, photo.bottom + 1.7 * CAPTION_LINE)
     plan = segment_document([page_of([header, *summary, pillar, project, caption], images=[photo])]).plans[0]
     assert plan.photo_captions == ["後継者塾の様子"]
-    assert [(p.pillar_title, p.has_more_projects, [(x.project_name, x.project_detail) for x in p.projects])
-            for p in plan.pillars] == [("事業承継支援", True, [("承継支援事業", "専門家派遣、後継者塾の開催")])]
+    assert [
+        (p.pillar_title, p.has_more_projects, [(x.project_name, x.project_detail) for x in p.projects])
+        for p in plan.pillars
+    ] == [("事業承継支援", True, [("承継支援事業", "専門家派遣、後継者塾の開催")])]
 
 
 def framed_page(path):
@@ -382,25 +431,33 @@ def test_an_empty_vector_frame_is_a_photo_and_a_box_with_text_is_not(tmp_path):
     page = extract_pdf(framed_page(tmp_path / "framed.pdf"))[0]
     assert page.images == []
     # the largest first; the page is 841.89 pt high
-    assert page.frames == [Box(x0=220.0, top=241.89, x1=380.0, bottom=361.89),
-                           Box(x0=400.0, top=241.89, x1=500.0, bottom=321.89)]
+    assert page.frames == [
+        Box(x0=220.0, top=241.89, x1=380.0, bottom=361.89),
+        Box(x0=400.0, top=241.89, x1=500.0, bottom=321.89),
+    ]
     texts = [line.text for line in page.lines]
     assert find_captions(page.lines, page.frames) == {0: [texts.index("展示会の様子")], 1: [texts.index("工房")]}
     assert segment_document([page]).plans[0].photo_captions == ["展示会の様子", "工房"]
 
 
 def test_a_pillar_number_in_its_own_cell_joins_its_title():
-    page = page_of([
-        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 100),
-        positioned("品川区は、ものづくりの町である。", 50, 120),
-        positioned("(1)", 50, 150), positioned("事業承継支援", 120, 150),
-        positioned("承継支援事業（相談）", 60, 165),
-        positioned("(2)", 50, 190), positioned("販路拡大", 120, 190),
-        positioned("展示会出展事業（補助）等", 60, 205),
-    ])
+    page = page_of(
+        [
+            positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 100),
+            positioned("品川区は、ものづくりの町である。", 50, 120),
+            positioned("(1)", 50, 150),
+            positioned("事業承継支援", 120, 150),
+            positioned("承継支援事業（相談）", 60, 165),
+            positioned("(2)", 50, 190),
+            positioned("販路拡大", 120, 190),
+            positioned("展示会出展事業（補助）等", 60, 205),
+        ]
+    )
     plan = segment_document([page]).plans[0]
     assert [(p.pillar_no, p.pillar_title, p.has_more_projects) for p in plan.pillars] == [
-        (1, "事業承継支援", False), (2, "販路拡大", True)]
+        (1, "事業承継支援", False),
+        (2, "販路拡大", True),
+    ]
     assert [x.project_name for p in plan.pillars for x in p.projects] == ["承継支援事業", "展示会出展事業"]
 
 
@@ -416,58 +473,91 @@ def pillars_of(lines):
 def test_a_number_glued_to_a_counter_heads_a_pillar_aligned_with_the_other_pillar_numbers():
     # 3社… and 4人… read as quantities in running text; here each starts a block, comes next in sequence and
     # stands where the pillar numbers 1 and 2 stand, so it is a pillar number.
-    assert pillars_of([
-        positioned(HEADER, 50, 100),
-        positioned("品川区は、ものづくりの町である。", 50, 120),
-        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
-        positioned("2店舗の魅力向上", 50, 190), positioned("店舗改装支援事業（補助）", 60, 205),
-        positioned("3社会貢献型ビジネスの推進", 50, 230), positioned("ソーシャルビジネス支援事業（起業相談）", 60, 245),
-        positioned("4人材の確保", 50, 270), positioned("人材確保支援事業（面接会）", 60, 285),
-    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "店舗の魅力向上", ["店舗改装支援事業"]),
-           (3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業"]), (4, "人材の確保", ["人材確保支援事業"])]
+    assert pillars_of(
+        [
+            positioned(HEADER, 50, 100),
+            positioned("品川区は、ものづくりの町である。", 50, 120),
+            positioned("1 事業承継の推進", 50, 150),
+            positioned("事業承継支援事業（相談）", 60, 165),
+            positioned("2店舗の魅力向上", 50, 190),
+            positioned("店舗改装支援事業（補助）", 60, 205),
+            positioned("3社会貢献型ビジネスの推進", 50, 230),
+            positioned("ソーシャルビジネス支援事業（起業相談）", 60, 245),
+            positioned("4人材の確保", 50, 270),
+            positioned("人材確保支援事業（面接会）", 60, 285),
+        ]
+    ) == [
+        (1, "事業承継の推進", ["事業承継支援事業"]),
+        (2, "店舗の魅力向上", ["店舗改装支援事業"]),
+        (3, "社会貢献型ビジネスの推進", ["ソーシャルビジネス支援事業"]),
+        (4, "人材の確保", ["人材確保支援事業"]),
+    ]
 
 
 def test_a_number_glued_to_a_counter_in_running_text_stays_text():
     full = "展示会出展支援事業（区内の中小企業による共同出展で、出展料を補助する。令和2年度は"  # to the right edge
     assert positioned(full, 50, 0).x1 >= positioned(HEADER, 50, 0).x1 - 20
-    assert pillars_of([
-        positioned(HEADER, 50, 100),
-        positioned("品川区は、ものづくりの町である。", 50, 120),
-        positioned("1つ目の柱は事業承継である。", 50, 135),  # a block of its own, but a plain 1 follows
-        positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
-        positioned("2 販路の拡大", 50, 190),
-        positioned(full, 50, 205),
-        positioned("3社が参加した）、", 50, 220),  # aligned, short, but the line before it runs on into it
-        positioned("3社合同の交流会事業（年2回）", 65, 240),  # a block of its own, off the pillar numbers
-    ]) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
+    assert pillars_of(
+        [
+            positioned(HEADER, 50, 100),
+            positioned("品川区は、ものづくりの町である。", 50, 120),
+            positioned("1つ目の柱は事業承継である。", 50, 135),  # a block of its own, but a plain 1 follows
+            positioned("1 事業承継の推進", 50, 150),
+            positioned("事業承継支援事業（相談）", 60, 165),
+            positioned("2 販路の拡大", 50, 190),
+            positioned(full, 50, 205),
+            positioned("3社が参加した）、", 50, 220),  # aligned, short, but the line before it runs on into it
+            positioned("3社合同の交流会事業（年2回）", 65, 240),  # a block of its own, off the pillar numbers
+        ]
+    ) == [(1, "事業承継の推進", ["事業承継支援事業"]), (2, "販路の拡大", ["展示会出展支援事業", "3社合同の交流会事業"])]
 
 
 def test_a_wrapped_line_of_the_left_column_is_running_text_though_the_right_column_runs_further():
     # Two plans side by side: the left plan's projects fill its column and wrap onto a line that begins 3社…,
     # aligned with its pillar numbers. Measured against its own column, not the page, that line runs on.
-    left = [positioned("「品川区地域産業活性化計画」（品川区）", 50, 100), positioned("【計画期間:令和2年度～令和4年度】", 50, 115),
-            positioned("1 事業承継の推進", 50, 150), positioned("事業承継支援事業（相談）", 60, 165),
-            positioned("2 販路の拡大", 50, 190), positioned("展示会出展支援事業（区内企業による共同出展", 50, 205),
-            positioned("3社が参加）", 50, 220)]
-    right = [positioned(HEADER.replace("品川", "中野"), 450, 100), positioned("1 経営の強化", 450, 150),
-             positioned("経営相談事業（専門家による窓口相談）", 460, 165)]
+    left = [
+        positioned("「品川区地域産業活性化計画」（品川区）", 50, 100),
+        positioned("【計画期間:令和2年度～令和4年度】", 50, 115),
+        positioned("1 事業承継の推進", 50, 150),
+        positioned("事業承継支援事業（相談）", 60, 165),
+        positioned("2 販路の拡大", 50, 190),
+        positioned("展示会出展支援事業（区内企業による共同出展", 50, 205),
+        positioned("3社が参加）", 50, 220),
+    ]
+    right = [
+        positioned(HEADER.replace("品川", "中野"), 450, 100),
+        positioned("1 経営の強化", 450, 150),
+        positioned("経営相談事業（専門家による窓口相談）", 460, 165),
+    ]
     assert left[5].x1 == max(line.x1 for line in left) and right[0].x1 > left[5].x1 + 300
     found = segment_document([page_of(left + right)])
     assert [(p.pillar_no, p.pillar_title, [x.project_detail for x in p.projects]) for p in found.plans[0].pillars] == [
-        (1, "事業承継の推進", ["相談"]), (2, "販路の拡大", ["区内企業による共同出展3社が参加"])]
+        (1, "事業承継の推進", ["相談"]),
+        (2, "販路の拡大", ["区内企業による共同出展3社が参加"]),
+    ]
 
 
 def test_a_header_wrapped_between_its_bracket_and_the_municipality_is_one_header():
-    lines, m = match_header(header_lines("「中野区ものづくり産業と商店街の連携による活性化計画」（",
-                                         "中野区）【計画期間:令和2年度～令和4年度】", "中野区は、"), 0)
+    lines, m = match_header(
+        header_lines(
+            "「中野区ものづくり産業と商店街の連携による活性化計画」（",
+            "中野区）【計画期間:令和2年度～令和4年度】",
+            "中野区は、",
+        ),
+        0,
+    )
     assert len(lines) == 2 and (m["title"], m["municipality"], m["period"]) == (
-        "中野区ものづくり産業と商店街の連携による活性化計画", "中野区", "令和2年度～令和4年度")
+        "中野区ものづくり産業と商店街の連携による活性化計画",
+        "中野区",
+        "令和2年度～令和4年度",
+    )
 
 
 def test_a_header_wrapped_inside_its_period_is_one_header():
     # The first line alone reads as a header with a period (令和4年度～), but its bracket is still open.
-    lines, m = match_header(header_lines("「清瀬市地域産業活性化計画」（清瀬市）【計画期間:令和4年度～", "令和6年度】",
-                                         "清瀬市は、"), 0)
+    lines, m = match_header(
+        header_lines("「清瀬市地域産業活性化計画」（清瀬市）【計画期間:令和4年度～", "令和6年度】", "清瀬市は、"), 0
+    )
     assert len(lines) == 2 and m["period"] == "令和4年度～令和6年度"
 
 
@@ -477,14 +567,19 @@ def test_a_caption_belongs_to_the_plan_read_before_it_in_its_column():
     photos = [Box(x0=60.0, top=150.0, x1=200.0, bottom=250.0), Box(x0=460.0, top=150.0, x1=600.0, bottom=250.0)]
     lines = []
     for x0, name in ((50, "品川区"), (450, "中野区")):
-        lines += [positioned(f"「{name}地域産業活性化計画」（{name}）", x0, 100),
-                  positioned("【計画期間:令和2年度～令和4年度】", x0, 115),
-                  positioned(f"{name}は、ものづくりの町である。", x0, 132),
-                  positioned(f"{name}の工場", x0 + 30, 255),
-                  positioned("1 事業承継の推進", x0, 280), positioned("承継支援事業（相談）", x0 + 10, 295)]
+        lines += [
+            positioned(f"「{name}地域産業活性化計画」（{name}）", x0, 100),
+            positioned("【計画期間:令和2年度～令和4年度】", x0, 115),
+            positioned(f"{name}は、ものづくりの町である。", x0, 132),
+            positioned(f"{name}の工場", x0 + 30, 255),
+            positioned("1 事業承継の推進", x0, 280),
+            positioned("承継支援事業（相談）", x0 + 10, 295),
+        ]
     found = segment_document([page_of(lines, images=photos)])
     assert [(plan.municipality, plan.photo_captions) for plan in found.plans] == [
-        ("品川区", ["品川区の工場"]), ("中野区", ["中野区の工場"])]
+        ("品川区", ["品川区の工場"]),
+        ("中野区", ["中野区の工場"]),
+    ]
 
 
 # --------------------------------------------------------------------------- plans that do not reach the tables
@@ -492,21 +587,41 @@ def test_a_caption_belongs_to_the_plan_read_before_it_in_its_column():
 
 def plan_lines(municipality="品川区", project="承継支援事業（相談）", page=1):
     """A one-pillar plan of `municipality` on `page`, its one project as given."""
-    return [positioned(f"「{municipality}地域産業活性化計画」（{municipality}）【計画期間:令和2年度～令和4年度】", 50, 100,
-                       page=page),
-            positioned(f"{municipality}は、ものづくりの町である。", 50, 120, page=page),
-            positioned("1 事業承継支援", 50, 150, page=page),
-            positioned(project, 60, 165, page=page)]
+    return [
+        positioned(
+            f"「{municipality}地域産業活性化計画」（{municipality}）【計画期間:令和2年度～令和4年度】",
+            50,
+            100,
+            page=page,
+        ),
+        positioned(f"{municipality}は、ものづくりの町である。", 50, 120, page=page),
+        positioned("1 事業承継支援", 50, 150, page=page),
+        positioned(project, 60, 165, page=page),
+    ]
 
 
-@pytest.mark.parametrize("name", ["千代田区", "八王子市", "奥多摩町", "檜原村", "青ヶ島村", "東京都国立市", "架空町",
-                                  "ニセコ町", "つくばみらい市", "野々市市"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "千代田区",
+        "八王子市",
+        "奥多摩町",
+        "檜原村",
+        "青ヶ島村",
+        "東京都国立市",
+        "架空町",
+        "ニセコ町",
+        "つくばみらい市",
+        "野々市市",
+    ],
+)
 def test_a_place_name_is_kanji_or_kana_ending_in_ku_shi_machi_or_mura(name):
     assert PLACE_NAME_RE.match(name)
 
 
-@pytest.mark.parametrize("name", ["67区", "}～川区", "µ¶子·", "A区", "品川", "東京都", "区", "品川区役所", "東京都 品川区",
-                                  "(cid:12)川区"])
+@pytest.mark.parametrize(
+    "name", ["67区", "}～川区", "µ¶子·", "A区", "品川", "東京都", "区", "品川区役所", "東京都 品川区", "(cid:12)川区"]
+)
 def test_anything_else_is_no_place_name(name):
     assert not PLACE_NAME_RE.match(name)
 
@@ -520,58 +635,100 @@ def test_a_plan_with_a_line_on_a_badly_read_page_is_rejected_and_the_others_kept
     pages = [page_of(plan_lines("品川区")), page_of(plan_lines("中野区", page=2)[:1], number=2, share=0.85)]
     found = segment_document(pages)
     assert [plan.municipality for plan in found.plans] == ["品川区"]
-    assert found.rejected == [Notice("unreadable_text", "plan on page 2 not kept: page 2 reads badly (85% of its "
-                                     "characters readable, under 90%)", 2)]
+    assert found.rejected == [
+        Notice(
+            "unreadable_text",
+            "plan on page 2 not kept: page 2 reads badly (85% of its characters readable, under 90%)",
+            2,
+        )
+    ]
     assert found.warnings == []  # not the "no numbered pillars" of the plan rejected
 
 
 def test_a_plan_is_rejected_for_a_badly_read_page_it_runs_onto():
     lines = plan_lines("品川区")
-    found = segment_document([page_of(lines[:3]), page_of([positioned(lines[3].text, 60, 100, page=2)], number=2,
-                                                             share=0.5)])
+    found = segment_document(
+        [page_of(lines[:3]), page_of([positioned(lines[3].text, 60, 100, page=2)], number=2, share=0.5)]
+    )
     assert (found.plans, [n.message for n in found.rejected]) == (
-        [], ["plan on page 1 not kept: page 2 reads badly (50% of its characters readable, under 90%)"])
+        [],
+        ["plan on page 1 not kept: page 2 reads badly (50% of its characters readable, under 90%)"],
+    )
 
 
-@pytest.mark.parametrize(("project", "shown"), [
-    ("承継支援事業（相談\x01）", "U+0001"),
-    ("承継支援事業（相\x85談）", "U+0085"),
-    ("承継(cid:157)援事業（相談）", "(cid:157)"),
-    ("承継\ufffd援事業（相談）", "U+FFFD"),
-    ("承継µ¶援事業（相談）", "U+00B5"),
-    ("承継支援事業（Ã©tude）", "U+00C3"),
-])
+@pytest.mark.parametrize(
+    ("project", "shown"),
+    [
+        ("承継支援事業（相談\x01）", "U+0001"),
+        ("承継支援事業（相\x85談）", "U+0085"),
+        ("承継(cid:157)援事業（相談）", "(cid:157)"),
+        ("承継\ufffd援事業（相談）", "U+FFFD"),
+        ("承継µ¶援事業（相談）", "U+00B5"),
+        ("承継支援事業（Ã©tude）", "U+00C3"),
+    ],
+)
 def test_a_plan_with_an_unreadable_character_is_rejected(project, shown):
     found = segment_document([page_of(plan_lines(project=project))])
-    assert (found.plans, found.rejected) == ([], [Notice(
-        "unreadable_text", f"plan on page 1 not kept: unreadable character {shown} in a project of pillar 1", 1)])
+    assert (found.plans, found.rejected) == (
+        [],
+        [
+            Notice(
+                "unreadable_text", f"plan on page 1 not kept: unreadable character {shown} in a project of pillar 1", 1
+            )
+        ],
+    )
 
 
-@pytest.mark.parametrize("project", ["(仮称) Tech×Future カンファレンス事業（展示会）", "温度管理事業（25°C±2°C、1/2÷3）",
-                                     "出展支援事業（¥500,000まで、Tokyo·Osaka）"])
+@pytest.mark.parametrize(
+    "project",
+    [
+        "(仮称) Tech×Future カンファレンス事業（展示会）",
+        "温度管理事業（25°C±2°C、1/2÷3）",
+        "出展支援事業（¥500,000まで、Tokyo·Osaka）",
+    ],
+)
 def test_symbols_summaries_print_are_readable(project):
     found = segment_document([page_of(plan_lines(project=project))])
-    assert ([p.project_name for plan in found.plans for pillar in plan.pillars for p in pillar.projects],
-            found.rejected) == ([project[:project.index("（")]], [])
+    assert (
+        [p.project_name for plan in found.plans for pillar in plan.pillars for p in pillar.projects],
+        found.rejected,
+    ) == ([project[: project.index("（")]], [])
 
 
 def test_a_header_that_names_no_place_is_rejected():
     found = segment_document([page_of(plan_lines("A区"))])
-    assert (found.plans, found.rejected) == ([], [Notice(
-        "not_a_place_name", "plan on page 1 not kept: （A区） names no place (kanji or kana ending in 区, 市, 町 or 村)", 1)])
+    assert (found.plans, found.rejected) == (
+        [],
+        [
+            Notice(
+                "not_a_place_name",
+                "plan on page 1 not kept: （A区） names no place (kanji or kana ending in 区, 市, 町 or 村)",
+                1,
+            )
+        ],
+    )
 
 
 def test_rejections_come_to_one_line_per_file():
-    rejected = [Notice("unreadable_text", "…", 1), Notice("unreadable_text", "…", 3), Notice("not_a_place_name", "…", 3),
-                Notice("unreadable_text", "…", 3)]
-    assert summarize_rejections(rejected) == ("4 plan(s) rejected: unreadable text on pages 1, 3; no place name in the "
-                                          "header on page 3; get a better copy, or OCR the file")
+    rejected = [
+        Notice("unreadable_text", "…", 1),
+        Notice("unreadable_text", "…", 3),
+        Notice("not_a_place_name", "…", 3),
+        Notice("unreadable_text", "…", 3),
+    ]
+    assert summarize_rejections(rejected) == (
+        "4 plan(s) rejected: unreadable text on pages 1, 3; no place name in the "
+        "header on page 3; get a better copy, or OCR the file"
+    )
 
 
 def figures_table():
     """A table of figures (issue 11): three rows of bare numbers, each number alone in its own cell."""
-    return [positioned(text, 100 + 150 * col, 300 + 20 * row) for row in range(3)
-            for col, text in enumerate(["1", "2", "3"])]
+    return [
+        positioned(text, 100 + 150 * col, 300 + 20 * row)
+        for row in range(3)
+        for col, text in enumerate(["1", "2", "3"])
+    ]
 
 
 def test_a_row_of_bare_numbers_joins_nothing():
@@ -579,9 +736,15 @@ def test_a_row_of_bare_numbers_joins_nothing():
     table = figures_table()
     joined = join_number_labels(table, gap=7.0)
     assert [(l.text, l.x0, l.top) for l in joined] == [
-        ("1", 100, 300), ("2", 250, 300), ("3", 400, 300),
-        ("1", 100, 320), ("2", 250, 320), ("3", 400, 320),
-        ("1", 100, 340), ("2", 250, 340), ("3", 400, 340),
+        ("1", 100, 300),
+        ("2", 250, 300),
+        ("3", 400, 300),
+        ("1", 100, 320),
+        ("2", 250, 320),
+        ("3", 400, 320),
+        ("1", 100, 340),
+        ("2", 250, 340),
+        ("3", 400, 340),
     ]
     assert joined == table
 
@@ -600,8 +763,12 @@ def test_a_number_left_of_another_number_leaves_the_title_to_it():
 def test_lines_printed_alike_are_told_apart():
     # A label and its title drawn twice at the same place (the copies equal as dataclasses): each label joins
     # one title, each title takes one label, and no copy is mistaken for the other.
-    rows = [positioned("(1)", 50, 150), positioned("事業", 120, 150),
-            positioned("(1)", 50, 150), positioned("事業", 120, 150)]
+    rows = [
+        positioned("(1)", 50, 150),
+        positioned("事業", 120, 150),
+        positioned("(1)", 50, 150),
+        positioned("事業", 120, 150),
+    ]
     assert rows[0] == rows[2] and rows[1] == rows[3]
     joined = join_number_labels(rows, gap=7.0)
     assert [(l.text, l.x0) for l in joined] == [("(1) 事業", 50), ("(1) 事業", 50)]
@@ -612,7 +779,9 @@ def test_a_title_takes_one_label():
     # right of the (2), which must not take it again ("(2) (1) 事業承継支援").
     lines = [positioned("事業承継支援", 120, 150), positioned("(1)", 80, 160), positioned("(2)", 40, 162)]
     assert [(l.text, l.x0, l.top) for l in join_number_labels(lines, gap=7.0)] == [
-        ("(1) 事業承継支援", 80, 150), ("(2)", 40, 162)]
+        ("(1) 事業承継支援", 80, 150),
+        ("(2)", 40, 162),
+    ]
 
 
 def test_no_pages_or_no_lines_give_no_plans():
@@ -621,15 +790,46 @@ def test_no_pages_or_no_lines_give_no_plans():
 
 
 TEXTS = [
-    "1", "2", "3", "(2)", "（１）", "③", "4.", "- 1", "12", "99", "100", "",
-    "「X区計画」（X区）【計画期間:令和2年度～令和4年度】", "「Y町地域産業活性化計画」（Y町）", "【計画期間:令和2年度～令和4年度】",
-    "「五反田バレー」として", "1 事業承継支援", "(2) 販路拡大", "② 人材確保", "3.創業支援",
-    "A事業（補助）等", "B事業（調査、相談）、C事業", "・D事業（出展）", "○E事業等",
-    "区内の中小企業の経営基盤を強化する。", "2020年度から実施する。", "3社が参加", "（注）この表は概要である。）",
-    "承認した地域産業活性化計画の概要", "別紙", "- 2 -", "1/3", "写真", "（", "）", "、", "等", "「",
+    "1",
+    "2",
+    "3",
+    "(2)",
+    "（１）",
+    "③",
+    "4.",
+    "- 1",
+    "12",
+    "99",
+    "100",
+    "",
+    "「X区計画」（X区）【計画期間:令和2年度～令和4年度】",
+    "「Y町地域産業活性化計画」（Y町）",
+    "【計画期間:令和2年度～令和4年度】",
+    "「五反田バレー」として",
+    "1 事業承継支援",
+    "(2) 販路拡大",
+    "② 人材確保",
+    "3.創業支援",
+    "A事業（補助）等",
+    "B事業（調査、相談）、C事業",
+    "・D事業（出展）",
+    "○E事業等",
+    "区内の中小企業の経営基盤を強化する。",
+    "2020年度から実施する。",
+    "3社が参加",
+    "（注）この表は概要である。）",
+    "承認した地域産業活性化計画の概要",
+    "別紙",
+    "- 2 -",
+    "1/3",
+    "写真",
+    "（",
+    "）",
+    "、",
+    "等",
+    "「",
 ]
-texts = st.one_of(st.sampled_from(TEXTS),
-                  st.text(alphabet="1２(（)）①.、「」【】：:～ 等・区計画事業年", max_size=12))
+texts = st.one_of(st.sampled_from(TEXTS), st.text(alphabet="1２(（)）①.、「」【】：:～ 等・区計画事業年", max_size=12))
 coordinate = st.floats(min_value=-50, max_value=900, allow_nan=False)
 # Most lines on a few columns and rows, so that cells share rows and columns as in a table; some anywhere.
 across = st.one_of(st.sampled_from([50.0, 80.0, 120.0, 200.0, 350.0]), coordinate)
@@ -646,10 +846,15 @@ def documents(draw):
             x0, top = draw(across), draw(down)
             size = draw(st.sampled_from([0.5, 8.0, 10.0, 10.5, 14.0]))
             width = draw(st.one_of(st.just(size * len(text)), st.floats(0, 600)))
-            lines.append(Line(page=number, text=text, x0=x0, top=top, x1=x0 + width, bottom=top + size, size=size,
-                              fontname=""))
-        images = [Box(x0, top, x0 + w, top + h) for x0, top, w, h in draw(
-            st.lists(st.tuples(coordinate, coordinate, st.floats(-10, 300), st.floats(-10, 300)), max_size=3))]
+            lines.append(
+                Line(page=number, text=text, x0=x0, top=top, x1=x0 + width, bottom=top + size, size=size, fontname="")
+            )
+        images = [
+            Box(x0, top, x0 + w, top + h)
+            for x0, top, w, h in draw(
+                st.lists(st.tuples(coordinate, coordinate, st.floats(-10, 300), st.floats(-10, 300)), max_size=3)
+            )
+        ]
         pages.append(page_of(lines, number=number, images=images))
     return pages
 
@@ -674,8 +879,11 @@ def footed_page(number, municipality, body_line=None):
     lines = plan_lines(municipality, page=number)
     if body_line:
         lines.insert(2, positioned(body_line, 50, 135, page=number))
-    return page_of(lines + [positioned("東京都産業労働局", 250, 790, page=number),
-                            positioned(f"- {number} -", 280, 805, page=number)], number=number)
+    return page_of(
+        lines
+        + [positioned("東京都産業労働局", 250, 790, page=number), positioned(f"- {number} -", 280, 805, page=number)],
+        number=number,
+    )
 
 
 def roles_of(found, page, texts_by_index):
@@ -692,12 +900,24 @@ def test_a_footer_repeated_on_two_pages_is_furniture_whatever_it_says():
 
 
 def test_the_footer_text_in_the_body_stays():
-    pages = [footed_page(1, "品川区", body_line="東京都産業労働局"), footed_page(2, "中野区", body_line="東京都産業労働局")]
+    pages = [
+        footed_page(1, "品川区", body_line="東京都産業労働局"),
+        footed_page(2, "中野区", body_line="東京都産業労働局"),
+    ]
     found = segment_document(pages)
-    assert [plan.summary for plan in found.plans] == ["品川区は、ものづくりの町である。東京都産業労働局",
-                                                      "中野区は、ものづくりの町である。東京都産業労働局"]
+    assert [plan.summary for plan in found.plans] == [
+        "品川区は、ものづくりの町である。東京都産業労働局",
+        "中野区は、ものづくりの町である。東京都産業労働局",
+    ]
     assert [found.roles[1, i] for i in range(len(pages[0].lines))] == [
-        "header", "summary", "summary", "pillar", "project", "furniture", "furniture"]
+        "header",
+        "summary",
+        "summary",
+        "pillar",
+        "project",
+        "furniture",
+        "furniture",
+    ]
 
 
 def test_a_one_page_document_keeps_the_patterns_alone():
@@ -717,20 +937,34 @@ def test_on_one_page_a_line_under_or_level_with_the_page_number_is_the_same_foot
 
 def test_a_header_wrapped_alike_at_the_top_of_two_pages_keeps_its_period():
     def page(number, municipality):
-        return page_of([positioned(f"「{municipality}地域産業活性化計画」（{municipality}）", 50, 40, page=number),
-                        positioned("【計画期間:令和2年度～令和4年度】", 50, 55, page=number),
-                        *plan_lines(municipality, page=number)[1:]], number=number)
+        return page_of(
+            [
+                positioned(f"「{municipality}地域産業活性化計画」（{municipality}）", 50, 40, page=number),
+                positioned("【計画期間:令和2年度～令和4年度】", 50, 55, page=number),
+                *plan_lines(municipality, page=number)[1:],
+            ],
+            number=number,
+        )
+
     found = segment_document([page(1, "品川区"), page(2, "中野区")])
     assert [(plan.municipality, plan.period_text) for plan in found.plans] == [
-        ("品川区", "令和2年度～令和4年度"), ("中野区", "令和2年度～令和4年度")]
+        ("品川区", "令和2年度～令和4年度"),
+        ("中野区", "令和2年度～令和4年度"),
+    ]
     assert "furniture" not in found.roles.values()
 
 
 def test_running_headers_with_dates_and_page_counts_are_furniture():
     def page(number):
-        return page_of([positioned("東京都産業労働局 令和2年10月1日", 50, 30, page=number),
-                        positioned(f"{number}/2", 500, 30, page=number),
-                        *plan_lines(["品川区", "中野区"][number - 1], page=number)], number=number)
+        return page_of(
+            [
+                positioned("東京都産業労働局 令和2年10月1日", 50, 30, page=number),
+                positioned(f"{number}/2", 500, 30, page=number),
+                *plan_lines(["品川区", "中野区"][number - 1], page=number),
+            ],
+            number=number,
+        )
+
     found = segment_document([page(1), page(2)])
     assert [found.roles[p, i] for p in (1, 2) for i in (0, 1)] == ["furniture"] * 4
     assert len(found.plans) == 2
@@ -742,20 +976,38 @@ def test_running_headers_with_dates_and_page_counts_are_furniture():
 def test_every_line_gets_a_role_and_lines_no_rule_claimed_are_kept_by_default():
     # Page 1: a line before the first header, the plan, a summary line after a gap wider than a paragraph, its
     # pillar; page 2: the pillar's projects going on after the page break, no heading. Three lines by default.
-    page1 = page_of([
-        positioned("令和2年10月 産業振興課", 50, 120),  # before the first header
-        positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
-        positioned("品川区は、ものづくりの町である。", 50, 170),
-        positioned("区内の事業者を支える。", 50, 185),
-        positioned("また、創業を支援する。", 50, 260),  # 65 points below the summary line before it
-        positioned("(1)", 50, 290), positioned("事業承継支援", 120, 290),  # a number in its own cell
-        positioned("承継支援事業（相談）", 60, 305),
-    ])
-    page2 = page_of([positioned("、販路拡大事業（補助）", 60, 100, page=2),
-                     positioned("（この表は計画の概要である。）", 50, 130, page=2)], number=2)  # the closing footnote
+    page1 = page_of(
+        [
+            positioned("令和2年10月 産業振興課", 50, 120),  # before the first header
+            positioned("「品川区地域産業活性化計画」（品川区）【計画期間:令和2年度～令和4年度】", 50, 150),
+            positioned("品川区は、ものづくりの町である。", 50, 170),
+            positioned("区内の事業者を支える。", 50, 185),
+            positioned("また、創業を支援する。", 50, 260),  # 65 points below the summary line before it
+            positioned("(1)", 50, 290),
+            positioned("事業承継支援", 120, 290),  # a number in its own cell
+            positioned("承継支援事業（相談）", 60, 305),
+        ]
+    )
+    page2 = page_of(
+        [
+            positioned("、販路拡大事業（補助）", 60, 100, page=2),
+            positioned("（この表は計画の概要である。）", 50, 130, page=2),
+        ],
+        number=2,
+    )  # the closing footnote
     found = segment_document([page1, page2])
     assert [found.roles[1, i] for i in range(len(page1.lines))] + [found.roles[2, 0], found.roles[2, 1]] == [
-        "unassigned", "header", "summary", "summary", "summary", "pillar", "pillar", "project", "project", "footnote"]
+        "unassigned",
+        "header",
+        "summary",
+        "summary",
+        "summary",
+        "pillar",
+        "pillar",
+        "project",
+        "project",
+        "footnote",
+    ]
     assert found.by_default == [(1, 0), (1, 4), (2, 0)]
     plan = found.plans[0]
     assert plan.summary == "品川区は、ものづくりの町である。区内の事業者を支える。また、創業を支援する。"
@@ -763,8 +1015,13 @@ def test_every_line_gets_a_role_and_lines_no_rule_claimed_are_kept_by_default():
 
 
 def test_a_document_without_a_header_is_all_unassigned_and_by_default():
-    page = page_of([positioned("別紙", 50, 30), positioned("区内の事業者を支える。", 50, 200),
-                    positioned("1 事業承継支援", 50, 220)])
+    page = page_of(
+        [
+            positioned("別紙", 50, 30),
+            positioned("区内の事業者を支える。", 50, 200),
+            positioned("1 事業承継支援", 50, 220),
+        ]
+    )
     found = segment_document([page])
     assert [found.roles[1, i] for i in range(3)] == ["furniture", "unassigned", "unassigned"]
     assert found.by_default == [(1, 1), (1, 2)]

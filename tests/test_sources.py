@@ -13,25 +13,30 @@ from pipeline.normalize import link_previous_plans
 from tests.conftest import SAMPLE_RAW, read_tables
 
 
-@pytest.mark.parametrize(("text", "bracketed_only", "expected"), [
-    ("承認した地域産業活性化計画の概要（令和６年度 後期）", True, "令和6年度後期"),
-    ("承認した地域産業活性化計画の概要【令和6年度前期】", True, "令和6年度前期"),
-    ("「地域産業活性化計画」を承認しました（令和元年度第２回）", True, "令和元年度第2回"),
-    ("令和6年度後期 地域産業成長支援事業の計画を承認", False, "令和6年度後期"),
-    ("令和6年度後期 地域産業成長支援事業の計画を承認", True, None),
-    ("平成27年度 地域産業活性化計画の承認について", False, "平成27年度"),
-    ("計画期間 令和2年度～令和4年度", False, None),  # a period names no round
-    ("計画期間 令和2年度 ～ 令和4年度", False, None),
-    ("令和3年度から支援を開始", False, None),
-    ("承認した地域産業活性化計画の概要", False, None),
-    (None, False, None),
-])
+@pytest.mark.parametrize(
+    ("text", "bracketed_only", "expected"),
+    [
+        ("承認した地域産業活性化計画の概要（令和６年度 後期）", True, "令和6年度後期"),
+        ("承認した地域産業活性化計画の概要【令和6年度前期】", True, "令和6年度前期"),
+        ("「地域産業活性化計画」を承認しました（令和元年度第２回）", True, "令和元年度第2回"),
+        ("令和6年度後期 地域産業成長支援事業の計画を承認", False, "令和6年度後期"),
+        ("令和6年度後期 地域産業成長支援事業の計画を承認", True, None),
+        ("平成27年度 地域産業活性化計画の承認について", False, "平成27年度"),
+        ("計画期間 令和2年度～令和4年度", False, None),  # a period names no round
+        ("計画期間 令和2年度 ～ 令和4年度", False, None),
+        ("令和3年度から支援を開始", False, None),
+        ("承認した地域産業活性化計画の概要", False, None),
+        (None, False, None),
+    ],
+)
 def test_parse_round(text, bracketed_only, expected):
     assert parse_round(text, bracketed_only=bracketed_only) == expected
 
 
-@pytest.mark.parametrize(("name", "fy"), [("令和6年度後期", 2024), ("令和元年度", 2019), ("平成27年度", 2015),
-                                          (None, None), ("2024年度", None)])
+@pytest.mark.parametrize(
+    ("name", "fy"),
+    [("令和6年度後期", 2024), ("令和元年度", 2019), ("平成27年度", 2015), (None, None), ("2024年度", None)],
+)
 def test_round_fy(name, fy):
     assert round_fy(name) == fy
 
@@ -54,10 +59,14 @@ def test_read_sources_keeps_good_cells_and_names_each_bad_one(tmp_path):
         "b.pdf": (3, None, None, None, None),
     }
     assert found.file_problems == {
-        "a.pdf": ["sources.csv line 2: published '2024/12/20' is not a date YYYY-MM-DD, left out",
-                  "sources.csv line 5: a.pdf listed again (first on line 2); line 5 used"],
-        "b.pdf": ["sources.csv line 3: round 'next year' names no round such as 令和6年度後期, left out",
-                  "sources.csv line 3: sha256 'ABC' is not a lowercase hex sha256, left out"],
+        "a.pdf": [
+            "sources.csv line 2: published '2024/12/20' is not a date YYYY-MM-DD, left out",
+            "sources.csv line 5: a.pdf listed again (first on line 2); line 5 used",
+        ],
+        "b.pdf": [
+            "sources.csv line 3: round 'next year' names no round such as 令和6年度後期, left out",
+            "sources.csv line 3: sha256 'ABC' is not a lowercase hex sha256, left out",
+        ],
     }
     assert found.problems == ["sources.csv line 4: no source_file, row ignored"]
 
@@ -69,19 +78,40 @@ def test_read_sources_without_the_file_or_its_key_column(tmp_path):
 
 
 def test_previous_plan_is_the_latest_earlier_one_of_the_municipality():
-    plans = pd.DataFrame({
-        "plan_id": ["131091-2014", "131091-2017", "131091-2020", "X町-2020", "X町-2023", "131148-2020",
-                    "131148-2020-2", "131148-2023", "131148-unknown-0a1b2c3d-p4"],
-        "municipality": ["品川区", "品川区", "品川区", "X町", "X町", "中野区", "中野区", "中野区", "中野区"],
-        "municipality_code": ["131091", "131091", "131091", None, None, "131148", "131148", "131148", "131148"],
-        "plan_title": ["A", "B", "C", "X", "X", "D", "E", "F", "G"],
-        "period_start_fy": pd.array([2014, 2017, 2020, 2020, 2023, 2020, 2020, 2023, None], dtype="Int64"),
-    })
+    plans = pd.DataFrame(
+        {
+            "plan_id": [
+                "131091-2014",
+                "131091-2017",
+                "131091-2020",
+                "X町-2020",
+                "X町-2023",
+                "131148-2020",
+                "131148-2020-2",
+                "131148-2023",
+                "131148-unknown-0a1b2c3d-p4",
+            ],
+            "municipality": ["品川区", "品川区", "品川区", "X町", "X町", "中野区", "中野区", "中野区", "中野区"],
+            "municipality_code": ["131091", "131091", "131091", None, None, "131148", "131148", "131148", "131148"],
+            "plan_title": ["A", "B", "C", "X", "X", "D", "E", "F", "G"],
+            "period_start_fy": pd.array([2014, 2017, 2020, 2020, 2023, 2020, 2020, 2023, None], dtype="Int64"),
+        }
+    )
     linked, warnings = link_previous_plans(plans)
-    assert linked["previous_plan_id"].tolist() == [None, "131091-2014", "131091-2017", None, "X町-2020", None, None,
-                                                   None, None]
-    assert warnings == {"131148-2023": "131148-2023: no previous plan set, 2 plans started in 2020: 131148-2020, "
-                                       "131148-2020-2"}
+    assert linked["previous_plan_id"].tolist() == [
+        None,
+        "131091-2014",
+        "131091-2017",
+        None,
+        "X町-2020",
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert warnings == {
+        "131148-2023": "131148-2023: no previous plan set, 2 plans started in 2020: 131148-2020, 131148-2020-2"
+    }
     assert "previous_plan_id" not in plans  # the input is left as it was
 
 
@@ -99,21 +129,27 @@ def test_rounds_come_from_sources_csv_else_from_the_title(tmp_path, variant_pdfs
         "gone.pdf,https://x.test/gone.pdf,,,,,,,",
     )
     assert main(["all", "--raw", str(raw), "--out", str(out), "--timeout", "600"]) == 0
-    assert [m for m in caplog.messages if m.startswith("sources.csv")] == [f"sources.csv line 4: gone.pdf is not in {raw}"]
+    assert [m for m in caplog.messages if m.startswith("sources.csv")] == [
+        f"sources.csv line 4: gone.pdf is not in {raw}"
+    ]
     tables = read_tables(out)
     documents = tables["documents"].set_index("source_file")
     assert documents[["round", "round_fy", "published", "url"]].astype(object).where(
-        documents[["round", "round_fy", "published", "url"]].notna(), None).values.tolist() == [
+        documents[["round", "round_fy", "published", "url"]].notna(), None
+    ).values.tolist() == [
         ["令和6年度後期", 2024, None, None],
         ["令和2年度", 2020, "2020-10-01", "https://x.test/r2.pdf"],
     ]
     assert list(documents.loc["later.pdf", "warnings"]) == [
         "sources.csv line 3 records other bytes for this file (sha256 000000000000…), so its url, date and round are "
-        "not used"]
+        "not used"
+    ]
     assert documents.loc["later.pdf", "title"] == "承認した地域産業活性化計画の概要（令和6年度後期）"
     plans = tables["plans"]
     assert plans.groupby("source_file")["round"].agg(lambda r: sorted(set(r))).to_dict() == {
-        "later.pdf": ["令和6年度後期"], "r2.pdf": ["令和2年度"]}
+        "later.pdf": ["令和6年度後期"],
+        "r2.pdf": ["令和2年度"],
+    }
     # sources.csv is an input: changing it alone changes the tables on the next run
     write_sources(raw, f"r2.pdf,https://x.test/r2.pdf,,,,令和2年度第2回,,{sha},")
     assert main(["all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"]) == 0

@@ -27,8 +27,21 @@ def test_vocabulary_keeps_required_codes():
     themes = set(vocabulary.loc[vocabulary["kind"] == "theme", "code"])
     instruments = set(vocabulary.loc[vocabulary["kind"] == "instrument", "code"])
     assert themes >= {
-        "succession", "startup", "talent", "sales", "digital", "productivity", "management", "rnd",
-        "academia", "network", "siting", "manufacturing", "retail", "branding", "sdgs",
+        "succession",
+        "startup",
+        "talent",
+        "sales",
+        "digital",
+        "productivity",
+        "management",
+        "rnd",
+        "academia",
+        "network",
+        "siting",
+        "manufacturing",
+        "retail",
+        "branding",
+        "sdgs",
     }
     assert instruments >= {"subsidy", "seminar", "advisory", "survey", "exhibition", "facility", "event"}
     assert all(isinstance(terms, list) and terms for terms in vocabulary["terms"])
@@ -41,76 +54,115 @@ def write_csv(tmp_path, text):
 
 
 def test_load_vocabulary_reads_a_maintainers_csv(tmp_path):
-    path = write_csv(tmp_path, (
-        "\ufeffcode,kind,label_ja,label_en,terms,note\n"  # a spreadsheet's BOM, and a column of the maintainers' own
-        "startup,theme,創業,Startups, 創業 | 起業 ,\n"
-        "\n"
-        ",,,,,\n"
-        "facility,instrument,施設,Facilities,インキュベーション施設|センター,\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "\ufeffcode,kind,label_ja,label_en,terms,note\n"  # a spreadsheet's BOM, and a column of the maintainers' own
+            "startup,theme,創業,Startups, 創業 | 起業 ,\n"
+            "\n"
+            ",,,,,\n"
+            "facility,instrument,施設,Facilities,インキュベーション施設|センター,\n"
+        ),
+    )
     vocabulary = load_vocabulary(path)
     assert list(vocabulary.columns) == ["code", "kind", "label_ja", "label_en", "terms"]
     assert vocabulary["terms"].tolist() == [["創業", "起業"], ["インキュベーション施設", "センター"]]
 
 
 def test_load_vocabulary_allows_a_term_in_a_theme_and_an_instrument(tmp_path):
-    path = write_csv(tmp_path, (
-        "code,kind,label_ja,label_en,terms\n"
-        "startup,theme,創業,Startups,創業|インキュベーション\n"
-        "facility,instrument,施設,Facilities,施設|インキュベーション\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "code,kind,label_ja,label_en,terms\n"
+            "startup,theme,創業,Startups,創業|インキュベーション\n"
+            "facility,instrument,施設,Facilities,施設|インキュベーション\n"
+        ),
+    )
     assert load_vocabulary(path)["code"].tolist() == ["startup", "facility"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("code,kind,label_ja,terms\nstartup,theme,創業,創業\n", r"edited\.csv: missing column\(s\) label_en$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業,起業\n",
-     r"line 2: 6 fields, the header has 5"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,\n", r"line 2: empty terms$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups, \n", r"line 2: empty terms$"),
-    ("code,kind,label_ja,label_en,terms\n,theme,創業,Startups,創業\n", r"line 2: empty code$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,,Startups,創業\n", r"line 2: empty label_ja$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,,創業\n", r"line 2: empty label_en$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,policy,創業,Startups,創業\n",
-     r"line 2 \(code 'startup'\): unknown kind 'policy'"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業\nstartup,theme,起業,Startups,起業\n",
-     r"line 3 \(code 'startup'\): duplicate code, first on line 2"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業||起業\n",
-     r"line 2 \(code 'startup'\): empty term"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|\n", r"line 2 \(code 'startup'\): empty term"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業| 創業\n",
-     r"line 2 \(code 'startup'\): term\(s\) listed twice: 創業$"),
-    ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業\n"
-     "succession,theme,事業承継,Business succession,承継|起業\n",
-     r"line 3 \(code 'succession'\): term '起業' already belongs to theme 'startup' \(line 2\)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("code,kind,label_ja,terms\nstartup,theme,創業,創業\n", r"edited\.csv: missing column\(s\) label_en$"),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業,起業\n",
+            r"line 2: 6 fields, the header has 5",
+        ),
+        ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,\n", r"line 2: empty terms$"),
+        ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups, \n", r"line 2: empty terms$"),
+        ("code,kind,label_ja,label_en,terms\n,theme,創業,Startups,創業\n", r"line 2: empty code$"),
+        ("code,kind,label_ja,label_en,terms\nstartup,theme,,Startups,創業\n", r"line 2: empty label_ja$"),
+        ("code,kind,label_ja,label_en,terms\nstartup,theme,創業,,創業\n", r"line 2: empty label_en$"),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,policy,創業,Startups,創業\n",
+            r"line 2 \(code 'startup'\): unknown kind 'policy'",
+        ),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業\nstartup,theme,起業,Startups,起業\n",
+            r"line 3 \(code 'startup'\): duplicate code, first on line 2",
+        ),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業||起業\n",
+            r"line 2 \(code 'startup'\): empty term",
+        ),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|\n",
+            r"line 2 \(code 'startup'\): empty term",
+        ),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業| 創業\n",
+            r"line 2 \(code 'startup'\): term\(s\) listed twice: 創業$",
+        ),
+        (
+            "code,kind,label_ja,label_en,terms\nstartup,theme,創業,Startups,創業|起業\n"
+            "succession,theme,事業承継,Business succession,承継|起業\n",
+            r"line 3 \(code 'succession'\): term '起業' already belongs to theme 'startup' \(line 2\)",
+        ),
+    ],
+)
 def test_load_vocabulary_rejects_broken_edits(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         load_vocabulary(write_csv(tmp_path, text))
 
 
 def test_load_spelling_variants_reads_a_maintainers_csv(tmp_path):
-    path = write_csv(tmp_path, (
-        "variant,canonical,reason\n"
-        "事業継承,事業承継,継承 is not 承継\n"
-        "空店舗,空き店舗,\"no okurigana, no comma trouble\"\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "variant,canonical,reason\n"
+            "事業継承,事業承継,継承 is not 承継\n"
+            '空店舗,空き店舗,"no okurigana, no comma trouble"\n'
+        ),
+    )
     assert load_spelling_variants(path) == {"事業継承": "事業承継", "空店舗": "空き店舗"}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("variant,canonical\n事業継承,事業承継\n", r"edited\.csv: missing column\(s\) reason$"),
-    ("variant,canonical,reason\n事業継承,事業承継,\n", r"line 2: empty reason$"),
-    ("variant,canonical,reason\n,事業承継,typo\n", r"line 2: empty variant$"),
-    ("variant,canonical,reason\n事業継承,,typo\n", r"line 2: empty canonical$"),
-    ("variant,canonical,reason\n事業継承,事業承継,typo\n事業継承,事業継続,typo\n",
-     r"line 3 \(variant '事業継承'\): duplicate variant, first on line 2"),
-    ("variant,canonical,reason\n事業承継,事業承継,typo\n", r"line 2 \(variant '事業承継'\): variant equals its canonical"),
-    ("variant,canonical,reason\n事業継承,事業承継,typo\n事業承継,事業引継ぎ,synonym\n",
-     r"line 2 \(variant '事業継承'\): canonical '事業承継' contains variant '事業承継' \(line 3\), so rewrites would chain"),
-    ("variant,canonical,reason\n空店舗,空き店舗,okurigana\n店舗,お店,synonym\n",
-     r"line 2 \(variant '空店舗'\): canonical '空き店舗' contains variant '店舗' \(line 3\)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("variant,canonical\n事業継承,事業承継\n", r"edited\.csv: missing column\(s\) reason$"),
+        ("variant,canonical,reason\n事業継承,事業承継,\n", r"line 2: empty reason$"),
+        ("variant,canonical,reason\n,事業承継,typo\n", r"line 2: empty variant$"),
+        ("variant,canonical,reason\n事業継承,,typo\n", r"line 2: empty canonical$"),
+        (
+            "variant,canonical,reason\n事業継承,事業承継,typo\n事業継承,事業継続,typo\n",
+            r"line 3 \(variant '事業継承'\): duplicate variant, first on line 2",
+        ),
+        (
+            "variant,canonical,reason\n事業承継,事業承継,typo\n",
+            r"line 2 \(variant '事業承継'\): variant equals its canonical",
+        ),
+        (
+            "variant,canonical,reason\n事業継承,事業承継,typo\n事業承継,事業引継ぎ,synonym\n",
+            r"line 2 \(variant '事業継承'\): canonical '事業承継' contains variant '事業承継' \(line 3\), so rewrites would chain",
+        ),
+        (
+            "variant,canonical,reason\n空店舗,空き店舗,okurigana\n店舗,お店,synonym\n",
+            r"line 2 \(variant '空店舗'\): canonical '空き店舗' contains variant '店舗' \(line 3\)",
+        ),
+    ],
+)
 def test_load_spelling_variants_rejects_broken_edits(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         load_spelling_variants(write_csv(tmp_path, text))
@@ -120,12 +172,16 @@ IMPLIED_HEADER = "if_kind,if_code_or_term,then_theme,reason\n"
 
 
 def test_load_implied_themes_reads_a_maintainers_csv(tmp_path):
-    path = write_csv(tmp_path, IMPLIED_HEADER + (
-        "code,exhibition,sales,fairs find buyers\n"
-        "\n"
-        " term , 企業説明会 ,talent,\"hiring, by its name\"\n"
-        "code,exhibition,branding,fairs show a brand\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        IMPLIED_HEADER
+        + (
+            "code,exhibition,sales,fairs find buyers\n"
+            "\n"
+            ' term , 企業説明会 ,talent,"hiring, by its name"\n'
+            "code,exhibition,branding,fairs show a brand\n"
+        ),
+    )
     assert load_implied_themes(load_vocabulary(), path) == [
         Implication("exhibition", False, ("theme", "sales")),
         Implication("企業説明会", True, ("theme", "talent")),
@@ -133,22 +189,36 @@ def test_load_implied_themes_reads_a_maintainers_csv(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("rows, message", [
-    ("code,exhibition,sales,\n", r"edited\.csv line 2: empty reason$"),
-    ("instrument,exhibition,sales,why\n",
-     r"edited\.csv line 2 \(instrument 'exhibition' implies 'sales'\): unknown if_kind 'instrument', expected one of"
-     r" code, term$"),
-    ("code,exhibition,trade,why\n", r"edited\.csv line 2 \(code 'exhibition' implies 'trade'\): 'trade' is not a theme"),
-    ("code,exhibition,subsidy,why\n", r"line 2 \(code 'exhibition' implies 'subsidy'\): 'subsidy' is not a theme"),
-    ("code,fair,sales,why\n", r"line 2 \(code 'fair' implies 'sales'\): 'fair' is not a code of the vocabulary$"),
-    ("term,求職,talent,why\n",
-     r"line 2 \(term '求職' implies 'talent'\): '求職' is in no code's terms; if it only means 'talent', add it to"),
-    ("code,sales,sales,why\n", r"line 2 \(code 'sales' implies 'sales'\): implies its own trigger \('sales' tags"),
-    ("term,採用,talent,why\n",
-     r"line 2 \(term '採用' implies 'talent'\): implies its own trigger \('採用' tags 'talent' already\)$"),
-    ("code,exhibition,sales,why\ncode,exhibition,sales,again\n",
-     r"line 3 \(code 'exhibition' implies 'sales'\): duplicate rule, first on line 2$"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ("code,exhibition,sales,\n", r"edited\.csv line 2: empty reason$"),
+        (
+            "instrument,exhibition,sales,why\n",
+            r"edited\.csv line 2 \(instrument 'exhibition' implies 'sales'\): unknown if_kind 'instrument', expected one of"
+            r" code, term$",
+        ),
+        (
+            "code,exhibition,trade,why\n",
+            r"edited\.csv line 2 \(code 'exhibition' implies 'trade'\): 'trade' is not a theme",
+        ),
+        ("code,exhibition,subsidy,why\n", r"line 2 \(code 'exhibition' implies 'subsidy'\): 'subsidy' is not a theme"),
+        ("code,fair,sales,why\n", r"line 2 \(code 'fair' implies 'sales'\): 'fair' is not a code of the vocabulary$"),
+        (
+            "term,求職,talent,why\n",
+            r"line 2 \(term '求職' implies 'talent'\): '求職' is in no code's terms; if it only means 'talent', add it to",
+        ),
+        ("code,sales,sales,why\n", r"line 2 \(code 'sales' implies 'sales'\): implies its own trigger \('sales' tags"),
+        (
+            "term,採用,talent,why\n",
+            r"line 2 \(term '採用' implies 'talent'\): implies its own trigger \('採用' tags 'talent' already\)$",
+        ),
+        (
+            "code,exhibition,sales,why\ncode,exhibition,sales,again\n",
+            r"line 3 \(code 'exhibition' implies 'sales'\): duplicate rule, first on line 2$",
+        ),
+    ],
+)
 def test_load_implied_themes_rejects_broken_edits(tmp_path, rows, message):
     with pytest.raises(ValueError, match=message):
         load_implied_themes(load_vocabulary(), write_csv(tmp_path, IMPLIED_HEADER + rows))
@@ -163,28 +233,44 @@ EXCLUSIONS_HEADER = "code,term,unless_in,reason\n"
 
 
 def test_load_exclusions_reads_a_maintainers_csv(tmp_path):
-    path = write_csv(tmp_path, EXCLUSIONS_HEADER + (
-        "advisory, 派遣 ,人材派遣,staffing is not advice\n"
-        "\n"
-        "exhibition,フェア,フェアトレード,\"fair trade, not a fair\"\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        EXCLUSIONS_HEADER
+        + (
+            "advisory, 派遣 ,人材派遣,staffing is not advice\n"
+            "\n"
+            'exhibition,フェア,フェアトレード,"fair trade, not a fair"\n'
+        ),
+    )
     assert load_exclusions(load_vocabulary(), path) == [
         Exclusion(("instrument", "advisory"), "派遣", "人材派遣"),
         Exclusion(("instrument", "exhibition"), "フェア", "フェアトレード"),
     ]
 
 
-@pytest.mark.parametrize("rows, message", [
-    ("advisory,派遣,人材派遣,\n", r"edited\.csv line 2: empty reason$"),
-    ("advice,派遣,人材派遣,why\n",
-     r"edited\.csv line 2 \(advice '派遣' unless in '人材派遣'\): 'advice' is not a code of the vocabulary$"),
-    ("advisory,人材,人材派遣,why\n", r"line 2 \(advisory '人材' unless in '人材派遣'\): '人材' is not one of 'advisory'"),
-    ("advisory,派遣,人材紹介,why\n",
-     r"line 2 \(advisory '派遣' unless in '人材紹介'\): unless_in must be a longer word or phrase containing '派遣'$"),
-    ("advisory,派遣,派遣,why\n", r"line 2 \(advisory '派遣' unless in '派遣'\): unless_in must be a longer"),
-    ("advisory,派遣,人材派遣,why\nadvisory,派遣,人材派遣,again\n",
-     r"line 3 \(advisory '派遣' unless in '人材派遣'\): duplicate rule, first on line 2$"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ("advisory,派遣,人材派遣,\n", r"edited\.csv line 2: empty reason$"),
+        (
+            "advice,派遣,人材派遣,why\n",
+            r"edited\.csv line 2 \(advice '派遣' unless in '人材派遣'\): 'advice' is not a code of the vocabulary$",
+        ),
+        (
+            "advisory,人材,人材派遣,why\n",
+            r"line 2 \(advisory '人材' unless in '人材派遣'\): '人材' is not one of 'advisory'",
+        ),
+        (
+            "advisory,派遣,人材紹介,why\n",
+            r"line 2 \(advisory '派遣' unless in '人材紹介'\): unless_in must be a longer word or phrase containing '派遣'$",
+        ),
+        ("advisory,派遣,派遣,why\n", r"line 2 \(advisory '派遣' unless in '派遣'\): unless_in must be a longer"),
+        (
+            "advisory,派遣,人材派遣,why\nadvisory,派遣,人材派遣,again\n",
+            r"line 3 \(advisory '派遣' unless in '人材派遣'\): duplicate rule, first on line 2$",
+        ),
+    ],
+)
 def test_load_exclusions_rejects_broken_edits(tmp_path, rows, message):
     with pytest.raises(ValueError, match=message):
         load_exclusions(load_vocabulary(), write_csv(tmp_path, EXCLUSIONS_HEADER + rows))
@@ -196,8 +282,12 @@ def test_load_exclusions_wants_a_reason(tmp_path):
 
 
 def test_match_skips_a_term_inside_its_exclusion_phrase_only():
-    tagger = Tagger(exclusions=[Exclusion(("instrument", "advisory"), "派遣", "人材派遣"),
-                                Exclusion(("instrument", "exhibition"), "フェア", "フェアトレード")])
+    tagger = Tagger(
+        exclusions=[
+            Exclusion(("instrument", "advisory"), "派遣", "人材派遣"),
+            Exclusion(("instrument", "exhibition"), "フェア", "フェアトレード"),
+        ]
+    )
     assert tagger.match("人材派遣会社の活用") == {("theme", "talent"): ["人材"]}
     # The same term elsewhere in the text still counts; other codes' terms inside the phrase too.
     assert tagger.match("人材派遣会社への専門家の派遣") == {
@@ -225,8 +315,12 @@ def test_tag_adds_implied_themes_with_their_evidence(tagger):
 
 
 def test_implied_themes_chain_until_no_rule_adds_any():
-    tagger = Tagger(implications=[Implication("sales", False, ("theme", "branding")),
-                                  Implication("exhibition", False, ("theme", "sales"))])
+    tagger = Tagger(
+        implications=[
+            Implication("sales", False, ("theme", "branding")),
+            Implication("exhibition", False, ("theme", "sales")),
+        ]
+    )
     assert tagger.tag("見本市") == {
         ("instrument", "exhibition"): ["見本市"],
         ("theme", "branding"): ["implied by sales"],
@@ -236,23 +330,29 @@ def test_implied_themes_chain_until_no_rule_adds_any():
 
 def test_implied_tags_roll_up_like_matched_ones(tagger):
     plans, pillars, projects = roll_up(tagger, [(0, "計画")], [(0, 1, "柱")], [(0, 1, "見本市への出展支援")])
-    assert projects[0] == {("instrument", "exhibition"): ["出展", "見本市"], ("theme", "sales"): ["implied by exhibition"]}
+    assert projects[0] == {
+        ("instrument", "exhibition"): ["出展", "見本市"],
+        ("theme", "sales"): ["implied by exhibition"],
+    }
     assert pillars == projects and plans == projects
 
 
 # How terms are found, one mechanism a case; how well the vocabulary tags is measured on the labelled projects of
 # tests/data/labelled/ instead (tests/test_tag_eval.py, make eval-tags).
-@pytest.mark.parametrize("text, expected", [
-    ("ｽﾀｰﾄｱｯﾌﾟ支援", {"startup"}),  # half-width katakana, normalized by Sudachi
-    ("ＩｏＴ導入", {"digital"}),  # full-width letters, likewise
-    ("もの作り産業", {"manufacturing"}),  # a spelling Sudachi unifies (物作り)
-    ("事業継承", {"succession"}),  # a spelling it does not, rewritten from spelling_variants.csv
-    ("空店舗対策", {"retail"}),
-    ("異業種交流会の開催", {"network", "event"}),  # a compound (交流会, mode C) and its part (交流, mode A)
-    ("商店街への出店", {"retail"}),  # 出店 is a word of its own: no 出展 (exhibition) in it
-    ("Make it happen", set()),  # Sudachi normalizes the pronoun "it" to "IT": lowercase stays lowercase
-    ("Kitchen Summit", set()),  # nor is the "it" inside a word a term
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ｽﾀｰﾄｱｯﾌﾟ支援", {"startup"}),  # half-width katakana, normalized by Sudachi
+        ("ＩｏＴ導入", {"digital"}),  # full-width letters, likewise
+        ("もの作り産業", {"manufacturing"}),  # a spelling Sudachi unifies (物作り)
+        ("事業継承", {"succession"}),  # a spelling it does not, rewritten from spelling_variants.csv
+        ("空店舗対策", {"retail"}),
+        ("異業種交流会の開催", {"network", "event"}),  # a compound (交流会, mode C) and its part (交流, mode A)
+        ("商店街への出店", {"retail"}),  # 出店 is a word of its own: no 出展 (exhibition) in it
+        ("Make it happen", set()),  # Sudachi normalizes the pronoun "it" to "IT": lowercase stays lowercase
+        ("Kitchen Summit", set()),  # nor is the "it" inside a word a term
+    ],
+)
 def test_match_finds_terms_as_whole_normalized_words(tagger, text, expected):
     assert codes(tagger.match(text)) == expected
 
@@ -278,15 +378,21 @@ def test_match_text_beyond_sudachi_input_limit(tagger):
 
 
 def test_tag_tables_rolls_children_up(tagger):
-    plans = pd.DataFrame({"plan_id": ["p1"], "plan_title": ["テスト区地域産業活性化計画"], "summary": [None], "ward": ["テスト区"]})
-    pillars = pd.DataFrame({"plan_id": ["p1", "p1"], "pillar_no": [1, 2], "pillar_title": ["事業承継支援", "起業・創業の促進"]})
-    projects = pd.DataFrame({
-        "plan_id": ["p1", "p1", "p1"],
-        "pillar_no": [1, 2, 2],
-        "project_no": [1, 1, 2],
-        "project_name": ["後継者育成セミナー事業", "起業促進支援事業", "ＩｏＴ導入支援"],
-        "project_detail": [None, "起業前の方に対する事務所賃貸料の補助", "専門家派遣"],
-    })
+    plans = pd.DataFrame(
+        {"plan_id": ["p1"], "plan_title": ["テスト区地域産業活性化計画"], "summary": [None], "ward": ["テスト区"]}
+    )
+    pillars = pd.DataFrame(
+        {"plan_id": ["p1", "p1"], "pillar_no": [1, 2], "pillar_title": ["事業承継支援", "起業・創業の促進"]}
+    )
+    projects = pd.DataFrame(
+        {
+            "plan_id": ["p1", "p1", "p1"],
+            "pillar_no": [1, 2, 2],
+            "project_no": [1, 1, 2],
+            "project_name": ["後継者育成セミナー事業", "起業促進支援事業", "ＩｏＴ導入支援"],
+            "project_detail": [None, "起業前の方に対する事務所賃貸料の補助", "専門家派遣"],
+        }
+    )
     originals = [plans.copy(), pillars.copy(), projects.copy()]
 
     out_plans, out_pillars, out_projects, tags = tag_tables(plans, pillars, projects, tagger)
@@ -304,8 +410,15 @@ def test_tag_tables_rolls_children_up(tagger):
     assert list(tags.columns) == ["level", "plan_id", "pillar_no", "project_no", "kind", "code", "label_ja", "terms"]
     assert str(tags["pillar_no"].dtype) == "Int64" and str(tags["project_no"].dtype) == "Int64"
     rows = [
-        (r.level, r.plan_id, None if pd.isna(r.pillar_no) else r.pillar_no,
-         None if pd.isna(r.project_no) else r.project_no, r.kind, r.code, r.terms)
+        (
+            r.level,
+            r.plan_id,
+            None if pd.isna(r.pillar_no) else r.pillar_no,
+            None if pd.isna(r.project_no) else r.project_no,
+            r.kind,
+            r.code,
+            r.terms,
+        )
         for r in tags.itertuples(index=False)
     ]
     assert rows == [

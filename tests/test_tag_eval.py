@@ -99,15 +99,20 @@ def test_read_labelled_sets_puts_holdout_csv_apart(tmp_path):
     assert [(e.where, e.expected) for e in sets["holdout"]] == [("holdout.csv:2", {"advisory"})]
 
 
-@pytest.mark.parametrize("files, message", [
-    ({"a.csv": "工場,,fair,,\n"}, r"a\.csv line 2: 'fair' in themes is no theme of the vocabulary$"),
-    ({"a.csv": "工場,,subsidy,,\n"}, r"a\.csv line 2: 'subsidy' in themes is no theme"),
-    ({"a.csv": "工場,,,sales,\n"}, r"a\.csv line 2: 'sales' in instruments is no instrument"),
-    ({"a.csv": ",工場の移転,siting,,\n"}, r"a\.csv line 2: empty project_name$"),
-    ({"a.csv": "工場,,manufacturing,,\n工場,,,,\n"}, r"a\.csv:3: the same project as a\.csv:2$"),
-    ({"a.csv": "工場,,manufacturing,,\n", "holdout.csv": "工場,,manufacturing,,\n"},
-     r"holdout\.csv:2: the same project as a\.csv:2$"),
-])
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"a.csv": "工場,,fair,,\n"}, r"a\.csv line 2: 'fair' in themes is no theme of the vocabulary$"),
+        ({"a.csv": "工場,,subsidy,,\n"}, r"a\.csv line 2: 'subsidy' in themes is no theme"),
+        ({"a.csv": "工場,,,sales,\n"}, r"a\.csv line 2: 'sales' in instruments is no instrument"),
+        ({"a.csv": ",工場の移転,siting,,\n"}, r"a\.csv line 2: empty project_name$"),
+        ({"a.csv": "工場,,manufacturing,,\n工場,,,,\n"}, r"a\.csv:3: the same project as a\.csv:2$"),
+        (
+            {"a.csv": "工場,,manufacturing,,\n", "holdout.csv": "工場,,manufacturing,,\n"},
+            r"holdout\.csv:2: the same project as a\.csv:2$",
+        ),
+    ],
+)
 def test_read_labelled_sets_refuses_unsound_rows(tmp_path, files, message):
     for name, rows in files.items():
         write_labelled(tmp_path, name, rows)
@@ -129,7 +134,12 @@ def test_score_counts_each_code_and_keeps_the_disagreements():
     # Macro precision over the codes given (network, event, exhibition, sales), recall over those labelled.
     assert result.macro_precision == 0.75 and result.macro_recall == 0.75
     assert [(e.where, got) for e, got in result.disagreements] == [
-        ("a.csv:3", {"exhibition", "sales"}), ("a.csv:4", set())]
+        ("a.csv:3", {"exhibition", "sales"}),
+        ("a.csv:4", set()),
+    ]
     text = report({"development": result})
     assert "a.csv:3  産業展示会\n    expected exhibition; got exhibition, sales; missing none; extra sales" in text
-    assert "a.csv:4  事業所の移設\n    expected siting; got none; missing siting; extra none\n    note: 移設 is no term" in text
+    assert (
+        "a.csv:4  事業所の移設\n    expected siting; got none; missing siting; extra none\n    note: 移設 is no term"
+        in text
+    )

@@ -37,8 +37,10 @@ def test_a_folder_that_is_no_checkout_is_refused_in_one_line(tool, given, tmp_pa
         tool.main(["--repo", str(tmp_path)] if given else [])
     assert stop.value.code == 1
     lacking = "README.md, tests/data/labelled" + (", raw" if tool is docs else "")
-    assert capsys.readouterr().err == (f"error: {tmp_path.resolve()} is not a checkout of the repository: it lacks "
-                                       f"{lacking} (run from the checkout, or give --repo DIR)\n")
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path.resolve()} is not a checkout of the repository: it lacks "
+        f"{lacking} (run from the checkout, or give --repo DIR)\n"
+    )
 
 
 def test_evaluate_prints_the_figures_of_the_repository_given(tmp_path, monkeypatch, capsys):
@@ -51,8 +53,13 @@ def test_evaluate_prints_the_figures_of_the_repository_given(tmp_path, monkeypat
 def test_the_pipeline_never_imports_the_tools():
     for path in sorted((ROOT / "pipeline").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not [n for n in names if n == "tools" or n.startswith("tools.")], path
 
 

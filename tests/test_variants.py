@@ -27,11 +27,20 @@ def expected(doc) -> dict:
     """Plan title → the plan, its pillars and projects the Document promises, in the shape of plans_as_read."""
     return {
         p.title: {
-            "municipality": p.municipality, "title": p.title, "period_text": truth(p.period_text),
-            "summary": p.summary, "captions": [truth(c) for c in p.captions],
-            "pillars": [{"number": x.number, "title": x.title, "has_more": x.has_more,
-                         "projects": [{"name": i.name, "detail": i.detail} for i in x.projects]}
-                        for x in p.pillars],
+            "municipality": p.municipality,
+            "title": p.title,
+            "period_text": truth(p.period_text),
+            "summary": p.summary,
+            "captions": [truth(c) for c in p.captions],
+            "pillars": [
+                {
+                    "number": x.number,
+                    "title": x.title,
+                    "has_more": x.has_more,
+                    "projects": [{"name": i.name, "detail": i.detail} for i in x.projects],
+                }
+                for x in p.pillars
+            ],
         }
         for p in doc.plans
     }
@@ -58,13 +67,34 @@ def test_golden_regeneration_flag_is_off(regen_golden):
 
 
 def test_every_layout_variant_of_the_issue_is_covered():
-    assert sorted(VARIANTS) == sorted([
-        "cid_font", "beside_photos", "photos_after_pillars", "boxed_two_per_page", "page_break", "fake_bold",
-        "radicals", "numbering_paren", "numbering_fullwidth_paren", "numbering_circled", "numbering_dot",
-        "numbering_dash", "numbering_fullwidth_digit", "bullets_nakaguro", "bullets_maru", "heisei_short_period",
-        "reiwa_short_period", "gannen", "round_suffix_title", "older_title", "two_line_captions",
-        "pillar_without_projects", "unknown_municipality", "same_municipality_and_year",
-    ])
+    assert sorted(VARIANTS) == sorted(
+        [
+            "cid_font",
+            "beside_photos",
+            "photos_after_pillars",
+            "boxed_two_per_page",
+            "page_break",
+            "fake_bold",
+            "radicals",
+            "numbering_paren",
+            "numbering_fullwidth_paren",
+            "numbering_circled",
+            "numbering_dot",
+            "numbering_dash",
+            "numbering_fullwidth_digit",
+            "bullets_nakaguro",
+            "bullets_maru",
+            "heisei_short_period",
+            "reiwa_short_period",
+            "gannen",
+            "round_suffix_title",
+            "older_title",
+            "two_line_captions",
+            "pillar_without_projects",
+            "unknown_municipality",
+            "same_municipality_and_year",
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -76,7 +106,8 @@ def test_two_plans_of_one_municipality_and_year_are_both_kept(variant_pdfs, read
         ["131172-2020", "北区ものづくり産業活性化計画"],
     ]
     assert list(tables["documents"]["warnings"].iloc[0]) == [
-        "131067-2020-2: 「台東区観光まちづくり推進計画」, another plan of 台東区 starting the same year as 131067-2020"]
+        "131067-2020-2: 「台東区観光まちづくり推進計画」, another plan of 台東区 starting the same year as 131067-2020"
+    ]
 
 
 @pytest.mark.slow

@@ -23,23 +23,70 @@ from pipeline.outputs.workbook import (
 )
 from tests.rows import document_row, pillar_row, plan_row
 
-DOCUMENTS_NAMES = ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status",
-                   "error", "plans_found", "plans_rejected",
-                   "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"]
-DOCUMENTS_TITLES = ["ファイル名", "SHA-256", "表題", "承認回", "承認年度", "公表日", "URL", "ページ数", "処理結果", "エラー", "計画数", "除外計画数", "既定割当行数",
-                    "警告", "縦書きページ", "文字化けページ"]
+DOCUMENTS_NAMES = [
+    "source_file",
+    "source_sha256",
+    "title",
+    "round",
+    "round_fy",
+    "published",
+    "url",
+    "pages",
+    "status",
+    "error",
+    "plans_found",
+    "plans_rejected",
+    "lines_by_default",
+    "warnings",
+    "vertical_pages",
+    "pages_with_unmapped_glyphs",
+]
+DOCUMENTS_TITLES = [
+    "ファイル名",
+    "SHA-256",
+    "表題",
+    "承認回",
+    "承認年度",
+    "公表日",
+    "URL",
+    "ページ数",
+    "処理結果",
+    "エラー",
+    "計画数",
+    "除外計画数",
+    "既定割当行数",
+    "警告",
+    "縦書きページ",
+    "文字化けページ",
+]
 
 
 @pytest.fixture
 def tables() -> dict[str, pd.DataFrame]:
     """Small hand-made tables: a formula-like title, a bell in a file name, lists with a | and a backslash, a
     missing code."""
-    documents = frame([document_row(source_file="bell\x07.pdf", warnings=["a|b", "c\\d"], vertical_pages=["2", "3"]),
-                       document_row(source_file="c.pdf", pages=None, status="not_pdf", error="@SUM(A1)")],
-                      "documents")
-    plans = frame([plan_row(plan_title="=1+1", summary="-1 と #N/A", photo_captions=["'引用", "写真"]),
-                   plan_row(plan_id="国立市-2021", municipality="国立市", municipality_code=None,
-                            period_start_fy=2021, period_end_fy=2023, summary="", source_file="b.pdf")], "plans")
+    documents = frame(
+        [
+            document_row(source_file="bell\x07.pdf", warnings=["a|b", "c\\d"], vertical_pages=["2", "3"]),
+            document_row(source_file="c.pdf", pages=None, status="not_pdf", error="@SUM(A1)"),
+        ],
+        "documents",
+    )
+    plans = frame(
+        [
+            plan_row(plan_title="=1+1", summary="-1 と #N/A", photo_captions=["'引用", "写真"]),
+            plan_row(
+                plan_id="国立市-2021",
+                municipality="国立市",
+                municipality_code=None,
+                period_start_fy=2021,
+                period_end_fy=2023,
+                summary="",
+                source_file="b.pdf",
+            ),
+        ],
+        "plans",
+    )
     plans["themes"] = [["startup", "digital"], []]
     pillars = frame([pillar_row(has_more_projects=True), pillar_row(pillar_no=2)], "pillars")
     return {"plans": plans, "pillars": pillars, "documents": documents}  # not in the schema's order
@@ -164,8 +211,9 @@ def later_clock(monkeypatch):
     monkeypatch.setattr("openpyxl.packaging.core.datetime", fake)
     monkeypatch.setattr("openpyxl.writer.excel.datetime", fake)
     real = time.localtime
-    monkeypatch.setattr(time, "localtime", lambda seconds=None: real((time.time() if seconds is None else seconds)
-                                                                      + 400 * 86400))
+    monkeypatch.setattr(
+        time, "localtime", lambda seconds=None: real((time.time() if seconds is None else seconds) + 400 * 86400)
+    )
 
 
 def plain_save() -> bytes:
@@ -199,7 +247,13 @@ def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample)
     book = openpyxl.load_workbook(sample_out / "tables.xlsx")
     assert book.sheetnames == ["documents", "plans", "pillars", "projects", "tags", "vocabulary", "municipalities"]
     assert (book["vocabulary"].max_row - 2, book["municipalities"].max_row - 2) == (22, 62)
-    assert [c.value for c in book["municipalities"][3]] == ["131016", "千代田区", "Chiyoda City", "特別区", "special ward"]
+    assert [c.value for c in book["municipalities"][3]] == [
+        "131016",
+        "千代田区",
+        "Chiyoda City",
+        "特別区",
+        "special ward",
+    ]
     plans = book["plans"]
     assert plans.max_row - 2 == len(pd.read_parquet(sample_out / "plans.parquet")) == 6
     assert [c.value for c in plans["C"][2:]] == ["131091", "131148", "131237", "132012", "132047", "132152"]
@@ -207,7 +261,10 @@ def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample)
     for name, df in sample.items():
         assert book[name].max_row - 2 == len(df), name
     # The tables read back from Parquet (list cells as arrays) give the very bytes the run wrote.
-    every = {**sample, **{name: pd.read_parquet(sample_out / f"{name}.parquet") for name in ("vocabulary", "municipalities")}}
+    every = {
+        **sample,
+        **{name: pd.read_parquet(sample_out / f"{name}.parquet") for name in ("vocabulary", "municipalities")},
+    }
     assert workbook_bytes(every) == (sample_out / "tables.xlsx").read_bytes()
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["outputs"]["tables.xlsx"] == hashlib.sha256((sample_out / "tables.xlsx").read_bytes()).hexdigest()

@@ -54,12 +54,16 @@ def vocabulary_markdown(tags: pd.DataFrame, results: dict[str, SetResult]) -> st
 def scores_markdown(results: dict[str, SetResult]) -> str:
     """The macro figures of each set of labelled projects, on one line for the README (the figures per code are
     in the data dictionary)."""
-    return "; ".join(
-        f"{name}: {r.examples} projects, macro precision {figure(r.macro_precision)}, macro recall"
-        f" {figure(r.macro_recall)}, {len(r.disagreements)} tagged otherwise than labelled"
-        if r.examples else f"{name}: no labelled projects yet"
-        for name, r in results.items()
-    ) + ".\n"
+    return (
+        "; ".join(
+            f"{name}: {r.examples} projects, macro precision {figure(r.macro_precision)}, macro recall"
+            f" {figure(r.macro_recall)}, {len(r.disagreements)} tagged otherwise than labelled"
+            if r.examples
+            else f"{name}: no labelled projects yet"
+            for name, r in results.items()
+        )
+        + ".\n"
+    )
 
 
 def implied_markdown() -> str:
@@ -108,9 +112,11 @@ def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]
     results = evaluate(repo / LABELLED)
     return {
         repo / "README.md": {"tag-scores": scores_markdown(results), "failures": failures_markdown()},
-        repo / "docs" / "data-dictionary.md": {"dictionary": dictionary_markdown(),
-                                                 "vocabulary": vocabulary_markdown(tags, results),
-                                                 "implied": implied_markdown()},
+        repo / "docs" / "data-dictionary.md": {
+            "dictionary": dictionary_markdown(),
+            "vocabulary": vocabulary_markdown(tags, results),
+            "implied": implied_markdown(),
+        },
         repo / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
     }
 
@@ -134,8 +140,12 @@ def sample_tags(repo: Path) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    repo = repository("python -m tools.docs", "Regenerate the generated parts of the repository's README.md and "
-                      "docs/*.md.", argv, needs=(str(SAMPLE_RAW),))
+    repo = repository(
+        "python -m tools.docs",
+        "Regenerate the generated parts of the repository's README.md and docs/*.md.",
+        argv,
+        needs=(str(SAMPLE_RAW),),
+    )
     for path, parts in generated_parts(repo, sample_tags(repo)).items():
         path.write_text(render(path, parts), encoding="utf-8")
     return 0

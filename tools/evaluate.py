@@ -113,8 +113,15 @@ def read_labelled(path: Path, kinds: dict[str, str]) -> list[Example]:
                 if kinds.get(code) != kind:
                     raise ValueError(f"{path.name} line {line}: {code!r} in {column} is no {kind} of the vocabulary")
                 expected.add(code)
-        examples.append(Example(f"{path.name}:{line}", row["project_name"], row["project_detail"] or None,
-                                frozenset(expected), row["note"]))
+        examples.append(
+            Example(
+                f"{path.name}:{line}",
+                row["project_name"],
+                row["project_detail"] or None,
+                frozenset(expected),
+                row["note"],
+            )
+        )
     return examples
 
 
@@ -185,8 +192,10 @@ def report(results: dict[str, SetResult]) -> str:
         for example, got in result.disagreements:
             text = example.text.replace("\n", " / ")  # name / detail
             out.append(f"{example.where}  {text}")
-            out.append(f"    expected {codes_text(example.expected)}; got {codes_text(got)}; missing "
-                       f"{codes_text(example.expected - got)}; extra {codes_text(got - example.expected)}")
+            out.append(
+                f"    expected {codes_text(example.expected)}; got {codes_text(got)}; missing "
+                f"{codes_text(example.expected - got)}; extra {codes_text(got - example.expected)}"
+            )
             if example.note:
                 out.append(f"    note: {example.note}")
         out.append("")
@@ -194,8 +203,12 @@ def report(results: dict[str, SetResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    repo = repository("python -m tools.evaluate", "Score the tagger on the labelled projects of the repository's "
-                      f"{LABELLED}: precision, recall, support and F1 per code, and every disagreement.", argv)
+    repo = repository(
+        "python -m tools.evaluate",
+        "Score the tagger on the labelled projects of the repository's "
+        f"{LABELLED}: precision, recall, support and F1 per code, and every disagreement.",
+        argv,
+    )
     print(report(evaluate(repo / LABELLED)))
     return 0
 

@@ -37,18 +37,28 @@ def repository(prog: str, description: str, argv: list[str] | None = None, needs
     """Parse a tool's command line (`--repo DIR`) and return the repository it names, resolved; exit with status 1
     and one line on stderr when that folder lacks the repository's markers or `needs`."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--repo", type=Path, metavar="DIR",
-                        help="the repository's checkout (default: the folder holding pyproject.toml from the current "
-                             "directory upwards, or else the checkout these tools live in)")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        metavar="DIR",
+        help="the repository's checkout (default: the folder holding pyproject.toml from the current "
+        "directory upwards, or else the checkout these tools live in)",
+    )
     args = parser.parse_args(argv)
     repo = (args.repo or default_repo()).resolve()
     lacking = missing(repo, MARKERS + tuple(needs))
     if lacking:
-        print(f"error: {repo} is not a checkout of the repository: it lacks {', '.join(lacking)} (run from the "
-              f"checkout, or give --repo DIR)", file=sys.stderr)
+        print(
+            f"error: {repo} is not a checkout of the repository: it lacks {', '.join(lacking)} (run from the "
+            f"checkout, or give --repo DIR)",
+            file=sys.stderr,
+        )
         raise SystemExit(EXIT_USAGE)
     package = Path(pipeline.__file__).resolve().parent
     if package != repo / "pipeline":
-        print(f"warning: the pipeline package imported is {package}, not {repo / 'pipeline'}: the figures are that "
-              f"code's", file=sys.stderr)
+        print(
+            f"warning: the pipeline package imported is {package}, not {repo / 'pipeline'}: the figures are that "
+            f"code's",
+            file=sys.stderr,
+        )
     return repo

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -75,6 +75,7 @@ class Fetched:
 
 # --- RAW and sources.csv -------------------------------------------------------------------------------------
 
+
 def check_raw(raw: Path) -> None:
     """Refuse a RAW that is not a folder, or whose sources.csv cannot take a row, before downloading anything."""
     if raw.exists() and not raw.is_dir():
@@ -108,7 +109,7 @@ class RawFolder:
 
     def free_name(self, name: str) -> str:
         """The name, or with -2, -3… before .pdf when something stands under it already."""
-        stem, number, candidate = name[:-len(".pdf")], 1, name
+        stem, number, candidate = name[: -len(".pdf")], 1, name
         while os.path.lexists(self.raw / candidate):
             number += 1
             candidate = f"{stem}-{number}.pdf"
@@ -122,14 +123,14 @@ def pdf_name(url: str, final_url: str) -> str:
     """A file name from the URL's last path segment (percent-escapes decoded), or the final URL's when only that
     one ends in .pdf (a download address that redirects to the file): no path separator, control character or
     leading dot, ending in .pdf, short enough for any Linux file system."""
+
     def segment(address: str) -> str:
         return unquote(urlsplit(address).path.rsplit("/", 1)[-1], errors="replace")
 
     name = segment(url)
     if not name.lower().endswith(".pdf") and segment(final_url).lower().endswith(".pdf"):
         name = segment(final_url)
-    name = "".join("_" if ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
-                   for ch in name)
+    name = "".join("_" if ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name)
     stem = name[:-4] if name.lower().endswith(".pdf") else name
     stem = re.sub(r"^[\s.]+|\s+$", "", stem)
     stem = stem.encode("utf-8")[:NAME_MAX_BYTES].decode("utf-8", "ignore") or "summary"
@@ -137,6 +138,7 @@ def pdf_name(url: str, final_url: str) -> str:
 
 
 # --- one URL, then many --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -173,19 +175,24 @@ def fetch_url(session: httpx.Client, folder: RawFolder, url: str, settings: Sett
         yield save(folder, Origin(url), got, settings)  # an error page at a .pdf address is no press release
         return
     if not is_html(got):
-        yield Fetched(url, FAILED, f"neither a PDF nor a web page (the server sent "
-                                   f"{got.content_type or 'no Content-Type'}: {preview(got)!r})")
+        yield Fetched(
+            url,
+            FAILED,
+            f"neither a PDF nor a web page (the server sent {got.content_type or 'no Content-Type'}: {preview(got)!r})",
+        )
         return
     page = parse_page(decode_html(got))
     attachments = summary_links(page, got.final_url)
     if not attachments:
-        yield Fetched(url, FAILED, "no summary PDF linked on the page (no PDF link whose text or list item says "
-                                   "概要 or 別紙)")
+        yield Fetched(
+            url, FAILED, "no summary PDF linked on the page (no PDF link whose text or list item says 概要 or 別紙)"
+        )
         return
     page_round = parse_round(page.title)
     for attachment in attachments:
-        origin = Origin(attachment.url, url, page.title or "", page.published or "",
-                        page_round or attachment.round or "")
+        origin = Origin(
+            attachment.url, url, page.title or "", page.published or "", page_round or attachment.round or ""
+        )
         try:
             pdf = download(session, attachment.url, settings)
         except FetchFailed as exc:
@@ -205,10 +212,17 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
     if held is not None:
         return Fetched(origin.url, ALREADY, f"already in RAW as {held}", held)
     name = folder.free_name(pdf_name(origin.url, got.final_url))
-    row = {"source_file": name, "url": origin.url, "page_url": origin.page_url, "page_title": origin.page_title,
-           "published": origin.published, "round": origin.round,
-           "retrieved_at": settings.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "sha256": sha256, "bytes": str(len(got.data))}
+    row = {
+        "source_file": name,
+        "url": origin.url,
+        "page_url": origin.page_url,
+        "page_title": origin.page_title,
+        "published": origin.published,
+        "round": origin.round,
+        "retrieved_at": settings.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sha256": sha256,
+        "bytes": str(len(got.data)),
+    }
     path = folder.raw / name
     try:
         write_atomic(path, got.data)
@@ -222,8 +236,9 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
             raise
         return Fetched(origin.url, FAILED, f"not saved: {SOURCES_NAME} could not be written: {exception_line(exc)}")
     folder.add(sha256, name)
-    said = "; ".join(filter(None, [f"{len(got.data):,} bytes", origin.round, origin.published and
-                                   f"published {origin.published}"]))
+    said = "; ".join(
+        filter(None, [f"{len(got.data):,} bytes", origin.round, origin.published and f"published {origin.published}"])
+    )
     return Fetched(origin.url, SAVED, f"saved as {name} ({said})", name)
 
 

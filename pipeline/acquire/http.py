@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -25,7 +25,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,14 @@ class Download:
 
 # --- downloading ---------------------------------------------------------------------------------------------
 
+
 def client(settings: Settings) -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(settings.timeout), follow_redirects=True,
-                        max_redirects=settings.max_redirects, headers={"User-Agent": USER_AGENT})
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.timeout),
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 def download(session: httpx.Client, url: str, settings: Settings) -> Download:
@@ -117,8 +122,9 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
         raise FetchFailed(f"no answer within {settings.timeout:g} s (--timeout)") from None
     except httpx.RemoteProtocolError as exc:
         if response is not None and expected is not None:
-            raise TryAgain(f"truncated: the connection closed after {response.num_bytes_downloaded:,} of "
-                        f"{expected:,} bytes") from None
+            raise TryAgain(
+                f"truncated: the connection closed after {response.num_bytes_downloaded:,} of {expected:,} bytes"
+            ) from None
         raise TryAgain(f"connection broken: {exception_line(exc)}") from None
     except httpx.UnsupportedProtocol:
         raise FetchFailed("redirected to an address that is not http or https") from None
@@ -154,6 +160,7 @@ def parse_content_type(value: str) -> tuple[str, str | None]:
 
 # --- what came back ------------------------------------------------------------------------------------------
 
+
 def is_pdf(got: Download) -> bool:
     return got.data.startswith(b"%PDF-")
 
@@ -163,7 +170,8 @@ def is_html(got: Download) -> bool:
         return True
     start = got.data[:512].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
     return got.content_type in ("", "text/plain", "application/octet-stream") and start.startswith(
-        (b"<!doctype html", b"<html"))
+        (b"<!doctype html", b"<html")
+    )
 
 
 def check_pdf(got: Download) -> None:
@@ -181,8 +189,8 @@ def preview(got: Download, limit: int = 60) -> str:
         page = parse_page(decode_html(got))
         text = page.title or page.h1
     if not text:
-        text = collapse(got.data[:limit * 4].decode("utf-8", "replace"))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+        text = collapse(got.data[: limit * 4].decode("utf-8", "replace"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def decode_html(got: Download) -> str:
@@ -197,5 +205,5 @@ def decode_html(got: Download) -> str:
         name = "utf-8"
     # Browsers read Shift_JIS as Windows-31J, its superset (①, ㈱, NEC and IBM extensions); Japanese sites use them.
     name = {"shift_jis": "cp932"}.get(name, name)
-    data = got.data[len(codecs.BOM_UTF8):] if got.data.startswith(codecs.BOM_UTF8) else got.data
+    data = got.data[len(codecs.BOM_UTF8) :] if got.data.startswith(codecs.BOM_UTF8) else got.data
     return data.decode(name, "replace")

@@ -14,15 +14,27 @@ from pipeline.acquire.rounds import era_year, parse_round
 from pipeline.core.text import normalize_text
 
 # Elements that do not enclose a link for its surrounding text: the phrase-level ones a link sits in.
-INLINE = frozenset("a abbr b bdi bdo big br cite code data dfn em font i img kbd mark q s samp small span "
-                   "strong sub sup time tt u var wbr".split())
+INLINE = frozenset(
+    "a abbr b bdi bdo big br cite code data dfn em font i img kbd mark q s samp small span "
+    "strong sub sup time tt u var wbr".split()
+)
 VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 SKIPPED = frozenset(("script", "style", "template"))
 # An open element of the key closes when one of these starts, as a browser's parser does.
-IMPLIED_END = {"li": {"li"}, "p": {"p"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "tr": {"tr"},
-               "td": {"td", "th"}, "th": {"td", "th"}, "option": {"option"}}
-DATE_RE = re.compile(r"(?:(?P<era>令和|平成)\s*(?P<year>元|\d{1,2})|(?P<gregorian>\d{4}))\s*年\s*"
-                     r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日")
+IMPLIED_END = {
+    "li": {"li"},
+    "p": {"p"},
+    "dt": {"dt", "dd"},
+    "dd": {"dt", "dd"},
+    "tr": {"tr"},
+    "td": {"td", "th"},
+    "th": {"td", "th"},
+    "option": {"option"},
+}
+DATE_RE = re.compile(
+    r"(?:(?P<era>令和|平成)\s*(?P<year>元|\d{1,2})|(?P<gregorian>\d{4}))\s*年\s*"
+    r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"
+)
 NEAR_HEADLINE = 1000  # characters after the first <h1> in which its date is looked for
 NEAR_TOP = 2000  # characters from the top of the page, when the date is not by the headline
 
@@ -136,7 +148,7 @@ class PageParser(HTMLParser):
             self.chunks.append(data)
 
     def closed(self, element: _Element) -> None:
-        text = collapse("".join(self.chunks[element.start:]))
+        text = collapse("".join(self.chunks[element.start :]))
         if element.tag not in INLINE:
             self.chunks.append("\n")
         if element.tag == "title" and self.title is None:
@@ -168,12 +180,13 @@ def parse_page(html: str) -> WebPage:
     text = "".join(parser.chunks)
     near = []
     if parser.h1_at is not None:
-        near.append("".join(parser.chunks[parser.h1_at:])[:NEAR_HEADLINE])
+        near.append("".join(parser.chunks[parser.h1_at :])[:NEAR_HEADLINE])
     near.append(text[:NEAR_TOP])
     # The title is what the browser's tab, a bookmark and a citation show, and every page has one; an <h1> is
     # the page's headline on some sites and the site's logo on others. Only a page without a title gets its <h1>.
-    return WebPage(title=parser.title or parser.h1, h1=parser.h1, published=first_date([*parser.dates, *near]),
-                links=parser.links)
+    return WebPage(
+        title=parser.title or parser.h1, h1=parser.h1, published=first_date([*parser.dates, *near]), links=parser.links
+    )
 
 
 def first_date(texts: Iterable[str]) -> str | None:
@@ -233,6 +246,7 @@ def summary_links(page: WebPage, base_url: str) -> list[Attachment]:
         url = urlunsplit(parts._replace(fragment=""))
         if url in found or not looks_like_pdf(link) or not (names_summary(link.text) or names_summary(link.context)):
             continue
-        found[url] = Attachment(url, parse_round(link.text, bracketed_only=True)
-                                or parse_round(link.context, bracketed_only=True))
+        found[url] = Attachment(
+            url, parse_round(link.text, bracketed_only=True) or parse_round(link.context, bracketed_only=True)
+        )
     return list(found.values())

@@ -25,8 +25,17 @@ from pipeline.acquire.rounds import parse_round
 from pipeline.core.io import sha256_file, write_atomic
 
 SOURCES_NAME = "sources.csv"
-SOURCE_COLUMNS = ("source_file", "url", "page_url", "page_title", "published", "round", "retrieved_at", "sha256",
-                  "bytes")
+SOURCE_COLUMNS = (
+    "source_file",
+    "url",
+    "page_url",
+    "page_title",
+    "published",
+    "round",
+    "retrieved_at",
+    "sha256",
+    "bytes",
+)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -85,10 +94,15 @@ def read_sources(raw: Path) -> Sources:
             continue
         problems = found.file_problems.setdefault(name, [])
         if name in found.rows:
-            problems.append(f"{SOURCES_NAME} line {number}: {name} listed again (first on line "
-                            f"{found.rows[name].line}); line {number} used")
+            problems.append(
+                f"{SOURCES_NAME} line {number}: {name} listed again (first on line "
+                f"{found.rows[name].line}); line {number} used"
+            )
         found.rows[name] = SourceInfo(
-            line=number, url=cells.get("url"), page_url=cells.get("page_url"), page_title=cells.get("page_title"),
+            line=number,
+            url=cells.get("url"),
+            page_url=cells.get("page_url"),
+            page_title=cells.get("page_title"),
             published=checked(cells, "published", is_date, "not a date YYYY-MM-DD", number, problems),
             round=checked_round(cells.get("round"), number, problems),
             sha256=checked(cells, "sha256", SHA256_RE.match, "not a lowercase hex sha256", number, problems),

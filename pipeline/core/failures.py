@@ -32,36 +32,86 @@ class Retry(Enum):
 class Failure(Enum):
     """A failure kind, named by its status; each carries what happened, what to do, its fault and its retry."""
 
-    not_a_file = ("not a regular file: a folder, a named pipe, a socket, a device, a broken or looping link, or a "
-                  "link to a file outside RAW", "put the PDF itself in RAW", Fault.FILE, Retry.ALWAYS)
-    unreadable = ("the file cannot be read (no permission, an I/O error)", "check its permissions, or copy it again",
-                  Fault.FILE, Retry.ALWAYS)
-    not_pdf = ("not a PDF (often a web error page saved under a `.pdf` name)", "download the file again",
-               Fault.FILE, Retry.NEVER)
+    not_a_file = (
+        "not a regular file: a folder, a named pipe, a socket, a device, a broken or looping link, or a "
+        "link to a file outside RAW",
+        "put the PDF itself in RAW",
+        Fault.FILE,
+        Retry.ALWAYS,
+    )
+    unreadable = (
+        "the file cannot be read (no permission, an I/O error)",
+        "check its permissions, or copy it again",
+        Fault.FILE,
+        Retry.ALWAYS,
+    )
+    not_pdf = (
+        "not a PDF (often a web error page saved under a `.pdf` name)",
+        "download the file again",
+        Fault.FILE,
+        Retry.NEVER,
+    )
     empty = ("the file has 0 bytes", "download the file again", Fault.FILE, Retry.NEVER)
-    encrypted = ("password-protected; no password is tried", "ask the publisher for an open copy",
-                 Fault.FILE, Retry.NEVER)
-    corrupt = ("the PDF parser gave up (truncated download, broken structure)",
-               "download it again or ask the publisher for a new copy", Fault.FILE, Retry.NEVER)
-    timeout = ("reading took longer than `--timeout` (60 s)",
-               "a decompression bomb or a very heavy page? raise --timeout if the file is genuine",
-               Fault.LIMITS, Retry.WIDER_LIMITS)
-    too_large = ("reading needed more memory than `--memory-mb` (1024 MiB) beyond the reader's start",
-                 "a decompression bomb or a huge page? raise --memory-mb if the file is genuine",
-                 Fault.LIMITS, Retry.WIDER_LIMITS)
-    reader_crashed = ("the PDF reader died of a signal (a crash in a C library, or the memory cap hit outside "
-                      "Python)", "raise --memory-mb; if it still crashes, please report the file",
-                      Fault.OURS, Retry.WIDER_LIMITS)
-    no_text = ("no text layer: an image-only scan", "run OCR on it (e.g. ocrmypdf) and put the result in RAW",
-               Fault.FILE, Retry.NEVER)
-    unreadable_text = ("the text layer does not read as Japanese (glyphs without a Unicode map, a broken font)",
-                       "get a better copy, or OCR the file", Fault.FILE, Retry.NEVER)
-    no_plans = ("readable text, but no plan header 「…」（…）【計画期間:…】",
-                "check it is an approval summary; if it is, please report the layout", Fault.FILE, Retry.NEVER)
-    changed_during_run = ("the file's bytes changed between listing RAW and reading it",
-                          "nothing to do: the next run reads it again", Fault.RUN, Retry.ALWAYS)
-    internal_error = ("this pipeline failed on the file (a bug)", "please report the file with the error",
-                      Fault.OURS, Retry.NEVER)
+    encrypted = (
+        "password-protected; no password is tried",
+        "ask the publisher for an open copy",
+        Fault.FILE,
+        Retry.NEVER,
+    )
+    corrupt = (
+        "the PDF parser gave up (truncated download, broken structure)",
+        "download it again or ask the publisher for a new copy",
+        Fault.FILE,
+        Retry.NEVER,
+    )
+    timeout = (
+        "reading took longer than `--timeout` (60 s)",
+        "a decompression bomb or a very heavy page? raise --timeout if the file is genuine",
+        Fault.LIMITS,
+        Retry.WIDER_LIMITS,
+    )
+    too_large = (
+        "reading needed more memory than `--memory-mb` (1024 MiB) beyond the reader's start",
+        "a decompression bomb or a huge page? raise --memory-mb if the file is genuine",
+        Fault.LIMITS,
+        Retry.WIDER_LIMITS,
+    )
+    reader_crashed = (
+        "the PDF reader died of a signal (a crash in a C library, or the memory cap hit outside Python)",
+        "raise --memory-mb; if it still crashes, please report the file",
+        Fault.OURS,
+        Retry.WIDER_LIMITS,
+    )
+    no_text = (
+        "no text layer: an image-only scan",
+        "run OCR on it (e.g. ocrmypdf) and put the result in RAW",
+        Fault.FILE,
+        Retry.NEVER,
+    )
+    unreadable_text = (
+        "the text layer does not read as Japanese (glyphs without a Unicode map, a broken font)",
+        "get a better copy, or OCR the file",
+        Fault.FILE,
+        Retry.NEVER,
+    )
+    no_plans = (
+        "readable text, but no plan header 「…」（…）【計画期間:…】",
+        "check it is an approval summary; if it is, please report the layout",
+        Fault.FILE,
+        Retry.NEVER,
+    )
+    changed_during_run = (
+        "the file's bytes changed between listing RAW and reading it",
+        "nothing to do: the next run reads it again",
+        Fault.RUN,
+        Retry.ALWAYS,
+    )
+    internal_error = (
+        "this pipeline failed on the file (a bug)",
+        "please report the file with the error",
+        Fault.OURS,
+        Retry.NEVER,
+    )
 
     def __init__(self, what: str, hint: str, fault: Fault, retry: Retry) -> None:
         self.what, self.hint, self.fault, self.retry = what, hint, fault, retry

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -26,8 +26,10 @@ STAGES = {
     "extract": (("pipeline.extract", "pipeline.reading"), ("pdfplumber", "pdfminer.six", "pypdfium2")),
     "segment": (("pipeline.segment", "pipeline.structure"), ()),
     # The tables and their views are the normalize stage's output too: the manifest names its fingerprint.
-    "normalize": (("pipeline.normalize", "pipeline.tagging", "pipeline.outputs"),
-                  ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl")),
+    "normalize": (
+        ("pipeline.normalize", "pipeline.tagging", "pipeline.outputs"),
+        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl"),
+    ),
 }
 
 
@@ -52,7 +54,7 @@ def package_modules(name: str) -> list[str]:
     return sorted(module_name(p) for p in path.parent.rglob("*.py"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def imported_modules(path: Path) -> frozenset[str]:
     """The pipeline modules a source file imports anywhere in it (inside functions too), with the packages they
     stand in, whose __init__ runs first; each file is parsed once, as each fingerprint is made once per process."""
@@ -64,8 +66,9 @@ def imported_modules(path: Path) -> frozenset[str]:
             if node.module.split(".")[0] != "pipeline":
                 continue
             found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names
-                         if module_path(f"{node.module}.{a.name}").exists())
+            found.update(
+                f"{node.module}.{a.name}" for a in node.names if module_path(f"{node.module}.{a.name}").exists()
+            )
     return frozenset(parent for name in found for parent in parents(name))
 
 
@@ -90,17 +93,24 @@ def module_closure(entries: tuple[str, ...]) -> list[Path]:
 
 def bundled_files() -> list[str]:
     """The data files of the package, as paths relative to it (data/vocabulary.csv)."""
-    return sorted(str(p.relative_to(PACKAGE_DIR)) for folder in DATA_FOLDERS for p in (PACKAGE_DIR / folder).iterdir()
-                  if p.is_file() and p.name != "README.md")
+    return sorted(
+        str(p.relative_to(PACKAGE_DIR))
+        for folder in DATA_FOLDERS
+        for p in (PACKAGE_DIR / folder).iterdir()
+        if p.is_file() and p.name != "README.md"
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def named_files(path: Path) -> frozenset[str]:
     """The bundled files a source file names in a string constant, by their path in the package
     (data/EquivalentUnifiedIdeograph-14.0.0.txt) or by their name in their folder (DATA_DIR / "vocabulary.csv",
     get_template("report.html")): the data the module reads."""
-    strings = {node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-               if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    strings = {
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
     return frozenset(name for name in bundled_files() if name in strings or Path(name).name in strings)
 
 
@@ -110,7 +120,7 @@ def stage_files(stage: str) -> tuple[list[Path], list[str]]:
     return modules, sorted({name for path in modules for name in named_files(path)})
 
 
-@lru_cache(maxsize=None)
+@cache
 def fingerprint(stage: str) -> str:
     """sha256 of what a stage's output depends on: its code, its data files and its libraries' versions."""
     modules, data = stage_files(stage)

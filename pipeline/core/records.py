@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
@@ -266,7 +266,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**{name: _decode(kind, data[name]) for name, kind in stored.items()})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stored_fields(cls: type) -> dict[str, Any]:
     hints = get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}

@@ -14,9 +14,8 @@ MUNICIPALITY_COLUMNS = ("municipality_code", "name_ja", "name_en", "municipality
 VOCABULARY_PATH = DATA_DIR / "vocabulary.csv"
 VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
 
-def read_rows(
-    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> list[tuple[int, dict[str, str]]]:
+
+def read_rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
     """Read a maintainers' CSV as (line number, stripped cells), rejecting edits that would silently mis-tag;
     `optional` columns must be there but their cells may be empty."""
     with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: spreadsheets save a BOM

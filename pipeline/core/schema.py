@@ -19,63 +19,157 @@ ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: 
 # name: (type, Japanese title, English description, constraints). An enum drawn from a bundled data file is given
 # as the function that reads it, so that importing the schema reads no file (constraints() calls it).
 FIELDS: dict[str, tuple[str, str, str, dict]] = {
-    "source_file": (STRING, "ファイル名", "File name of the source PDF, relative to the raw folder; bytes of a name that "
-                    "are not UTF-8 are shown as \\xNN escapes.", {"required": True}),
-    "source_sha256": (STRING, "SHA-256", "SHA-256 of the source PDF's bytes: identifies the input whatever its name. "
-                      "Null only in documents, for an entry of the raw folder that is not a readable file.",
-                      {"pattern": "^[0-9a-f]{64}$"}),
-    "title": (STRING, "表題", "The summary's own title as printed on its first page (承認した…計画の概要, with a round "
-              "such as （令和6年度後期） when it carries one); null when no such line was found.", {}),
-    "round": (STRING, "承認回", "Approval round, e.g. 令和6年度後期 or 令和2年度: from the file's row of the raw folder's "
-              "sources.csv, else from the round in brackets at the end of the summary's title, else null. In plans, "
-              "the round of the file the plan was read from.", {"pattern": ROUND_PATTERN}),
-    "round_fy": (INT, "承認年度", "Fiscal year of the round (2024 for 令和6年度後期), to sort rounds by.",
-                 {"minimum": 1989, "maximum": 2100}),
-    "published": (STRING, "公表日", "Date the summary was published, YYYY-MM-DD, from sources.csv (the press release "
-                  "page, when `fetch` found a date on it); null when unknown.",
-                  {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+    "source_file": (
+        STRING,
+        "ファイル名",
+        "File name of the source PDF, relative to the raw folder; bytes of a name that "
+        "are not UTF-8 are shown as \\xNN escapes.",
+        {"required": True},
+    ),
+    "source_sha256": (
+        STRING,
+        "SHA-256",
+        "SHA-256 of the source PDF's bytes: identifies the input whatever its name. "
+        "Null only in documents, for an entry of the raw folder that is not a readable file.",
+        {"pattern": "^[0-9a-f]{64}$"},
+    ),
+    "title": (
+        STRING,
+        "表題",
+        "The summary's own title as printed on its first page (承認した…計画の概要, with a round "
+        "such as （令和6年度後期） when it carries one); null when no such line was found.",
+        {},
+    ),
+    "round": (
+        STRING,
+        "承認回",
+        "Approval round, e.g. 令和6年度後期 or 令和2年度: from the file's row of the raw folder's "
+        "sources.csv, else from the round in brackets at the end of the summary's title, else null. In plans, "
+        "the round of the file the plan was read from.",
+        {"pattern": ROUND_PATTERN},
+    ),
+    "round_fy": (
+        INT,
+        "承認年度",
+        "Fiscal year of the round (2024 for 令和6年度後期), to sort rounds by.",
+        {"minimum": 1989, "maximum": 2100},
+    ),
+    "published": (
+        STRING,
+        "公表日",
+        "Date the summary was published, YYYY-MM-DD, from sources.csv (the press release "
+        "page, when `fetch` found a date on it); null when unknown.",
+        {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    ),
     "url": (STRING, "URL", "Address the PDF was downloaded from, from sources.csv; null when unknown.", {}),
     "pages": (INT, "ページ数", "Number of pages in the PDF (null when it could not be opened).", {"minimum": 0}),
-    "status": (STRING, "処理結果", f"`{STATUSES[0]}`, or the kind of failure: {', '.join(STATUSES[1:])}.",
-               {"required": True, "enum": STATUSES}),
+    "status": (
+        STRING,
+        "処理結果",
+        f"`{STATUSES[0]}`, or the kind of failure: {', '.join(STATUSES[1:])}.",
+        {"required": True, "enum": STATUSES},
+    ),
     "error": (STRING, "エラー", "One-line reason the file failed; null when status is ok.", {}),
-    "plans_found": (INT, "計画数", "Number of plans read from the file and kept (not already read from another "
-                    "file).", {"minimum": 0}),
-    "plans_rejected": (INT, "除外計画数", "Number of plans read but not kept because their text is unreadable (a "
-                       "broken font) or their header names no place; why is in warnings.", {"minimum": 0}),
-    "lines_by_default": (INT, "既定割当行数", "Number of text lines no rule claimed: lines before the first plan "
-                         "header (in no plan), and summary or project lines kept in the block before them across a "
-                         "page break or a gap wider than the paragraph gap, with no heading between. 0 when every "
-                         "line was read by a rule; `make explain FILE=…` lists them.", {"minimum": 0}),
-    "warnings": (STRINGS, "警告", "What was read but looked wrong (a pillar without projects, an unknown municipality).",
-                 {}),
-    "vertical_pages": (STRINGS, "縦書きページ", "Pages detected as vertical writing (tategaki), read right to left.", {}),
-    "pages_with_unmapped_glyphs": (STRINGS, "文字化けページ",
-                                   "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
-                                   {}),
-    "plan_id": (STRING, "計画ID", "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020, for the first plan of a "
-                "municipality and year in (source_file, page_start) order; its other plans that year (other titles) "
-                "get `-2`, `-3`… after it. The municipality name stands in for an unknown code, and "
-                "`unknown-<first 8 of source_sha256>-p<page_start>` for an unread year.", {"required": True}),
-    "municipality": (STRING, "区市町村", "Municipality as printed in the plan header (normalized).", {"required": True}),
-    "municipality_code": (STRING, "全国地方公共団体コード", "6-digit local government code with check digit "
-                          "(municipalities.municipality_code); in plans null when the name is not one of Tokyo's 62 "
-                          "municipalities.", {"enum": municipality_codes}),
+    "plans_found": (
+        INT,
+        "計画数",
+        "Number of plans read from the file and kept (not already read from another file).",
+        {"minimum": 0},
+    ),
+    "plans_rejected": (
+        INT,
+        "除外計画数",
+        "Number of plans read but not kept because their text is unreadable (a "
+        "broken font) or their header names no place; why is in warnings.",
+        {"minimum": 0},
+    ),
+    "lines_by_default": (
+        INT,
+        "既定割当行数",
+        "Number of text lines no rule claimed: lines before the first plan "
+        "header (in no plan), and summary or project lines kept in the block before them across a "
+        "page break or a gap wider than the paragraph gap, with no heading between. 0 when every "
+        "line was read by a rule; `make explain FILE=…` lists them.",
+        {"minimum": 0},
+    ),
+    "warnings": (
+        STRINGS,
+        "警告",
+        "What was read but looked wrong (a pillar without projects, an unknown municipality).",
+        {},
+    ),
+    "vertical_pages": (
+        STRINGS,
+        "縦書きページ",
+        "Pages detected as vertical writing (tategaki), read right to left.",
+        {},
+    ),
+    "pages_with_unmapped_glyphs": (
+        STRINGS,
+        "文字化けページ",
+        "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
+        {},
+    ),
+    "plan_id": (
+        STRING,
+        "計画ID",
+        "`<municipality_code>-<period_start_fy>`, e.g. 131091-2020, for the first plan of a "
+        "municipality and year in (source_file, page_start) order; its other plans that year (other titles) "
+        "get `-2`, `-3`… after it. The municipality name stands in for an unknown code, and "
+        "`unknown-<first 8 of source_sha256>-p<page_start>` for an unread year.",
+        {"required": True},
+    ),
+    "municipality": (
+        STRING,
+        "区市町村",
+        "Municipality as printed in the plan header (normalized).",
+        {"required": True},
+    ),
+    "municipality_code": (
+        STRING,
+        "全国地方公共団体コード",
+        "6-digit local government code with check digit "
+        "(municipalities.municipality_code); in plans null when the name is not one of Tokyo's 62 "
+        "municipalities.",
+        {"enum": municipality_codes},
+    ),
     "name_ja": (STRING, "名称", "Name of the municipality in Japanese, e.g. 品川区.", {"required": True}),
-    "name_en": (STRING, "英語名称", "Name of the municipality in English, as it names itself: the special wards call "
-                "themselves cities (Shinagawa City).", {"required": True}),
-    "municipality_kind": (STRING, "区分", "特別区 (special ward), 市, 町 or 村.",
-                          {"required": True, "enum": list(MUNICIPALITY_KINDS)}),
-    "municipality_kind_en": (STRING, "区分（英語）", "The kind in English: special ward, city, town or village.",
-                             {"required": True, "enum": list(MUNICIPALITY_KINDS.values())}),
+    "name_en": (
+        STRING,
+        "英語名称",
+        "Name of the municipality in English, as it names itself: the special wards call "
+        "themselves cities (Shinagawa City).",
+        {"required": True},
+    ),
+    "municipality_kind": (
+        STRING,
+        "区分",
+        "特別区 (special ward), 市, 町 or 村.",
+        {"required": True, "enum": list(MUNICIPALITY_KINDS)},
+    ),
+    "municipality_kind_en": (
+        STRING,
+        "区分（英語）",
+        "The kind in English: special ward, city, town or village.",
+        {"required": True, "enum": list(MUNICIPALITY_KINDS.values())},
+    ),
     "plan_title": (STRING, "計画名", "Plan title inside 「」.", {"required": True}),
     "period_text": (STRING, "計画期間（表記）", "Plan period exactly as printed, e.g. 令和2年度～令和4年度.", {}),
-    "period_start_fy": (INT, "開始年度", "First fiscal year of the plan (Gregorian year in which the FY starts).",
-                        {"minimum": 1989, "maximum": 2100}),
+    "period_start_fy": (
+        INT,
+        "開始年度",
+        "First fiscal year of the plan (Gregorian year in which the FY starts).",
+        {"minimum": 1989, "maximum": 2100},
+    ),
     "period_end_fy": (INT, "終了年度", "Last fiscal year of the plan.", {"minimum": 1989, "maximum": 2100}),
-    "previous_plan_id": (STRING, "前計画ID", "The same municipality's plan in these tables that started last before "
-                         "this one (plans.plan_id); null when there is none, when this plan's start year was not read, "
-                         "or when two plans started that year (a warning names them).", {}),
+    "previous_plan_id": (
+        STRING,
+        "前計画ID",
+        "The same municipality's plan in these tables that started last before "
+        "this one (plans.plan_id); null when there is none, when this plan's start year was not read, "
+        "or when two plans started that year (a warning names them).",
+        {},
+    ),
     "summary": (STRING, "概要", "The plan's overview paragraph, lines joined without spaces.", {}),
     "photo_captions": (STRINGS, "写真キャプション", "Captions of the plan's photos, in page order.", {}),
     "themes": (STRINGS, "政策テーマ", "Policy theme codes (see the vocabulary).", {}),
@@ -85,48 +179,126 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "page": (INT, "ページ", "Page on which the row's text starts (1-based).", {"minimum": 1}),
     "pillar_no": (INT, "柱番号", "Number of the pillar within its plan, 1-based, as printed.", {"minimum": 1}),
     "pillar_title": (STRING, "柱", "Title of the pillar, without its number.", {"required": True}),
-    "has_more_projects": (BOOL, "等あり", "True when the pillar's project list ends in 等 (more projects than listed).",
-                          {"required": True}),
+    "has_more_projects": (
+        BOOL,
+        "等あり",
+        "True when the pillar's project list ends in 等 (more projects than listed).",
+        {"required": True},
+    ),
     "project_no": (INT, "事業番号", "Position of the project within its pillar, 1-based.", {"minimum": 1}),
-    "project_name": (STRING, "事業名", "Project name: the item before its final parenthesised group.", {"required": True}),
-    "project_detail": (STRING, "事業内容", "Inside of the item's final parenthesised group; null when there is none.", {}),
-    "level": (STRING, "階層", "Level the tag applies to: plan, pillar or project.",
-              {"required": True, "enum": ["plan", "pillar", "project"]}),
+    "project_name": (
+        STRING,
+        "事業名",
+        "Project name: the item before its final parenthesised group.",
+        {"required": True},
+    ),
+    "project_detail": (
+        STRING,
+        "事業内容",
+        "Inside of the item's final parenthesised group; null when there is none.",
+        {},
+    ),
+    "level": (
+        STRING,
+        "階層",
+        "Level the tag applies to: plan, pillar or project.",
+        {"required": True, "enum": ["plan", "pillar", "project"]},
+    ),
     "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
     "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": vocabulary_codes}),
     "label_ja": (STRING, "ラベル", "Japanese label of the code.", {"required": True}),
     "label_en": (STRING, "英語ラベル", "English label of the code.", {"required": True}),
-    "terms": (STRINGS, "根拠語", "In tags, the vocabulary terms matched in the text, as evidence, and 'implied by X' for "
-              "a theme that the code or term X implies (pipeline/data/implied_themes.csv); in vocabulary, every term "
-              "that tags the code.", {}),
+    "terms": (
+        STRINGS,
+        "根拠語",
+        "In tags, the vocabulary terms matched in the text, as evidence, and 'implied by X' for "
+        "a theme that the code or term X implies (pipeline/data/implied_themes.csv); in vocabulary, every term "
+        "that tags the code.",
+        {},
+    ),
 }
 
 # name: (fields in order, primary key, foreign keys as (fields, table) or, where the names differ,
 # (fields, table, fields of that table))
 TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
     "documents": (
-        ["source_file", "source_sha256", "title", "round", "round_fy", "published", "url", "pages", "status", "error",
-         "plans_found", "plans_rejected",
-         "lines_by_default", "warnings", "vertical_pages", "pages_with_unmapped_glyphs"],
+        [
+            "source_file",
+            "source_sha256",
+            "title",
+            "round",
+            "round_fy",
+            "published",
+            "url",
+            "pages",
+            "status",
+            "error",
+            "plans_found",
+            "plans_rejected",
+            "lines_by_default",
+            "warnings",
+            "vertical_pages",
+            "pages_with_unmapped_glyphs",
+        ],
         ["source_file"],
         [],
     ),
     "plans": (
-        ["plan_id", "municipality", "municipality_code", "plan_title", "period_text", "period_start_fy", "period_end_fy",
-         "round", "round_fy", "previous_plan_id", "summary", "photo_captions", "themes", "instruments", "source_file", "source_sha256", "page_start", "page_end"],
+        [
+            "plan_id",
+            "municipality",
+            "municipality_code",
+            "plan_title",
+            "period_text",
+            "period_start_fy",
+            "period_end_fy",
+            "round",
+            "round_fy",
+            "previous_plan_id",
+            "summary",
+            "photo_captions",
+            "themes",
+            "instruments",
+            "source_file",
+            "source_sha256",
+            "page_start",
+            "page_end",
+        ],
         ["plan_id"],
-        [(["source_file"], "documents"), (["municipality_code"], "municipalities"),
-         (["previous_plan_id"], "plans", ["plan_id"])],
+        [
+            (["source_file"], "documents"),
+            (["municipality_code"], "municipalities"),
+            (["previous_plan_id"], "plans", ["plan_id"]),
+        ],
     ),
     "pillars": (
-        ["plan_id", "pillar_no", "pillar_title", "has_more_projects", "themes", "instruments", "source_file",
-         "source_sha256", "page"],
+        [
+            "plan_id",
+            "pillar_no",
+            "pillar_title",
+            "has_more_projects",
+            "themes",
+            "instruments",
+            "source_file",
+            "source_sha256",
+            "page",
+        ],
         ["plan_id", "pillar_no"],
         [(["plan_id"], "plans")],
     ),
     "projects": (
-        ["plan_id", "pillar_no", "project_no", "project_name", "project_detail", "themes", "instruments", "source_file",
-         "source_sha256", "page"],
+        [
+            "plan_id",
+            "pillar_no",
+            "project_no",
+            "project_name",
+            "project_detail",
+            "themes",
+            "instruments",
+            "source_file",
+            "source_sha256",
+            "page",
+        ],
         ["plan_id", "pillar_no", "project_no"],
         [(["plan_id", "pillar_no"], "pillars")],
     ),

@@ -46,15 +46,17 @@ _UNPRINTED_LATIN1 = "".join(chr(c) for c in range(0xA0, 0x100) if chr(c) not in 
 # Unmapped glyphs, C0 and C1 control characters (and DEL), and the Latin-1 Supplement but what summaries print.
 _UNREADABLE_RE = re.compile(rf"{_UNMAPPED_RE.pattern}|[\x00-\x1f\x7f-\x9f{_UNPRINTED_LATIN1}]")
 # Kanji and kana, the script of Japanese place names: ideographs with 々, hiragana, katakana with ー and ヶ.
-KANJI_KANA_CLASS = ("[\u3005\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe"
-                    "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+KANJI_KANA_CLASS = (
+    "[\u3005\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
+)
 
 
 @lru_cache(maxsize=1)
 def fold_table() -> dict[int, str]:
     """What normalize_text folds character by character: radicals to ideographs, every tilde and dash to one."""
-    return str.maketrans({**radical_supplement(), **{t: CANONICAL_TILDE for t in TILDES},
-                          **{d: CANONICAL_DASH for d in DASHES}})
+    return str.maketrans(
+        {**radical_supplement(), **{t: CANONICAL_TILDE for t in TILDES}, **{d: CANONICAL_DASH for d in DASHES}}
+    )
 
 
 @lru_cache(maxsize=1)

@@ -90,8 +90,13 @@ def _csv_resource(table: str) -> dict:
         # A foreign key points at the referenced table's columns of the same names (its primary key) unless it
         # names them; a table referring to itself is the resource "" (the Table Schema's self-reference).
         schema["foreignKeys"] = [
-            {"fields": list(fields),
-             "reference": {"resource": "" if ref == table else ref, "fields": list(ref_fields[0] if ref_fields else fields)}}
+            {
+                "fields": list(fields),
+                "reference": {
+                    "resource": "" if ref == table else ref,
+                    "fields": list(ref_fields[0] if ref_fields else fields),
+                },
+            }
             for fields, ref, *ref_fields in foreign
         ]
     return {

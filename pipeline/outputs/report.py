@@ -48,8 +48,18 @@ SECTIONS = {
 }
 LEVELS = ("plan", "pillar", "project")
 # Colours of the rounds' bar segments, told apart by lightness too (a grey print or a colour-blind reader).
-ROUND_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                 "#bcbd22", "#17becf")
+ROUND_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 # A heatmap cell's lightness runs from this (no count) down to that (the largest count); under the middle its
 # number is written in white to stay legible.
 HEAT_LIGHTEST, HEAT_DARKEST, HEAT_WHITE_TEXT = 97, 32, 60
@@ -114,8 +124,9 @@ def _plan_label(row) -> str:
 def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list[str], labels: dict[str, str]):
     """Projects per plan and instrument; a ○ where only the plan's own text names the instrument."""
     columns = _add_other_codes(codes, (t for v in plans["instruments"] for t in _items(v)))
-    counts = Counter((pid, t) for pid, instruments in zip(projects["plan_id"], projects["instruments"])
-                     for t in _items(instruments))
+    counts = Counter(
+        (pid, t) for pid, instruments in zip(projects["plan_id"], projects["instruments"]) for t in _items(instruments)
+    )
     matrix = _count_matrix(counts, plans["plan_id"].tolist(), columns)
     marks = [["○" if c in set(_items(v)) else "" for c in columns] for v in plans["instruments"]]
     matrix.index = [_plan_label(row) for row in plans.itertuples()]
@@ -139,8 +150,15 @@ def _text(value):
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("pipeline.outputs", "templates"), autoescape=True, finalize=_text,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("pipeline.outputs", "templates"),
+        autoescape=True,
+        finalize=_text,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def _frame(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
@@ -157,6 +175,7 @@ def _value(v):
 
 def _list_rows(df: pd.DataFrame, names: tuple[str, ...]) -> list[dict]:
     """Rows as dicts of plain values, list columns as lists: what the template loops over."""
+
     def plain(name, v):
         return _items(v) if FIELDS[name][0] == STRINGS else _value(v)
 
@@ -167,15 +186,23 @@ def _list_rows(df: pd.DataFrame, names: tuple[str, ...]) -> list[dict]:
 def _documents(documents: pd.DataFrame, other_warnings: dict[str, list[str]], read_twice: list[dict]) -> list[dict]:
     """The documents' rows; their warnings but those of plans read twice, which get a link to their list."""
     in_pairs = {name for pair in read_twice for name in (pair["first"], pair["later"])}
-    return [{
-        "source_file": row.source_file, "status": row.status, "pages": _value(row.pages),
-        "plans_found": _value(row.plans_found), "plans_rejected": _value(row.plans_rejected),
-        "lines_by_default": _value(row.lines_by_default), "error": _value(row.error),
-        "warnings": other_warnings[row.source_file], "read_twice": row.source_file in in_pairs,
-        "vertical_pages": ", ".join(_items(row.vertical_pages)),
-        "unmapped_pages": ", ".join(_items(row.pages_with_unmapped_glyphs)),
-        "sha256": _value(row.source_sha256) or "",
-    } for row in documents.itertuples()]
+    return [
+        {
+            "source_file": row.source_file,
+            "status": row.status,
+            "pages": _value(row.pages),
+            "plans_found": _value(row.plans_found),
+            "plans_rejected": _value(row.plans_rejected),
+            "lines_by_default": _value(row.lines_by_default),
+            "error": _value(row.error),
+            "warnings": other_warnings[row.source_file],
+            "read_twice": row.source_file in in_pairs,
+            "vertical_pages": ", ".join(_items(row.vertical_pages)),
+            "unmapped_pages": ", ".join(_items(row.pages_with_unmapped_glyphs)),
+            "sha256": _value(row.source_sha256) or "",
+        }
+        for row in documents.itertuples()
+    ]
 
 
 UNKNOWN_ROUND = "不明 / unknown"
@@ -192,20 +219,29 @@ def _rounds(plans: pd.DataFrame) -> dict:
     """Plans per approval round, and one bar per municipality made of a segment per round."""
     plans = _by_round(plans)
     per_round = plans.groupby("round_label", sort=False).agg(
-        plans=("plan_id", "size"), municipalities=("municipality", "nunique"))
+        plans=("plan_id", "size"), municipalities=("municipality", "nunique")
+    )
     counts = plans.groupby(["municipality", "round_label"], sort=False).size().unstack(fill_value=0)
     counts = counts.reindex(_municipality_order(plans)).fillna(0)
     widest = max(int(counts.sum(axis=1).max()), 1) if len(counts) else 1
     colours = {fy: ROUND_COLOURS[i % len(ROUND_COLOURS)] for i, fy in enumerate(counts.columns)}
-    bars = [{
-        "municipality": municipality,
-        "total": int(row.sum()),
-        "segments": [{"round": label, "count": int(n), "width": round(100 * n / widest, 2),
-                      "colour": colours[label]} for label, n in row.items() if n],
-    } for municipality, row in counts.iterrows()]
+    bars = [
+        {
+            "municipality": municipality,
+            "total": int(row.sum()),
+            "segments": [
+                {"round": label, "count": int(n), "width": round(100 * n / widest, 2), "colour": colours[label]}
+                for label, n in row.items()
+                if n
+            ],
+        }
+        for municipality, row in counts.iterrows()
+    ]
     return {
-        "table": [{"round": label, "plans": int(r.plans), "municipalities": int(r.municipalities)}
-                  for label, r in zip(per_round.index, per_round.itertuples())],
+        "table": [
+            {"round": label, "plans": int(r.plans), "municipalities": int(r.municipalities)}
+            for label, r in zip(per_round.index, per_round.itertuples())
+        ],
         "bars": bars,
         "legend": [{"round": label, "colour": colour} for label, colour in colours.items()],
     }
@@ -221,10 +257,16 @@ def _histories(plans: pd.DataFrame) -> list[dict]:
         for plan in group.sort_values(["period_start_fy", "plan_id"], na_position="last").itertuples():
             previous = None if pd.isna(plan.previous_plan_id) else plan.previous_plan_id
             now, before = themes[plan.plan_id], themes.get(previous, set())
-            rows.append({"plan_id": plan.plan_id, "round": _value(plan.round) or UNKNOWN_ROUND,
-                         "period": _value(plan.period_text), "previous": previous,
-                         "gained": sorted(now - before) if previous else [],
-                         "dropped": sorted(before - now) if previous else []})
+            rows.append(
+                {
+                    "plan_id": plan.plan_id,
+                    "round": _value(plan.round) or UNKNOWN_ROUND,
+                    "period": _value(plan.period_text),
+                    "previous": previous,
+                    "gained": sorted(now - before) if previous else [],
+                    "dropped": sorted(before - now) if previous else [],
+                }
+            )
         histories.append({"municipality": municipality, "plans": rows})
     order = {name: i for i, name in enumerate(_municipality_order(plans))}
     return sorted(histories, key=lambda h: order[h["municipality"]])
@@ -238,8 +280,13 @@ def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
         cells = []
         for c, v in enumerate(values.tolist()):
             lightness = round(HEAT_LIGHTEST - (HEAT_LIGHTEST - HEAT_DARKEST) * v / top)
-            cells.append({"text": str(int(v)) if v else (marks[r][c] if marks else ""), "lightness": lightness,
-                          "white": lightness < HEAT_WHITE_TEXT})
+            cells.append(
+                {
+                    "text": str(int(v)) if v else (marks[r][c] if marks else ""),
+                    "lightness": lightness,
+                    "white": lightness < HEAT_WHITE_TEXT,
+                }
+            )
         rows.append({"label": label, "cells": cells})
     return {"columns": list(matrix.columns), "rows": rows}
 
@@ -247,25 +294,43 @@ def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
 def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFrame) -> list[dict]:
     """Each plan with its pillars, each pillar with its projects: the plans table and the collapsible sections."""
     projects_of = defaultdict(list)
-    for project in _list_rows(projects, ("plan_id", "pillar_no", "project_no", "project_name", "project_detail",
-                                       "themes", "instruments")):
+    for project in _list_rows(
+        projects, ("plan_id", "pillar_no", "project_no", "project_name", "project_detail", "themes", "instruments")
+    ):
         projects_of[project["plan_id"], project["pillar_no"]].append(project)
     pillars_of = defaultdict(list)
     for pillar in _list_rows(pillars, ("plan_id", "pillar_no", "pillar_title", "has_more_projects")):
         key = pillar["plan_id"], pillar["pillar_no"]
         pillars_of[key[0]].append({**pillar, "projects": projects_of[key]})
-    return [{**plan, "pillars": pillars_of[plan["plan_id"]]} for plan in _list_rows(
-        plans, ("plan_id", "municipality", "municipality_code", "plan_title", "period_text", "round", "source_file",
-                "page_start"))]
+    return [
+        {**plan, "pillars": pillars_of[plan["plan_id"]]}
+        for plan in _list_rows(
+            plans,
+            (
+                "plan_id",
+                "municipality",
+                "municipality_code",
+                "plan_title",
+                "period_text",
+                "round",
+                "source_file",
+                "page_start",
+            ),
+        )
+    ]
 
 
 def _count_tags(tags: pd.DataFrame, codes: dict[str, list[str]], labels: dict[str, str]) -> dict[str, list[dict]]:
     """Per kind, each code with the number of plans, pillars and projects carrying it, zeros included: a code
     no text matched is news too. A tags row is one code on one plan, pillar or project (the table's key)."""
     counts = Counter(zip(tags["kind"].tolist(), tags["code"].tolist(), tags["level"].tolist()))
-    return {kind: [{"code": code, "label": labels.get(code, code), "counts": [counts[kind, code, lv] for lv in LEVELS]}
-                   for code in _add_other_codes(codes[kind], tags.loc[tags["kind"] == kind, "code"])]
-            for kind in codes}
+    return {
+        kind: [
+            {"code": code, "label": labels.get(code, code), "counts": [counts[kind, code, lv] for lv in LEVELS]}
+            for code in _add_other_codes(codes[kind], tags.loc[tags["kind"] == kind, "code"])
+        ]
+        for kind in codes
+    }
 
 
 def _find_untagged(projects: pd.DataFrame) -> list[dict]:
@@ -289,25 +354,35 @@ def _split_warnings(documents: pd.DataFrame, read_twice: list[ReadTwice]) -> tup
                 told[name, warning] -= 1
             else:
                 others[name].append(warning)
-    pairs = [{"first": pair.first_file, "later": pair.later_file, "plans": len(pair.plan_ids),
-              "ids": ", ".join(pair.plan_ids),
-              "same_bytes": sha[pair.later_file] is not None and sha[pair.first_file] == sha[pair.later_file]}
-             for pair in read_twice]
+    pairs = [
+        {
+            "first": pair.first_file,
+            "later": pair.later_file,
+            "plans": len(pair.plan_ids),
+            "ids": ", ".join(pair.plan_ids),
+            "same_bytes": sha[pair.later_file] is not None and sha[pair.first_file] == sha[pair.later_file],
+        }
+        for pair in read_twice
+    ]
     return sorted(pairs, key=lambda pair: (pair["first"], pair["later"])), others
 
 
 def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> list[dict]:
     """The warnings section: each file's warnings but its plans read twice (listed apart), then the failures."""
     rows = [{"source_file": name, "status": None, "text": w} for name, ws in other_warnings.items() for w in ws]
-    return rows + [{"source_file": row.source_file, "status": row.status, "text": _value(row.error)}
-                   for row in documents.itertuples() if row.status != "ok"]
+    return rows + [
+        {"source_file": row.source_file, "status": row.status, "text": _value(row.error)}
+        for row in documents.itertuples()
+        if row.status != "ok"
+    ]
 
 
 def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> str:
     """The report page as HTML text, of the tables and the plans normalize found read twice in them
     (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to)."""
-    documents, plans, pillars, projects, tags = (_frame(tables, n) for n in
-                                                 ("documents", "plans", "pillars", "projects", "tags"))
+    documents, plans, pillars, projects, tags = (
+        _frame(tables, n) for n in ("documents", "plans", "pillars", "projects", "tags")
+    )
     codes, labels = _vocabulary()
     read_twice, other_warnings = _split_warnings(documents, read_twice)
     context = {
@@ -323,7 +398,8 @@ def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) 
         "histories": _histories(plans),
         "themes": _heatmap(_themes_matrix(plans, codes["theme"], labels)) if len(plans) else None,
         "instruments": _heatmap(*_instruments_matrix(plans, projects, codes["instrument"], labels))
-        if len(plans) else None,
+        if len(plans)
+        else None,
         "tag_totals": _count_tags(tags, codes, labels),
         "untagged": _find_untagged(projects),
         "read_twice": read_twice,
@@ -355,6 +431,7 @@ def recorded_read_twice(out: Path) -> list[ReadTwice]:
 if __name__ == "__main__":  # python -m pipeline.outputs.report OUT: the report of the tables already in OUT
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     started = time.monotonic()
-    written = write_report({name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder,
-                           recorded_read_twice(folder))
+    written = write_report(
+        {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder, recorded_read_twice(folder)
+    )
     print(f"{written} ({written.stat().st_size} bytes, {time.monotonic() - started:.2f} s)")

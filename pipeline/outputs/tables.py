@@ -55,8 +55,9 @@ def check_columns(rows: list[dict], table: str) -> None:
     for row in rows:
         keys = set(row) - set(TAG_COLUMNS)
         if keys != expected:
-            raise ValueError(f"{table} row: unknown column(s) {sorted(keys - expected)}, "
-                             f"missing column(s) {sorted(expected - keys)}")
+            raise ValueError(
+                f"{table} row: unknown column(s) {sorted(keys - expected)}, missing column(s) {sorted(expected - keys)}"
+            )
 
 
 def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
@@ -88,7 +89,8 @@ def column_values(col: pd.Series, kind: pa.DataType) -> list:
 def list_cell(items) -> str:
     """A list as the text of one CSV cell, every item recoverable (see LIST_SEPARATOR); an empty list is ''."""
     cell = LIST_SEPARATOR.join(
-        item.replace(ESCAPE, ESCAPE * 2).replace(LIST_SEPARATOR, ESCAPE + LIST_SEPARATOR) for item in items)
+        item.replace(ESCAPE, ESCAPE * 2).replace(LIST_SEPARATOR, ESCAPE + LIST_SEPARATOR) for item in items
+    )
     return ESCAPE + cell if cell.startswith("'") else cell
 
 

@@ -48,7 +48,7 @@ WIDTH_MIN, WIDTH_MAX, WIDTH_PADDING = 6, 60, 2  # column widths, in widths of a 
 def text_cell(value: str) -> str | None:
     """Text as a cell holds it: characters XML cannot hold as U+FFFD, cut to what a cell holds; '' as None."""
     if len(value) > CELL_MAX:
-        value = value[:CELL_MAX - 1] + "…"
+        value = value[: CELL_MAX - 1] + "…"
     return NOT_TEXT_RE.sub("\ufffd", value) or None
 
 

@@ -21,8 +21,9 @@ def cell_borders(rulings: list[Ruling], shortest: float) -> tuple[list[tuple], l
     pieces joined (a grid drawn cell by cell), then only those at least `shortest` long whose both ends meet a
     ruling across them, as the sides of a cell do (an underline or a stroke on its own borders nothing)."""
     horizontal = join_collinear([(top, x0, x1) for x0, top, x1, bottom in rulings if top == bottom], shortest)
-    vertical = join_collinear([(x0, top, bottom) for x0, top, x1, bottom in rulings if x0 == x1 and top != bottom],
-                              shortest)
+    vertical = join_collinear(
+        [(x0, top, bottom) for x0, top, x1, bottom in rulings if x0 == x1 and top != bottom], shortest
+    )
 
     def meets(point: tuple[float, float], across: list[tuple]) -> bool:
         along, at = point
@@ -33,8 +34,10 @@ def cell_borders(rulings: list[Ruling], shortest: float) -> tuple[list[tuple], l
             k += 1
         return False
 
-    return ([h for h in horizontal if meets((h[1], h[0]), vertical) and meets((h[2], h[0]), vertical)],
-            [v for v in vertical if meets((v[1], v[0]), horizontal) and meets((v[2], v[0]), horizontal)])
+    return (
+        [h for h in horizontal if meets((h[1], h[0]), vertical) and meets((h[2], h[0]), vertical)],
+        [v for v in vertical if meets((v[1], v[0]), horizontal) and meets((v[2], v[0]), horizontal)],
+    )
 
 
 def join_collinear(segments: list[tuple[float, float, float]], shortest: float) -> list[tuple[float, float, float]]:
@@ -78,14 +81,16 @@ class CellFinder:
         right = next((vertical[i] for i in range(k, len(vertical)) if vertical[i][1] <= y <= vertical[i][2]), None)
         k = bisect.bisect_left(self.ys, y)
         above = next((horizontal[i] for i in range(k - 1, -1, -1) if horizontal[i][1] <= x <= horizontal[i][2]), None)
-        below = next((horizontal[i] for i in range(k, len(horizontal)) if horizontal[i][1] <= x <= horizontal[i][2]),
-                     None)
+        below = next(
+            (horizontal[i] for i in range(k, len(horizontal)) if horizontal[i][1] <= x <= horizontal[i][2]), None
+        )
         if None in (left, right, above, below):
             return None
         x0, x1, top, bottom = left[0], right[0], above[0], below[0]
         slack = BOX_SLACK_PT
-        closed = (all(v[1] <= top + slack and v[2] >= bottom - slack for v in (left, right))
-                  and all(h[1] <= x0 + slack and h[2] >= x1 - slack for h in (above, below)))
+        closed = all(v[1] <= top + slack and v[2] >= bottom - slack for v in (left, right)) and all(
+            h[1] <= x0 + slack and h[2] >= x1 - slack for h in (above, below)
+        )
         if not closed:
             return None
         cell = (x0, top, x1, bottom)
@@ -99,9 +104,10 @@ class CellFinder:
         slack = BOX_SLACK_PT
         inside_x = range(bisect.bisect_right(self.xs, x0 + slack), bisect.bisect_left(self.xs, x1 - slack))
         inside_y = range(bisect.bisect_right(self.ys, top + slack), bisect.bisect_left(self.ys, bottom - slack))
-        return not (any(self.vertical[i][1] < bottom - slack and self.vertical[i][2] > top + slack for i in inside_x)
-                    or any(self.horizontal[i][1] < x1 - slack and self.horizontal[i][2] > x0 + slack
-                           for i in inside_y))
+        return not (
+            any(self.vertical[i][1] < bottom - slack and self.vertical[i][2] > top + slack for i in inside_x)
+            or any(self.horizontal[i][1] < x1 - slack and self.horizontal[i][2] > x0 + slack for i in inside_y)
+        )
 
 
 def path_rulings(path: LTCurve, to_page) -> list[Ruling]:

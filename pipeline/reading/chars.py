@@ -33,7 +33,11 @@ def group_rows(chars: list[dict]) -> list[list[dict]]:
     for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
         mid = (c["top"] + c["bottom"]) / 2
         home = next(
-            (k for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1) if bounds[k][0] <= mid <= bounds[k][1]),
+            (
+                k
+                for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1)
+                if bounds[k][0] <= mid <= bounds[k][1]
+            ),
             None,
         )
         if home is None:

@@ -21,8 +21,9 @@ def sniff(data: bytes) -> tuple[Failure, str] | None:
     if b"%PDF-" not in head:
         start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
         if re.match(rb"(?i)<(!doctype html|html|head|body|\?xml)", start):
-            return Failure.not_pdf, reason(Failure.not_pdf, "not a PDF: an HTML page (a web error page saved under "
-                                                            "a .pdf name?)")
+            return Failure.not_pdf, reason(
+                Failure.not_pdf, "not a PDF: an HTML page (a web error page saved under a .pdf name?)"
+            )
         return Failure.not_pdf, reason(Failure.not_pdf, f"not a PDF: starts with {start[:16].decode('latin-1')!r}")
     return None
 
@@ -65,8 +66,9 @@ def classify_error(exc: BaseException, limits: Limits) -> tuple[Failure, str]:
     if any(isinstance(e, MemoryError) for e in chain):
         return Failure.too_large, too_large_reason(limits)
     if any("Password" in type(e).__name__ or "Encrypt" in type(e).__name__ for e in chain):
-        return Failure.encrypted, reason(Failure.encrypted, "the PDF is encrypted (password-protected, no password "
-                                                            "is tried)")
+        return Failure.encrypted, reason(
+            Failure.encrypted, "the PDF is encrypted (password-protected, no password is tried)"
+        )
     cause = innermost(exc)
     message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
     if any("allocate" in str(e) or "insufficient memory" in str(e) for e in chain):
@@ -91,8 +93,10 @@ def died(exitcode: int, limits: Limits) -> tuple[Failure, str]:
     if exitcode == -signal.SIGKILL:  # the kernel's last resort when memory runs out
         return Failure.too_large, too_large_reason(limits, "probably reached (the reader was killed)")
     if exitcode < 0:
-        return Failure.reader_crashed, reason(Failure.reader_crashed, (
-            f"the reader died of {signal.Signals(-exitcode).name} under a memory cap of {limits.memory_mb} MiB"))
+        return Failure.reader_crashed, reason(
+            Failure.reader_crashed,
+            (f"the reader died of {signal.Signals(-exitcode).name} under a memory cap of {limits.memory_mb} MiB"),
+        )
     return Failure.internal_error, internal_reason(f"the reader stopped with exit code {exitcode} and no result")
 
 

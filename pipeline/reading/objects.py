@@ -33,8 +33,12 @@ def layout_objects(page) -> tuple[list[dict], list[dict], list[dict], list[Rulin
     for obj in walk_layout(page.layout):
         if not isinstance(obj, (LTChar, LTImage, LTCurve)):
             continue
-        box = {"x0": obj.x0 + mb_x0, "top": height - obj.y1 + mb_top,
-               "x1": obj.x1 + mb_x0, "bottom": height - obj.y0 + mb_top}
+        box = {
+            "x0": obj.x0 + mb_x0,
+            "top": height - obj.y1 + mb_top,
+            "x1": obj.x1 + mb_x0,
+            "bottom": height - obj.y0 + mb_top,
+        }
         if isinstance(obj, LTImage):
             images.append(box)
             continue
@@ -45,11 +49,16 @@ def layout_objects(page) -> tuple[list[dict], list[dict], list[dict], list[Rulin
             continue
         text = obj.get_text()
         fontname = obj.fontname
-        chars.append({
-            "text": unicodedata.normalize(norm, text) if norm else text,
-            "fontname": fix_fontname_bytes(fontname) if isinstance(fontname, bytes) else fontname,
-            "size": obj.size, "upright": obj.upright, "matrix": obj.matrix, **box,
-        })
+        chars.append(
+            {
+                "text": unicodedata.normalize(norm, text) if norm else text,
+                "fontname": fix_fontname_bytes(fontname) if isinstance(fontname, bytes) else fontname,
+                "size": obj.size,
+                "upright": obj.upright,
+                "matrix": obj.matrix,
+                **box,
+            }
+        )
     return chars, images, photo_frames(shapes, chars, images, float(page.width), height), rulings
 
 
@@ -83,5 +92,7 @@ def photo_frames(shapes: list[dict], chars: list[dict], images: list[dict], widt
 
 def overlaps(a: dict, b: dict) -> bool:
     """Whether two boxes share more than a touching edge."""
-    return (min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > BOX_SLACK_PT
-            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > BOX_SLACK_PT)
+    return (
+        min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > BOX_SLACK_PT
+        and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > BOX_SLACK_PT
+    )

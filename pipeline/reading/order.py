@@ -29,8 +29,9 @@ class Item:
         self.x0, self.top, self.x1, self.bottom, self.key, self.lines = x0, top, x1, bottom, key, lines
 
 
-def build_lines(chars: list[dict], page_no: int, vertical: bool, rulings: list[Ruling] = (),
-                images: list[dict] = ()) -> list[Line]:
+def build_lines(
+    chars: list[dict], page_no: int, vertical: bool, rulings: list[Ruling] = (), images: list[dict] = ()
+) -> list[Line]:
     """Positioned text lines of one page, in reading order: the page's columns one after the other, each top to
     bottom; within a column, rows top to bottom and the fragments of a row left to right; the text of a closed
     cell (a grid's cell, a drawn box) read whole where it stands, its wrapped lines joined."""
@@ -58,8 +59,9 @@ def build_lines(chars: list[dict], page_no: int, vertical: bool, rulings: list[R
     items += [room((x0, y, x1, y)) for y, x0, x1 in across]
     for cell, inside in members.items():
         x0, top, x1, bottom = cell
-        items.append(Item(x0, top, x1, bottom, (top, 0, x0), cell_lines(inside, cell, photos.get(cell, []), page_no,
-                                                                          gutter)))
+        items.append(
+            Item(x0, top, x1, bottom, (top, 0, x0), cell_lines(inside, cell, photos.get(cell, []), page_no, gutter))
+        )
     return [line for item in reading_order(items, gutter) for line in item.lines]
 
 
@@ -72,9 +74,14 @@ def with_photos(text: list[Item], photos: list[Item]) -> list[Item]:
     """Text items and the photos that take room among them: not an image that lies under text (a background, a
     watermark), which a fragment of text overlaps (its vertical middle within the image's height, more than
     BOX_SLACK_PT across)."""
-    return text + [im for im in photos if not any(
-        im.top < (it.top + it.bottom) / 2 < im.bottom and min(it.x1, im.x1) - max(it.x0, im.x0) > BOX_SLACK_PT
-        for it in text)]
+    return text + [
+        im
+        for im in photos
+        if not any(
+            im.top < (it.top + it.bottom) / 2 < im.bottom and min(it.x1, im.x1) - max(it.x0, im.x0) > BOX_SLACK_PT
+            for it in text
+        )
+    ]
 
 
 def fragment_items(chars: list[dict], page_no: int) -> tuple[list[Item], bool]:
@@ -96,7 +103,7 @@ def cell_lines(chars: list[dict], cell: tuple, photos: list[Item], page_no: int,
     cell: every line but the last reaches the cell's right text edge (its right side less the padding its text
     keeps on the left), within SHORT_LINE_EM."""
     items, single = fragment_items(chars, page_no)
-    photos = with_photos(items, photos)[len(items):]
+    photos = with_photos(items, photos)[len(items) :]
     lines = [line for item in reading_order(items + photos, gutter) for line in item.lines]
     if not single or photos or len(lines) < 2:
         return lines

@@ -32,9 +32,18 @@ class PdfiumFallback:
                     continue
                 left, bottom, right, top = textpage.get_charbox(i)
                 size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
-                chars.append({"text": text, "x0": left, "x1": right, "top": page_height - top,
-                              "bottom": page_height - bottom, "size": size or (top - bottom), "fontname": "",
-                              "matrix": (1, 0, 0, 1, left, bottom)})
+                chars.append(
+                    {
+                        "text": text,
+                        "x0": left,
+                        "x1": right,
+                        "top": page_height - top,
+                        "bottom": page_height - bottom,
+                        "size": size or (top - bottom),
+                        "fontname": "",
+                        "matrix": (1, 0, 0, 1, left, bottom),
+                    }
+                )
             return chars
         finally:
             textpage.close()

@@ -72,8 +72,13 @@ def display_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-ENTRY_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-               (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+ENTRY_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
 
 
 def entry_problem(path: Path, root: Path) -> tuple[Failure, str] | None:
@@ -88,5 +93,8 @@ def entry_problem(path: Path, root: Path) -> tuple[Failure, str] | None:
     if path.is_symlink() and not path.resolve().is_relative_to(root):
         return Failure.not_a_file, reason(Failure.not_a_file, "a link to a file outside RAW, which is never read")
     kind = next((what for test, what in ENTRY_KINDS if test(mode)), None)
-    return None if kind is None and stat.S_ISREG(mode) else (
-        Failure.not_a_file, reason(Failure.not_a_file, kind or "not a regular file"))
+    return (
+        None
+        if kind is None and stat.S_ISREG(mode)
+        else (Failure.not_a_file, reason(Failure.not_a_file, kind or "not a regular file"))
+    )

@@ -37,7 +37,8 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
-            sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
+            sha256_file(out / name) == digest for name, digest in manifest["outputs"].items()
+        )
         return manifest if current and all(view in manifest["outputs"] for view in VIEWS) else None
     except (OSError, ValueError, KeyError):
         return None

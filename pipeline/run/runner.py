@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -92,7 +92,7 @@ class Outcome:
 
 def run(options: Options, progress=None) -> Outcome:
     """Run the stages up to options.stage; `progress(source, done, total)` hears of each PDF read."""
-    started, clock = datetime.now(timezone.utc), time.monotonic()
+    started, clock = datetime.now(UTC), time.monotonic()
     sources, refused = find_sources(options.raw)
     prepare_out(options.raw, options.out)
     with exclusive(options.out):
@@ -109,8 +109,14 @@ def run(options: Options, progress=None) -> Outcome:
             manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
         adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
         failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
-        outcome = Outcome(sources, refused, read, sorted(failed, key=lambda f: f.name),
-                          dict(sorted(adds_nothing.items())), manifest["view_errors"])
+        outcome = Outcome(
+            sources,
+            refused,
+            read,
+            sorted(failed, key=lambda f: f.name),
+            dict(sorted(adds_nothing.items())),
+            manifest["view_errors"],
+        )
         write_run_log(options, started, outcome)
     return outcome
 
@@ -139,8 +145,9 @@ def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
 # --------------------------------------------------------------------------- extract
 
 
-def run_extract(sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None,
-                force: bool = False) -> list[Source]:
+def run_extract(
+    sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None, force: bool = False
+) -> list[Source]:
     """Extract every content not cached yet (every content, with `force`); returns the sources read now, one
     per distinct sha256 (the first by name)."""
     todo: dict[str, Source] = {}
@@ -167,15 +174,17 @@ def run_segment(sources: list[Source], out: Path) -> None:
         target = interim_path(out, "segment", sha)
         if read_cached(out, "segment", sha) is None:
             # One line, like every interim record: read_cached reads the first line only.
-            write_atomic(target, json.dumps(to_dict(segment_record(*load_extract(out, sha))),
-                                            ensure_ascii=False).encode("utf-8"))
+            write_atomic(
+                target, json.dumps(to_dict(segment_record(*load_extract(out, sha))), ensure_ascii=False).encode("utf-8")
+            )
 
 
 # --------------------------------------------------------------------------- normalize and write
 
 
-def normalize_unless_current(sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float,
-                             force: bool = False) -> dict:
+def normalize_unless_current(
+    sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float, force: bool = False
+) -> dict:
     """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
     Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
     prune_interim(sources, out)
@@ -186,13 +195,21 @@ def normalize_unless_current(sources: list[Source], refused: list[Refused], raw:
         return manifest
     manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
     rows = manifest["rows"]
-    log.info("normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
-             rows["plans"], rows["pillars"], rows["projects"], rows["tags"], time.monotonic() - started, out)
+    log.info(
+        "normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
+        rows["plans"],
+        rows["pillars"],
+        rows["projects"],
+        rows["tags"],
+        time.monotonic() - started,
+        out,
+    )
     return manifest
 
 
-def rows_by_file(sources: list[Source], out: Path, segment_records: dict[str, str],
-                 force: bool = False) -> dict[str, FileRows]:
+def rows_by_file(
+    sources: list[Source], out: Path, segment_records: dict[str, str], force: bool = False
+) -> dict[str, FileRows]:
     """What each distinct file adds to the tables (normalize.file_rows), by sha256: read from OUT/interim/normalize
     when the current normalize code made it from the file's current segment record (`segment_records`: sha256 of
     each segment record file) and not forced, else made now, tagged and cached. The tagger, and with it SudachiPy
@@ -225,8 +242,9 @@ def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> FileRows | No
     return read_rows_record(data, segment_sha256)
 
 
-def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict,
-                        force: bool = False) -> dict:
+def normalize_and_write(
+    sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
+) -> dict:
     """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
     written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
     left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
@@ -236,7 +254,9 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path
     from pipeline.segment import refused_record
 
     rows = rows_by_file(sources, out, inputs["segment_records"], force)
-    files = [(s.name, rows[s.sha256]) for s in sources] + [(r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused]
+    files = [(s.name, rows[s.sha256]) for s in sources] + [
+        (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
+    ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
     outputs = write_tables(tables, out)
@@ -274,15 +294,19 @@ def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None
         "pipeline_version": PIPELINE_VERSION,
         "stage": options.stage,
         "started": started.isoformat(timespec="seconds"),
-        "seconds": round((datetime.now(timezone.utc) - started).total_seconds(), 2),
+        "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
         "limits": {"seconds": options.limits.seconds, "memory_mb": options.limits.memory_mb},
         "files": len(outcome.sources),
         "read": [s.name for s in outcome.read],
         "failed": {f.name: f.status for f in outcome.failed},
         # Readers run in processes of the fork server, whose memory a parent's rusage does not count: their
         # own largest resident memory, from the records they wrote (make bench reads it).
-        "reader_peak_rss_mb": max((head.get("peak_rss_mb") or 0 for head in
-                                   (read_cached(options.out, "extract", s.sha256) or {} for s in outcome.read)),
-                                  default=0),
+        "reader_peak_rss_mb": max(
+            (
+                head.get("peak_rss_mb") or 0
+                for head in (read_cached(options.out, "extract", s.sha256) or {} for s in outcome.read)
+            ),
+            default=0,
+        ),
     }
     write_atomic(options.out / RUN_LOG, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))

@@ -98,8 +98,7 @@ def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, 
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
-def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, limits: Limits,
-                  timed_out: bool) -> None:
+def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, limits: Limits, timed_out: bool) -> None:
     """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one."""
     if timed_out and proc.is_alive():
         proc.kill()

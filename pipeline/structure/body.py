@@ -11,8 +11,9 @@ from pipeline.structure.projects import parse_projects
 from pipeline.structure.roles import PILLAR, PROJECT, SUMMARY
 
 
-def build_plan(plan: Draft, gap: float, warnings: list[Notice], read: dict[int, tuple[str, bool]] | None = None
-               ) -> Plan:
+def build_plan(
+    plan: Draft, gap: float, warnings: list[Notice], read: dict[int, tuple[str, bool]] | None = None
+) -> Plan:
     """Summary, pillars and projects of one plan, read line by line. `read` hears, by the id of each line, the
     role it was given and whether it was kept by default (continues_across_break)."""
     read = {} if read is None else read
@@ -33,18 +34,23 @@ def build_plan(plan: Draft, gap: float, warnings: list[Notice], read: dict[int, 
             pillar_lines[-1].append((text, line.page))
         else:
             summary.append(text)
-        read[id(line)] = (PILLAR, False) if heading else (
-            PROJECT if headings else SUMMARY, not after_heading and continues_across_break(line, prev, gap))
+        read[id(line)] = (
+            (PILLAR, False)
+            if heading
+            else (PROJECT if headings else SUMMARY, not after_heading and continues_across_break(line, prev, gap))
+        )
         after_heading = heading
         prev = line
     pillars = []
     for (number, title, page), lines in zip(headings, pillar_lines):
         projects, has_more = parse_projects(lines)
         if not projects:
-            warnings.append(Notice("pillar_without_projects", f"{plan.municipality}: pillar {number} has no projects",
-                                   page))
-        pillars.append(Pillar(pillar_no=number, pillar_title=title, page=page, has_more_projects=has_more,
-                              projects=projects))
+            warnings.append(
+                Notice("pillar_without_projects", f"{plan.municipality}: pillar {number} has no projects", page)
+            )
+        pillars.append(
+            Pillar(pillar_no=number, pillar_title=title, page=page, has_more_projects=has_more, projects=projects)
+        )
     if not pillars:
         warnings.append(Notice("no_pillars", f"{plan.municipality}: no numbered pillars found", plan.header.page))
     pages = [plan.header.page] + [l.page for l in plan.lines]

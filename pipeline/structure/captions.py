@@ -112,12 +112,18 @@ def running_text(lines: list[Line], photos: list[Box], measures: Measures) -> se
     left = min([l.x0 for l in lines] + [p.x0 for p in photos])
     right = max([l.x1 for l in lines] + [p.x1 for p in photos])
     body = [l.size >= measures.size - SAME_SIZE_PT for l in lines]
-    fills = {i for i, l in enumerate(lines)
-             if body[i] and l.x0 <= left + SHORT_LINE_EM * l.size and l.x1 >= right - SHORT_LINE_EM * l.size}
+    fills = {
+        i
+        for i, l in enumerate(lines)
+        if body[i] and l.x0 <= left + SHORT_LINE_EM * l.size and l.x1 >= right - SHORT_LINE_EM * l.size
+    }
     running = set(fills)
     for i, l in enumerate(lines):
-        above = [k for k, a in enumerate(lines)
-                 if k != i and 0 <= l.top - a.bottom <= measures.paragraph_gap and overlap(a.x0, a.x1, l.x0, l.x1) > 0]
+        above = [
+            k
+            for k, a in enumerate(lines)
+            if k != i and 0 <= l.top - a.bottom <= measures.paragraph_gap and overlap(a.x0, a.x1, l.x0, l.x1) > 0
+        ]
         if body[i] and above and max(above, key=lambda k: lines[k].bottom) in fills:
             running.add(i)
     return running
@@ -130,8 +136,9 @@ def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 def under_photo(line: Line, photo: Box) -> bool:
     """Whether a line stands in the photo's column: it shares `PHOTO_OVERLAP_SHARE` of the narrower one's width."""
-    return overlap(line.x0, line.x1, photo.x0, photo.x1) >= PHOTO_OVERLAP_SHARE * min(line.x1 - line.x0,
-                                                                                      photo.x1 - photo.x0)
+    return overlap(line.x0, line.x1, photo.x0, photo.x1) >= PHOTO_OVERLAP_SHARE * min(
+        line.x1 - line.x0, photo.x1 - photo.x0
+    )
 
 
 def over_photo(line: Line, photo: Box) -> bool:
@@ -152,8 +159,10 @@ def caption_below(lines, order, photo, measures, running) -> tuple[list[int], fl
 
 def caption_above(lines, order, photo, measures, running) -> tuple[list[int], float] | None:
     """The caption over a photo and its distance from it: the run of lines in its column from the bottom up."""
-    column = sorted((i for i in order if lines[i].bottom <= photo.top + BOX_SLACK_PT and under_photo(lines[i], photo)),
-                    key=lambda i: -lines[i].bottom)
+    column = sorted(
+        (i for i in order if lines[i].bottom <= photo.top + BOX_SLACK_PT and under_photo(lines[i], photo)),
+        key=lambda i: -lines[i].bottom,
+    )
     return chain(lines, column, photo, False, measures, running)
 
 
@@ -188,21 +197,33 @@ def caption_beside(lines, order, photo, measures, running) -> tuple[list[int], f
             line = lines[i]
             middle = (line.top + line.bottom) / 2
             gap = line.x0 - photo.x1 if right else photo.x0 - line.x1
-            if (photo.top - BOX_SLACK_PT <= middle <= photo.bottom + BOX_SLACK_PT and -BOX_SLACK_PT <= gap
-                    and gap <= measures.caption_reach(line.size) + BOX_SLACK_PT):
+            if (
+                photo.top - BOX_SLACK_PT <= middle <= photo.bottom + BOX_SLACK_PT
+                and -BOX_SLACK_PT <= gap
+                and gap <= measures.caption_reach(line.size) + BOX_SLACK_PT
+            ):
                 beside[i] = gap
         run = list(beside)  # top to bottom
         if not run or len(run) > MAX_CAPTION_LINES:
             continue
         first, last = lines[run[0]], lines[run[-1]]
         x0, x1 = min(lines[i].x0 for i in run), max(lines[i].x1 for i in run)
-        ok = all(may_caption(i, lines, running) and lines[i].x1 - lines[i].x0 <= photo.x1 - photo.x0 + BOX_SLACK_PT
-                 and abs(lines[i].size - first.size) < SAME_SIZE_PT for i in run)
+        ok = all(
+            may_caption(i, lines, running)
+            and lines[i].x1 - lines[i].x0 <= photo.x1 - photo.x0 + BOX_SLACK_PT
+            and abs(lines[i].size - first.size) < SAME_SIZE_PT
+            for i in run
+        )
         ok = ok and all(lines[b].top - lines[a].bottom <= measures.paragraph_gap for a, b in zip(run, run[1:]))
-        goes_on = any(i not in beside and overlap(l.x0, l.x1, x0, x1) > 0
-                      and (0 <= first.top - l.bottom <= measures.paragraph_gap
-                           or 0 <= l.top - last.bottom <= measures.paragraph_gap)
-                      for i, l in enumerate(lines))
+        goes_on = any(
+            i not in beside
+            and overlap(l.x0, l.x1, x0, x1) > 0
+            and (
+                0 <= first.top - l.bottom <= measures.paragraph_gap
+                or 0 <= l.top - last.bottom <= measures.paragraph_gap
+            )
+            for i, l in enumerate(lines)
+        )
         if ok and not goes_on and (best is None or min(beside.values()) < best[1]):
             best = (run, min(beside.values()))
     return best
@@ -228,9 +249,14 @@ def in_photo_order(captions: list[tuple[int, Box, int, str]]) -> list[tuple[int,
     row: list[tuple[int, Box, int, str]] = []
     for caption in sorted(captions, key=lambda c: (c[0], c[1].top, c[1].x0)):
         page, photo = caption[:2]
-        if row and (row[0][0] != page or not any(
+        if row and (
+            row[0][0] != page
+            or not any(
                 overlap(o.top, o.bottom, photo.top, photo.bottom)
-                >= PHOTO_OVERLAP_SHARE * min(o.bottom - o.top, photo.bottom - photo.top) for _, o, _, _ in row)):
+                >= PHOTO_OVERLAP_SHARE * min(o.bottom - o.top, photo.bottom - photo.top)
+                for _, o, _, _ in row
+            )
+        ):
             ordered += sorted(row, key=lambda c: c[1].x0)
             row = []
         row.append(caption)

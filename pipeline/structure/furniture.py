@@ -56,20 +56,32 @@ def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
     for page in pages:
         bands = [margin_band(line, page.height) for line in page.lines]
-        repeated = {i for i, (line, band) in enumerate(zip(page.lines, bands))
-                    if band and len(pages_of[band, furniture_key(line)]) >= FURNITURE_MIN_PAGES}
+        repeated = {
+            i
+            for i, (line, band) in enumerate(zip(page.lines, bands))
+            if band and len(pages_of[band, furniture_key(line)]) >= FURNITURE_MIN_PAGES
+        }
         if not repeated:
             continue
         here: set[int] = set()  # repeated lines of this page found to be furniture, from the page edges inwards
-        for band, order in (("top", sorted(repeated, key=lambda i: page.lines[i].top)),
-                            ("bottom", sorted(repeated, key=lambda i: -page.lines[i].bottom))):
+        for band, order in (
+            ("top", sorted(repeated, key=lambda i: page.lines[i].top)),
+            ("bottom", sorted(repeated, key=lambda i: -page.lines[i].bottom)),
+        ):
             for i in order:
                 line = page.lines[i]
                 if bands[i] != band:
                     continue
-                beyond = (k for k, other in enumerate(page.lines) if k != i and (
-                    other.bottom <= line.top + BOX_SLACK_PT if band == "top"
-                    else other.top >= line.bottom - BOX_SLACK_PT))
+                beyond = (
+                    k
+                    for k, other in enumerate(page.lines)
+                    if k != i
+                    and (
+                        other.bottom <= line.top + BOX_SLACK_PT
+                        if band == "top"
+                        else other.top >= line.bottom - BOX_SLACK_PT
+                    )
+                )
                 if all(k in here or is_furniture(page.lines[k], page.height) for k in beyond):
                     here.add(i)
         found.update((page.page, i) for i in here)
@@ -83,14 +95,26 @@ def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tupl
     found: set[tuple[int, int]] = set()
     for page in pages:
         bands = [margin_band(line, page.height) for line in page.lines]
-        anchors = [(bands[i], line) for i, line in enumerate(page.lines)
-                   if bands[i] and ((page.page, i) in known or is_furniture(line, page.height))]
+        anchors = [
+            (bands[i], line)
+            for i, line in enumerate(page.lines)
+            if bands[i] and ((page.page, i) in known or is_furniture(line, page.height))
+        ]
         for i, line in enumerate(page.lines):
-            if bands[i] and (page.page, i) not in known and any(
-                    band == bands[i] and other is not line and (
-                        line.top >= other.top - BOX_SLACK_PT if band == "bottom"
-                        else line.bottom <= other.bottom + BOX_SLACK_PT)
-                    for band, other in anchors):
+            if (
+                bands[i]
+                and (page.page, i) not in known
+                and any(
+                    band == bands[i]
+                    and other is not line
+                    and (
+                        line.top >= other.top - BOX_SLACK_PT
+                        if band == "bottom"
+                        else line.bottom <= other.bottom + BOX_SLACK_PT
+                    )
+                    for band, other in anchors
+                )
+            ):
                 found.add((page.page, i))
     return found
 

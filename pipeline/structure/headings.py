@@ -82,9 +82,16 @@ def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
             continue
         size = label.size
         live = [l for l in out if l is not None]
-        right = [(k, l) for k, l in enumerate(out) if l is not None and k != i and k not in used
-                 and l.page == label.page and l.x0 >= label.x1 - BOX_SLACK_PT
-                 and label.top - LABEL_REACH_UP_EM * size <= l.top <= label.top + LABEL_ROW_EM * size]
+        right = [
+            (k, l)
+            for k, l in enumerate(out)
+            if l is not None
+            and k != i
+            and k not in used
+            and l.page == label.page
+            and l.x0 >= label.x1 - BOX_SLACK_PT
+            and label.top - LABEL_REACH_UP_EM * size <= l.top <= label.top + LABEL_ROW_EM * size
+        ]
         same_row = [(k, l) for k, l in right if abs(l.top - label.top) < LABEL_ROW_EM * size]
         starts = same_row or [(k, l) for k, l in right if starts_column_block(l, live, gap)]
         if not starts:
@@ -92,8 +99,9 @@ def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
         k, title = min(starts, key=lambda p: p[1].x0) if same_row else max(starts, key=lambda p: p[1].top)
         if is_number_label(title):
             continue
-        out[k] = dataclasses.replace(title, text=f"{label.text} {title.text}", x0=label.x0,
-                                     top=min(label.top, title.top))
+        out[k] = dataclasses.replace(
+            title, text=f"{label.text} {title.text}", x0=label.x0, top=min(label.top, title.top)
+        )
         out[i] = None
         used.add(k)
     return [l for l in out if l is not None]
@@ -102,8 +110,11 @@ def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
 def starts_column_block(line: Line, lines: list[Line], gap: float) -> bool:
     """Whether nothing stands right above a line in its column, within a paragraph gap."""
     return not any(
-        l is not line and l.page == line.page and abs(l.x0 - line.x0) < COLUMN_ALIGN_EM * l.size
-        and 0 <= line.top - l.bottom <= gap for l in lines
+        l is not line
+        and l.page == line.page
+        and abs(l.x0 - line.x0) < COLUMN_ALIGN_EM * l.size
+        and 0 <= line.top - l.bottom <= gap
+        for l in lines
     )
 
 

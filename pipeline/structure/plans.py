@@ -70,8 +70,14 @@ def split_plans(lines: list[Line]) -> list[Draft]:
             i += 1
             continue
         printed = HEADER_RE.match(fold_radicals(" ".join("".join(l.text for l in header_lines).split())))
-        plans.append(Draft(plan_title=m["title"].strip(), municipality=m["municipality"].strip(),
-                           period_text=(printed or m)["period"], header_lines=header_lines))
+        plans.append(
+            Draft(
+                plan_title=m["title"].strip(),
+                municipality=m["municipality"].strip(),
+                period_text=(printed or m)["period"],
+                header_lines=header_lines,
+            )
+        )
         i += len(header_lines)
     return plans
 

@@ -66,8 +66,10 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
                 items[-1] = (items[-1][0], items[-1][1] + text)
     else:
         starts = list(itertools.accumulate(len(text) for text, _ in lines))
-        items = [(lines[bisect.bisect_right(starts, offset)][1], item)
-                 for offset, item in split_top_level("".join(text for text, _ in lines))]
+        items = [
+            (lines[bisect.bisect_right(starts, offset)][1], item)
+            for offset, item in split_top_level("".join(text for text, _ in lines))
+        ]
     texts, has_more = strip_more_marker([text for _, text in items])
     projects = []
     for (page, _), item in zip(items, texts):

@@ -28,17 +28,26 @@ def reject(draft: Draft, plan: Plan, shares: dict[int, float]) -> Notice | None:
     bad_pages = sorted(p for p in draft.pages() if shares[p] < MIN_READABLE_SHARE)
     if bad_pages:
         share = shares[bad_pages[0]]
-        return Notice("unreadable_text", f"plan on page {page} not kept: page {bad_pages[0]} reads badly ({share:.0%} "
-                      f"of its characters readable, under {MIN_READABLE_SHARE:.0%})", page)
+        return Notice(
+            "unreadable_text",
+            f"plan on page {page} not kept: page {bad_pages[0]} reads badly ({share:.0%} "
+            f"of its characters readable, under {MIN_READABLE_SHARE:.0%})",
+            page,
+        )
     for where, text in walk_texts(plan):
         character = unreadable_character(text)
         if character:
             shown = character if character.startswith("(cid:") else f"U+{ord(character):04X}"
-            return Notice("unreadable_text", f"plan on page {page} not kept: unreadable character {shown} in {where}",
-                          page)
+            return Notice(
+                "unreadable_text", f"plan on page {page} not kept: unreadable character {shown} in {where}", page
+            )
     if not PLACE_NAME_RE.match(plan.municipality):
-        return Notice("not_a_place_name", f"plan on page {page} not kept: （{plan.municipality}） names no place "
-                      "(kanji or kana ending in 区, 市, 町 or 村)", page)
+        return Notice(
+            "not_a_place_name",
+            f"plan on page {page} not kept: （{plan.municipality}） names no place "
+            "(kanji or kana ending in 区, 市, 町 or 村)",
+            page,
+        )
     return None
 
 
@@ -61,6 +70,8 @@ def summarize_rejections(rejected: list[Notice]) -> str:
     pages: dict[str, set[int]] = defaultdict(set)
     for notice in rejected:
         pages[notice.code].add(notice.page)
-    causes = "; ".join(f"{REJECTION_CAUSES[code]} on page{'s' * (len(on) > 1)} {', '.join(map(str, sorted(on)))}"
-                       for code, on in pages.items())
+    causes = "; ".join(
+        f"{REJECTION_CAUSES[code]} on page{'s' * (len(on) > 1)} {', '.join(map(str, sorted(on)))}"
+        for code, on in pages.items()
+    )
     return f"{len(rejected)} plan(s) rejected: {causes}; {Failure.unreadable_text.hint}"

@@ -6,4 +6,12 @@ from __future__ import annotations
 # a plan's header, summary, pillar heading or project; a photo's caption; page furniture; the closing footnote;
 # or unassigned, a line no plan holds (before the first plan header).
 HEADER, SUMMARY, CAPTION, PILLAR, PROJECT, FURNITURE, FOOTNOTE, UNASSIGNED = ROLES = (
-    "header", "summary", "caption", "pillar", "project", "furniture", "footnote", "unassigned")
+    "header",
+    "summary",
+    "caption",
+    "pillar",
+    "project",
+    "furniture",
+    "footnote",
+    "unassigned",
+)

@@ -17,7 +17,8 @@ and checked in pipeline.tagging.vocabulary, text made into Sudachi forms in pipe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pipeline.tagging.tokens import MODES, find_runs, index_runs, tokenize_forms
 from pipeline.tagging.vocabulary import Exclusion, Implication, load_exclusions, load_implied_themes, load_vocabulary
@@ -45,7 +46,9 @@ class Tagger:
         self.labels = dict(zip(zip(self.vocabulary["kind"], self.vocabulary["code"]), self.vocabulary["label_ja"]))
         # Both indexes give ((kind, code), term): the term a run is, or the term an exclusion phrase masks.
         self.index = index_runs(
-            (term, ((row.kind, row.code), term)) for row in self.vocabulary.itertuples(index=False) for term in row.terms
+            (term, ((row.kind, row.code), term))
+            for row in self.vocabulary.itertuples(index=False)
+            for term in row.terms
         )
         self.exclusion_index = index_runs((rule.phrase, (rule.key, rule.term)) for rule in self.exclusions)
 
@@ -123,8 +126,9 @@ def roll_up(
     by_pillar: dict[tuple, list[Match]] = {}
     for (plan, pillar_no, _), match in zip(projects, project_matches):
         by_pillar.setdefault((plan, pillar_no), []).append(match)
-    pillar_matches = [merge_matches(tagger.tag(text), *by_pillar.get((plan, pillar_no), []))
-                      for plan, pillar_no, text in pillars]
+    pillar_matches = [
+        merge_matches(tagger.tag(text), *by_pillar.get((plan, pillar_no), [])) for plan, pillar_no, text in pillars
+    ]
     by_plan: dict[object, list[Match]] = {}
     for (plan, _, _), match in zip(pillars, pillar_matches):
         by_plan.setdefault(plan, []).append(match)
@@ -190,8 +194,10 @@ def tag_tables(
         tagger,
         [(row.plan_id, join_text(row.plan_title, row.summary)) for row in plans.itertuples(index=False)],
         [(row.plan_id, row.pillar_no, join_text(row.pillar_title)) for row in pillars.itertuples(index=False)],
-        [(row.plan_id, row.pillar_no, join_text(row.project_name, row.project_detail))
-         for row in projects.itertuples(index=False)],
+        [
+            (row.plan_id, row.pillar_no, join_text(row.project_name, row.project_detail))
+            for row in projects.itertuples(index=False)
+        ],
     )
     plan_tags, pillar_tags, project_tags = ([tag_list(m, tagger.labels) for m in level] for level in matches)
     rows = []
@@ -202,6 +208,8 @@ def tag_tables(
     for row, tags in zip(projects.itertuples(index=False), project_tags):
         rows += tag_rows("project", row.plan_id, row.pillar_no, row.project_no, tags)
     keys = (["plan_id"], ["plan_id", "pillar_no"], ["plan_id", "pillar_no", "project_no"])  # of each level's table
-    tagged = [set_code_columns(table, key, dict(zip(key_values(table, key), level_tags)))
-              for table, key, level_tags in zip((plans, pillars, projects), keys, (plan_tags, pillar_tags, project_tags))]
+    tagged = [
+        set_code_columns(table, key, dict(zip(key_values(table, key), level_tags)))
+        for table, key, level_tags in zip((plans, pillars, projects), keys, (plan_tags, pillar_tags, project_tags))
+    ]
     return (*tagged, tags_frame(rows))

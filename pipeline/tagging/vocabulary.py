@@ -119,8 +119,10 @@ def load_implied_themes(vocabulary: pd.DataFrame, path: str | Path | None = None
         if if_kind == "code" and trigger not in kinds:
             raise ValueError(f"{where}: {trigger!r} is not a code of the vocabulary")
         if if_kind == "term" and trigger not in owners:
-            raise ValueError(f"{where}: {trigger!r} is in no code's terms; if it only means {then!r}, add it to"
-                             " that theme's terms instead")
+            raise ValueError(
+                f"{where}: {trigger!r} is in no code's terms; if it only means {then!r}, add it to"
+                " that theme's terms instead"
+            )
         if then in ([trigger] if if_kind == "code" else owners[trigger]):
             raise ValueError(f"{where}: implies its own trigger ({trigger!r} tags {then!r} already)")
         if (if_kind, trigger, then) in lines:
