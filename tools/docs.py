@@ -1,6 +1,6 @@
 """Regenerate the generated parts of the docs: the README's failure table from pipeline/core/failures.py, the
 data dictionary from the schema, the vocabulary with its tag counts on the bundled sample and its figures on the
-labelled projects (tools.evaluate), the implied-theme rules, and the layout parameters with their reasons
+labelled projects (tools.evaluate), the implied-theme rules, the drawing of the package's imports, and the layout parameters with their reasons
 from pipeline/core/layout.py.
 
     python -m tools.docs [--repo DIR]        (make docs)
@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipeline.core import layout
 from pipeline.core.failures import failures_markdown
+from pipeline.core.fingerprint import PACKAGE_DIR, imported_modules, module_name
 from pipeline.core.reference import read_rows
 from pipeline.core.schema import dictionary_markdown
 from pipeline.tagging.vocabulary import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary
@@ -107,6 +108,23 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
+def imports_markdown() -> str:
+    """The package's parts (a folder, or a module at the top) and which others each imports, anywhere in its code,
+    as the fingerprint reads imports: a Mermaid drawing, the parts that import nothing of the others at the bottom."""
+    uses: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        module = module_name(path)
+        if module.count(".") == 0 or module.endswith("__main__"):
+            continue
+        part = module.split(".")[1]
+        uses.setdefault(part, set()).update(
+            other.split(".")[1] for other in imported_modules(path) if other.count(".") and other.split(".")[1] != part
+        )
+    lines = ["```mermaid", "flowchart TD"]
+    lines += [f"    {part} --> {other}" for part in sorted(uses) for other in sorted(uses[part])]
+    return "\n".join([*lines, "```"]) + "\n"
+
+
 def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
     """File of the repository → generated part name → its body."""
     results = evaluate(repo / LABELLED)
@@ -117,7 +135,10 @@ def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]
             "vocabulary": vocabulary_markdown(tags, results),
             "implied": implied_markdown(),
         },
-        repo / "docs" / "maintaining.md": {"layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8"))},
+        repo / "docs" / "maintaining.md": {
+            "imports": imports_markdown(),
+            "layout": layout_markdown(LAYOUT_SOURCE.read_text(encoding="utf-8")),
+        },
     }
 
 
