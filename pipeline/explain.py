@@ -172,7 +172,7 @@ def explain(pdf: Path, out: Path) -> list[str]:
     width = max(2, len(str(len(pages))))
     images = []
     with pdfplumber.open(pdf) as document:
-        for pdf_page, page, summary in zip(document.pages, pages, summaries):
+        for pdf_page, page, summary in zip(document.pages, pages, summaries, strict=True):
             path = out / f"{pdf.stem}-p{page.page:0{width}d}.png"
             try:
                 draw_page(pdf_page, page, found, summary, path)

@@ -130,7 +130,8 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
             reason(
                 Failure.changed_during_run,
                 (
-                    f"the file changed while the run read it (listed as {source.sha256[:12]}…, read as {read_sha256[:12]}…)"
+                    f"the file changed while the run read it (listed as {source.sha256[:12]}…, "
+                    f"read as {read_sha256[:12]}…)"
                 ),
             ),
         )

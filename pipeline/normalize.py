@@ -46,7 +46,11 @@ if TYPE_CHECKING:
 # 2020年4月). A day may follow the month; the month alone decides the fiscal year. The era may be left out of the
 # end, which then shares the start's (平成26~28年度). Heisei years go on past 31 (平成32年 is 2020, as documents
 # printed before the era changed wrote it): an era year is its base plus the number, whatever the number.
-_END = r"(?:(?P<g{n}>(?:19|20)\d{{2}})|(?P<era{n}>令和|平成|昭和){optional}\s*(?P<y{n}>\d{{1,2}}|元))\s*(?:年度?)?(?:\s*(?P<m{n}>\d{{1,2}})\s*月(?:\s*\d{{1,2}}\s*日)?)?"
+_END = (
+    r"(?:(?P<g{n}>(?:19|20)\d{{2}})|(?P<era{n}>令和|平成|昭和){optional}\s*(?P<y{n}>\d{{1,2}}|元))"  # the year
+    r"\s*(?:年度?)?"
+    r"(?:\s*(?P<m{n}>\d{{1,2}})\s*月(?:\s*\d{{1,2}}\s*日)?)?"  # the month, and maybe the day
+)
 _PERIOD_RE = re.compile(
     _END.format(n=1, optional="") + r"(?:\s*(?:～|-|から)\s*" + _END.format(n=2, optional="?") + ")?"
 )
@@ -78,7 +82,7 @@ def parse_period(period_text: str | None) -> tuple[int | None, int | None]:
 
 def check_digit(code5: str) -> int:
     """Check digit of a 全国地方公共団体コード (JIS X 0402 weights 6,5,4,3,2, modulus 11)."""
-    total = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2)))
+    total = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2), strict=True))
     return (11 - total % 11) % 10
 
 
@@ -188,8 +192,8 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
             [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
             [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"])) for e in projects],
         )
-        for entries, level in zip((plans, pillars, projects), matches):
-            for entry, match in zip(entries, level):
+        for entries, level in zip((plans, pillars, projects), matches, strict=True):
+            for entry, match in zip(entries, level, strict=True):
                 entry.tags = tag_list(match, tagger.labels)
     document = {
         "source_sha256": seg.source_sha256,
@@ -297,7 +301,7 @@ def link_previous_plans(plans: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
 
     places = plans["municipality_code"].fillna(plans["municipality"])
     starts = [None if pd.isna(start) else int(start) for start in plans["period_start_fy"]]
-    rows = list(zip(plans["plan_id"], places, starts, plans["plan_title"]))
+    rows = list(zip(plans["plan_id"], places, starts, plans["plan_title"], strict=True))
     dated: dict[str, list[tuple]] = defaultdict(list)  # place -> its plans with a start year, in table order
     for row in rows:
         if row[2] is not None:
@@ -411,7 +415,7 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
             tags += tag_rows(level, row["plan_id"], row.get("pillar_no"), row.get("project_no"), row_tags)
     tables["tags"] = tags_frame(tags)
     tables["plans"], unlinked = link_previous_plans(tables["plans"])
-    for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"]):
+    for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"], strict=True):
         if plan_id in unlinked:
             tell(FileNotice("no_previous_plan", source_file, unlinked[plan_id], [plan_id]))
     documents = frame([{**doc, "warnings": warnings_of[name]} for name, doc in docs.items()], "documents")

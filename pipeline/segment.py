@@ -65,8 +65,8 @@ def segment_document(pages: list[Page]) -> Segmentation:
             if not furniture:
                 kept.append((page.page, i))
         kept_by_page.append(kept)
-    measures = measure([page.lines[i] for page, kept in zip(pages, kept_by_page) for _, i in kept])
-    for page, kept in zip(pages, kept_by_page):
+    measures = measure([page.lines[i] for page, kept in zip(pages, kept_by_page, strict=True) for _, i in kept])
+    for page, kept in zip(pages, kept_by_page, strict=True):
         page_lines = [page.lines[i] for _, i in kept]
         photos = page.images + page.frames
         by_photo = find_captions(page_lines, photos, measures)
@@ -77,19 +77,19 @@ def segment_document(pages: list[Page]) -> Segmentation:
             text = normalize_text("".join(page_lines[i].text for i in run))
             captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
         roles.update((kept[i], CAPTION) for i in caption_idx)
-        origin.update((id(l), kept[i]) for i, l in enumerate(page_lines) if i not in caption_idx)
-        lines.extend(l for i, l in enumerate(page_lines) if i not in caption_idx)
+        origin.update((id(line), kept[i]) for i, line in enumerate(page_lines) if i not in caption_idx)
+        lines.extend(line for i, line in enumerate(page_lines) if i not in caption_idx)
     place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
     sources = line_sources(lines, join_number_labels(lines, gap), origin)
     lines = [line for line, _ in sources]
     plans = split_plans(lines)
     assign_captions(plans, captions, place)
-    placed = {id(l) for draft in plans for l in draft.header_lines + draft.lines}
-    footnote = {id(l) for l in plans[-1].lines} if plans else set()
+    placed = {id(line) for draft in plans for line in draft.header_lines + draft.lines}
+    footnote = {id(line) for line in plans[-1].lines} if plans else set()
     if plans:
         drop_footnote(plans[-1], gap)
-        footnote -= {id(l) for l in plans[-1].lines}
+        footnote -= {id(line) for line in plans[-1].lines}
     shares = {page.page: page.readable_share for page in pages}
     found = Segmentation(plans=[], rejected=[], warnings=[])
     read: dict[int, tuple[str, bool]] = {}  # id of a line -> its role, and whether it was kept by default
@@ -97,7 +97,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     read.update((line_id, (UNASSIGNED, True)) for line_id in map(id, lines) if line_id not in placed)
     for draft in plans:
         plan_warnings: list[Notice] = []
-        read.update((id(l), (HEADER, False)) for l in draft.header_lines)
+        read.update((id(line), (HEADER, False)) for line in draft.header_lines)
         plan = build_plan(draft, gap, plan_warnings, read)
         rejection = reject(draft, plan, shares)
         if rejection:
@@ -123,22 +123,25 @@ def line_sources(
     was made of, in order: a line taken over is itself, a line made by joining a number to its title takes the
     lines that went into it, each of them the made line nearest to it on its page (it holds their boxes).
     Lines are told apart by identity, never by equality: two lines printed alike compare equal."""
-    made = [l for l in joined if id(l) not in origin]
-    sources: dict[int, list[tuple[int, int]]] = {id(l): [origin[id(l)]] if id(l) in origin else [] for l in joined}
-    taken_over = {id(l) for l in joined}
+    made = [line for line in joined if id(line) not in origin]
+    sources: dict[int, list[tuple[int, int]]] = {
+        id(line): [origin[id(line)]] if id(line) in origin else [] for line in joined
+    }
+    taken_over = {id(line) for line in joined}
     for line in lines:
         if id(line) in taken_over:
             continue
-        near = [l for l in made if l.page == line.page]
+        near = [other for other in made if other.page == line.page]
         if near:
             into = min(
                 near,
-                key=lambda l: (
-                    max(l.x0 - line.x1, line.x0 - l.x1, 0) ** 2 + max(l.top - line.bottom, line.top - l.bottom, 0) ** 2
+                key=lambda other: (
+                    max(other.x0 - line.x1, line.x0 - other.x1, 0) ** 2
+                    + max(other.top - line.bottom, line.top - other.bottom, 0) ** 2
                 ),
             )
             sources[id(into)].append(origin[id(line)])
-    return [(l, sorted(sources[id(l)])) for l in joined]
+    return [(line, sorted(sources[id(line)])) for line in joined]
 
 
 def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:

@@ -67,7 +67,7 @@ def copy(primed_copy, tmp_path):
     """A private copy of primed_copy: the pipeline package (without its bytecode, so that an edit is compiled
     afresh), RAW, and OUT as the package's one run left it."""
     copies = tmp_path / "src", tmp_path / "raw", tmp_path / "out"
-    for shared, private in zip(primed_copy, copies):
+    for shared, private in zip(primed_copy, copies, strict=True):
         shutil.copytree(shared, private, ignore=shutil.ignore_patterns("__pycache__"))
     return copies
 

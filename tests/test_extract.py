@@ -375,7 +375,10 @@ TWO_COLUMNS = [
         (1, "経営相談事業（専門家による窓口相談）等"),
     ],
 ]
-FOOTNOTE = "（各区市町村が策定した地域産業活性化計画に基づく事業の実施については、都及び各区市町村の予算についての議会の議決を受け、確定するものです。）"
+FOOTNOTE = (
+    "（各区市町村が策定した地域産業活性化計画に基づく事業の実施については、"
+    "都及び各区市町村の予算についての議会の議決を受け、確定するものです。）"
+)
 
 
 def two_column_pdf(path: Path, boxed: bool) -> Path:
@@ -385,7 +388,7 @@ def two_column_pdf(path: Path, boxed: bool) -> Path:
     title = "承認した地域産業活性化計画の概要"
     texts = [((width - pdfmetrics.stringWidth(title, _register_font("ttf"), 14)) / 2, 30, title, 14)]
     rulings, bottoms = [], []
-    for (x0, x1), column in zip([(40, 401), (441, 802)], TWO_COLUMNS):
+    for (x0, x1), column in zip([(40, 401), (441, 802)], TWO_COLUMNS, strict=True):
         top, pad = 70, 6 if boxed else 0
         for kind, text in column:
             size, indent = (12, 0) if kind == 12 else (10.5, 10.5 * kind)

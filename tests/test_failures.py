@@ -85,7 +85,7 @@ def test_a_worker_that_died_is_named_by_how_it_died(exitcode, failure, reason):
 
 def test_an_error_inside_the_pdf_library_is_the_file_s():
     with pytest.raises(Exception) as caught:
-        pdfplumber.open(io.BytesIO(b"%PDF-1.4\n1 0 obj << /Type /Catalog")).pages
+        _ = pdfplumber.open(io.BytesIO(b"%PDF-1.4\n1 0 obj << /Type /Catalog")).pages
     assert classify_error(caught.value, LIMITS) == (
         Failure.corrupt,
         "unreadable PDF (PDFSyntaxError: No /Root object! - Is this really a PDF?); download it again "
@@ -99,8 +99,8 @@ def test_an_error_raised_in_the_pipeline_s_own_code_is_ours():
     assert classify_error(caught.value, LIMITS) == (
         Failure.internal_error,
         (
-            f"ValueError: Box: missing ['bottom', 'top', 'x1'], unknown [] (pipeline {PIPELINE_VERSION}); please report "
-            "the file with the error"
+            f"ValueError: Box: missing ['bottom', 'top', 'x1'], unknown [] (pipeline {PIPELINE_VERSION}); "
+            "please report the file with the error"
         ),
     )
 

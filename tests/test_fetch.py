@@ -1,7 +1,7 @@
-"""`python -m pipeline fetch URL…` (pipeline.acquire.fetch) against a web server on 127.0.0.1 in a thread: a press release
-with its summary and an unrelated PDF, redirects, errors, a server that never answers, truncated and oversized
-answers, one that is busy once; and what RAW and RAW/sources.csv hold after each. No test reaches another
-address, and none sleeps: the client's timeout against a server held on an Event is the only timing."""
+"""`python -m pipeline fetch URL…` (pipeline.acquire.fetch) against a web server on 127.0.0.1 in a thread: a press
+release with its summary and an unrelated PDF, redirects, errors, a server that never answers, truncated and
+oversized answers, one that is busy once; and what RAW and RAW/sources.csv hold after each. No test reaches
+another address, and none sleeps: the client's timeout against a server held on an Event is the only timing."""
 
 import hashlib
 import os

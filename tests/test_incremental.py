@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "r2-approval-summary.pdf"
 HEAVY = ("pandas", "pyarrow", "sudachipy")
 # `python -m pipeline all ARGS`, then which of the heavy libraries the process loaded.
-PROBE = """
+PROBE = f"""
 import json, sys
 from pipeline.cli import main
 status = main(sys.argv[1:])
-print(json.dumps({"status": status, "loaded": [m for m in %r if m in sys.modules]}))
-""" % (HEAVY,)
+print(json.dumps({{"status": status, "loaded": [m for m in {HEAVY!r} if m in sys.modules]}}))
+"""
 # The same, counting the taggers made and the Sudachi dictionaries loaded.
 COUNTING_PROBE = """
 import json, sys
@@ -153,8 +153,8 @@ def test_the_manifest_records_the_warnings_as_data_and_a_later_report_lists_the_
             "code": "same_start_year",
             "source_file": "d.pdf",
             "plan_ids": ["131067-2020-2", "131067-2020"],
-            "message": "131067-2020-2: 「台東区ものづくりのまちネットワーク推進計画」, another plan of 台東区 starting the "
-            "same year as 131067-2020",
+            "message": "131067-2020-2: 「台東区ものづくりのまちネットワーク推進計画」, "
+            "another plan of 台東区 starting the same year as 131067-2020",
         }
     ]
     later = tmp_path / "out"

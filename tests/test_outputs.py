@@ -91,7 +91,7 @@ def test_check_refuses_a_code_missing_from_the_vocabulary(outputs, tmp_path):
     (bad / "tags.csv").write_bytes(tags.replace(b",theme,sales,", b",theme,nosuchcode,", 1))
     vocabulary = (bad / "vocabulary.csv").read_bytes()
     (bad / "vocabulary.csv").write_bytes(
-        b"\r\n".join(l for l in vocabulary.split(b"\r\n") if not l.startswith(b"talent,"))
+        b"\r\n".join(row for row in vocabulary.split(b"\r\n") if not row.startswith(b"talent,"))
     )
     valid, errors = validate(bad / "datapackage.json")
     assert not valid

@@ -425,7 +425,8 @@ def test_identical_bytes_under_two_names_are_read_once(rerun):
     assert docs.loc["z-copy.pdf", "source_sha256"] == docs.loc["a.pdf", "source_sha256"]
     assert (docs.loc["z-copy.pdf", "status"], docs.loc["z-copy.pdf", "plans_found"]) == ("ok", 0)
     assert list(docs.loc["z-copy.pdf", "warnings"]) == [
-        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
+        "6 plan(s) already read from a.pdf: "
+        "131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
     ]
     assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in z-copy.pdf"]
     assert len(pd.read_parquet(out / "plans.parquet")) == 6
@@ -443,7 +444,8 @@ def test_same_plan_in_two_files_gives_one_row_and_warnings(rerun):
     docs = documents(out)
     assert list(docs.loc["a.pdf", "warnings"]) == ["6 plan(s) also in b.pdf"]
     assert list(docs.loc["b.pdf", "warnings"]) == [
-        "6 plan(s) already read from a.pdf: 131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
+        "6 plan(s) already read from a.pdf: "
+        "131091-2020, 131148-2020, 131237-2020, 132012-2020, 132047-2020, 132152-2020"
     ]
     assert docs.loc[["a.pdf", "b.pdf"], "plans_found"].tolist() == [6, 0]
 

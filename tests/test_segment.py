@@ -735,7 +735,7 @@ def test_a_row_of_bare_numbers_joins_nothing():
     # Each number's nearest cell is the next number, or nothing: a number is no title, so every line stays as is.
     table = figures_table()
     joined = join_number_labels(table, gap=7.0)
-    assert [(l.text, l.x0, l.top) for l in joined] == [
+    assert [(line.text, line.x0, line.top) for line in joined] == [
         ("1", 100, 300),
         ("2", 250, 300),
         ("3", 400, 300),
@@ -757,7 +757,7 @@ def test_a_table_of_figures_segments_to_no_plans():
 def test_a_number_left_of_another_number_leaves_the_title_to_it():
     # 1 | 2 | 事業承継支援: the 1 has the number 2 as its nearest cell, so only the 2 takes the title.
     row = [positioned("1", 50, 150), positioned("2", 100, 150), positioned("事業承継支援", 150, 150)]
-    assert [l.text for l in join_number_labels(row, gap=7.0)] == ["1", "2 事業承継支援"]
+    assert [line.text for line in join_number_labels(row, gap=7.0)] == ["1", "2 事業承継支援"]
 
 
 def test_lines_printed_alike_are_told_apart():
@@ -771,14 +771,14 @@ def test_lines_printed_alike_are_told_apart():
     ]
     assert rows[0] == rows[2] and rows[1] == rows[3]
     joined = join_number_labels(rows, gap=7.0)
-    assert [(l.text, l.x0) for l in joined] == [("(1) 事業", 50), ("(1) 事業", 50)]
+    assert [(line.text, line.x0) for line in joined] == [("(1) 事業", 50), ("(1) 事業", 50)]
 
 
 def test_a_title_takes_one_label():
     # Both labels reach up to the same title; once the (1) has joined it, the joined line still stands to the
     # right of the (2), which must not take it again ("(2) (1) 事業承継支援").
     lines = [positioned("事業承継支援", 120, 150), positioned("(1)", 80, 160), positioned("(2)", 40, 162)]
-    assert [(l.text, l.x0, l.top) for l in join_number_labels(lines, gap=7.0)] == [
+    assert [(line.text, line.x0, line.top) for line in join_number_labels(lines, gap=7.0)] == [
         ("(1) 事業承継支援", 80, 150),
         ("(2)", 40, 162),
     ]

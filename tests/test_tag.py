@@ -57,7 +57,8 @@ def test_load_vocabulary_reads_a_maintainers_csv(tmp_path):
     path = write_csv(
         tmp_path,
         (
-            "\ufeffcode,kind,label_ja,label_en,terms,note\n"  # a spreadsheet's BOM, and a column of the maintainers' own
+            # a spreadsheet's BOM, and a column of the maintainers' own
+            "\ufeffcode,kind,label_ja,label_en,terms,note\n"
             "startup,theme,創業,Startups, 創業 | 起業 ,\n"
             "\n"
             ",,,,,\n"
@@ -155,7 +156,8 @@ def test_load_spelling_variants_reads_a_maintainers_csv(tmp_path):
         ),
         (
             "variant,canonical,reason\n事業継承,事業承継,typo\n事業承継,事業引継ぎ,synonym\n",
-            r"line 2 \(variant '事業継承'\): canonical '事業承継' contains variant '事業承継' \(line 3\), so rewrites would chain",
+            r"line 2 \(variant '事業継承'\): canonical '事業承継' contains variant '事業承継' \(line 3\),"
+            r" so rewrites would chain",
         ),
         (
             "variant,canonical,reason\n空店舗,空き店舗,okurigana\n店舗,お店,synonym\n",
@@ -195,8 +197,8 @@ def test_load_implied_themes_reads_a_maintainers_csv(tmp_path):
         ("code,exhibition,sales,\n", r"edited\.csv line 2: empty reason$"),
         (
             "instrument,exhibition,sales,why\n",
-            r"edited\.csv line 2 \(instrument 'exhibition' implies 'sales'\): unknown if_kind 'instrument', expected one of"
-            r" code, term$",
+            r"edited\.csv line 2 \(instrument 'exhibition' implies 'sales'\):"
+            r" unknown if_kind 'instrument', expected one of code, term$",
         ),
         (
             "code,exhibition,trade,why\n",
@@ -206,7 +208,8 @@ def test_load_implied_themes_reads_a_maintainers_csv(tmp_path):
         ("code,fair,sales,why\n", r"line 2 \(code 'fair' implies 'sales'\): 'fair' is not a code of the vocabulary$"),
         (
             "term,求職,talent,why\n",
-            r"line 2 \(term '求職' implies 'talent'\): '求職' is in no code's terms; if it only means 'talent', add it to",
+            r"line 2 \(term '求職' implies 'talent'\):"
+            r" '求職' is in no code's terms; if it only means 'talent', add it to",
         ),
         ("code,sales,sales,why\n", r"line 2 \(code 'sales' implies 'sales'\): implies its own trigger \('sales' tags"),
         (
@@ -262,7 +265,8 @@ def test_load_exclusions_reads_a_maintainers_csv(tmp_path):
         ),
         (
             "advisory,派遣,人材紹介,why\n",
-            r"line 2 \(advisory '派遣' unless in '人材紹介'\): unless_in must be a longer word or phrase containing '派遣'$",
+            r"line 2 \(advisory '派遣' unless in '人材紹介'\):"
+            r" unless_in must be a longer word or phrase containing '派遣'$",
         ),
         ("advisory,派遣,派遣,why\n", r"line 2 \(advisory '派遣' unless in '派遣'\): unless_in must be a longer"),
         (
@@ -397,7 +401,7 @@ def test_tag_tables_rolls_children_up(tagger):
 
     out_plans, out_pillars, out_projects, tags = tag_tables(plans, pillars, projects, tagger)
 
-    for before, after in zip(originals, (plans, pillars, projects)):
+    for before, after in zip(originals, (plans, pillars, projects), strict=True):
         pd.testing.assert_frame_equal(before, after)
     assert out_plans["ward"].tolist() == ["テスト区"]
     assert out_projects["themes"].tolist() == [["succession"], ["startup"], ["digital"]]

@@ -57,6 +57,7 @@ from pipeline.core.io import sha256_file, write_atomic
 
 NAME_MAX_BYTES = 200  # a file name's stem, in UTF-8 bytes: Linux allows 255 for the whole name, suffix included
 SAVED, ALREADY, FAILED = "saved", "already", "failed"
+DEFAULT_SETTINGS = Settings()  # frozen: one instance serves every call that brings none
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ class Origin:
     round: str = ""
 
 
-def fetch(urls: Iterable[str], raw: Path, settings: Settings = Settings()) -> Iterator[Fetched]:
+def fetch(urls: Iterable[str], raw: Path, settings: Settings = DEFAULT_SETTINGS) -> Iterator[Fetched]:
     """Fetch each URL into RAW, one after the other; a Fetched per PDF saved, found already or failed, and one
     per URL that failed before any PDF (a page that cannot be read, or that links no summary)."""
     folder = RawFolder(raw)

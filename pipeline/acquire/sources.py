@@ -87,7 +87,10 @@ def read_sources(raw: Path) -> Sources:
     for number, fields in enumerate(lines[1:], start=2):
         if not "".join(fields).strip():
             continue
-        cells = {name: value.strip() or None for name, value in zip(header, fields) if name in SOURCE_COLUMNS}
+        # A ragged row is read as far as it goes: a missing cell is empty, a field past the header is dropped.
+        cells = {
+            name: value.strip() or None for name, value in zip(header, fields, strict=False) if name in SOURCE_COLUMNS
+        }
         name = cells.get("source_file")
         if name is None:
             found.problems.append(f"{SOURCES_NAME} line {number}: no source_file, row ignored")

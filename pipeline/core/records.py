@@ -284,5 +284,5 @@ def _decode(kind, value):
             return tuple(_decode(items[0], v) for v in value)
         if len(items) != len(value):
             raise ValueError(f"{kind}: {len(value)} item(s)")
-        return tuple(_decode(item, v) for item, v in zip(items, value))
+        return tuple(_decode(item, v) for item, v in zip(items, value, strict=True))
     return value

@@ -33,7 +33,9 @@ def read_rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = 
                     f"{path.name} line {reader.line_num}: {len(fields)} fields, the header has {len(header)}"
                     " (a comma inside a cell?)"
                 )
-            cells = {name: value.strip() for name, value in zip(header, fields) if name in columns + optional}
+            cells = {
+                name: value.strip() for name, value in zip(header, fields, strict=True) if name in columns + optional
+            }
             empty = [name for name in columns if not cells[name]]
             if empty:
                 raise ValueError(f"{path.name} line {reader.line_num}: empty {', '.join(empty)}")

@@ -87,7 +87,7 @@ def _vocabulary() -> tuple[dict[str, list[str]], dict[str, str]]:
 
     vocabulary = load_vocabulary()
     codes = {kind: vocabulary.loc[vocabulary["kind"] == kind, "code"].tolist() for kind in ("theme", "instrument")}
-    return codes, dict(zip(vocabulary["code"], vocabulary["label_ja"]))
+    return codes, dict(zip(vocabulary["code"], vocabulary["label_ja"], strict=True))
 
 
 def _municipality_order(plans: pd.DataFrame) -> list[str]:
@@ -105,7 +105,9 @@ def _add_other_codes(codes: list[str], found) -> list[str]:
 def _themes_matrix(plans: pd.DataFrame, codes: list[str], labels: dict[str, str]) -> pd.DataFrame:
     order = _municipality_order(plans)
     columns = _add_other_codes(codes, (t for v in plans["themes"] for t in _items(v)))
-    counts = Counter((muni, t) for muni, themes in zip(plans["municipality"], plans["themes"]) for t in _items(themes))
+    counts = Counter(
+        (muni, t) for muni, themes in zip(plans["municipality"], plans["themes"], strict=True) for t in _items(themes)
+    )
     matrix = _count_matrix(counts, order, columns)
     matrix.columns = [f"{labels.get(c, c)} ({c})" for c in columns]
     return matrix
@@ -125,7 +127,9 @@ def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list
     """Projects per plan and instrument; a ○ where only the plan's own text names the instrument."""
     columns = _add_other_codes(codes, (t for v in plans["instruments"] for t in _items(v)))
     counts = Counter(
-        (pid, t) for pid, instruments in zip(projects["plan_id"], projects["instruments"]) for t in _items(instruments)
+        (pid, t)
+        for pid, instruments in zip(projects["plan_id"], projects["instruments"], strict=True)
+        for t in _items(instruments)
     )
     matrix = _count_matrix(counts, plans["plan_id"].tolist(), columns)
     marks = [["○" if c in set(_items(v)) else "" for c in columns] for v in plans["instruments"]]
@@ -180,7 +184,7 @@ def _list_rows(df: pd.DataFrame, names: tuple[str, ...]) -> list[dict]:
         return _items(v) if FIELDS[name][0] == STRINGS else _value(v)
 
     columns = [[plain(name, v) for v in df[name].tolist()] for name in names]  # by column: no row objects
-    return [dict(zip(names, values)) for values in zip(*columns)]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _documents(documents: pd.DataFrame, other_warnings: dict[str, list[str]], read_twice: list[dict]) -> list[dict]:
@@ -240,7 +244,7 @@ def _rounds(plans: pd.DataFrame) -> dict:
     return {
         "table": [
             {"round": label, "plans": int(r.plans), "municipalities": int(r.municipalities)}
-            for label, r in zip(per_round.index, per_round.itertuples())
+            for label, r in zip(per_round.index, per_round.itertuples(), strict=True)
         ],
         "bars": bars,
         "legend": [{"round": label, "colour": colour} for label, colour in colours.items()],
@@ -250,7 +254,7 @@ def _rounds(plans: pd.DataFrame) -> dict:
 def _histories(plans: pd.DataFrame) -> list[dict]:
     """Per municipality, its plans in order of their first year, each with the themes it gained and dropped
     against its previous plan (plans.previous_plan_id)."""
-    themes = dict(zip(plans["plan_id"], (set(_items(t)) for t in plans["themes"])))
+    themes = dict(zip(plans["plan_id"], (set(_items(t)) for t in plans["themes"]), strict=True))
     histories = []
     for municipality, group in plans.groupby("municipality", sort=False):
         rows = []
@@ -323,7 +327,7 @@ def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFra
 def _count_tags(tags: pd.DataFrame, codes: dict[str, list[str]], labels: dict[str, str]) -> dict[str, list[dict]]:
     """Per kind, each code with the number of plans, pillars and projects carrying it, zeros included: a code
     no text matched is news too. A tags row is one code on one plan, pillar or project (the table's key)."""
-    counts = Counter(zip(tags["kind"].tolist(), tags["code"].tolist(), tags["level"].tolist()))
+    counts = Counter(zip(tags["kind"].tolist(), tags["code"].tolist(), tags["level"].tolist(), strict=True))
     return {
         kind: [
             {"code": code, "label": labels.get(code, code), "counts": [counts[kind, code, lv] for lv in LEVELS]}
@@ -335,7 +339,7 @@ def _count_tags(tags: pd.DataFrame, codes: dict[str, list[str]], labels: dict[st
 
 def _find_untagged(projects: pd.DataFrame) -> list[dict]:
     """Projects no vocabulary term matched: where the vocabulary lacks a word, or a name was misread."""
-    empty = [not _items(t) and not _items(i) for t, i in zip(projects["themes"], projects["instruments"])]
+    empty = [not _items(t) and not _items(i) for t, i in zip(projects["themes"], projects["instruments"], strict=True)]
     return _list_rows(projects.loc[empty], ("plan_id", "pillar_no", "project_no", "project_name", "project_detail"))
 
 
@@ -344,10 +348,10 @@ def _split_warnings(documents: pd.DataFrame, read_twice: list[ReadTwice]) -> tup
     so), and every other warning by file: the pairs' own warnings (ReadTwice.warnings, which normalize gives both
     files of a pair) are left out, the pair being listed once. Told apart by the words the record gives, never by
     reading the words back."""
-    sha = dict(zip(documents["source_file"], documents["source_sha256"].map(_value)))
+    sha = dict(zip(documents["source_file"], documents["source_sha256"].map(_value), strict=True))
     told = Counter(told for pair in read_twice for told in pair.warnings())  # (file, words) -> times given
     others = {}
-    for name, warnings in zip(documents["source_file"], documents["warnings"]):
+    for name, warnings in zip(documents["source_file"], documents["warnings"], strict=True):
         others[name] = []
         for warning in _items(warnings):
             if told[name, warning]:

@@ -10,8 +10,9 @@ Cells are typed by the schema, never guessed from their text: every string field
 `131091` and sha256 alike) is a text cell, even when it looks like a number, a formula (`=1+1`, `@SUM(A1)`) or
 an error (`#N/A`), so no spreadsheet turns it into anything else; an integer is a number, a boolean a boolean, a
 list its items joined with `|` escaped as in the CSV (pipeline.outputs.tables.list_cell). A null, an empty text or an
-empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report (pipeline.outputs.report.NOT_TEXT);
-a text longer than a cell holds (32,767 characters) is cut, ending with …: the Parquet files keep it whole.
+empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report
+(pipeline.outputs.report.NOT_TEXT); a text longer than a cell holds (32,767 characters) is cut, ending with …: the
+Parquet files keep it whole.
 
 The same tables give the same bytes: the workbook's properties carry a fixed date, and the zip entries a fixed
 date, whatever the clock says when it is written.
@@ -67,7 +68,7 @@ def sheet_values(df: pd.DataFrame, table: str) -> list[list]:
         elif kind != INT:
             raise ValueError(f"{table}.{name}: no cell type for a field of type {kind}")
         columns.append(values)
-    return [list(row) for row in zip(*columns)]
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def display_width(text: str) -> int:

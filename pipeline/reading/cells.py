@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
+from itertools import pairwise
 
 from pdfminer.layout import LTCurve, LTRect
 
@@ -122,7 +123,7 @@ def path_rulings(path: LTCurve, to_page) -> list[Ruling]:
     if isinstance(path, LTRect):
         points.append(points[0])
     out = []
-    for (xa, ya), (xb, yb) in zip(points, points[1:]):
+    for (xa, ya), (xb, yb) in pairwise(points):
         if abs(ya - yb) <= BOX_SLACK_PT:
             y = (ya + yb) / 2
             out.append((min(xa, xb), y, max(xa, xb), y))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 from pipeline.core.layout import (
     COLUMN_GAP_EM,
@@ -52,7 +53,7 @@ def split_row(row: list[dict]) -> list[list[dict]]:
     """Split one row into fragments at column gaps, so side-by-side columns stay apart."""
     row = sorted(row, key=lambda c: c["x0"])
     fragments = [[row[0]]]
-    for prev, c in zip(row, row[1:]):
+    for prev, c in pairwise(row):
         size = max(prev["size"], c["size"], 1.0)
         if c["x0"] - prev["x1"] > COLUMN_GAP_EM * size:
             fragments.append([c])
@@ -111,7 +112,7 @@ def chain_clusters(items: list[int], value, tolerance: float) -> list[list[int]]
     """Items sorted by `value`, cut wherever two neighbours are more than `tolerance` apart."""
     ordered = sorted(items, key=value)
     clusters = [ordered[:1]]
-    for prev, item in zip(ordered, ordered[1:]):
+    for prev, item in pairwise(ordered):
         if value(item) - value(prev) <= tolerance:
             clusters[-1].append(item)
         else:

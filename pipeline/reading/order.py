@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import defaultdict
+from itertools import pairwise
 
 from pipeline.core.layout import (
     BOX_SLACK_PT,
@@ -174,8 +175,8 @@ def in_columns(items: list[Item], spans: list[tuple[float, float]]) -> list[list
 
 def keeps_gutters(old: list[tuple[float, float]], new: list[tuple[float, float]]) -> bool:
     """Whether every gutter between the `old` spans still has one of the `new` spans' gutters within it."""
-    gaps = [(a[1], b[0]) for a, b in zip(new, new[1:])]
-    return all(any(lo >= a[1] and hi <= b[0] for lo, hi in gaps) for a, b in zip(old, old[1:]))
+    gaps = [(a[1], b[0]) for a, b in pairwise(new)]
+    return all(any(lo >= a[1] and hi <= b[0] for lo, hi in gaps) for a, b in pairwise(old))
 
 
 def merge_spans(spans: list[tuple[float, float]], gutter: float) -> list[tuple[float, float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from pipeline.core.layout import (
     BOX_SLACK_PT,
@@ -28,7 +29,7 @@ def is_vertical(chars: list[dict]) -> bool:
     if sum(1 for c in chars if is_rotated(c)) > len(chars) / 2:
         return True
     down = right = 0
-    for a, b in zip(chars, chars[1:]):
+    for a, b in pairwise(chars):
         size = max(a["size"], 1.0)
         dx, dy = b["x0"] - a["x0"], b["top"] - a["top"]
         low, high = VERTICAL_STEP_DOWN_EM

@@ -29,8 +29,8 @@ class Refused:
 
 
 def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
-    """Every entry of RAW that is not hidden (nor sources.csv, pipeline.acquire.sources), sorted by name: the files to read, and the entries refused with
-    their reason. Each gets a documents row.
+    """Every entry of RAW that is not hidden (nor sources.csv, pipeline.acquire.sources), sorted by name: the
+    files to read, and the entries refused with their reason. Each gets a documents row.
 
     An entry is examined by its metadata before anything opens it, and a file is opened without blocking, so a
     FIFO or a device never stalls the run. A symbolic link is followed only when its target lies inside RAW:

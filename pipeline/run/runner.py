@@ -7,7 +7,8 @@ once, a file's table rows and tags are made once (only the steps across files ar
 made by other code is made again. A manifest of what the tables are made from lets
 a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
 extract (pipeline.run.workers, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
-pipeline.tagging.tagger) → write (pipeline.outputs.tables, pipeline.outputs.datapackage, pipeline.outputs.report, pipeline.outputs.workbook).
+pipeline.tagging.tagger) → write (pipeline.outputs.tables, pipeline.outputs.datapackage, pipeline.outputs.report,
+pipeline.outputs.workbook).
 """
 
 from __future__ import annotations

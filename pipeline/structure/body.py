@@ -42,7 +42,7 @@ def build_plan(
         after_heading = heading
         prev = line
     pillars = []
-    for (number, title, page), lines in zip(headings, pillar_lines):
+    for (number, title, page), lines in zip(headings, pillar_lines, strict=True):
         projects, has_more = parse_projects(lines)
         if not projects:
             warnings.append(
@@ -53,7 +53,7 @@ def build_plan(
         )
     if not pillars:
         warnings.append(Notice("no_pillars", f"{plan.municipality}: no numbered pillars found", plan.header.page))
-    pages = [plan.header.page] + [l.page for l in plan.lines]
+    pages = [plan.header.page] + [line.page for line in plan.lines]
     return Plan(
         plan_title=plan.plan_title,
         municipality=plan.municipality,

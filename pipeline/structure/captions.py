@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from dataclasses import dataclass
+from itertools import pairwise
 
 from pipeline.core.layout import (
     BOX_SLACK_PT,
@@ -55,8 +56,8 @@ def measure(lines: list[Line]) -> Measures:
     `LEADING_QUANTILE` of the gaps between consecutive lines under `LEADING_MAX_EM` lines (`paragraph_gap` takes
     their median, which measures the paragraph spacing when most paragraphs are one line); as spacing, the median
     of the gaps wider than a paragraph gap and narrower than `PARAGRAPH_SPACING_MAX_LINES` lines."""
-    size = statistics.median(l.size for l in lines) if lines else DEFAULT_SIZE_PT
-    pairs = [(a, b.top - a.bottom) for a, b in zip(lines, lines[1:]) if a.page == b.page]
+    size = statistics.median(line.size for line in lines) if lines else DEFAULT_SIZE_PT
+    pairs = [(a, b.top - a.bottom) for a, b in pairwise(lines) if a.page == b.page]
     small = sorted(gap for a, gap in pairs if 0 <= gap < LEADING_MAX_EM * a.size)
     leading = small[int(LEADING_QUANTILE * (len(small) - 1))] if small else DEFAULT_LEADING_PT
     widest = PARAGRAPH_SPACING_MAX_LINES * (size + leading)
@@ -109,20 +110,22 @@ def running_text(lines: list[Line], photos: list[Box], measures: Measures) -> se
     lines that continue them within a paragraph gap. The measure spans the page's lines and photos."""
     if not lines:
         return set()
-    left = min([l.x0 for l in lines] + [p.x0 for p in photos])
-    right = max([l.x1 for l in lines] + [p.x1 for p in photos])
-    body = [l.size >= measures.size - SAME_SIZE_PT for l in lines]
+    left = min([line.x0 for line in lines] + [p.x0 for p in photos])
+    right = max([line.x1 for line in lines] + [p.x1 for p in photos])
+    body = [line.size >= measures.size - SAME_SIZE_PT for line in lines]
     fills = {
         i
-        for i, l in enumerate(lines)
-        if body[i] and l.x0 <= left + SHORT_LINE_EM * l.size and l.x1 >= right - SHORT_LINE_EM * l.size
+        for i, line in enumerate(lines)
+        if body[i] and line.x0 <= left + SHORT_LINE_EM * line.size and line.x1 >= right - SHORT_LINE_EM * line.size
     }
     running = set(fills)
-    for i, l in enumerate(lines):
+    for i, line in enumerate(lines):
         above = [
             k
             for k, a in enumerate(lines)
-            if k != i and 0 <= l.top - a.bottom <= measures.paragraph_gap and overlap(a.x0, a.x1, l.x0, l.x1) > 0
+            if k != i
+            and 0 <= line.top - a.bottom <= measures.paragraph_gap
+            and overlap(a.x0, a.x1, line.x0, line.x1) > 0
         ]
         if body[i] and above and max(above, key=lambda k: lines[k].bottom) in fills:
             running.add(i)
@@ -214,15 +217,15 @@ def caption_beside(lines, order, photo, measures, running) -> tuple[list[int], f
             and abs(lines[i].size - first.size) < SAME_SIZE_PT
             for i in run
         )
-        ok = ok and all(lines[b].top - lines[a].bottom <= measures.paragraph_gap for a, b in zip(run, run[1:]))
+        ok = ok and all(lines[b].top - lines[a].bottom <= measures.paragraph_gap for a, b in pairwise(run))
         goes_on = any(
             i not in beside
-            and overlap(l.x0, l.x1, x0, x1) > 0
+            and overlap(other.x0, other.x1, x0, x1) > 0
             and (
-                0 <= first.top - l.bottom <= measures.paragraph_gap
-                or 0 <= l.top - last.bottom <= measures.paragraph_gap
+                0 <= first.top - other.bottom <= measures.paragraph_gap
+                or 0 <= other.top - last.bottom <= measures.paragraph_gap
             )
-            for i, l in enumerate(lines)
+            for i, other in enumerate(lines)
         )
         if ok and not goes_on and (best is None or min(beside.values()) < best[1]):
             best = (run, min(beside.values()))

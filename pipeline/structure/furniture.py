@@ -58,7 +58,7 @@ def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
         bands = [margin_band(line, page.height) for line in page.lines]
         repeated = {
             i
-            for i, (line, band) in enumerate(zip(page.lines, bands))
+            for i, (line, band) in enumerate(zip(page.lines, bands, strict=True))
             if band and len(pages_of[band, furniture_key(line)]) >= FURNITURE_MIN_PAGES
         }
         if not repeated:

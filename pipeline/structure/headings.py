@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from itertools import pairwise
 
 from pipeline.core.layout import (
     BOX_SLACK_PT,
@@ -81,19 +82,19 @@ def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
         if i in used or not is_number_label(label):
             continue
         size = label.size
-        live = [l for l in out if l is not None]
+        live = [line for line in out if line is not None]
         right = [
-            (k, l)
-            for k, l in enumerate(out)
-            if l is not None
+            (k, line)
+            for k, line in enumerate(out)
+            if line is not None
             and k != i
             and k not in used
-            and l.page == label.page
-            and l.x0 >= label.x1 - BOX_SLACK_PT
-            and label.top - LABEL_REACH_UP_EM * size <= l.top <= label.top + LABEL_ROW_EM * size
+            and line.page == label.page
+            and line.x0 >= label.x1 - BOX_SLACK_PT
+            and label.top - LABEL_REACH_UP_EM * size <= line.top <= label.top + LABEL_ROW_EM * size
         ]
-        same_row = [(k, l) for k, l in right if abs(l.top - label.top) < LABEL_ROW_EM * size]
-        starts = same_row or [(k, l) for k, l in right if starts_column_block(l, live, gap)]
+        same_row = [(k, line) for k, line in right if abs(line.top - label.top) < LABEL_ROW_EM * size]
+        starts = same_row or [(k, line) for k, line in right if starts_column_block(line, live, gap)]
         if not starts:
             continue
         k, title = min(starts, key=lambda p: p[1].x0) if same_row else max(starts, key=lambda p: p[1].top)
@@ -104,17 +105,17 @@ def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
         )
         out[i] = None
         used.add(k)
-    return [l for l in out if l is not None]
+    return [line for line in out if line is not None]
 
 
 def starts_column_block(line: Line, lines: list[Line], gap: float) -> bool:
     """Whether nothing stands right above a line in its column, within a paragraph gap."""
     return not any(
-        l is not line
-        and l.page == line.page
-        and abs(l.x0 - line.x0) < COLUMN_ALIGN_EM * l.size
-        and 0 <= line.top - l.bottom <= gap
-        for l in lines
+        other is not line
+        and other.page == line.page
+        and abs(other.x0 - line.x0) < COLUMN_ALIGN_EM * other.size
+        and 0 <= line.top - other.bottom <= gap
+        for other in lines
     )
 
 
@@ -130,19 +131,19 @@ def find_headings(plan: Draft, gap: float) -> dict[int, tuple[int, str]]:
     indented off the pillar numbers) stays text."""
     lines = plan.lines
     right_edge = plan_edges(plan)
-    starts = [starts_block(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
-    ended = [follows_block_end(line, prev, gap, right_edge) for line, prev in zip(lines, [plan.header] + lines)]
+    starts = [starts_block(line, prev, gap, right_edge) for prev, line in pairwise([plan.header, *lines])]
+    ended = [follows_block_end(line, prev, gap, right_edge) for prev, line in pairwise([plan.header, *lines])]
 
     def scan(accept) -> dict[int, tuple[int, str]]:
         found: dict[int, tuple[int, str]] = {}
-        for i, line in enumerate(lines):
+        for i in range(len(lines)):
             title = accept(i, len(found) + 1) if starts[i] else None
             if title is not None:
                 found[i] = (len(found) + 1, title)
         return found
 
     plain = scan(lambda i, expected: match_pillar(lines[i].norm, expected))
-    numbers = [read_pillar_heading(line.norm) if start else None for line, start in zip(lines, starts)]
+    numbers = [read_pillar_heading(line.norm) if start else None for line, start in zip(lines, starts, strict=True)]
 
     def vouched(i: int, expected: int) -> str | None:
         title = match_pillar(lines[i].norm, expected)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from pipeline.core.layout import (
     DEFAULT_LEADING_PT,
@@ -30,11 +31,11 @@ def paragraph_gap(lines: list[Line]) -> float:
     """Vertical gap above which two lines belong to different paragraphs: the usual leading plus half a line."""
     gaps = [
         b.top - a.bottom
-        for a, b in zip(lines, lines[1:])
+        for a, b in pairwise(lines)
         if a.page == b.page and 0 <= b.top - a.bottom < LEADING_MAX_EM * a.size
     ]
     usual = statistics.median(gaps) if gaps else DEFAULT_LEADING_PT
-    return usual + PARAGRAPH_EXTRA_EM * (statistics.median(l.size for l in lines) if lines else DEFAULT_SIZE_PT)
+    return usual + PARAGRAPH_EXTRA_EM * (statistics.median(line.size for line in lines) if lines else DEFAULT_SIZE_PT)
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Draft:
 
     def pages(self) -> set[int]:
         """Pages holding any of the plan's text: header, body and captions."""
-        return {l.page for l in self.header_lines + self.lines} | {page for page, _ in self.captions}
+        return {line.page for line in self.header_lines + self.lines} | {page for page, _ in self.captions}
 
 
 def split_plans(lines: list[Line]) -> list[Draft]:
@@ -69,7 +70,7 @@ def split_plans(lines: list[Line]) -> list[Draft]:
                 plans[-1].lines.append(lines[i])
             i += 1
             continue
-        printed = HEADER_RE.match(fold_radicals(" ".join("".join(l.text for l in header_lines).split())))
+        printed = HEADER_RE.match(fold_radicals(" ".join("".join(line.text for line in header_lines).split())))
         plans.append(
             Draft(
                 plan_title=m["title"].strip(),
@@ -117,7 +118,7 @@ def drop_footnote(plan: Draft, gap: float) -> None:
     for i in range(len(lines) - 1, -1, -1):
         starts_paragraph = i == 0 or lines[i].page != lines[i - 1].page or lines[i].top - lines[i - 1].bottom > gap
         if lines[i].norm[:1] in OPEN_PARENS and starts_paragraph:
-            text = "".join(l.norm for l in lines[i:])
+            text = "".join(line.norm for line in lines[i:])
             if text[-1:] in CLOSE_PARENS and split_name_detail(text) == (text, None):
                 del lines[i:]
             return

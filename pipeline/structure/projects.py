@@ -72,7 +72,7 @@ def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
         ]
     texts, has_more = strip_more_marker([text for _, text in items])
     projects = []
-    for (page, _), item in zip(items, texts):
+    for (page, _), item in zip(items, texts, strict=True):
         name, detail = split_name_detail(item)
         projects.append(Project(project_name=name, project_detail=detail, page=page))
     return projects, has_more

@@ -43,7 +43,13 @@ class Tagger:
         self.vocabulary = load_vocabulary() if vocabulary is None else vocabulary
         self.implications = load_implied_themes(self.vocabulary) if implications is None else implications
         self.exclusions = load_exclusions(self.vocabulary) if exclusions is None else exclusions
-        self.labels = dict(zip(zip(self.vocabulary["kind"], self.vocabulary["code"]), self.vocabulary["label_ja"]))
+        self.labels = dict(
+            zip(
+                zip(self.vocabulary["kind"], self.vocabulary["code"], strict=True),
+                self.vocabulary["label_ja"],
+                strict=True,
+            )
+        )
         # Both indexes give ((kind, code), term): the term a run is, or the term an exclusion phrase masks.
         self.index = index_runs(
             (term, ((row.kind, row.code), term))
@@ -124,13 +130,13 @@ def roll_up(
     plans, pillars, projects = list(plans), list(pillars), list(projects)
     project_matches = [tagger.tag(text) for _, _, text in projects]
     by_pillar: dict[tuple, list[Match]] = {}
-    for (plan, pillar_no, _), match in zip(projects, project_matches):
+    for (plan, pillar_no, _), match in zip(projects, project_matches, strict=True):
         by_pillar.setdefault((plan, pillar_no), []).append(match)
     pillar_matches = [
         merge_matches(tagger.tag(text), *by_pillar.get((plan, pillar_no), [])) for plan, pillar_no, text in pillars
     ]
     by_plan: dict[object, list[Match]] = {}
-    for (plan, _, _), match in zip(pillars, pillar_matches):
+    for (plan, _, _), match in zip(pillars, pillar_matches, strict=True):
         by_plan.setdefault(plan, []).append(match)
     plan_matches = [merge_matches(tagger.tag(text), *by_plan.get(plan, [])) for plan, text in plans]
     return plan_matches, pillar_matches, project_matches
@@ -149,7 +155,7 @@ def codes(tags: list[list], kind: str) -> list[str]:
 
 def key_values(table: pd.DataFrame, key: list[str]) -> list[tuple]:
     """Each row's values of the `key` columns, in table order."""
-    return list(zip(*(table[name].tolist() for name in key)))
+    return list(zip(*(table[name].tolist() for name in key), strict=True))
 
 
 def set_code_columns(table: pd.DataFrame, key: list[str], tags_of: dict[tuple, list[list]]) -> pd.DataFrame:
@@ -201,15 +207,17 @@ def tag_tables(
     )
     plan_tags, pillar_tags, project_tags = ([tag_list(m, tagger.labels) for m in level] for level in matches)
     rows = []
-    for row, tags in zip(plans.itertuples(index=False), plan_tags):
+    for row, tags in zip(plans.itertuples(index=False), plan_tags, strict=True):
         rows += tag_rows("plan", row.plan_id, None, None, tags)
-    for row, tags in zip(pillars.itertuples(index=False), pillar_tags):
+    for row, tags in zip(pillars.itertuples(index=False), pillar_tags, strict=True):
         rows += tag_rows("pillar", row.plan_id, row.pillar_no, None, tags)
-    for row, tags in zip(projects.itertuples(index=False), project_tags):
+    for row, tags in zip(projects.itertuples(index=False), project_tags, strict=True):
         rows += tag_rows("project", row.plan_id, row.pillar_no, row.project_no, tags)
     keys = (["plan_id"], ["plan_id", "pillar_no"], ["plan_id", "pillar_no", "project_no"])  # of each level's table
     tagged = [
-        set_code_columns(table, key, dict(zip(key_values(table, key), level_tags)))
-        for table, key, level_tags in zip((plans, pillars, projects), keys, (plan_tags, pillar_tags, project_tags))
+        set_code_columns(table, key, dict(zip(key_values(table, key), level_tags, strict=True)))
+        for table, key, level_tags in zip(
+            (plans, pillars, projects), keys, (plan_tags, pillar_tags, project_tags), strict=True
+        )
     ]
     return (*tagged, tags_frame(rows))

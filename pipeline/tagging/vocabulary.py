@@ -102,9 +102,9 @@ def load_implied_themes(vocabulary: pd.DataFrame, path: str | Path | None = None
     that repeats another, or that is a vocabulary term in disguise (a term that only means the theme belongs in
     its terms)."""
     path = Path(path or IMPLIED_THEMES_PATH)
-    kinds = dict(zip(vocabulary["code"], vocabulary["kind"]))
+    kinds = dict(zip(vocabulary["code"], vocabulary["kind"], strict=True))
     owners: dict[str, list[str]] = {}  # term -> the codes whose terms list it
-    for code, terms in zip(vocabulary["code"], vocabulary["terms"]):
+    for code, terms in zip(vocabulary["code"], vocabulary["terms"], strict=True):
         for term in terms:
             owners.setdefault(term, []).append(code)
     rules: list[Implication] = []
@@ -144,8 +144,8 @@ def load_exclusions(vocabulary: pd.DataFrame, path: str | Path | None = None) ->
     """Read the maintainers' rules "a term does not count inside this longer word", refusing a rule that could
     never apply: an unknown code, a term not among the code's terms, a phrase without the term, a repeat."""
     path = Path(path or EXCLUSIONS_PATH)
-    keys = {code: (kind, code) for kind, code in zip(vocabulary["kind"], vocabulary["code"])}
-    terms = dict(zip(vocabulary["code"], vocabulary["terms"]))
+    keys = {code: (kind, code) for kind, code in zip(vocabulary["kind"], vocabulary["code"], strict=True)}
+    terms = dict(zip(vocabulary["code"], vocabulary["terms"], strict=True))
     rules: list[Exclusion] = []
     lines: dict[Exclusion, int] = {}
     for line, row in read_rows(path, EXCLUSIONS_COLUMNS):
