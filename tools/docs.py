@@ -1,7 +1,7 @@
 """Regenerate the generated parts of the docs: the README's failure table from pipeline/core/failures.py, the
 data dictionary from the schema, the vocabulary with its tag counts on the bundled sample and its figures on the
-labelled projects (tools.evaluate), the implied-theme rules, the drawing of the package's imports, and the layout parameters with their reasons
-from pipeline/core/layout.py.
+labelled projects (tools.evaluate), the implied-theme rules, the drawing of the package's imports, and the
+layout parameters with their reasons from pipeline/core/layout.py.
 
     python -m tools.docs [--repo DIR]        (make docs)
 
