@@ -35,15 +35,7 @@ from pipeline.core.failures import Failure, one_line, reason
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import open_regular, write_atomic
 from pipeline.core.layout import MIN_READABLE_SHARE
-from pipeline.core.records import (
-    Box,
-    ExtractHeader,
-    Limits,
-    Notice,
-    Page,
-    Source,
-    to_dict,
-)
+from pipeline.core.records import Box, ExtractHeader, Limits, Notice, Page, Source, to_dict
 from pipeline.core.text import is_unmapped
 from pipeline.reading.chars import dedupe_chars, readable_share
 from pipeline.reading.errors import classify_error, sniff, too_large_reason

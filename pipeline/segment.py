@@ -21,24 +21,11 @@ import traceback
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import OK, Failure, internal_reason, reason
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.records import (
-    Box,
-    ExtractHeader,
-    Line,
-    Notice,
-    Page,
-    Segmentation,
-    SegmentRecord,
-)
+from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
 from pipeline.structure.captions import assign_captions, find_captions, measure
-from pipeline.structure.furniture import (
-    beyond_furniture,
-    document_title,
-    is_furniture,
-    repeated_furniture,
-)
+from pipeline.structure.furniture import beyond_furniture, document_title, is_furniture, repeated_furniture
 from pipeline.structure.headings import join_number_labels
 from pipeline.structure.plans import drop_footnote, paragraph_gap, split_plans
 from pipeline.structure.rejection import reject, summarize_rejections

@@ -18,13 +18,7 @@ from pipeline.cli import main
 from pipeline.core.records import ReadTwice
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
 from pipeline.outputs.datapackage import datapackage, write_datapackage
-from pipeline.outputs.report import (
-    CHART_IDS,
-    HEATMAP_ID,
-    recorded_read_twice,
-    render_report,
-    write_report,
-)
+from pipeline.outputs.report import CHART_IDS, HEATMAP_ID, recorded_read_twice, render_report, write_report
 from pipeline.outputs.tables import csv_bytes
 from pipeline.outputs.views import VIEWS
 from tests.conftest import ROOT, SAMPLE_RAW

@@ -9,11 +9,7 @@ from pipeline.segment import segment_document
 from pipeline.structure.captions import find_captions, measure
 from pipeline.structure.headings import join_number_labels, match_pillar
 from pipeline.structure.plans import HEADER_RE, match_header
-from pipeline.structure.projects import (
-    parse_projects,
-    split_name_detail,
-    split_top_level,
-)
+from pipeline.structure.projects import parse_projects, split_name_detail, split_top_level
 from pipeline.structure.rejection import PLACE_NAME_RE, summarize_rejections
 from pipeline.structure.roles import ROLES
 

@@ -7,15 +7,7 @@ import pytest
 
 from pipeline.tagging.tagger import Tagger
 from pipeline.tagging.vocabulary import load_vocabulary
-from tools.evaluate import (
-    LABELLED,
-    Example,
-    Score,
-    evaluate,
-    read_labelled_sets,
-    report,
-    score,
-)
+from tools.evaluate import LABELLED, Example, Score, evaluate, read_labelled_sets, report, score
 
 LABELLED_DIR = Path(__file__).resolve().parents[1] / LABELLED
 

@@ -14,13 +14,7 @@ import pandas as pd
 import pytest
 
 from pipeline.outputs.tables import frame
-from pipeline.outputs.workbook import (
-    CELL_MAX,
-    column_widths,
-    display_width,
-    workbook_bytes,
-    write_workbook,
-)
+from pipeline.outputs.workbook import CELL_MAX, column_widths, display_width, workbook_bytes, write_workbook
 from tests.rows import document_row, pillar_row, plan_row
 
 DOCUMENTS_NAMES = [

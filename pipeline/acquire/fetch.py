@@ -45,13 +45,7 @@ from pipeline.acquire.http import (
 )
 from pipeline.acquire.page import parse_page, summary_links
 from pipeline.acquire.rounds import parse_round
-from pipeline.acquire.sources import (
-    SOURCES_NAME,
-    RawUnusable,
-    is_input_name,
-    read_sources,
-    writable_sources,
-)
+from pipeline.acquire.sources import SOURCES_NAME, RawUnusable, is_input_name, read_sources, writable_sources
 from pipeline.core.failures import exception_line
 from pipeline.core.io import sha256_file, write_atomic
 

@@ -8,12 +8,7 @@ import statistics
 from collections import Counter, defaultdict
 from itertools import pairwise
 
-from pipeline.core.layout import (
-    COLUMN_GAP_EM,
-    DEDUPE_TOLERANCE_PT,
-    ROW_LOOKBACK,
-    WORD_GAP_EM,
-)
+from pipeline.core.layout import COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, ROW_LOOKBACK, WORD_GAP_EM
 from pipeline.core.records import Line
 from pipeline.core.text import is_cjk, is_unmapped
 

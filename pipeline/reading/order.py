@@ -8,12 +8,7 @@ import statistics
 from collections import defaultdict
 from itertools import pairwise
 
-from pipeline.core.layout import (
-    BOX_SLACK_PT,
-    COLUMN_GAP_EM,
-    MIN_RULING_EM,
-    SHORT_LINE_EM,
-)
+from pipeline.core.layout import BOX_SLACK_PT, COLUMN_GAP_EM, MIN_RULING_EM, SHORT_LINE_EM
 from pipeline.core.records import Line
 from pipeline.reading.cells import CellFinder, Ruling, cell_borders
 from pipeline.reading.chars import group_rows, make_line, split_row

@@ -10,14 +10,7 @@ from pathlib import Path
 
 from pipeline.core.failures import is_retried
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.records import (
-    ExtractHeader,
-    Limits,
-    Page,
-    SegmentRecord,
-    Source,
-    from_dict,
-)
+from pipeline.core.records import ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict
 
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
 

@@ -6,9 +6,9 @@ made them (pipeline.core.fingerprint): a re-run opens only new PDFs, identical b
 once, a file's table rows and tags are made once (only the steps across files are done whole), and a record
 made by other code is made again. A manifest of what the tables are made from lets
 a run with nothing new write nothing. Each stage reads what the one before it wrote, in this order:
-extract (pipeline.run.workers, pipeline.extract) → segment (pipeline.segment) → normalize (pipeline.normalize,
-pipeline.tagging.tagger) → write (pipeline.outputs.tables, pipeline.outputs.datapackage, pipeline.outputs.report,
-pipeline.outputs.workbook).
+extract (pipeline.extract, each file in a capped worker: pipeline.run.workers) → segment (pipeline.segment) →
+normalize (pipeline.normalize) → write (pipeline.outputs). Listing RAW, holding OUT, the cache and the manifest
+are the other modules of pipeline.run.
 """
 
 from __future__ import annotations
@@ -25,27 +25,10 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
-from pipeline.core.io import (
-    sha256_file,
-    write_atomic,
-)
-from pipeline.core.records import (
-    FileRows,
-    Limits,
-    Notice,
-    Source,
-    from_dict,
-    to_dict,
-)
+from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.records import FileRows, Limits, Notice, Source, from_dict, to_dict
 from pipeline.outputs.views import write_views
-from pipeline.run.cache import (
-    interim_path,
-    is_reusable,
-    load_extract,
-    load_segment,
-    prune_interim,
-    read_cached,
-)
+from pipeline.run.cache import interim_path, is_reusable, load_extract, load_segment, prune_interim, read_cached
 from pipeline.run.inputs import Refused, find_sources, same_bytes
 from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
@@ -120,12 +103,6 @@ def run(options: Options, progress=None) -> Outcome:
         )
         write_run_log(options, started, outcome)
     return outcome
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-# --------------------------------------------------------------------------- OUT: lock, leftovers, cache
 
 
 def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:

@@ -9,13 +9,7 @@ import dataclasses
 import re
 from itertools import pairwise
 
-from pipeline.core.layout import (
-    BOX_SLACK_PT,
-    COLUMN_ALIGN_EM,
-    LABEL_REACH_UP_EM,
-    LABEL_ROW_EM,
-    SHORT_LINE_EM,
-)
+from pipeline.core.layout import BOX_SLACK_PT, COLUMN_ALIGN_EM, LABEL_REACH_UP_EM, LABEL_ROW_EM, SHORT_LINE_EM
 from pipeline.core.records import Line
 from pipeline.structure.plans import HEADER_RE, Draft
 

@@ -9,12 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from pipeline.core.layout import (
-    DEFAULT_LEADING_PT,
-    DEFAULT_SIZE_PT,
-    LEADING_MAX_EM,
-    PARAGRAPH_EXTRA_EM,
-)
+from pipeline.core.layout import DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LEADING_MAX_EM, PARAGRAPH_EXTRA_EM
 from pipeline.core.records import Line
 from pipeline.core.text import CANONICAL_TILDE, CLOSE_PARENS, OPEN_PARENS, fold_radicals
 from pipeline.structure.projects import split_name_detail
