@@ -1,20 +1,21 @@
 """OUT/tables.xlsx (pipeline.outputs.workbook), read back with openpyxl: sheets, header rows, cell types, formulas and
-control characters kept as text, widths, and the same bytes whatever the clock."""
+control characters kept as text, widths, and the same bytes whatever the clock. (xlsxwriter writes the workbook;
+openpyxl, another library, reads it as a spreadsheet would.)"""
 
 import datetime
 import hashlib
 import io
 import json
 import time
-import types
 import zipfile
 
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from pipeline.outputs.tables import frame
-from pipeline.outputs.workbook import CELL_MAX, column_widths, display_width, workbook_bytes, write_workbook
+from pipeline.outputs.workbook import CELL_MAX, column_widths, display_width, text_cell, workbook_bytes, write_workbook
 from tests.rows import document_row, pillar_row, plan_row
 
 DOCUMENTS_NAMES = [
@@ -173,6 +174,22 @@ def test_a_text_longer_than_a_cell_holds_is_cut():
     assert value == "あ" * (CELL_MAX - 1) + "…" and len(value) == CELL_MAX
 
 
+def test_a_cell_holds_utf16_units_where_a_character_beyond_ffff_counts_two():
+    fits = "あ" + "𠮷" * 16383  # 1 + 2 × 16,383 = 32,767 units
+    assert text_cell(fits) == fits
+    assert text_cell("a" + "𠮷" * 16384) == "a" + "𠮷" * 16382 + "…"  # the pair cut in two is left out whole
+    plans = frame([plan_row(summary="𠮷" * 16384)], "plans")  # 32,768 units
+    assert read_back(workbook_bytes({"plans": plans}))["plans"]["K3"].value == "𠮷" * 16383 + "…"
+
+
+def test_text_that_reads_as_an_xml_escape_stays_text():
+    plans = frame([plan_row(plan_title="_x0041_")], "plans")
+    data = workbook_bytes({"plans": plans})
+    assert read_back(data)["plans"]["D3"].value == "_x0041_"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"<t>_x005F_x0041_</t>" in archive.read("xl/sharedStrings.xml")  # not "A", as Excel reads _x0041_
+
+
 def test_display_width_counts_wide_characters_twice():
     assert display_width("品川区abc") == 9
     assert display_width("Ａ１") == 4  # full-width
@@ -190,20 +207,25 @@ def test_column_widths_follow_the_headers_and_the_content_within_limits(tables):
     assert column_widths([["a", "b"], ["c", "d"]], [["x", None]]) == [6, 6]  # the minimum
 
 
-class Later(datetime.datetime):
-    """A clock years ahead, as openpyxl reads it."""
+class LaterClock(type):
+    """A clock years ahead, as xlsxwriter reads it: its name `datetime`, whose now() is later and of which every
+    datetime is still an instance (a date given to set_properties is checked so)."""
 
-    @classmethod
     def now(cls, tz=None):
         return datetime.datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
 
+    def __instancecheck__(cls, value):
+        return isinstance(value, datetime.datetime)
+
+
+class Later(metaclass=LaterClock):
+    pass
+
 
 def later_clock(monkeypatch):
-    """Every clock openpyxl and zipfile read while saving, moved forward: the properties' dates
-    (datetime.datetime.now in openpyxl) and the zip entries' dates (time.localtime in zipfile)."""
-    fake = types.SimpleNamespace(datetime=Later, timezone=datetime.timezone)
-    monkeypatch.setattr("openpyxl.packaging.core.datetime", fake)
-    monkeypatch.setattr("openpyxl.writer.excel.datetime", fake)
+    """Every clock xlsxwriter and zipfile read while saving, moved forward: the properties' dates
+    (datetime.now in xlsxwriter) and the zip entries' dates (time.localtime in zipfile)."""
+    monkeypatch.setattr("xlsxwriter.core.datetime", Later)
     real = time.localtime
     monkeypatch.setattr(
         time, "localtime", lambda seconds=None: real((time.time() if seconds is None else seconds) + 400 * 86400)
@@ -211,11 +233,11 @@ def later_clock(monkeypatch):
 
 
 def plain_save() -> bytes:
-    """A workbook saved by openpyxl alone, with nothing fixed."""
-    book = openpyxl.Workbook()
-    book.active["A1"] = "x"
+    """A workbook saved by xlsxwriter alone, with nothing fixed."""
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = xlsxwriter.Workbook(buffer)
+    book.add_worksheet().write_string(0, 0, "x")
+    book.close()
     return buffer.getvalue()
 
 
@@ -223,7 +245,7 @@ def test_same_tables_same_bytes_whatever_the_clock(tables, monkeypatch):
     first, again = workbook_bytes(tables), workbook_bytes(tables)
     plain = plain_save()
     later_clock(monkeypatch)
-    assert plain_save() != plain  # the moved clock reaches what openpyxl and zipfile write…
+    assert plain_save() != plain  # the moved clock reaches what xlsxwriter and zipfile write…
     assert workbook_bytes(tables) == first == again  # …and none of it reaches the workbook
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(2000, 1, 1, 0, 0, 0)}

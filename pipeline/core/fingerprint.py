@@ -28,7 +28,7 @@ STAGES = {
     # The tables and their views are the normalize stage's output too: the manifest names its fingerprint.
     "normalize": (
         ("pipeline.normalize", "pipeline.tagging", "pipeline.outputs"),
-        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "openpyxl"),
+        ("sudachipy", "sudachidict-core", "pandas", "pyarrow", "jinja2", "xlsxwriter"),
     ),
 }
 

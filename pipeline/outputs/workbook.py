@@ -11,11 +11,14 @@ Cells are typed by the schema, never guessed from their text: every string field
 an error (`#N/A`), so no spreadsheet turns it into anything else; an integer is a number, a boolean a boolean, a
 list its items joined with `|` escaped as in the CSV (pipeline.outputs.tables.list_cell). A null, an empty text or an
 empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report
-(pipeline.outputs.report.NOT_TEXT); a text longer than a cell holds (32,767 characters) is cut, ending with …: the
-Parquet files keep it whole.
+(pipeline.outputs.report.NOT_TEXT); a text longer than a cell holds (32,767 UTF-16 units, a character beyond U+FFFF
+counting two) is cut, ending with …: the Parquet files keep it whole.
+
+Written with xlsxwriter, which writes a cell in a third of openpyxl's time (the workbook was the run's largest
+serial step), each value by the writer of its type.
 
 The same tables give the same bytes: the workbook's properties carry a fixed date, and the zip entries a fixed
-date, whatever the clock says when it is written.
+date, system and permissions, whatever the clock or the machine when it is written.
 """
 
 from __future__ import annotations
@@ -42,15 +45,18 @@ HEADER_ROWS = 2  # column names, then Japanese titles
 # zip format counts from 1980; 2000-01-01 reads as an obviously made-up date.
 FIXED_DATE = datetime.datetime(2000, 1, 1)
 CREATOR = f"tokyo-plans {PIPELINE_VERSION}"
-CELL_MAX = 32767  # characters a spreadsheet cell holds (Excel's limit; a longer text makes it repair the file)
+# UTF-16 units a spreadsheet cell holds (Excel's limit; xlsxwriter cuts a longer text, without a mark).
+CELL_MAX = 32767
 WIDTH_MIN, WIDTH_MAX, WIDTH_PADDING = 6, 60, 2  # column widths, in widths of a narrow character
 
 
 def text_cell(value: str) -> str | None:
     """Text as a cell holds it: characters XML cannot hold as U+FFFD, cut to what a cell holds; '' as None."""
-    if len(value) > CELL_MAX:
-        value = value[: CELL_MAX - 1] + "…"
-    return NOT_TEXT_RE.sub("\ufffd", value) or None
+    value = NOT_TEXT_RE.sub("\ufffd", value)
+    if len(value) > CELL_MAX // 2 and len(units := value.encode("utf-16-le")) > 2 * CELL_MAX:
+        # A pair cut in two loses its first half, which alone is no character.
+        value = units[: 2 * (CELL_MAX - 1)].decode("utf-16-le", "ignore") + "…"
+    return value or None
 
 
 def sheet_values(df: pd.DataFrame, table: str) -> list[list]:
@@ -73,84 +79,71 @@ def sheet_values(df: pd.DataFrame, table: str) -> list[list]:
 
 def display_width(text: str) -> int:
     """Width of a text in narrow characters: an East Asian wide or full-width character counts two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def column_widths(header: list[list[str]], rows: list[list]) -> list[int]:
     """Each column's width: its widest header or value plus padding, within WIDTH_MIN and WIDTH_MAX. A text is
-    measured on its first WIDTH_MAX characters, each of which is one wide at least."""
-    widths = [0] * len(header[0])
-    for row in (*header, *rows):
-        for i, value in enumerate(row):
-            if value is not None:
-                widths[i] = max(widths[i], display_width(str(value)[:WIDTH_MAX]))
-    return [min(WIDTH_MAX, max(WIDTH_MIN, w + WIDTH_PADDING)) for w in widths]
+    measured on its first WIDTH_MAX characters, each of which is one wide at least; each distinct one once, as
+    codes, names and flags repeat down a column."""
+    widths = []
+    for column in zip(*header, *rows, strict=True):
+        texts = {str(value)[:WIDTH_MAX] for value in column if value is not None}
+        widths.append(min(WIDTH_MAX, max(WIDTH_MIN, max(map(display_width, texts), default=0) + WIDTH_PADDING)))
+    return widths
 
 
-def add_sheet(workbook, df: pd.DataFrame, table: str) -> None:
-    """One table as a write-only sheet: two bold header rows, frozen; an autofilter; widths; typed cells."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
+def add_sheet(workbook, bold, df: pd.DataFrame, table: str) -> None:
+    """One table as a sheet: two bold header rows, frozen; an autofilter; widths; typed cells."""
     names = TABLES[table][0]
     header = [list(names), [FIELDS[name][1] for name in names]]
     rows = sheet_values(df, table)
-    sheet = workbook.create_sheet(table)
-    for i, width in enumerate(column_widths(header, rows), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    last = get_column_letter(len(names))
-    sheet.freeze_panes = f"A{HEADER_ROWS + 1}"
-    sheet.auto_filter.ref = f"A{HEADER_ROWS}:{last}{HEADER_ROWS + len(rows)}"
-    bold = Font(bold=True)
-
-    def cell(value, font=None):
-        c = WriteOnlyCell(sheet, value)
-        if isinstance(value, str):
-            c.data_type = "s"  # openpyxl would take '=…' for a formula and '#N/A' for an error
-        if font is not None:
-            c.font = font
-        return c
-
-    for row in header:
-        sheet.append([cell(text_cell(value), bold) for value in row])
-    for row in rows:
-        sheet.append([cell(value) for value in row])
+    sheet = workbook.add_worksheet(table)
+    for i, width in enumerate(column_widths(header, rows)):
+        # In pixels: 7 a narrow character at the default font, which xlsxwriter writes as the width itself,
+        # where set_column would add its padding of 5 pixels.
+        sheet.set_column_pixels(i, i, 7 * width)
+    sheet.freeze_panes(HEADER_ROWS, 0)
+    sheet.autofilter(HEADER_ROWS - 1, 0, HEADER_ROWS - 1 + len(rows), len(names) - 1)
+    for r, row in enumerate(header):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, text_cell(value), bold)
+    # Each value by its own writer: a string is never read as a formula, a number or an address.
+    write = {str: sheet.write_string, int: sheet.write_number, bool: sheet.write_boolean}
+    for r, row in enumerate(rows, start=HEADER_ROWS):
+        for c, value in enumerate(row):
+            if value is not None:
+                write[type(value)](r, c, value)
 
 
 def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     """The workbook of the tables, one sheet each in the schema's order, as bytes that depend on nothing else."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    for table in sorted(tables, key=list(TABLES).index):
-        add_sheet(workbook, tables[table], table)
     buffer = io.BytesIO()
-    workbook.save(buffer)
-    # openpyxl stamps the properties with the clock as it saves, and zipfile each entry: write both again, fixed.
-    properties = workbook.properties
-    properties.creator, properties.created, properties.modified = CREATOR, FIXED_DATE, FIXED_DATE
-    return fixed_zip(buffer.getvalue(), {"docProps/core.xml": properties_xml(properties)})
+    # In memory: no temporary files, and faster here than constant_memory, whose inline strings make a larger file.
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook.set_properties({"author": CREATOR, "created": FIXED_DATE})  # created and modified alike
+    bold = workbook.add_format({"bold": True})
+    for table in sorted(tables, key=list(TABLES).index):
+        add_sheet(workbook, bold, tables[table], table)
+    workbook.close()
+    # xlsxwriter dates the zip entries (1980-01-01), but zipfile marks each as made on Windows or on Unix after
+    # the machine that writes it: write the entries again, the same on every machine and dated as the properties.
+    return fixed_zip(buffer.getvalue())
 
 
-def properties_xml(properties) -> bytes:
-    """docProps/core.xml of these properties, serialized as openpyxl serializes it."""
-    from openpyxl.xml.functions import tostring
-
-    return tostring(properties.to_tree())
-
-
-def fixed_zip(data: bytes, replace: dict[str, bytes]) -> bytes:
-    """The zip archive `data` written again entry for entry, in the same order and compression, with the bytes of
-    the entries named in `replace` replaced, and the same date, system and permissions on every entry."""
+def fixed_zip(data: bytes) -> bytes:
+    """The zip archive `data` written again entry for entry, in the same order and compression, with the same
+    date, system and permissions on every entry."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        if set(replace) - set(source.namelist()):
-            raise ValueError(f"no such entry to replace: {sorted(set(replace) - set(source.namelist()))}")
         for entry in source.infolist():
             fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_DATE.timetuple()[:6])
             fixed.compress_type, fixed.create_system, fixed.external_attr = entry.compress_type, 3, 0o644 << 16
-            target.writestr(fixed, replace[entry.filename] if entry.filename in replace else source.read(entry))
+            target.writestr(fixed, source.read(entry))
     return out.getvalue()
 
 
