@@ -65,7 +65,7 @@ START_YEARS = [2009, 2010, 2011, 2012, 2013, 2014, 2015, 2016, 2019, 2020, 2021,
 
 def municipalities() -> list[str]:
     with (ROOT / "pipeline" / "data" / "municipalities.csv").open(encoding="utf-8") as f:
-        return [row["municipality"] for row in csv.DictReader(f)]
+        return [row["name_ja"] for row in csv.DictReader(f)]
 
 
 def plan_slots(years=START_YEARS):
