@@ -116,7 +116,8 @@ for name in json.loads(sys.argv[1]):
     importlib.import_module(name)
 print(json.dumps(opened))
 """
-    modules = [m for m in MODULES if not m.endswith("__main__")]
+    # The fork server imports run.tagger_preload to build the tagger, vocabulary read, before it forks workers.
+    modules = [m for m in MODULES if not m.endswith("__main__") and m != "pipeline.run.tagger_preload"]
     done = subprocess.run(
         [sys.executable, "-c", script, json.dumps(modules)],
         capture_output=True,

@@ -247,3 +247,29 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         "reading/pdfium.py",
         "reading/vertical.py",
     ]
+
+
+@pytest.mark.slow
+def test_workers_stamp_their_records_with_the_fingerprints_the_run_hands_them(tmp_path, monkeypatch):
+    """A worker makes no fingerprint of its own (parsing the stages' modules again for each file): it takes the
+    run's. Made-up ones handed down are those its records carry, the rows record included, which the worker made
+    too."""
+    from pipeline.core.fingerprint import FINGERPRINTS
+    from pipeline.core.records import Limits
+    from pipeline.run.cache import interim_path
+    from pipeline.run.inputs import find_sources
+    from pipeline.run.workers import read_in_workers
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "a.pdf")
+    made_up = {"extract": "e" * 64, "segment": "5" * 64, "normalize": "a" * 64}
+    for stage, value in made_up.items():
+        monkeypatch.setitem(FINGERPRINTS, stage, value)
+    (source,), _ = find_sources(raw)
+    read_in_workers([source], out, 1, Limits(seconds=600), last="all")
+    stamped = {}
+    for stage in made_up:
+        with interim_path(out, stage, source.sha256).open(encoding="utf-8") as f:
+            stamped[stage] = json.loads(f.readline())["fingerprint"]
+    assert stamped == made_up

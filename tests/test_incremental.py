@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -52,14 +53,21 @@ pipeline.tagging.tagger.Tagger = Tagger
 status = main(sys.argv[1:])
 print(json.dumps({"status": status, **made}))
 """
+# The same, with the fork server loading tests/forkserver_counts.py first, which counts what it and its workers do.
+FORKSERVER_PROBE = COUNTING_PROBE.replace(
+    "from pipeline.cli import main",
+    "from pipeline.cli import main\n"
+    "import pipeline.run.workers as workers\n"
+    "workers.PRELOAD = ('tests.forkserver_counts', *workers.PRELOAD)",
+)
 
 # Each test runs the pipeline (most in a subprocess): make test runs them, make test-fast does not.
 pytestmark = pytest.mark.slow
 
 
-def probe(raw: Path, out: Path, code: str = PROBE) -> dict:
-    cmd = [sys.executable, "-c", code, "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+def probe(raw: Path, out: Path, code: str = PROBE, env: dict | None = None) -> dict:
+    cmd = [sys.executable, "-c", code, "all", "--raw", str(raw), "--out", str(out), "-q", "--timeout", "600", "-j", "2"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -240,5 +248,18 @@ def test_the_sudachi_dictionary_is_loaded_once_for_a_run_tagging_many_files(runs
     shutil.rmtree(out / "interim" / "normalize")
     (out / "manifest.json").unlink()
     assert probe(raw, out, COUNTING_PROBE) == {"status": 0, "taggers": 1, "dictionaries": 1}
+    assert len(entries(out)) == 4
+    assert outputs(out) == outputs(fresh)
+
+
+def test_a_cold_run_tags_in_its_workers_from_one_dictionary_and_the_run_s_fingerprints(runs, tmp_path):
+    """Each file is segmented, made into rows and tagged in the worker that read it: the run itself builds no
+    tagger, the fork server loads the dictionary once for every worker, and no worker fingerprints the code (the
+    run hands its fingerprints down)."""
+    raw, _, fresh, _ = runs
+    out, counts = tmp_path / "out", tmp_path / "counts"
+    env = {**os.environ, "PIPELINE_COUNTS": str(counts)}
+    assert probe(raw, out, FORKSERVER_PROBE, env) == {"status": 0, "taggers": 0, "dictionaries": 0}
+    assert counts.read_text(encoding="utf-8") == "dictionary in the fork server\n"
     assert len(entries(out)) == 4
     assert outputs(out) == outputs(fresh)

@@ -120,9 +120,26 @@ def stage_files(stage: str) -> tuple[list[Path], list[str]]:
     return modules, sorted({name for path in modules for name in named_files(path)})
 
 
-@cache
+# stage -> its fingerprint: made once per process, or handed down by the run to its workers (adopt).
+FINGERPRINTS: dict[str, str] = {}
+
+
 def fingerprint(stage: str) -> str:
     """sha256 of what a stage's output depends on: its code, its data files and its libraries' versions."""
+    if stage not in FINGERPRINTS:
+        FINGERPRINTS[stage] = make_fingerprint(stage)
+    return FINGERPRINTS[stage]
+
+
+def adopt(fingerprints: dict[str, str]) -> None:
+    """Take the run's fingerprints as this process's own: a worker forked per file would otherwise parse the
+    stage's modules again for each file, and the records it writes are then stamped with the very fingerprints
+    the run checks them against."""
+    FINGERPRINTS.update(fingerprints)
+
+
+def make_fingerprint(stage: str) -> str:
+    """The fingerprint of a stage, computed from the files (fingerprint keeps it)."""
     modules, data = stage_files(stage)
     digest = hashlib.sha256()
     for path in modules:

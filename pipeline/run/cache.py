@@ -5,12 +5,14 @@ A record made by other code (another fingerprint) is made again; records of file
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from pipeline.core.failures import is_retried
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.records import ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict
+from pipeline.core.io import write_atomic
+from pipeline.core.records import ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict, to_dict
 
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
 
@@ -58,3 +60,11 @@ def load_segment(out: Path, sha256: str) -> SegmentRecord:
     """A file's cached segment record."""
     with interim_path(out, "segment", sha256).open(encoding="utf-8") as f:
         return from_dict(SegmentRecord, json.load(f))
+
+
+def write_segment(out: Path, sha256: str, record: SegmentRecord) -> str:
+    """Cache a file's segment record; returns the sha256 of its bytes, which its rows record names. One line, like
+    every interim record: read_cached reads the first line only."""
+    data = json.dumps(to_dict(record), ensure_ascii=False).encode("utf-8")
+    write_atomic(interim_path(out, "segment", sha256), data)
+    return hashlib.sha256(data).hexdigest()

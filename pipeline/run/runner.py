@@ -26,9 +26,17 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
 from pipeline.core.io import sha256_file, write_atomic
-from pipeline.core.records import FileRows, Limits, Notice, Source, from_dict, to_dict
+from pipeline.core.records import FileRows, Limits, Notice, Source, from_dict
 from pipeline.outputs.views import write_views
-from pipeline.run.cache import interim_path, is_reusable, load_extract, load_segment, prune_interim, read_cached
+from pipeline.run.cache import (
+    interim_path,
+    is_reusable,
+    load_extract,
+    load_segment,
+    prune_interim,
+    read_cached,
+    write_segment,
+)
 from pipeline.run.inputs import Refused, find_sources, same_bytes
 from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
@@ -81,7 +89,7 @@ def run(options: Options, progress=None) -> Outcome:
     prepare_out(options.raw, options.out)
     with exclusive(options.out):
         remove_leftovers(options.out)
-        read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force)
+        read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force, options.stage)
         log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
         stop_here("after_extract")
         stage = "extract"
@@ -124,10 +132,17 @@ def failures(sources: list[Source], out: Path, stage: str) -> list[Failed]:
 
 
 def run_extract(
-    sources: list[Source], out: Path, jobs: int, limits: Limits, progress=None, force: bool = False
+    sources: list[Source],
+    out: Path,
+    jobs: int,
+    limits: Limits,
+    progress=None,
+    force: bool = False,
+    last: str = "extract",
 ) -> list[Source]:
-    """Extract every content not cached yet (every content, with `force`); returns the sources read now, one
-    per distinct sha256 (the first by name)."""
+    """Extract every content not cached yet (every content, with `force`), each taken on to stage `last` in the
+    worker that read it (read_in_workers); returns the sources read now, one per distinct sha256 (the first by
+    name)."""
     todo: dict[str, Source] = {}
     for s in sources:
         if s.sha256 not in todo and (force or not is_reusable(read_cached(out, "extract", s.sha256), limits)):
@@ -137,7 +152,7 @@ def run_extract(
             interim_path(out, stage, sha).unlink(missing_ok=True)
         interim_path(out, "extract", sha).parent.mkdir(parents=True, exist_ok=True)
     if todo:
-        read_in_workers([(s, interim_path(out, "extract", s.sha256)) for s in todo.values()], jobs, limits, progress)
+        read_in_workers(list(todo.values()), out, jobs, limits, progress, last)
     return list(todo.values())
 
 
@@ -145,16 +160,13 @@ def run_extract(
 
 
 def run_segment(sources: list[Source], out: Path) -> None:
-    """Segment every extracted source whose segment record is missing or stale."""
+    """Segment every extracted source whose segment record is missing or stale: one whose extract record was
+    cached (its workers segment the files read now)."""
     from pipeline.segment import segment_record
 
     for sha in dict.fromkeys(s.sha256 for s in sources):
-        target = interim_path(out, "segment", sha)
         if read_cached(out, "segment", sha) is None:
-            # One line, like every interim record: read_cached reads the first line only.
-            write_atomic(
-                target, json.dumps(to_dict(segment_record(*load_extract(out, sha))), ensure_ascii=False).encode("utf-8")
-            )
+            write_segment(out, sha, segment_record(*load_extract(out, sha)))
 
 
 # --------------------------------------------------------------------------- normalize and write
@@ -171,7 +183,7 @@ def normalize_unless_current(
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return manifest
-    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
+    manifest = normalize_and_write(sources, refused, raw, out, inputs)
     rows = manifest["rows"]
     log.info(
         "normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
@@ -185,13 +197,13 @@ def normalize_unless_current(
     return manifest
 
 
-def rows_by_file(
-    sources: list[Source], out: Path, segment_records: dict[str, str], force: bool = False
-) -> dict[str, FileRows]:
+def rows_by_file(sources: list[Source], out: Path, segment_records: dict[str, str]) -> dict[str, FileRows]:
     """What each distinct file adds to the tables (normalize.file_rows), by sha256: read from OUT/interim/normalize
     when the current normalize code made it from the file's current segment record (`segment_records`: sha256 of
-    each segment record file) and not forced, else made now, tagged and cached. The tagger, and with it SudachiPy
-    and its dictionary, is loaded once, and only when some file with plans has no rows cached."""
+    each segment record file), else made now, tagged and cached. The workers made those of the files read now
+    (every file, with --force); made here are those of files whose extract record was cached but whose rows are
+    stale (the segmenter, the normalizer or the vocabulary changed). The tagger, and with it SudachiPy and its
+    dictionary, is loaded once, and only when some file with plans has no rows cached."""
     from pipeline.normalize import file_rows, rows_record
     from pipeline.tagging.tagger import Tagger
 
@@ -199,7 +211,7 @@ def rows_by_file(
     rows: dict[str, FileRows] = {}
     made = 0
     for sha in dict.fromkeys(s.sha256 for s in sources):
-        rows[sha] = None if force else read_file_rows(out, sha, segment_records[sha])
+        rows[sha] = read_file_rows(out, sha, segment_records[sha])
         if rows[sha] is None:
             seg = load_segment(out, sha)
             rows[sha] = file_rows(seg, tagger() if seg.plans else None)
@@ -220,9 +232,7 @@ def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> FileRows | No
     return read_rows_record(data, segment_sha256)
 
 
-def normalize_and_write(
-    sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
-) -> dict:
+def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict) -> dict:
     """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
     written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
     left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
@@ -231,7 +241,7 @@ def normalize_and_write(
     from pipeline.outputs.tables import write_tables
     from pipeline.segment import refused_record
 
-    rows = rows_by_file(sources, out, inputs["segment_records"], force)
+    rows = rows_by_file(sources, out, inputs["segment_records"])
     files = [(s.name, rows[s.sha256]) for s in sources] + [
         (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
     ]

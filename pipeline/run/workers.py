@@ -1,18 +1,21 @@
-"""One PDF, read in a forked worker under a wall-clock limit and an address-space cap.
+"""One PDF, read in a forked worker under a wall-clock limit and an address-space cap, and taken as far as the
+run goes: segmented and made into its rows and tags there too, so that the run itself only merges.
 
 A hostile or broken file costs its own row, never the run: whatever the reader raises, and however
 the worker dies (killed at the deadline, killed by the kernel at the memory cap), the file gets an
 extract record whose header names the failure kind and a one-line reason.
 
-Only the process handling is here. The record itself is made by the stage's face, `pipeline.extract`
-(`extract_record`, `header`, `write_extract`), and the failure kinds come from `pipeline.reading.errors`.
-Imports go one way: this module imports the face, inside the functions that need it, so that the run, which
+Only the process handling is here. The records themselves are made by the stages' faces, `pipeline.extract`
+(`extract_record`, `header`, `write_extract`), `pipeline.segment` (`segment_record`) and `pipeline.normalize`
+(`file_rows`, `rows_record`), and the failure kinds come from `pipeline.reading.errors`.
+Imports go one way: this module imports the faces, inside the functions that need them, so that the run, which
 imports this module, loads the reader only to write the record of a worker that died (the fork server preloads
-both for its workers); the face never imports this module.
+them for its workers); the faces never import this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -20,11 +23,20 @@ import select
 import signal
 import threading
 import time
+from functools import cache
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pipeline.core.fingerprint import adopt, fingerprint
+from pipeline.core.io import write_atomic
 from pipeline.core.records import Limits, Source
 from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
+from pipeline.run.cache import INTERIM_STAGES as STAGES
+from pipeline.run.cache import interim_path, write_segment
+
+if TYPE_CHECKING:
+    from pipeline.tagging.tagger import Tagger
 
 
 def die_with_run(run: int) -> None:
@@ -53,63 +65,124 @@ def address_space() -> int:
         return 0
 
 
-def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
-    """Child process: cap memory, extract, write the extract record atomically.
+# What the fork server loads once for all the workers it forks: the stages' code (none of it loads pandas or
+# pyarrow on import); for a run that tags, the tagger too (PRELOAD_TAGGER).
+PRELOAD = ("pipeline.run.workers", "pipeline.extract", "pipeline.segment", "pipeline.normalize")
+PRELOAD_TAGGER = "pipeline.run.tagger_preload"
+TAGGING = ("normalize", "all")  # the stages a run goes to that need each file's rows, and with them its tags
+
+
+@cache
+def shared_tagger() -> Tagger:
+    """This process's tagger: in a worker, the one the fork server built before forking it."""
+    from pipeline.tagging.tagger import Tagger
+
+    return Tagger()
+
+
+def load_tagger() -> None:
+    """Build this process's tagger unless it is built: in the fork server, so that every worker shares it
+    (copy-on-write) instead of loading pandas, the vocabulary and the Sudachi dictionary per file (0.6 s of CPU);
+    in a worker forked by a fork server started without it (an earlier run of this process did not tag), before
+    the memory cap, which would otherwise count their 1.3 GB of address space against the file. A tagger that
+    cannot be built (a broken vocabulary file) is left to the run, which makes those rows itself and says why."""
+    with contextlib.suppress(Exception):
+        shared_tagger()
+
+
+def _worker(source: Source, out: Path, limits: Limits, run: int, fingerprints: dict[str, str], last: str) -> None:
+    """Child process: cap memory, read the file and write its records atomically.
 
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
-    reader's modules loaded). Ctrl-C is the run's to handle: caught here it would be cached as this file's
-    failure."""
-    from pipeline.extract import extract_record, write_extract
-
+    stages' modules and the tagger loaded). The fingerprints are the run's, computed once. Ctrl-C is the run's
+    to handle: caught here it would be cached as this file's failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_run(run)
+    adopt(fingerprints)
+    if last in TAGGING:
+        load_tagger()
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
-        write_extract(target, *extract_record(source, limits))
+        read_file(source, out, limits, last)
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
 
 
-def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, progress=None) -> None:
-    """Extract each source into its target path, `jobs` workers at a time. `progress(source, done, total)` hears
-    of each file read.
+def read_file(source: Source, out: Path, limits: Limits, last: str) -> None:
+    """Extract one file and, as far as the run goes (`last`), segment it and make its rows and tags, caching each
+    record under OUT/interim: where the file was read, so that the run only merges. Rows that cannot be made here
+    are left to the run, which makes them again from the segment record and reports what failed."""
+    from pipeline.extract import extract_record, write_extract
+    from pipeline.normalize import file_rows, rows_record
+    from pipeline.segment import segment_record
 
-    Workers come from a fork server: a small single-threaded process that loads the reader's modules once and
-    forks a worker per file. Forking the run itself, which may hold threads (pandas, pyarrow, a test runner),
-    can deadlock a child, and Python 3.12 and later warn of it."""
+    head, pages = extract_record(source, limits)
+    write_extract(interim_path(out, "extract", source.sha256), head, pages)
+    if last == "extract":
+        return
+    record = segment_record(head, pages)  # a failure to segment is the record's status: it costs this file
+    segment_sha256 = write_segment(out, source.sha256, record)
+    if last not in TAGGING:
+        return
+    try:
+        rows = file_rows(record, shared_tagger() if record.plans else None)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - the run makes them again, and stops on what fails as it would alone
+        return
+    write_atomic(interim_path(out, "normalize", source.sha256), rows_record(source.sha256, segment_sha256, rows))
+
+
+def read_in_workers(
+    todo: list[Source], out: Path, jobs: int, limits: Limits, progress=None, last: str = "extract"
+) -> None:
+    """Extract each source into OUT/interim, `jobs` workers at a time, and take it on to stage `last` (read_file).
+    `progress(source, done, total)` hears of each file read.
+
+    Workers come from a fork server: a small process that loads the stages' modules once (and the tagger, for a
+    run that tags: PRELOAD_TAGGER) and forks a worker per file. Forking the run itself, which may hold threads
+    (pandas, pyarrow, a test runner), can deadlock a child, and Python 3.12 and later warn of it. The fork server
+    holds the tagger's pandas, with pyarrow's jemalloc thread, which forks safely (jemalloc and Arrow reset their
+    state in the child). The fingerprints are computed here, once, and handed to each worker."""
     queue = list(todo)
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.run.workers", "pipeline.extract"])
-    running: dict[int, tuple[multiprocessing.Process, float, Source, Path]] = {}
+    # Taken when the fork server starts: the first run of a process that starts it decides.
+    ctx.set_forkserver_preload([*PRELOAD, *([PRELOAD_TAGGER] if last in TAGGING else [])])
+    fingerprints = {stage: fingerprint(stage) for stage in STAGES[: 1 + (last != "extract") + (last in TAGGING)]}
+    running: dict[int, tuple[multiprocessing.Process, float, Source]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):
-            s, target = queue.pop(0)
-            proc = ctx.Process(target=_worker, args=(s, target, limits, os.getpid()), daemon=True)
+            s = queue.pop(0)
+            args = (s, out, limits, os.getpid(), fingerprints, last)
+            proc = ctx.Process(target=_worker, args=args, daemon=True)
             proc.start()
-            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, target)
-        next_deadline = min(deadline for _, deadline, _, _ in running.values())
+            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s)
+        next_deadline = min(deadline for _, deadline, _ in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
-        for sentinel, (proc, deadline, s, target) in list(running.items()):
+        for sentinel, (proc, deadline, s) in list(running.items()):
             if sentinel in done or time.monotonic() >= deadline:
-                finish_worker(proc, s, target, limits, timed_out=sentinel not in done)
+                finish_worker(proc, s, out, limits, timed_out=sentinel not in done)
                 del running[sentinel]
                 if progress:
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
-def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, limits: Limits, timed_out: bool) -> None:
-    """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one."""
+def finish_worker(proc: multiprocessing.Process, source: Source, out: Path, limits: Limits, timed_out: bool) -> None:
+    """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one. A worker
+    that died, however far it got, leaves a failure: its segment record, if it wrote one, goes with the extract
+    record it was made from."""
+    target = interim_path(out, "extract", source.sha256)
     if timed_out and proc.is_alive():
         proc.kill()
         proc.join()
-        from pipeline.extract import header, write_extract
-
-        write_extract(target, header(source, limits, deadline_failure(limits)))
-        return
-    proc.join()
-    if proc.exitcode == 0 and target.exists():
-        return
+        failure = deadline_failure(limits)
+    else:
+        proc.join()
+        if proc.exitcode == 0 and target.exists():
+            return
+        failure = died(proc.exitcode, limits)
     from pipeline.extract import header, write_extract
 
-    write_extract(target, header(source, limits, died(proc.exitcode, limits)))
+    interim_path(out, "segment", source.sha256).unlink(missing_ok=True)
+    write_extract(target, header(source, limits, failure))
