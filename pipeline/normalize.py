@@ -13,7 +13,8 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -237,24 +238,37 @@ def read_rows_record(data: bytes, segment_sha256: str) -> FileRows | None:
             hashlib.sha256(body).hexdigest(),
         ):
             return None
-        return from_dict(FileRows, json.loads(body))
+        return decode_rows(body)
     except (ValueError, TypeError, KeyError):
         return None
 
 
-def redundant_files(files: list[tuple[str, FileRows]]) -> dict[str, str]:
-    """Files that add nothing because every plan they hold was read from a file before them by name: file →
-    where its plans were read, for the terminal."""
-    first_read: dict[tuple, str] = {}
-    redundant = {}
-    for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        keys = [plan.key for plan in rows.plans]
-        if keys and not rows.document["plans_rejected"] and all(key in first_read for key in keys):
-            origins = sorted({first_read[key] for key in keys})
-            redundant[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
-        for key in keys:
-            first_read.setdefault(key, source_file)
-    return redundant
+def decode_rows(body: bytes) -> FileRows:
+    """A file's rows from their JSON form (the second line of rows_record), refusing a missing or unknown key as
+    from_dict does, without from_dict's walk over the type of every value and tag: that walk cost most of a run
+    that adds one file to thousands."""
+    data = json.loads(body)
+    check_keys(data, FileRows)
+    plans = []
+    for plan in data["plans"]:
+        check_keys(plan, PlanRows)
+        key = tuple(plan["key"])
+        if len(key) != 3:
+            raise ValueError(f"a plan key of {len(key)} item(s)")
+        warnings = [from_dict(Notice, w) for w in plan["warnings"]]
+        plans.append(PlanRows(key, plan["base_id"], warnings, plan["row"], plan["tags"]))
+    children = {}
+    for level in ("pillars", "projects"):
+        for child in data[level]:
+            check_keys(child, ChildRows)
+        children[level] = [ChildRows(child["plan"], child["row"], child["tags"]) for child in data[level]]
+    return FileRows(data["document"], plans, children["pillars"], children["projects"])
+
+
+def check_keys(data: dict, record: type) -> None:
+    """Refuse the JSON form of a record whose keys are not the record's fields."""
+    if data.keys() != {f.name for f in fields(record)}:
+        raise ValueError(f"{record.__name__}: keys {sorted(data)}")
 
 
 def describe_source(source_file: str, document: dict, sources: Sources) -> tuple[dict, list[FileNotice]]:
@@ -334,6 +348,12 @@ class Assembled:
     tables: dict[str, pd.DataFrame]
     read_twice: list[ReadTwice]  # in the order their warnings were given
     notices: list[FileNotice]  # every other warning assemble gave a file, in the order given
+    adds_nothing: dict[str, str]  # file -> where its plans were all read before it, for the terminal
+
+
+# A file's rows, or how to read them when assemble reaches the file: a run adding one file to thousands would
+# otherwise hold every file's rows at once, and peak above the run that read them all.
+Rows = FileRows | Callable[[], FileRows]
 
 
 def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNotice:
@@ -346,15 +366,16 @@ def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNot
     )
 
 
-def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) -> Assembled:
+def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> Assembled:
     """documents, plans, pillars, projects and tags from (source_file, rows) pairs, with what `sources` (RAW's
     sources.csv) says of each file: the steps that need every file. The vocabulary and municipalities tables
     come along, so that every code in the others can be looked up.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
-    files is told so (a ReadTwice). Two plans of one municipality and start year with different titles are
-    both kept: the first gets the plain id, the others `-2`, `-3`…
+    files is told so (a ReadTwice); a file all of whose plans were read before adds nothing. Two plans of one
+    municipality and start year with different titles are both kept: the first gets the plain id, the others
+    `-2`, `-3`… Rows given as a function are read when their file's turn comes, and let go after it.
     """
     from pipeline.core.schema import TABLES
     from pipeline.outputs.tables import frame
@@ -368,12 +389,18 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
     read: dict[tuple, tuple[str, str]] = {}  # (code or name, start year, title) -> (plan id, file)
     ids_taken: dict[str, int] = {}  # plain id -> plans given it or a suffix of it
     repeats: dict[tuple[str, str], list[str]] = defaultdict(list)  # (first file, later file) -> plan ids
+    adds_nothing: dict[str, str] = {}
 
     def tell(notice: FileNotice) -> None:
         notices.append(notice)
         warnings_of[notice.source_file].append(notice.message)
 
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
+        rows = rows() if callable(rows) else rows
+        keys = [plan.key for plan in rows.plans]
+        if keys and not rows.document["plans_rejected"] and all(key in read for key in keys):
+            origins = sorted({read[key][1] for key in keys})
+            adds_nothing[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
         described, told = describe_source(source_file, rows.document, sources)
         warnings_of[source_file] = list(rows.document["warnings"])
         for notice in told:
@@ -419,7 +446,7 @@ def assemble(files: list[tuple[str, FileRows]], sources: Sources | None = None) 
         if plan_id in unlinked:
             tell(FileNotice("no_previous_plan", source_file, unlinked[plan_id], [plan_id]))
     documents = frame([{**doc, "warnings": warnings_of[name]} for name, doc in docs.items()], "documents")
-    return Assembled({"documents": documents, **tables, **reference_tables()}, read_twice, notices)
+    return Assembled({"documents": documents, **tables, **reference_tables()}, read_twice, notices, adds_nothing)
 
 
 def reference_tables() -> dict[str, pd.DataFrame]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.run.cache import interim_path
+from pipeline.run.cache import MERGED, interim_path, read_merged
 from pipeline.run.runner import read_file_rows
 from tests.conftest import run_pipeline
 from tests.fixtures.render import render
@@ -60,6 +60,22 @@ FORKSERVER_PROBE = COUNTING_PROBE.replace(
     "import pipeline.run.workers as workers\n"
     "workers.PRELOAD = ('tests.forkserver_counts', *workers.PRELOAD)",
 )
+
+# The same, listing the files of rows the run opened (under OUT/interim: a rows record or the merged cache), in
+# the order first opened.
+OPENS_PROBE = """
+import json, sys
+opened = []
+def hook(event, args):
+    if event == "open" and isinstance(args[0], str) and "/interim/normalize" in args[0]:
+        name = args[0].split("/interim/")[1]
+        if name not in opened:
+            opened.append(name)
+sys.addaudithook(hook)
+from pipeline.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "opened": opened}))
+"""
 
 # Each test runs the pipeline (most in a subprocess): make test runs them, make test-fast does not.
 pytestmark = pytest.mark.slow
@@ -214,9 +230,82 @@ def test_a_damaged_or_stale_entry_is_made_again(runs, tmp_path, damage):
     entry.write_bytes(damage(entry.read_bytes()))
     segment_sha = sha256(interim_path(out, "segment", sha))
     assert read_file_rows(out, sha, segment_sha) is None
+    (out / "interim" / MERGED).unlink()  # which holds a.pdf's rows whole
     (out / "manifest.json").unlink()  # so that the run builds the tables again
     assert run_pipeline(raw, out) == 0
     assert read_file_rows(out, sha, segment_sha) is not None
+    assert outputs(out) == outputs(fresh)
+
+
+def merged_files(out: Path) -> dict[str, int]:
+    """The files the merged cache holds rows of that stand, by sha256, each with the size of its line; {} when
+    none does."""
+    segment_records = {p.stem: sha256(p) for p in (out / "interim" / "segment").iterdir()}
+    return {sha: at.size for sha, at in read_merged(out, segment_records)[0].items()}
+
+
+def with_merged_header(data: bytes, edit) -> bytes:
+    head, body = header(data)
+    return json.dumps(edit(head)).encode() + b"\n" + body
+
+
+def first_file_from(head: dict, **fields) -> dict:
+    """The header with its first file's entry changed: [segment record sha256, rows sha256, size]."""
+    first = next(iter(head["files"]))
+    entry = dict(zip(("segment", "rows", "size"), head["files"][first], strict=True)) | fields
+    return {**head, "files": {**head["files"], first: list(entry.values())}}
+
+
+MERGED_DAMAGES = {
+    "garbage": lambda data: b"\x00\xffnot json",
+    "empty": lambda data: b"",
+    "truncated": lambda data: data[: len(data) // 2],
+    "a header that is no object": lambda data: b"[]\n" + header(data)[1],
+    "made by other code": lambda data: with_header(data, fingerprint="0" * 64),
+    "a file made from another segment record": lambda data: with_merged_header(
+        data, lambda head: first_file_from(head, segment="0" * 64)
+    ),
+    "a line of another size": lambda data: with_merged_header(
+        data, lambda head: first_file_from(head, size=first_file_from(head)["files"][next(iter(head["files"]))][2] - 1)
+    ),
+    "rows altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
+}
+
+
+@pytest.mark.parametrize("damage", MERGED_DAMAGES.values(), ids=MERGED_DAMAGES.keys())
+def test_a_damaged_or_stale_merged_cache_is_not_trusted_and_written_again(runs, tmp_path, damage):
+    """What of the merged cache does not stand is read from each file's own record instead: the tables are those
+    of a fresh run, and the merged cache is written again whole."""
+    _, _, fresh, _ = runs
+    raw, out = runs[0], tmp_path / "out"
+    shutil.copytree(fresh, out)
+    whole = merged_files(out)
+    assert len(whole) == 4
+    merged = out / "interim" / MERGED
+    merged.write_bytes(damage(merged.read_bytes()))
+    assert merged_files(out) != whole
+    (out / "manifest.json").unlink()
+    assert run_pipeline(raw, out) == 0
+    assert merged_files(out) == whole
+    assert outputs(out) == outputs(fresh)
+
+
+def test_a_run_adding_one_file_opens_of_the_rows_the_merged_cache_and_that_file_s_own_record_only(runs, tmp_path):
+    """The other files' rows come from the merged cache, read in one pass and then where each line lies: their own
+    records are never opened. The merged cache is written again, with the file added."""
+    raw, _, fresh, _ = runs
+    src, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(raw, src)
+    shutil.copytree(fresh, out)
+    added = sha256(src / "a.pdf")
+    (src / "a.pdf").unlink()
+    assert run_pipeline(src, out) == 0
+    before = identity(out / "interim" / MERGED)
+    assert sorted(merged_files(out)) == sorted(sha256(src / name) for name in ("b.pdf", "c.pdf", "d.pdf"))
+    shutil.copy(raw / "a.pdf", src / "a.pdf")
+    assert probe(src, out, OPENS_PROBE)["opened"] == [MERGED, f"normalize/{added}.jsonl"]
+    assert identity(out / "interim" / MERGED) != before
+    assert sorted(merged_files(out)) == sorted(sha256(raw / name) for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf"))
     assert outputs(out) == outputs(fresh)
 
 
@@ -246,6 +335,7 @@ def test_the_sudachi_dictionary_is_loaded_once_for_a_run_tagging_many_files(runs
     out = tmp_path / "out"
     shutil.copytree(fresh, out)
     shutil.rmtree(out / "interim" / "normalize")
+    (out / "interim" / MERGED).unlink()
     (out / "manifest.json").unlink()
     assert probe(raw, out, COUNTING_PROBE) == {"status": 0, "taggers": 1, "dictionaries": 1}
     assert len(entries(out)) == 4

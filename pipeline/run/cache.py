@@ -1,20 +1,25 @@
 """OUT/interim: each stage's record of each file, keyed by the file's sha256, and when a cached record stands.
 
 A record made by other code (another fingerprint) is made again; records of files no longer in RAW are pruned.
+Every file's rows are also kept together in one merged cache (OUT/interim/normalize.merged), which a run reads in
+one pass instead of opening a record per file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import is_retried
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.io import write_atomic
+from pipeline.core.io import atomic_file, write_atomic
 from pipeline.core.records import ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict, to_dict
 
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
+MERGED = "normalize.merged"  # in OUT/interim: every file's rows in one file (write_merged)
 
 
 def interim_path(out: Path, stage: str, sha256: str) -> Path:
@@ -68,3 +73,64 @@ def write_segment(out: Path, sha256: str, record: SegmentRecord) -> str:
     data = json.dumps(to_dict(record), ensure_ascii=False).encode("utf-8")
     write_atomic(interim_path(out, "segment", sha256), data)
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class RowsAt:
+    """Where a file's cached rows lie, one line of JSON (the second line of normalize.rows_record): held instead of
+    the rows, which are read when the merge reaches the file, so that a run never holds every file's rows."""
+
+    path: Path
+    offset: int
+    size: int
+    sha256: str  # of the line, without its newline
+
+    def read(self) -> bytes:
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            return f.read(self.size)
+
+
+def read_merged(out: Path, segment_records: dict[str, str]) -> tuple[dict[str, RowsAt], int]:
+    """The rows the merged cache (write_merged) holds of these files, by sha256: those the current normalize code
+    made from the file's current segment record (`segment_records`), whose line is whole (its sha256); and how
+    many files it holds. One pass over the file, keeping where each line lies. A merged cache made by other code,
+    or damaged, gives what of it stands: at worst nothing, and each file's own record is read instead."""
+    path = out / "interim" / MERGED
+    found: dict[str, RowsAt] = {}
+    try:
+        with path.open("rb") as f:
+            head = json.loads(f.readline())
+            if head["fingerprint"] != fingerprint("normalize"):
+                return {}, 0
+            offset = f.tell()
+            for sha, (segment_sha, rows_sha, size) in head["files"].items():
+                if segment_records.get(sha) == segment_sha:
+                    f.seek(offset)
+                    line = f.read(size + 1)
+                    if line.endswith(b"\n") and hashlib.sha256(line[:-1]).hexdigest() == rows_sha:
+                        found[sha] = RowsAt(path, offset, size, rows_sha)
+                offset += size + 1
+            return found, len(head["files"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return found, -1  # what stood before the damage; never the count of files asked for, so it is rewritten
+
+
+def write_merged(out: Path, rows: dict[str, RowsAt], segment_records: dict[str, str]) -> dict[str, RowsAt]:
+    """Write every file's rows into the merged cache, in sha256 order: a first line naming the normalize code and,
+    per file, the segment record its rows were made from, the sha256 of its line and the line's size; then one line
+    per file. Returns where each file's rows now lie in it."""
+    path = out / "interim" / MERGED
+    order = sorted(rows)
+    head = {
+        "pipeline_version": PIPELINE_VERSION,
+        "fingerprint": fingerprint("normalize"),
+        "files": {sha: [segment_records[sha], rows[sha].sha256, rows[sha].size] for sha in order},
+    }
+    written = {}
+    with atomic_file(path) as f:
+        f.write(json.dumps(head).encode("utf-8") + b"\n")
+        for sha in order:
+            written[sha] = RowsAt(path, f.tell(), rows[sha].size, rows[sha].sha256)
+            f.write(rows[sha].read() + b"\n")
+    return written

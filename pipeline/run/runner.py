@@ -18,7 +18,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
@@ -29,12 +29,15 @@ from pipeline.core.io import sha256_file, write_atomic
 from pipeline.core.records import FileRows, Limits, Notice, Source, from_dict
 from pipeline.outputs.views import write_views
 from pipeline.run.cache import (
+    RowsAt,
     interim_path,
     is_reusable,
     load_extract,
     load_segment,
     prune_interim,
     read_cached,
+    read_merged,
+    write_merged,
     write_segment,
 )
 from pipeline.run.inputs import Refused, find_sources, same_bytes
@@ -183,7 +186,7 @@ def normalize_unless_current(
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
         return manifest
-    manifest = normalize_and_write(sources, refused, raw, out, inputs)
+    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
     rows = manifest["rows"]
     log.info(
         "normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
@@ -197,52 +200,81 @@ def normalize_unless_current(
     return manifest
 
 
-def rows_by_file(sources: list[Source], out: Path, segment_records: dict[str, str]) -> dict[str, FileRows]:
-    """What each distinct file adds to the tables (normalize.file_rows), by sha256: read from OUT/interim/normalize
-    when the current normalize code made it from the file's current segment record (`segment_records`: sha256 of
-    each segment record file), else made now, tagged and cached. The workers made those of the files read now
-    (every file, with --force); made here are those of files whose extract record was cached but whose rows are
-    stale (the segmenter, the normalizer or the vocabulary changed). The tagger, and with it SudachiPy and its
-    dictionary, is loaded once, and only when some file with plans has no rows cached."""
+def rows_by_file(
+    sources: list[Source], out: Path, segment_records: dict[str, str], force: bool = False
+) -> dict[str, RowsAt]:
+    """Where what each distinct file adds to the tables (normalize.file_rows) lies, by sha256 (cache.RowsAt): the
+    rows are read when the merge reaches the file, never all held at once. Taken from the merged cache
+    (cache.read_merged, one pass over one file) when the current normalize code made them from the file's current
+    segment record (`segment_records`: sha256 of each segment record file); else from the file's own record under
+    OUT/interim/normalize when it stands; else made now, tagged and cached. The workers made the own records of
+    the files read now (every file, with --force, which reads no merged cache); made here are those of files whose
+    extract record was cached but whose rows are stale (the segmenter, the normalizer or the vocabulary changed).
+    The tagger, and with it SudachiPy and its dictionary, is loaded once, and only when some file with plans has
+    no rows cached. The merged cache is written again when it does not hold exactly these files' current rows."""
     from pipeline.normalize import file_rows, rows_record
     from pipeline.tagging.tagger import Tagger
 
     tagger = cache(Tagger)
-    rows: dict[str, FileRows] = {}
+    shas = sorted({s.sha256 for s in sources})
+    merged, held = read_merged(out, segment_records) if not force else ({}, 0)
+    rows: dict[str, RowsAt] = {}
     made = 0
-    for sha in dict.fromkeys(s.sha256 for s in sources):
-        rows[sha] = read_file_rows(out, sha, segment_records[sha])
+    for sha in shas:
+        rows[sha] = merged.get(sha) or read_file_rows(out, sha, segment_records[sha])
         if rows[sha] is None:
             seg = load_segment(out, sha)
-            rows[sha] = file_rows(seg, tagger() if seg.plans else None)
-            write_atomic(interim_path(out, "normalize", sha), rows_record(sha, segment_records[sha], rows[sha]))
+            made_rows = file_rows(seg, tagger() if seg.plans else None)
+            write_atomic(interim_path(out, "normalize", sha), rows_record(sha, segment_records[sha], made_rows))
+            rows[sha] = read_file_rows(out, sha, segment_records[sha])
             made += 1
-    log.info("normalize: rows of %d file(s) made, %d cached", made, len(rows) - made)
+    log.info(
+        "normalize: rows of %d file(s) made, %d read from their own record, %d from the merged cache",
+        made,
+        len(shas) - made - len(merged),
+        len(merged),
+    )
+    if len(merged) != len(shas) or held != len(shas):
+        rows = write_merged(out, rows, segment_records)
     return rows
 
 
-def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> FileRows | None:
-    """A file's cached rows (normalize.read_rows_record), None when there are none."""
+def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> RowsAt | None:
+    """Where a file's rows lie in its own cached record, checked whole (normalize.read_rows_record); None when
+    there is none that stands."""
     from pipeline.normalize import read_rows_record
 
+    path = interim_path(out, "normalize", sha256)
     try:
-        data = interim_path(out, "normalize", sha256).read_bytes()
+        data = path.read_bytes()
     except OSError:
         return None
-    return read_rows_record(data, segment_sha256)
+    if read_rows_record(data, segment_sha256) is None:
+        return None
+    head, _, body = data.partition(b"\n")
+    return RowsAt(path, len(head) + 1, len(body), json.loads(head)["rows_sha256"])
 
 
-def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict) -> dict:
+def load_rows(at: RowsAt) -> FileRows:
+    """A file's rows, read from where they lie."""
+    from pipeline.normalize import decode_rows
+
+    return decode_rows(at.read())
+
+
+def normalize_and_write(
+    sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
+) -> dict:
     """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
     written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
     left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
-    from pipeline.normalize import assemble, file_rows, redundant_files
+    from pipeline.normalize import assemble, file_rows
     from pipeline.outputs.datapackage import write_datapackage
     from pipeline.outputs.tables import write_tables
     from pipeline.segment import refused_record
 
-    rows = rows_by_file(sources, out, inputs["segment_records"])
-    files = [(s.name, rows[s.sha256]) for s in sources] + [
+    rows = rows_by_file(sources, out, inputs["segment_records"], force)
+    files = [(s.name, partial(load_rows, rows[s.sha256])) for s in sources] + [
         (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
@@ -255,7 +287,7 @@ def normalize_and_write(sources: list[Source], refused: list[Refused], raw: Path
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
-        "adds_nothing": redundant_files(files),
+        "adds_nothing": assembled.adds_nothing,
         "view_errors": view_errors,
         **notices_record(assembled.read_twice, assembled.notices),
     }
