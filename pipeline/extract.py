@@ -35,13 +35,14 @@ from pipeline.core.failures import Failure, one_line, reason
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import open_regular, write_atomic
 from pipeline.core.layout import MIN_READABLE_SHARE
-from pipeline.core.records import Box, ExtractHeader, Limits, Notice, Page, Source, to_dict
+from pipeline.core.records import DEFAULT_READER, Box, ExtractHeader, Limits, Notice, Page, Source, to_dict
 from pipeline.core.text import is_unmapped
 from pipeline.reading.chars import dedupe_chars, readable_share
-from pipeline.reading.errors import classify_error, sniff, too_large_reason
+from pipeline.reading.errors import EncryptedPdf, classify_error, sniff, too_large_reason
 from pipeline.reading.objects import layout_objects
 from pipeline.reading.order import build_lines
 from pipeline.reading.pdfium import PdfiumFallback
+from pipeline.reading.pdfium_page import pdfium_objects
 from pipeline.reading.vertical import is_vertical
 
 # Reader warnings kept per file (a corrupted stream can log the same one per glyph).
@@ -49,7 +50,7 @@ MAX_READER_WARNINGS = 10
 
 
 def read_page(page, fallback: PdfiumFallback) -> Page:
-    """One page: lines, image boxes, photo frames, size and text-quality flags."""
+    """One page read with pdfplumber: lines, image boxes, photo frames, size and text-quality flags."""
     page_no = page.page_number
     chars, boxes, frames, rulings = layout_objects(page)
     chars = dedupe_chars(chars)
@@ -59,11 +60,19 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
         alt = fallback.chars(page_no - 1, float(page.height))
         if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
             chars, text_source = alt, "pypdfium2"
+    return make_page(
+        page_no, float(page.width), float(page.height), chars, unmapped, text_source, boxes, frames, rulings
+    )
+
+
+def make_page(
+    page_no: int, width: float, height: float, chars, unmapped: int, text_source: str, boxes, frames, rulings
+) -> Page:
     vertical = is_vertical(chars)
     return Page(
         page=page_no,
-        width=round(float(page.width), 2),
-        height=round(float(page.height), 2),
+        width=round(width, 2),
+        height=round(height, 2),
         chars=len(chars),
         unmapped_chars=unmapped,
         readable_share=round(readable_share(chars), 3),
@@ -75,9 +84,10 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
     )
 
 
-def extract_pdf(pdf: Path | bytes) -> list[Page]:
-    """All pages of one PDF, given by its path or its bytes, closing each page once read (pdfplumber keeps
-    them otherwise)."""
+def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER) -> list[Page]:
+    """All pages of one PDF, given by its path or its bytes, read by `reader` (one of `records.READERS`)."""
+    if reader == "pdfium":
+        return extract_pdfium(pdf)
     pages = []
     fallback = PdfiumFallback(pdf)
     try:
@@ -86,9 +96,55 @@ def extract_pdf(pdf: Path | bytes) -> list[Page]:
                 try:
                     pages.append(read_page(page, fallback))
                 finally:
-                    page.close()
+                    page.close()  # pdfplumber keeps every page otherwise
     finally:
         fallback.close()
+    return pages
+
+
+def extract_pdfium(pdf: Path | bytes) -> list[Page]:
+    """All pages read with pypdfium2; a page it reads poorly (under MIN_READABLE_SHARE: glyphs without a Unicode
+    map) is read again with pdfplumber, whose reading is kept when it reads at least as well."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise EncryptedPdf(str(exc)) from exc
+        raise
+    pages = []
+    plumber = None
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            try:
+                box = page.get_mediabox()
+                chars, boxes, frames, rulings = pdfium_objects(page.raw, textpage.raw, (box[0], box[1]))
+                width, height = page.get_width(), page.get_height()
+            finally:
+                textpage.close()
+                page.close()
+            chars = dedupe_chars(chars)
+            text_source = "pypdfium2"
+            if readable_share(chars) < MIN_READABLE_SHARE:
+                plumber = plumber or pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+                other = plumber.pages[index]
+                try:
+                    alt, alt_boxes, alt_frames, alt_rulings = layout_objects(other)
+                finally:
+                    other.close()
+                alt = dedupe_chars(alt)
+                if readable_share(alt) >= readable_share(chars):
+                    chars, boxes, frames, rulings, text_source = alt, alt_boxes, alt_frames, alt_rulings, "pdfplumber"
+            unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
+            pages.append(make_page(index + 1, width, height, chars, unmapped, text_source, boxes, frames, rulings))
+    finally:
+        if plumber is not None:
+            plumber.close()
+        document.close()
     return pages
 
 
@@ -105,7 +161,7 @@ def collect_reader_warnings() -> list[str]:
     return messages
 
 
-def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[Page]]:
+def extract_record(source: Source, limits: Limits, reader: str = DEFAULT_READER) -> tuple[ExtractHeader, list[Page]]:
     """Header and pages of one file; failures become the header's status and error.
 
     The bytes are read once and hashed: what is parsed is exactly what the header's sha256 names, and a file
@@ -131,7 +187,7 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
         failure = sniff(data)
     if failure is None:
         try:
-            pages = extract_pdf(data)
+            pages = extract_pdf(data, reader)
         except MemoryError:
             failure = (Failure.too_large, too_large_reason(limits))
         except BaseException as exc:  # noqa: BLE001 - any parser failure is this file's status, never the run's
@@ -148,7 +204,7 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
                     if any(p.images for p in pages)
                     else reason(Failure.no_text, "no text on any page"),
                 )
-    head = header(source, limits, failure, pages=None if pages is None else len(pages))
+    head = header(source, limits, failure, pages=None if pages is None else len(pages), reader=reader)
     head.traceback = trace
     head.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     head.reader_warnings = [
@@ -158,9 +214,14 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
 
 
 def header(
-    source: Source, limits: Limits, failure: tuple[Failure, str] | None, pages: int | None = None
+    source: Source,
+    limits: Limits,
+    failure: tuple[Failure, str] | None,
+    pages: int | None = None,
+    reader: str = DEFAULT_READER,
 ) -> ExtractHeader:
-    """The header of an extract record; the limits it was read under decide when a limit failure is retried."""
+    """The header of an extract record; the limits it was read under decide when a limit failure is retried, and
+    a record made by the other reader is read again."""
     status, error = (failure[0].status, failure[1]) if failure else ("ok", None)
     return ExtractHeader(
         pipeline_version=PIPELINE_VERSION,
@@ -172,6 +233,7 @@ def header(
         limits=asdict(limits),
         reader_warnings=[],
         traceback=None,
+        reader=reader,
     )
 
 

@@ -245,5 +245,6 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         "reading/objects.py",
         "reading/order.py",
         "reading/pdfium.py",
+        "reading/pdfium_page.py",
         "reading/vertical.py",
     ]

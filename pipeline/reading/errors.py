@@ -13,6 +13,10 @@ from pipeline.core.records import Limits
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
+class EncryptedPdf(Exception):
+    """pypdfium2's refusal of a password-protected file, named so that `classify_error` tells it as pdfminer's."""
+
+
 def sniff(data: bytes) -> tuple[Failure, str] | None:
     """A failure decided from the first bytes alone, before any PDF parser sees the file."""
     head = data[:1024]

@@ -23,7 +23,7 @@ import time
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from pipeline.core.records import Limits, Source
+from pipeline.core.records import DEFAULT_READER, Limits, Source
 from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
 
 
@@ -53,7 +53,7 @@ def address_space() -> int:
         return 0
 
 
-def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
+def _worker(source: Source, target: Path, limits: Limits, run: int, reader: str) -> None:
     """Child process: cap memory, extract, write the extract record atomically.
 
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
@@ -66,14 +66,16 @@ def _worker(source: Source, target: Path, limits: Limits, run: int) -> None:
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
-        write_extract(target, *extract_record(source, limits))
+        write_extract(target, *extract_record(source, limits, reader))
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
 
 
-def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, progress=None) -> None:
-    """Extract each source into its target path, `jobs` workers at a time. `progress(source, done, total)` hears
-    of each file read.
+def read_in_workers(
+    todo: list[tuple[Source, Path]], jobs: int, limits: Limits, progress=None, reader: str = DEFAULT_READER
+) -> None:
+    """Extract each source into its target path with the page reader `reader` (`records.READERS`), `jobs` workers at
+    a time. `progress(source, done, total)` hears of each file read.
 
     Workers come from a fork server: a small single-threaded process that loads the reader's modules once and
     forks a worker per file. Forking the run itself, which may hold threads (pandas, pyarrow, a test runner),
@@ -85,31 +87,33 @@ def read_in_workers(todo: list[tuple[Source, Path]], jobs: int, limits: Limits, 
     while queue or running:
         while queue and len(running) < max(jobs, 1):
             s, target = queue.pop(0)
-            proc = ctx.Process(target=_worker, args=(s, target, limits, os.getpid()), daemon=True)
+            proc = ctx.Process(target=_worker, args=(s, target, limits, os.getpid(), reader), daemon=True)
             proc.start()
             running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, target)
         next_deadline = min(deadline for _, deadline, _, _ in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
         for sentinel, (proc, deadline, s, target) in list(running.items()):
             if sentinel in done or time.monotonic() >= deadline:
-                finish_worker(proc, s, target, limits, timed_out=sentinel not in done)
+                finish_worker(proc, s, target, limits, timed_out=sentinel not in done, reader=reader)
                 del running[sentinel]
                 if progress:
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
-def finish_worker(proc: multiprocessing.Process, source: Source, target: Path, limits: Limits, timed_out: bool) -> None:
+def finish_worker(
+    proc: multiprocessing.Process, source: Source, target: Path, limits: Limits, timed_out: bool, reader: str
+) -> None:
     """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one."""
     if timed_out and proc.is_alive():
         proc.kill()
         proc.join()
         from pipeline.extract import header, write_extract
 
-        write_extract(target, header(source, limits, deadline_failure(limits)))
+        write_extract(target, header(source, limits, deadline_failure(limits), reader=reader))
         return
     proc.join()
     if proc.exitcode == 0 and target.exists():
         return
     from pipeline.extract import header, write_extract
 
-    write_extract(target, header(source, limits, died(proc.exitcode, limits)))
+    write_extract(target, header(source, limits, died(proc.exitcode, limits), reader=reader))
