@@ -27,6 +27,7 @@ DOWN_EM = 0.12
 
 
 def lines_of(pdf: Path, reader: str) -> list[tuple]:
+    """Each line of each page as `reader` reads it: pdfium's own reading, without its fallback to pdfplumber."""
     return [
         (
             page.page,
@@ -37,7 +38,7 @@ def lines_of(pdf: Path, reader: str) -> list[tuple]:
             line.bottom,
             line.size,
         )
-        for page in extract_pdf(pdf, reader)
+        for page in extract_pdf(pdf, reader, fallback=False)
         for line in page.lines
     ]
 
@@ -63,3 +64,16 @@ def test_readers_agree_on_the_fixtures(pdf):
 @pytest.mark.parametrize("name", VARIANTS)
 def test_readers_agree_on_every_variant(variant_pdfs, name):
     assert_readers_agree(variant_pdfs[name])
+
+
+def test_a_page_in_a_cjk_font_not_embedded_is_read_by_pdfplumber(variant_pdfs):
+    """pdfium reads some characters of such a page otherwise (FOLDS), so pdfplumber reads it again and its reading
+    is kept; a page printed in embedded fonts keeps pdfium's."""
+    pages = extract_pdf(variant_pdfs["cid_font"])
+    assert [p.text_source for p in pages] == ["pdfplumber"]
+    assert [p.text_source for p in extract_pdf(variant_pdfs["fake_bold"])] == ["pypdfium2"]
+    periods = [line.text for line in pages[0].lines if "【計画期間" in line.text]
+    assert [text[text.index("【") :] for text in periods] == [
+        "【計画期間:平成27年度˜平成29年度】",
+        "【計画期間:令和2年度〜令和4年度】",
+    ]

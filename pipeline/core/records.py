@@ -97,10 +97,11 @@ class Notice:
     page: int | None = None
 
 
-# The page readers (`--reader`): pypdfium2 (`reading.pdfium_page`), and pdfplumber, the reference it is tested
-# against (`tests/test_readers.py`).
+# The page readers (`--reader`): pypdfium2 (`reading.pdfium_page`), the default, several times faster; and
+# pdfplumber, the reference it is tested against (`tests/test_readers.py`) and its fallback on the pages pdfium
+# reads worse (`extract.extract_pdfium`).
 READERS = ("pdfium", "pdfplumber")
-DEFAULT_READER = "pdfplumber"
+DEFAULT_READER = "pdfium"
 
 
 @dataclass

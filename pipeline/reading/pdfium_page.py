@@ -14,13 +14,20 @@ How it differs from pdfplumber, and why (`tests/test_readers.py` holds both read
   baseline: an ideographic space when that is at least `IDEOGRAPHIC_SPACE_EM` wide, else a space.
 - **Font names** are the base font's, without the subset tag (`BAAAAA+`).
 - **Non-embedded CJK fonts**: pdfium maps some glyphs through its own CJK tables (〜 U+301C reads ～ U+FF5E,
-  ˜ U+02DC reads ~); the characters agree once folded (`tests/test_readers.py: FOLDS`).
+  ˜ U+02DC reads ~); the characters agree once folded (`tests/test_readers.py: FOLDS`). Such characters are
+  counted as doubts, as are text objects pdfium left out for want of glyph widths (`extent`): `extract` has
+  pdfplumber read such a page again.
 - Glyphs of vertical fonts (Identity-V) keep pdfium's loose box: pdfminer's displacement rules are not copied.
+- Pages turned by /Rotate are not turned here (pdfminer turns them): `extract` counts them as doubts too.
+
+Speed: four calls into pdfium a glyph (character, text object, origin, loose box; whether it was generated only
+for a space), the rest once per text object (`Facts`), and left-out spaces placed with one sort (`restore_spaces`).
 """
 
 from __future__ import annotations
 
 import ctypes
+from bisect import bisect_left, bisect_right
 from itertools import pairwise
 
 import pypdfium2.raw as pdfium_c
@@ -54,9 +61,13 @@ def object_matrix(obj) -> Matrix:
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
-def pdfium_objects(page, textpage, mediabox: tuple[float, float]) -> tuple[list[dict], list[dict], list[dict], list]:
+def pdfium_objects(
+    page, textpage, mediabox: tuple[float, float]
+) -> tuple[list[dict], list[dict], list[dict], list, int]:
     """Characters, image boxes, photo frames and rulings of a pypdfium2 page (`page`, `textpage` raw handles),
-    as `layout_objects` gives them for the same page."""
+    as `layout_objects` gives them for the same page; and how many doubts there are about pdfium's reading of the
+    page, where pdfminer reads better: CJK characters in a font that is not embedded, glyphs pdfium could not place
+    (the module docstring)."""
     width, height = pdfium_c.FPDF_GetPageWidthF(page), pdfium_c.FPDF_GetPageHeightF(page)
     mb_x0, mb_y0 = mediabox
 
@@ -65,8 +76,8 @@ def pdfium_objects(page, textpage, mediabox: tuple[float, float]) -> tuple[list[
 
     images, shapes, rulings, text_objects = [], [], [], []
     walk_objects(page, images, shapes, rulings, text_objects, to_page)
-    chars = text_chars(textpage, text_objects, to_page)
-    return chars, images, photo_frames(shapes, chars, images, width, height), rulings
+    chars, doubts = text_chars(textpage, text_objects, to_page)
+    return chars, images, photo_frames(shapes, chars, images, width, height), rulings, doubts
 
 
 def walk_objects(page, images, shapes, rulings, text_objects, to_page) -> None:
@@ -142,66 +153,110 @@ def path_objects(obj, m: Matrix, shapes: list[dict], rulings: list[Ruling], to_p
                 rulings.append((mid, min(ya, yb), mid, max(ya, yb)))
 
 
-class FontFacts:
-    """Per text object: its font's name, size and descent, looked up once."""
+# Characters from U+2E80 on are CJK (radicals, CJK punctuation such as 〜, kana, ideographs, full-width forms); a
+# font that draws one of them without being embedded is a CJK font pdfium substitutes, mapping its glyphs through
+# its own CJK tables (the module docstring).
+CJK_FIRST = 0x2E80
+
+
+def function(prototype, restype, *argtypes):
+    """A second ctypes prototype of a pdfium function, one that returns a pointer as a plain int: a text object's
+    address then keys a dict directly, where casting each returned pointer costs as much as the call."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(prototype, ctypes.c_void_p).value)
+
+
+get_text_object = function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+
+
+def address(pointer) -> int:
+    return ctypes.cast(pointer, ctypes.c_void_p).value
+
+
+class Facts:
+    """Per text object, looked up once: its font's name, size and descent, whether the font is embedded, and the
+    object's matrix (the same for each of its glyphs: pdfium gives every glyph its object's text matrix)."""
 
     def __init__(self) -> None:
-        self.known: dict[int, tuple[str, float, float]] = {}
+        self.known: dict[int, tuple[str, float, float, bool, Matrix]] = {}
 
-    def __call__(self, obj) -> tuple[str, float, float]:
-        key = ctypes.cast(obj, ctypes.c_void_p).value
-        if key not in self.known:
-            font = pdfium_c.FPDFTextObj_GetFont(obj)
-            size, descent = ctypes.c_float(), ctypes.c_float()
-            pdfium_c.FPDFTextObj_GetFontSize(obj, size)
-            pdfium_c.FPDFFont_GetDescent(font, size.value, descent)
-            n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
-            name = ctypes.create_string_buffer(n)
-            pdfium_c.FPDFFont_GetBaseFontName(font, name, n)
-            self.known[key] = (name.value.decode("utf-8", "replace"), size.value, descent.value)
-        return self.known[key]
+    def __call__(self, key: int, obj=None) -> tuple[str, float, float, bool, Matrix]:
+        if key in self.known:
+            return self.known[key]
+        obj = obj if obj is not None else ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT)
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        size, descent = ctypes.c_float(), ctypes.c_float()
+        pdfium_c.FPDFTextObj_GetFontSize(obj, size)
+        pdfium_c.FPDFFont_GetDescent(font, size.value, descent)
+        n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+        name = ctypes.create_string_buffer(n)
+        pdfium_c.FPDFFont_GetBaseFontName(font, name, n)
+        embedded = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
+        facts = (name.value.decode("utf-8", "replace"), size.value, descent.value, embedded, None)
+        self.known[key] = facts
+        return facts
+
+    def matrix(self, key: int, textpage, index: int) -> Matrix:
+        """The object's matrix, read from its first glyph `index` on the text page."""
+        name, size, descent, embedded, matrix = self.known[key]
+        if matrix is None:
+            m = pdfium_c.FS_MATRIX()
+            pdfium_c.FPDFText_GetMatrix(textpage, index, m)
+            matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
+            self.known[key] = (name, size, descent, embedded, matrix)
+        return matrix
 
 
-def text_chars(textpage, text_objects: list, to_page) -> list[dict]:
-    """The glyphs pdfium's text page holds, generated spaces left out, and the spaces it left out put back."""
-    facts = FontFacts()
+def text_chars(textpage, text_objects: list, to_page) -> tuple[list[dict], int]:
+    """The glyphs pdfium's text page holds, generated spaces left out, and the spaces it left out put back; and
+    how many doubts there are about its reading: CJK characters in a font that is not embedded, and text objects
+    it could not place (`extent`).
+
+    Four calls into pdfium a glyph (its character, text object, origin and loose box; whether it was generated
+    only for a space, the one character pdfium generates besides line breaks); the rest once per text object."""
+    facts = Facts()
     chars: list[dict] = []
     seen: set[int] = set()
+    unembedded = 0
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    loose, m = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    loose = pdfium_c.FS_RECTF()
+    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
+    page = address(textpage)
+    known = facts.known
     n = pdfium_c.FPDFText_CountChars(textpage)
     i = 0
     while i < n:
-        k, code = i, pdfium_c.FPDFText_GetUnicode(textpage, i)
+        k, code = i, get_unicode(textpage, i)
         i += 1
-        if pdfium_c.FPDFText_IsGenerated(textpage, k) or code in (0x0D, 0x0A):
+        if code in (0x0D, 0x0A) or (code == 0x20 and is_generated(textpage, k)):
             continue
         text = chr(code)
         if 0xD800 <= code < 0xDC00 and i < n:  # a surrogate pair: one character beyond the BMP
-            text = chr(0x10000 + ((code - 0xD800) << 10) + (pdfium_c.FPDFText_GetUnicode(textpage, i) - 0xDC00))
+            text = chr(0x10000 + ((code - 0xD800) << 10) + (get_unicode(textpage, i) - 0xDC00))
             i += 1
-        obj = pdfium_c.FPDFText_GetTextObject(textpage, k)
-        seen.add(ctypes.cast(obj, ctypes.c_void_p).value)
-        fontname, size, descent = facts(obj)
-        pdfium_c.FPDFText_GetCharOrigin(textpage, k, origin_x, origin_y)
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, k, loose)
-        pdfium_c.FPDFText_GetMatrix(textpage, k, m)
-        chars.append(
-            glyph(text, fontname, size, descent, (m.a, m.b, m.c, m.d), origin_x.value, origin_y.value, loose, to_page)
-        )
-    return restore_spaces(chars, text_objects, seen, facts, to_page)
+        key = get_text_object(page, k)
+        seen.add(key)
+        fontname, size, descent, embedded, matrix = known.get(key) or facts(key)
+        if matrix is None:
+            matrix = facts.matrix(key, textpage, k)
+        if code >= CJK_FIRST and not embedded:
+            unembedded += 1
+        get_origin(textpage, k, origin_x, origin_y)
+        get_loose(textpage, k, loose)
+        chars.append(glyph(text, fontname, size, descent, matrix, origin_x.value, origin_y.value, loose, to_page))
+    chars, dropped = restore_spaces(chars, text_objects, seen, facts, to_page)
+    return chars, unembedded + dropped
 
 
-def glyph(text, fontname, size, descent, abcd, ox, oy, loose, to_page) -> dict:
+def glyph(text, fontname, size, descent, matrix, ox, oy, loose, to_page) -> dict:
     """One character as pdfminer boxes it: from the origin, one advance across and the font size up from the
     descent, through the glyph's matrix; a glyph turned by its matrix keeps pdfium's loose box."""
-    a, b, c, d = abcd
-    matrix = (a, b, c, d, ox, oy)
+    a, b, c, d = matrix[:4]
     if b == 0 and c == 0 and a > 0:
-        advance = (loose.right - loose.left) / a
-        lower, upper = descent, descent + size
-        x0, x1 = ox, ox + a * advance
-        y0, y1 = sorted((oy + d * lower, oy + d * upper))
+        x0, x1 = ox, ox + (loose.right - loose.left)
+        y0, y1 = oy + d * descent, oy + d * (descent + size)
+        if y1 < y0:
+            y0, y1 = y1, y0
     else:
         x0, x1, y0, y1 = loose.left, loose.right, loose.bottom, loose.top
     (left, bottom), (right, top) = to_page(x0, y0), to_page(x1, y1)
@@ -210,7 +265,7 @@ def glyph(text, fontname, size, descent, abcd, ox, oy, loose, to_page) -> dict:
         "fontname": fontname,
         "size": bottom - top,
         "upright": a * d > 0 and b * c <= 0,
-        "matrix": matrix,
+        "matrix": (a, b, c, d, ox, oy),
         "x0": left,
         "top": top,
         "x1": right,
@@ -218,30 +273,52 @@ def glyph(text, fontname, size, descent, abcd, ox, oy, loose, to_page) -> dict:
     }
 
 
-def inked(obj) -> bool:
-    """Whether a text object draws anything: one that draws only spaces has no extent (pdfium also leaves out of its
-    text page an object that repeats the one before it, as fake bold does; that one has the extent of its glyphs)."""
+# pdfium's text page leaves out a text object narrower than this (CPDF_TextPage's kSizeEpsilon, in points).
+PDFIUM_MIN_WIDTH = 0.01
+
+
+def extent(obj) -> tuple[float, float]:
+    """A text object's width and height. One that draws only spaces has none; pdfium leaves it out of its text
+    page, as it leaves out an object that repeats the one before it (fake bold: the extent of its glyphs), and
+    one narrower than PDFIUM_MIN_WIDTH that has a height: glyphs without widths, as a font pdfium cannot load
+    gives them."""
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-    return right.value > left.value or top.value > bottom.value
+    return right.value - left.value, top.value - bottom.value
 
 
-def restore_spaces(chars: list[dict], text_objects: list, seen: set[int], facts: FontFacts, to_page) -> list[dict]:
+def restore_spaces(
+    chars: list[dict], text_objects: list, seen: set[int], facts: Facts, to_page
+) -> tuple[list[dict], int]:
     """The text objects pdfium's text page left out that draw only spaces, each put back as one space at
     its origin, reaching to the next glyph on its baseline within an em (else a quarter em wide, a space's width).
-    They go before the glyph they precede, or last, so the characters stay in drawing order."""
-    restored = list(chars)
+    They go before the glyph they precede, or last, so the characters stay in drawing order. And how many of the
+    objects it left out drew glyphs it could not place (`extent`), which pdfminer reads.
+
+    The glyphs are sorted by baseline once, so each space looks only at the glyphs on its own baseline."""
+    by_baseline = sorted(range(len(chars)), key=lambda k: chars[k]["matrix"][5])
+    baselines = [chars[k]["matrix"][5] for k in by_baseline]
+    before: dict[int, list[dict]] = {}  # glyph index → the spaces that go just before it, in drawing order
+    last: list[dict] = []
+    dropped = 0
     for obj, outer in text_objects:
-        if ctypes.cast(obj, ctypes.c_void_p).value in seen or inked(obj):
+        key = address(obj)
+        if key in seen:
             continue
-        fontname, size, descent = facts(obj)
+        width, height = extent(obj)
+        if width < PDFIUM_MIN_WIDTH and height > PDFIUM_MIN_WIDTH:
+            dropped += 1
+        if width > 0 or height > 0:
+            continue
+        fontname, size, descent, _, _ = facts(key, obj)
         a, b, c, d, e, f = times(object_matrix(obj), outer)
         if not (b == 0 and c == 0 and a > 0) or size <= 0:
             continue
         em = size * a
         x, baseline = to_page(e, f)
-        following = [ch for ch in chars if abs(ch["matrix"][5] - f) <= BOX_SLACK_PT and 0 <= ch["x0"] - x <= em]
-        right = min((ch["x0"] for ch in following), default=x + em / 4)
+        on_line = by_baseline[bisect_left(baselines, f - BOX_SLACK_PT) : bisect_right(baselines, f + BOX_SLACK_PT)]
+        following = [k for k in on_line if 0 <= chars[k]["x0"] - x <= em]
+        right = min((chars[k]["x0"] for k in following), default=x + em / 4)
         space = {
             "text": "\u3000" if right - x >= IDEOGRAPHIC_SPACE_EM * em else " ",
             "fontname": fontname,
@@ -253,6 +330,12 @@ def restore_spaces(chars: list[dict], text_objects: list, seen: set[int], facts:
             "x1": right,
             "bottom": baseline - descent * d,
         }
-        place = next((k for k, ch in enumerate(restored) if ch in following and ch["x0"] == right), len(restored))
-        restored.insert(place, space)
-    return restored
+        place = min((k for k in following if chars[k]["x0"] == right), default=None)
+        (last if place is None else before.setdefault(place, [])).append(space)
+    if not before and not last:
+        return chars, dropped
+    restored = []
+    for k, ch in enumerate(chars):
+        restored += before.get(k, ())
+        restored.append(ch)
+    return restored + last, dropped

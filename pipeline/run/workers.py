@@ -23,6 +23,7 @@ import time
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from pipeline.core.failures import Failure
 from pipeline.core.records import DEFAULT_READER, Limits, Source
 from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
 
@@ -53,7 +54,7 @@ def address_space() -> int:
         return 0
 
 
-def _worker(source: Source, target: Path, limits: Limits, run: int, reader: str) -> None:
+def _worker(source: Source, target: Path, limits: Limits, run: int, reader: str, after_crash: str | None) -> None:
     """Child process: cap memory, extract, write the extract record atomically.
 
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
@@ -66,7 +67,7 @@ def _worker(source: Source, target: Path, limits: Limits, run: int, reader: str)
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
-        write_extract(target, *extract_record(source, limits, reader))
+        write_extract(target, *extract_record(source, limits, reader, after_crash))
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
 
@@ -79,41 +80,58 @@ def read_in_workers(
 
     Workers come from a fork server: a small single-threaded process that loads the reader's modules once and
     forks a worker per file. Forking the run itself, which may hold threads (pandas, pyarrow, a test runner),
-    can deadlock a child, and Python 3.12 and later warn of it."""
-    queue = list(todo)
+    can deadlock a child, and Python 3.12 and later warn of it.
+
+    A pdfium worker that crashes (pdfium aborts where an allocation fails under the memory cap, where pdfminer raises
+    MemoryError) is started again on the same file with pdfplumber, whose failure, if any, is the file's."""
+    queue: list[tuple[Source, Path, str | None]] = [(s, target, None) for s, target in todo]
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["pipeline.run.workers", "pipeline.extract"])
-    running: dict[int, tuple[multiprocessing.Process, float, Source, Path]] = {}
+    running: dict[int, tuple[multiprocessing.Process, float, Source, Path, str | None]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):
-            s, target = queue.pop(0)
-            proc = ctx.Process(target=_worker, args=(s, target, limits, os.getpid(), reader), daemon=True)
+            s, target, after_crash = queue.pop(0)
+            args = (s, target, limits, os.getpid(), reader, after_crash)
+            proc = ctx.Process(target=_worker, args=args, daemon=True)
             proc.start()
-            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, target)
-        next_deadline = min(deadline for _, deadline, _, _ in running.values())
+            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, target, after_crash)
+        next_deadline = min(deadline for _, deadline, *_ in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
-        for sentinel, (proc, deadline, s, target) in list(running.items()):
+        for sentinel, (proc, deadline, s, target, after_crash) in list(running.items()):
             if sentinel in done or time.monotonic() >= deadline:
-                finish_worker(proc, s, target, limits, timed_out=sentinel not in done, reader=reader)
                 del running[sentinel]
-                if progress:
+                crash = finish_worker(proc, s, target, limits, sentinel not in done, reader, after_crash)
+                if crash:
+                    queue.insert(0, (s, target, crash))
+                elif progress:
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
 def finish_worker(
-    proc: multiprocessing.Process, source: Source, target: Path, limits: Limits, timed_out: bool, reader: str
-) -> None:
-    """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one."""
+    proc: multiprocessing.Process,
+    source: Source,
+    target: Path,
+    limits: Limits,
+    timed_out: bool,
+    reader: str,
+    after_crash: str | None = None,
+) -> str | None:
+    """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one, unless it
+    was pdfium's first reading and crashed: then the account of its crash, for pdfplumber's reading to report."""
     if timed_out and proc.is_alive():
         proc.kill()
         proc.join()
         from pipeline.extract import header, write_extract
 
         write_extract(target, header(source, limits, deadline_failure(limits), reader=reader))
-        return
+        return None
     proc.join()
     if proc.exitcode == 0 and target.exists():
-        return
+        return None
+    failure = died(proc.exitcode, limits)
+    if reader == "pdfium" and after_crash is None and failure[0] is Failure.reader_crashed:
+        return f"pdfium died of {signal.Signals(-proc.exitcode).name}"
     from pipeline.extract import header, write_extract
 
-    write_extract(target, header(source, limits, died(proc.exitcode, limits), reader=reader))
+    write_extract(target, header(source, limits, failure, reader=reader))
+    return None
