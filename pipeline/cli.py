@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import UsageError
-from pipeline.core.records import Limits
+from pipeline.core.records import DEFAULT_READER, READERS, Limits
 from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1
@@ -159,6 +159,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help=f"memory one PDF reader may add to what it starts with, MiB (default: {Limits.memory_mb})",
     )
     parser.add_argument(
+        "--reader",
+        choices=READERS,
+        default=DEFAULT_READER,
+        help=f"page reader: pypdfium2, or pdfplumber, its slower reference (default: {DEFAULT_READER})",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="read every file again and rewrite every output, whatever OUT/interim holds",
@@ -277,6 +283,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         jobs=args.jobs,
         limits=Limits(args.timeout, args.memory_mb),
         force=args.force,
+        reader=args.reader,
     )
     try:
         with progress_reporter(args.quiet) as progress:

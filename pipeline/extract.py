@@ -29,19 +29,28 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pdfplumber
+import pypdfium2.raw as pdfium_c
 
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import Failure, one_line, reason
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import open_regular, write_atomic
 from pipeline.core.layout import MIN_READABLE_SHARE
-from pipeline.core.records import Box, ExtractHeader, Limits, Notice, Page, Source, to_dict
-from pipeline.core.text import is_unmapped
+from pipeline.core.records import DEFAULT_READER, Box, ExtractHeader, Limits, Notice, Page, Source, to_dict
+from pipeline.core.text import is_unmapped, unreadable_character
 from pipeline.reading.chars import dedupe_chars, readable_share
-from pipeline.reading.errors import classify_error, sniff, too_large_reason
+from pipeline.reading.errors import (
+    EncryptedPdf,
+    UnreadablePdf,
+    classify_error,
+    exception_chain,
+    sniff,
+    too_large_reason,
+)
 from pipeline.reading.objects import layout_objects
 from pipeline.reading.order import build_lines
 from pipeline.reading.pdfium import PdfiumFallback
+from pipeline.reading.pdfium_page import pdfium_objects
 from pipeline.reading.vertical import is_vertical
 
 # Reader warnings kept per file (a corrupted stream can log the same one per glyph).
@@ -49,7 +58,7 @@ MAX_READER_WARNINGS = 10
 
 
 def read_page(page, fallback: PdfiumFallback) -> Page:
-    """One page: lines, image boxes, photo frames, size and text-quality flags."""
+    """One page read with pdfplumber: lines, image boxes, photo frames, size and text-quality flags."""
     page_no = page.page_number
     chars, boxes, frames, rulings = layout_objects(page)
     chars = dedupe_chars(chars)
@@ -57,13 +66,21 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
     text_source = "pdfplumber"
     if unmapped:
         alt = fallback.chars(page_no - 1, float(page.height))
-        if readable_share(alt) > max(readable_share(chars), MIN_READABLE_SHARE):
+        if reference(chars, alt) is alt:
             chars, text_source = alt, "pypdfium2"
+    return make_page(
+        page_no, float(page.width), float(page.height), chars, unmapped, text_source, boxes, frames, rulings
+    )
+
+
+def make_page(
+    page_no: int, width: float, height: float, chars, unmapped: int, text_source: str, boxes, frames, rulings
+) -> Page:
     vertical = is_vertical(chars)
     return Page(
         page=page_no,
-        width=round(float(page.width), 2),
-        height=round(float(page.height), 2),
+        width=round(width, 2),
+        height=round(height, 2),
         chars=len(chars),
         unmapped_chars=unmapped,
         readable_share=round(readable_share(chars), 3),
@@ -75,21 +92,139 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
     )
 
 
-def extract_pdf(pdf: Path | bytes) -> list[Page]:
-    """All pages of one PDF, given by its path or its bytes, closing each page once read (pdfplumber keeps
-    them otherwise)."""
+def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool = True) -> list[Page]:
+    """All pages of one PDF, given by its path or its bytes, read by `reader` (one of `records.READERS`); with
+    pdfium, the pages it is known to read worse are read again with pdfplumber unless `fallback` is off (as the
+    differential test turns it, to see pdfium's own reading)."""
+    if reader == "pdfium":
+        return extract_pdfium(pdf, fallback)
     pages = []
-    fallback = PdfiumFallback(pdf)
+    fallback_reader = PdfiumFallback(pdf)
     try:
         with pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
             for page in document.pages:
                 try:
-                    pages.append(read_page(page, fallback))
+                    pages.append(read_page(page, fallback_reader))
                 finally:
-                    page.close()
+                    page.close()  # pdfplumber keeps every page otherwise
     finally:
-        fallback.close()
+        fallback_reader.close()
     return pages
+
+
+def extract_pdfium(pdf: Path | bytes, fallback: bool = True) -> list[Page]:
+    """All pages read with pypdfium2, but for the pages pdfium is known to read worse than pdfminer, read again with
+    pdfplumber (unless `fallback` is off) and given the reading the pdfplumber reader would give them (`reference`):
+    - a page it reads under MIN_READABLE_SHARE or with an unreadable character (a control character, a Latin-1
+      letter summaries do not print: `core.text.unreadable_character`): where a font's Unicode map is missing or
+      damaged, pdfminer marks the glyphs it cannot map as (cid:N), which reasons name, and reads a damaged map more
+      leniently, where pdfium makes control characters and Latin-1 of the glyph codes;
+    - a page with CJK characters in a font that is not embedded: pdfium maps them through its own CJK tables,
+      pdfminer through the font's character collection, and they differ (〜 U+301C reads ～ U+FF5E);
+    - a page with glyphs pdfium could not place (a font it cannot load gives them no width: it leaves them out),
+      and a page turned by /Rotate (`pdfium_page`);
+    - a page pdfium cannot load.
+    A page pdfplumber cannot read keeps pdfium's reading, with a reader warning."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+    except pdfium.PdfiumError as exc:
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise EncryptedPdf(str(exc)) from exc
+        raise UnreadablePdf(f"PDFium: {PDFIUM_LOAD_ERRORS.get(exc.err_code, 'unknown error')}") from exc
+    pages = []
+    plumber = None
+    try:
+        for index in range(len(document)):
+            try:
+                *objects, doubts, width, height = pdfium_page(document, index)
+            except pdfium.PdfiumError as exc:
+                plumber = plumber or pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+                alt = plumber_page(plumber, index) if fallback else None
+                if alt is None:
+                    raise UnreadablePdf(f"PDFium: page {index + 1} could not be loaded") from exc
+                page = plumber.pages[index]
+                pages.append(page_of(index, float(page.width), float(page.height), alt, "pdfplumber"))
+                continue
+            text_source = "pypdfium2"
+            chars = objects[0]
+            suspect = (
+                doubts
+                or (chars and readable_share(chars) < MIN_READABLE_SHARE)  # a page without text has none to mend
+                or unreadable_character("".join(c["text"] for c in chars))
+            )
+            if fallback and suspect:
+                plumber = plumber or pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+                alt = plumber_page(plumber, index)
+                if alt is not None and reference(alt[0], chars) is alt[0]:
+                    objects, text_source = alt, "pdfplumber"
+            pages.append(page_of(index, width, height, objects, text_source))
+    finally:
+        if plumber is not None:
+            plumber.close()
+        document.close()
+    return pages
+
+
+def reference(plumber_chars: list[dict], pdfium_chars: list[dict]) -> list[dict]:
+    """The characters the pdfplumber reader keeps for a page (`read_page`): pdfminer's, unless some of its glyphs
+    have no Unicode map and pypdfium2 reads the page better, and at least MIN_READABLE_SHARE."""
+    if not any(is_unmapped(c["text"]) for c in plumber_chars):
+        return plumber_chars
+    pdfium_share = readable_share(pdfium_chars)
+    return pdfium_chars if pdfium_share > max(readable_share(plumber_chars), MIN_READABLE_SHARE) else plumber_chars
+
+
+# pdfium's reasons for not opening a document (FPDF_GetLastError), in its own words, for the file's reason.
+PDFIUM_LOAD_ERRORS = {
+    pdfium_c.FPDF_ERR_UNKNOWN: "unknown error",
+    pdfium_c.FPDF_ERR_FILE: "file access error",
+    pdfium_c.FPDF_ERR_FORMAT: "data format error",
+    pdfium_c.FPDF_ERR_PAGE: "page not found or content error",
+}
+
+
+def pdfium_page(document, index: int) -> tuple:
+    """pdfium's reading of one page (`pdfium_page.pdfium_objects`, characters deduplicated), the doubts about it,
+    and its size. A page turned by /Rotate is one more doubt: pdfium gives its glyphs unturned, where pdfminer
+    turns the page as it is shown, and `pdfium_objects` does not turn them yet."""
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            box = page.get_mediabox()
+            chars, boxes, frames, rulings, doubts = pdfium_objects(page.raw, textpage.raw, (box[0], box[1]))
+            doubts += page.get_rotation() != 0
+        finally:
+            textpage.close()
+        width, height = page.get_width(), page.get_height()
+    finally:
+        page.close()
+    return dedupe_chars(chars), boxes, frames, rulings, doubts, width, height
+
+
+def page_of(index: int, width: float, height: float, objects: tuple, text_source: str) -> Page:
+    chars, boxes, frames, rulings = objects
+    unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
+    return make_page(index + 1, width, height, chars, unmapped, text_source, boxes, frames, rulings)
+
+
+def plumber_page(plumber, index: int) -> tuple | None:
+    """pdfplumber's reading of one page (characters deduplicated, image boxes, frames, rulings), or None, with a
+    reader warning, when pdfminer fails on a page pdfium read: the page is not lost to the second reader."""
+    try:
+        page = plumber.pages[index]
+        try:
+            chars, boxes, frames, rulings = layout_objects(page)
+        finally:
+            page.close()
+    except Exception as exc:  # noqa: BLE001 - whatever pdfminer raised, pdfium's reading of the page stands
+        if any(isinstance(e, MemoryError) for e in exception_chain(exc)):  # but memory: too_large, the file's
+            raise
+        logging.getLogger("pdfplumber").warning("page %d not read again: %s", index + 1, one_line(repr(exc)))
+        return None
+    return dedupe_chars(chars), boxes, frames, rulings
 
 
 def collect_reader_warnings() -> list[str]:
@@ -105,8 +240,12 @@ def collect_reader_warnings() -> list[str]:
     return messages
 
 
-def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[Page]]:
-    """Header and pages of one file; failures become the header's status and error.
+def extract_record(
+    source: Source, limits: Limits, reader: str = DEFAULT_READER, after_crash: str | None = None
+) -> tuple[ExtractHeader, list[Page]]:
+    """Header and pages of one file read by `reader`, or by pdfplumber after pdfium crashed on it (`after_crash`
+    says how, for a warning; the header keeps `reader`, the run's choice, that decides when the record stands);
+    failures become the header's status and error.
 
     The bytes are read once and hashed: what is parsed is exactly what the header's sha256 names, and a file
     that changed since RAW was listed is reported, never cached under the hash of other bytes."""
@@ -131,7 +270,7 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
         failure = sniff(data)
     if failure is None:
         try:
-            pages = extract_pdf(data)
+            pages = extract_pdf(data, "pdfplumber" if after_crash else reader)
         except MemoryError:
             failure = (Failure.too_large, too_large_reason(limits))
         except BaseException as exc:  # noqa: BLE001 - any parser failure is this file's status, never the run's
@@ -148,9 +287,11 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
                     if any(p.images for p in pages)
                     else reason(Failure.no_text, "no text on any page"),
                 )
-    head = header(source, limits, failure, pages=None if pages is None else len(pages))
+    head = header(source, limits, failure, pages=None if pages is None else len(pages), reader=reader)
     head.traceback = trace
     head.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+    if after_crash:
+        reader_warnings.insert(0, f"{after_crash} reading the file; read again with pdfplumber")
     head.reader_warnings = [
         Notice("reader", message) for message in list(dict.fromkeys(reader_warnings))[:MAX_READER_WARNINGS]
     ]
@@ -158,9 +299,14 @@ def extract_record(source: Source, limits: Limits) -> tuple[ExtractHeader, list[
 
 
 def header(
-    source: Source, limits: Limits, failure: tuple[Failure, str] | None, pages: int | None = None
+    source: Source,
+    limits: Limits,
+    failure: tuple[Failure, str] | None,
+    pages: int | None = None,
+    reader: str = DEFAULT_READER,
 ) -> ExtractHeader:
-    """The header of an extract record; the limits it was read under decide when a limit failure is retried."""
+    """The header of an extract record; the limits it was read under decide when a limit failure is retried, and
+    a record made by the other reader is read again."""
     status, error = (failure[0].status, failure[1]) if failure else ("ok", None)
     return ExtractHeader(
         pipeline_version=PIPELINE_VERSION,
@@ -172,6 +318,7 @@ def header(
         limits=asdict(limits),
         reader_warnings=[],
         traceback=None,
+        reader=reader,
     )
 
 

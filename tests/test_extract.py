@@ -37,7 +37,7 @@ def test_rotated_latin_is_detected_as_vertical():
 
 def test_horizontal_sample_page_is_not_vertical():
     page = extract_pdf(Path(__file__).resolve().parents[1] / "raw" / "r2-approval-summary.pdf")[0]
-    assert page.is_vertical is False and page.unmapped_chars == 0 and page.text_source == "pdfplumber"
+    assert page.is_vertical is False and page.unmapped_chars == 0 and page.text_source == "pypdfium2"
 
 
 def strip_tounicode(src: Path, dst: Path) -> Path:
@@ -56,10 +56,12 @@ def unmapped(variant_pdfs, tmp_path_factory) -> Iterator[Path]:
         yield pdf
 
 
-def test_unmapped_glyphs_are_flagged_per_page(unmapped):
-    pages = extract_pdf(unmapped)
+@pytest.mark.parametrize("reader", ["pdfium", "pdfplumber"])
+def test_unmapped_glyphs_are_flagged_per_page(unmapped, reader):
+    pages = extract_pdf(unmapped, reader)
     assert all(p.unmapped_chars > 100 for p in pages)
-    # pypdfium2 cannot do better on a subset font without a cmap: the plumber text stays, flagged.
+    # pypdfium2 cannot do better on a subset font without a cmap (it reads control characters): whichever reader
+    # reads first, pdfplumber's text is kept, its glyphs flagged.
     assert {p.text_source for p in pages} == {"pdfplumber"}
 
 
@@ -83,7 +85,7 @@ def test_unmapped_page_is_reread_with_pypdfium2_when_that_reads_better(variant_p
         ]
 
     monkeypatch.setattr(PdfiumFallback, "chars", fake_pdfium)
-    pages = extract_pdf(unmapped)
+    pages = extract_pdf(unmapped, "pdfplumber")  # pdfplumber's reader, and its pypdfium2 fallback
     assert calls == [(unmapped, i) for i in range(len(good))]
     assert pages[0].text_source == "pypdfium2"
     assert [line.text for line in pages[0].lines] == ["読"]
@@ -174,7 +176,7 @@ def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(unmapped, monkey
         raise pypdfium2.PdfiumError("Failed to load document")
 
     monkeypatch.setattr(pypdfium2, "PdfDocument", refuse)
-    pages = extract_pdf(unmapped)
+    pages = extract_pdf(unmapped, "pdfplumber")  # pdfplumber's reader, whose fallback pypdfium2 refuses the file
     assert {p.text_source for p in pages} == {"pdfplumber"} and all(p.unmapped_chars for p in pages)
 
 

@@ -97,6 +97,13 @@ class Notice:
     page: int | None = None
 
 
+# The page readers (`--reader`): pypdfium2 (`reading.pdfium_page`), the default, several times faster; and
+# pdfplumber, the reference it is tested against (`tests/test_readers.py`) and its fallback on the pages pdfium
+# reads worse (`extract.extract_pdfium`).
+READERS = ("pdfium", "pdfplumber")
+DEFAULT_READER = "pdfium"
+
+
 @dataclass
 class ExtractHeader:
     """First record of a file's extract record: how reading it went, by which code, under which limits."""
@@ -111,6 +118,7 @@ class ExtractHeader:
     reader_warnings: list[Notice]
     traceback: str | None  # where our own code failed (status internal_error), shown with -v
     peak_rss_mb: float | None = None  # the reader's largest resident memory; None when it died without a record
+    reader: str = DEFAULT_READER  # the page reader that made it: a record of the other reader is read again
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
+from functools import lru_cache
 from itertools import pairwise
 
 from pipeline.core.layout import COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, ROW_LOOKBACK, WORD_GAP_EM
@@ -18,8 +19,14 @@ def readable_share(chars: list[dict]) -> float:
     Latin-1 gibberish a reader makes of a font without a Unicode map."""
     if not chars:
         return 0.0
-    ok = sum(1 for c in chars if not is_unmapped(c["text"]) and all(" " <= ch <= "~" or is_cjk(ch) for ch in c["text"]))
-    return ok / len(chars)
+    return sum(1 for c in chars if is_readable(c["text"])) / len(chars)
+
+
+@lru_cache(maxsize=8192)
+def is_readable(text: str) -> bool:
+    """Whether a character's text is printable ASCII or Japanese script, not an unmapped glyph; remembered, as a
+    page repeats its characters and readable_share is asked of every page."""
+    return not is_unmapped(text) and all(" " <= ch <= "~" or is_cjk(ch) for ch in text)
 
 
 def group_rows(chars: list[dict]) -> list[list[dict]]:
@@ -97,6 +104,9 @@ def dedupe_chars(chars: list[dict], tolerance: float = DEDUPE_TOLERANCE_PT) -> l
         groups[(c["upright"], c["text"], c["fontname"], c["size"])].append(i)
     keep = []
     for members in groups.values():
+        if len(members) == 1:  # most characters of a page: nothing to chain
+            keep.append(members[0])
+            continue
         for row in chain_clusters(members, lambda i: chars[i]["top"], tolerance):
             for cluster in chain_clusters(row, lambda i: chars[i]["x0"], tolerance):
                 keep.append(min(cluster, key=lambda i: (chars[i]["top"], chars[i]["x0"], i)))

@@ -13,6 +13,14 @@ from pipeline.core.records import Limits
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
+class EncryptedPdf(Exception):
+    """pypdfium2's refusal of a password-protected file, named so that `classify_error` tells it as pdfminer's."""
+
+
+class UnreadablePdf(Exception):
+    """pypdfium2's refusal of a damaged file or page, said in words for the file's reason (`classify_error`)."""
+
+
 def sniff(data: bytes) -> tuple[Failure, str] | None:
     """A failure decided from the first bytes alone, before any PDF parser sees the file."""
     head = data[:1024]
@@ -69,6 +77,9 @@ def classify_error(exc: BaseException, limits: Limits) -> tuple[Failure, str]:
         return Failure.encrypted, reason(
             Failure.encrypted, "the PDF is encrypted (password-protected, no password is tried)"
         )
+    unreadable = next((e for e in chain if isinstance(e, UnreadablePdf)), None)
+    if unreadable is not None:
+        return Failure.corrupt, reason(Failure.corrupt, f"unreadable PDF ({unreadable})")
     cause = innermost(exc)
     message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
     if any("allocate" in str(e) or "insufficient memory" in str(e) for e in chain):

@@ -16,7 +16,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import is_retried
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import atomic_file, write_atomic
-from pipeline.core.records import ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict, to_dict
+from pipeline.core.records import DEFAULT_READER, ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict, to_dict
 
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
 MERGED = "normalize.merged"  # in OUT/interim: every file's rows in one file (write_merged)
@@ -37,10 +37,15 @@ def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
     return head if isinstance(head, dict) and head.get("fingerprint") == fingerprint(stage) else None
 
 
-def is_reusable(head: dict | None, limits: Limits) -> bool:
+def is_reusable(head: dict | None, limits: Limits, reader: str = DEFAULT_READER) -> bool:
     """Whether a cached extract header stands: a file that hit a limit is read again under wider limits, one
-    that changed while it was read is read again whatever the limits."""
-    return head is not None and not is_retried(head["status"], limits.allow_more_than(head["limits"]))
+    that changed while it was read is read again whatever the limits, and one read by another page reader is
+    read again by this one."""
+    return (
+        head is not None
+        and head.get("reader") == reader
+        and not is_retried(head["status"], limits.allow_more_than(head["limits"]))
+    )
 
 
 def prune_interim(sources: list[Source], out: Path) -> None:

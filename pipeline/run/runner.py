@@ -26,7 +26,7 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
 from pipeline.core.io import sha256_file, write_atomic
-from pipeline.core.records import FileRows, Limits, Notice, Source, from_dict
+from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict
 from pipeline.outputs.views import write_views
 from pipeline.run.cache import (
     RowsAt,
@@ -61,6 +61,7 @@ class Options:
     jobs: int = 1
     limits: Limits = field(default_factory=Limits)
     force: bool = False  # read every file again and rewrite every output, whatever the cache holds
+    reader: str = DEFAULT_READER  # the page reader, one of records.READERS
 
 
 @dataclass
@@ -92,7 +93,9 @@ def run(options: Options, progress=None) -> Outcome:
     prepare_out(options.raw, options.out)
     with exclusive(options.out):
         remove_leftovers(options.out)
-        read = run_extract(sources, options.out, options.jobs, options.limits, progress, options.force, options.stage)
+        read = run_extract(
+            sources, options.out, options.jobs, options.limits, progress, options.force, options.stage, options.reader
+        )
         log.info("extract: %d file(s), %d read, %d cached", len(sources), len(read), len(sources) - len(read))
         stop_here("after_extract")
         stage = "extract"
@@ -142,20 +145,21 @@ def run_extract(
     progress=None,
     force: bool = False,
     last: str = "extract",
+    reader: str = DEFAULT_READER,
 ) -> list[Source]:
     """Extract every content not cached yet (every content, with `force`), each taken on to stage `last` in the
     worker that read it (read_in_workers); returns the sources read now, one per distinct sha256 (the first by
     name)."""
     todo: dict[str, Source] = {}
     for s in sources:
-        if s.sha256 not in todo and (force or not is_reusable(read_cached(out, "extract", s.sha256), limits)):
+        if s.sha256 not in todo and (force or not is_reusable(read_cached(out, "extract", s.sha256), limits, reader)):
             todo[s.sha256] = s
     for sha in todo:
         for stage in ("extract", "segment"):  # a stale record must not pass for the new one
             interim_path(out, stage, sha).unlink(missing_ok=True)
         interim_path(out, "extract", sha).parent.mkdir(parents=True, exist_ok=True)
     if todo:
-        read_in_workers(list(todo.values()), out, jobs, limits, progress, last)
+        read_in_workers(list(todo.values()), out, jobs, limits, progress, last, reader)
     return list(todo.values())
 
 

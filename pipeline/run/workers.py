@@ -28,9 +28,10 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.core.failures import Failure
 from pipeline.core.fingerprint import adopt, fingerprint
 from pipeline.core.io import write_atomic
-from pipeline.core.records import Limits, Source
+from pipeline.core.records import DEFAULT_READER, Limits, Source
 from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
 from pipeline.run.cache import INTERIM_STAGES as STAGES
 from pipeline.run.cache import interim_path, write_segment
@@ -90,8 +91,17 @@ def load_tagger() -> None:
         shared_tagger()
 
 
-def _worker(source: Source, out: Path, limits: Limits, run: int, fingerprints: dict[str, str], last: str) -> None:
-    """Child process: cap memory, read the file and write its records atomically.
+def _worker(
+    source: Source,
+    out: Path,
+    limits: Limits,
+    run: int,
+    fingerprints: dict[str, str],
+    last: str,
+    reader: str,
+    after_crash: str | None,
+) -> None:
+    """Child process: cap memory, read the file with the page reader `reader` and write its records atomically.
 
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
     stages' modules and the tagger loaded). The fingerprints are the run's, computed once. Ctrl-C is the run's
@@ -104,20 +114,29 @@ def _worker(source: Source, out: Path, limits: Limits, run: int, fingerprints: d
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
-        read_file(source, out, limits, last)
+        read_file(source, out, limits, last, reader, after_crash)
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
 
 
-def read_file(source: Source, out: Path, limits: Limits, last: str) -> None:
-    """Extract one file and, as far as the run goes (`last`), segment it and make its rows and tags, caching each
-    record under OUT/interim: where the file was read, so that the run only merges. Rows that cannot be made here
-    are left to the run, which makes them again from the segment record and reports what failed."""
+def read_file(
+    source: Source,
+    out: Path,
+    limits: Limits,
+    last: str,
+    reader: str = DEFAULT_READER,
+    after_crash: str | None = None,
+) -> None:
+    """Extract one file with the page reader `reader` (`after_crash`: the account of the pdfium worker that
+    crashed on it, for pdfplumber's reading to report) and, as far as the run goes (`last`), segment it and make
+    its rows and tags, caching each record under OUT/interim: where the file was read, so that the run only
+    merges. Rows that cannot be made here are left to the run, which makes them again from the segment record and
+    reports what failed."""
     from pipeline.extract import extract_record, write_extract
     from pipeline.normalize import file_rows, rows_record
     from pipeline.segment import segment_record
 
-    head, pages = extract_record(source, limits)
+    head, pages = extract_record(source, limits, reader, after_crash)
     write_extract(interim_path(out, "extract", source.sha256), head, pages)
     if last == "extract":
         return
@@ -135,43 +154,65 @@ def read_file(source: Source, out: Path, limits: Limits, last: str) -> None:
 
 
 def read_in_workers(
-    todo: list[Source], out: Path, jobs: int, limits: Limits, progress=None, last: str = "extract"
+    todo: list[Source],
+    out: Path,
+    jobs: int,
+    limits: Limits,
+    progress=None,
+    last: str = "extract",
+    reader: str = DEFAULT_READER,
 ) -> None:
-    """Extract each source into OUT/interim, `jobs` workers at a time, and take it on to stage `last` (read_file).
-    `progress(source, done, total)` hears of each file read.
+    """Extract each source into OUT/interim with the page reader `reader` (`records.READERS`), `jobs` workers at a
+    time, and take it on to stage `last` (read_file). `progress(source, done, total)` hears of each file read.
 
     Workers come from a fork server: a small process that loads the stages' modules once (and the tagger, for a
     run that tags: PRELOAD_TAGGER) and forks a worker per file. Forking the run itself, which may hold threads
     (pandas, pyarrow, a test runner), can deadlock a child, and Python 3.12 and later warn of it. The fork server
     holds the tagger's pandas, with pyarrow's jemalloc thread, which forks safely (jemalloc and Arrow reset their
-    state in the child). The fingerprints are computed here, once, and handed to each worker."""
-    queue = list(todo)
+    state in the child). The fingerprints are computed here, once, and handed to each worker.
+
+    A pdfium worker that crashes while reading (pdfium aborts where an allocation fails under the memory cap,
+    where pdfminer raises MemoryError) is started again on the same file with pdfplumber, whose failure, if any,
+    is the file's."""
+    queue: list[tuple[Source, str | None]] = [(s, None) for s in todo]
     ctx = multiprocessing.get_context("forkserver")
     # Taken when the fork server starts: the first run of a process that starts it decides.
     ctx.set_forkserver_preload([*PRELOAD, *([PRELOAD_TAGGER] if last in TAGGING else [])])
     fingerprints = {stage: fingerprint(stage) for stage in STAGES[: 1 + (last != "extract") + (last in TAGGING)]}
-    running: dict[int, tuple[multiprocessing.Process, float, Source]] = {}
+    running: dict[int, tuple[multiprocessing.Process, float, Source, str | None]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):
-            s = queue.pop(0)
-            args = (s, out, limits, os.getpid(), fingerprints, last)
+            s, after_crash = queue.pop(0)
+            args = (s, out, limits, os.getpid(), fingerprints, last, reader, after_crash)
             proc = ctx.Process(target=_worker, args=args, daemon=True)
             proc.start()
-            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s)
-        next_deadline = min(deadline for _, deadline, _ in running.values())
+            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, after_crash)
+        next_deadline = min(deadline for _, deadline, *_ in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
-        for sentinel, (proc, deadline, s) in list(running.items()):
+        for sentinel, (proc, deadline, s, after_crash) in list(running.items()):
             if sentinel in done or time.monotonic() >= deadline:
-                finish_worker(proc, s, out, limits, timed_out=sentinel not in done)
                 del running[sentinel]
-                if progress:
+                crash = finish_worker(proc, s, out, limits, sentinel not in done, reader, after_crash)
+                if crash:
+                    queue.insert(0, (s, crash))
+                elif progress:
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
-def finish_worker(proc: multiprocessing.Process, source: Source, out: Path, limits: Limits, timed_out: bool) -> None:
+def finish_worker(
+    proc: multiprocessing.Process,
+    source: Source,
+    out: Path,
+    limits: Limits,
+    timed_out: bool,
+    reader: str = DEFAULT_READER,
+    after_crash: str | None = None,
+) -> str | None:
     """Reap a worker; a worker past its deadline is killed, and one that died without a record gets one. A worker
     that died, however far it got, leaves a failure: its segment record, if it wrote one, goes with the extract
-    record it was made from."""
+    record it was made from. Unless it was pdfium's first reading and crashed before its extract record was
+    written: then nothing is written, and the account of its crash is returned, for pdfplumber's reading to
+    report."""
     target = interim_path(out, "extract", source.sha256)
     if timed_out and proc.is_alive():
         proc.kill()
@@ -180,9 +221,12 @@ def finish_worker(proc: multiprocessing.Process, source: Source, out: Path, limi
     else:
         proc.join()
         if proc.exitcode == 0 and target.exists():
-            return
+            return None
         failure = died(proc.exitcode, limits)
+        if reader == "pdfium" and after_crash is None and failure[0] is Failure.reader_crashed and not target.exists():
+            return f"pdfium died of {signal.Signals(-proc.exitcode).name}"
     from pipeline.extract import header, write_extract
 
     interim_path(out, "segment", source.sha256).unlink(missing_ok=True)
-    write_extract(target, header(source, limits, failure))
+    write_extract(target, header(source, limits, failure, reader=reader))
+    return None
