@@ -8,6 +8,7 @@ import statistics
 from collections import Counter, defaultdict
 from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
 
 from pipeline.core.layout import COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, ROW_LOOKBACK, WORD_GAP_EM
 from pipeline.core.records import Line
@@ -33,31 +34,28 @@ def group_rows(chars: list[dict]) -> list[list[dict]]:
     """Cluster characters into rows: a character joins a recent row its vertical middle falls in."""
     rows: list[list[dict]] = []
     bounds: list[tuple[float, float]] = []  # top, bottom of each row's first character
-    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+    for c in sorted(chars, key=itemgetter("top", "x0")):
         mid = (c["top"] + c["bottom"]) / 2
-        home = next(
-            (
-                k
-                for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1)
-                if bounds[k][0] <= mid <= bounds[k][1]
-            ),
-            None,
-        )
-        if home is None:
+        for k in range(len(rows) - 1, max(len(rows) - 1 - ROW_LOOKBACK, -1), -1):
+            top, bottom = bounds[k]
+            if top <= mid <= bottom:
+                rows[k].append(c)
+                break
+        else:
             rows.append([c])
             bounds.append((c["top"], c["bottom"]))
-        else:
-            rows[home].append(c)
     return rows
 
 
 def split_row(row: list[dict]) -> list[list[dict]]:
     """Split one row into fragments at column gaps, so side-by-side columns stay apart."""
-    row = sorted(row, key=lambda c: c["x0"])
+    row = sorted(row, key=itemgetter("x0"))
     fragments = [[row[0]]]
     for prev, c in pairwise(row):
-        size = max(prev["size"], c["size"], 1.0)
-        if c["x0"] - prev["x1"] > COLUMN_GAP_EM * size:
+        gap = c["x0"] - prev["x1"]
+        # sizes under 1 pt count as 1 pt, so a gap of COLUMN_GAP_EM points or less never cuts: asked first, as
+        # it answers for nearly every pair
+        if gap > COLUMN_GAP_EM and gap > COLUMN_GAP_EM * max(prev["size"], c["size"], 1.0):
             fragments.append([c])
         else:
             fragments[-1].append(c)
@@ -72,11 +70,13 @@ def join_chars(chars: list[dict]) -> str:
         text = c["text"]
         if prev is not None and out and not out[-1].endswith(" ") and text != " ":
             gap = c["x0"] - prev["x1"]
-            if gap > WORD_GAP_EM * max(c["size"], 1.0) and not (is_cjk(prev["text"][-1]) or is_cjk(text[0])):
+            wide = gap > WORD_GAP_EM and gap > WORD_GAP_EM * max(c["size"], 1.0)  # the first as in split_row
+            if wide and not (is_cjk(prev["text"][-1]) or is_cjk(text[0])):
                 out.append(" ")
         out.append(text)
         prev = c
-    return re.sub(r" {2,}", " ", "".join(out)).strip()
+    text = "".join(out)
+    return (re.sub(r" {2,}", " ", text) if "  " in text else text).strip()
 
 
 def make_line(chars: list[dict], page_no: int, text: str | None = None) -> Line:
@@ -103,13 +103,19 @@ def dedupe_chars(chars: list[dict], tolerance: float = DEDUPE_TOLERANCE_PT) -> l
     for i, c in enumerate(chars):
         groups[(c["upright"], c["text"], c["fontname"], c["size"])].append(i)
     keep = []
+    tops, lefts = [c["top"] for c in chars], [c["x0"] for c in chars]
     for members in groups.values():
         if len(members) == 1:  # most characters of a page: nothing to chain
             keep.append(members[0])
             continue
-        for row in chain_clusters(members, lambda i: chars[i]["top"], tolerance):
-            for cluster in chain_clusters(row, lambda i: chars[i]["x0"], tolerance):
-                keep.append(min(cluster, key=lambda i: (chars[i]["top"], chars[i]["x0"], i)))
+        for row in chain_clusters(members, tops.__getitem__, tolerance):
+            if len(row) == 1:  # a character that recurs on other rows only
+                keep.append(row[0])
+                continue
+            for cluster in chain_clusters(row, lefts.__getitem__, tolerance):
+                keep.append(min(cluster, key=lambda i: (tops[i], lefts[i], i)))
+    if len(keep) == len(chars):
+        return chars
     return [chars[i] for i in sorted(keep)]
 
 

@@ -76,12 +76,14 @@ def photo_frames(shapes: list[dict], chars: list[dict], images: list[dict], widt
     no photos) and no raster image on them (the border of a photo is that photo, already found). Of frames
     that overlap, the largest stands: a double border is one photo."""
     least = PHOTO_MIN_SIDE_SHARE * min(width, height)
-    middles = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in chars if c["text"].strip()]
+    middles = None  # of the characters, found for the first shape of photo size and shape
     found: list[dict] = []
     for box in sorted(shapes, key=lambda b: -(b["x1"] - b["x0"]) * (b["bottom"] - b["top"])):
         w, h = box["x1"] - box["x0"], box["bottom"] - box["top"]
         if min(w, h) < least or max(w, h) > PHOTO_MAX_ASPECT * min(w, h):
             continue
+        if middles is None:
+            middles = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in chars if c["text"].strip()]
         if any(box["x0"] <= x <= box["x1"] and box["top"] <= y <= box["bottom"] for x, y in middles):
             continue
         if any(overlaps(box, other) for other in images + found):

@@ -61,6 +61,16 @@ def object_matrix(obj) -> Matrix:
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
+def page_coordinates(height: float, mb_y0: float):
+    """The point of a page in pdfplumber's coordinates (y down from the top) of a point in PDF's (y up from the
+    media box's foot)."""
+
+    def to_page(x: float, y: float) -> tuple[float, float]:
+        return x, height - (y - mb_y0) + mb_y0
+
+    return to_page
+
+
 def pdfium_objects(
     page, textpage, mediabox: tuple[float, float]
 ) -> tuple[list[dict], list[dict], list[dict], list, int]:
@@ -69,14 +79,11 @@ def pdfium_objects(
     page, where pdfminer reads better: CJK characters in a font that is not embedded, glyphs pdfium could not place
     (the module docstring)."""
     width, height = pdfium_c.FPDF_GetPageWidthF(page), pdfium_c.FPDF_GetPageHeightF(page)
-    mb_x0, mb_y0 = mediabox
-
-    def to_page(x: float, y: float) -> tuple[float, float]:
-        return x, height - (y - mb_y0) + mb_y0
-
+    mb_y0 = mediabox[1]
+    to_page = page_coordinates(height, mb_y0)
     images, shapes, rulings, text_objects = [], [], [], []
     walk_objects(page, images, shapes, rulings, text_objects, to_page)
-    chars, doubts = text_chars(textpage, text_objects, to_page)
+    chars, doubts = text_chars(textpage, text_objects, height, mb_y0)
     return chars, images, photo_frames(shapes, chars, images, width, height), rulings, doubts
 
 
@@ -160,12 +167,20 @@ CJK_FIRST = 0x2E80
 
 
 def function(prototype, restype, *argtypes):
-    """A second ctypes prototype of a pdfium function, one that returns a pointer as a plain int: a text object's
-    address then keys a dict directly, where casting each returned pointer costs as much as the call."""
+    """A second ctypes prototype of a pdfium function, one that takes and returns pointers as plain ints: a text
+    object's address then keys a dict directly, where casting each pointer costs as much as the call."""
     return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(prototype, ctypes.c_void_p).value)
 
 
-get_text_object = function(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+VOID, FLOAT = ctypes.c_void_p, ctypes.POINTER(ctypes.c_float)
+get_text_object = function(pdfium_c.FPDFText_GetTextObject, VOID, VOID, ctypes.c_int)
+get_font = function(pdfium_c.FPDFTextObj_GetFont, VOID, VOID)
+get_font_size = function(pdfium_c.FPDFTextObj_GetFontSize, ctypes.c_int, VOID, FLOAT)
+get_descent = function(pdfium_c.FPDFFont_GetDescent, ctypes.c_int, VOID, ctypes.c_float, FLOAT)
+get_font_name = function(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, VOID, ctypes.c_char_p, ctypes.c_size_t)
+is_embedded = function(pdfium_c.FPDFFont_GetIsEmbedded, ctypes.c_int, VOID)
+MATRIX = ctypes.POINTER(pdfium_c.FS_MATRIX)
+get_char_matrix = function(pdfium_c.FPDFText_GetMatrix, ctypes.c_int, VOID, ctypes.c_int, MATRIX)
 
 
 def address(pointer) -> int:
@@ -174,103 +189,124 @@ def address(pointer) -> int:
 
 class Facts:
     """Per text object, looked up once: its font's name, size and descent, whether the font is embedded, and the
-    object's matrix (the same for each of its glyphs: pdfium gives every glyph its object's text matrix)."""
+    object's matrix (the same for each of its glyphs: pdfium gives every glyph its object's text matrix). A
+    font's name and whether it is embedded are looked up once a font, its descent once a font and size: pages
+    of short text objects (a word or a glyph each) share a few fonts."""
 
     def __init__(self) -> None:
-        self.known: dict[int, tuple[str, float, float, bool, Matrix]] = {}
+        self.known: dict[int, tuple[str, float, float, bool, Matrix | None]] = {}
+        self.fonts: dict[int, tuple[str, bool]] = {}
+        self.descents: dict[tuple[int, float], float] = {}
+        self.number = ctypes.c_float()
+        self.m = pdfium_c.FS_MATRIX()
 
-    def __call__(self, key: int, obj=None) -> tuple[str, float, float, bool, Matrix]:
+    def __call__(self, key: int) -> tuple[str, float, float, bool, Matrix | None]:
         if key in self.known:
             return self.known[key]
-        obj = obj if obj is not None else ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT)
-        font = pdfium_c.FPDFTextObj_GetFont(obj)
-        size, descent = ctypes.c_float(), ctypes.c_float()
-        pdfium_c.FPDFTextObj_GetFontSize(obj, size)
-        pdfium_c.FPDFFont_GetDescent(font, size.value, descent)
-        n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
-        name = ctypes.create_string_buffer(n)
-        pdfium_c.FPDFFont_GetBaseFontName(font, name, n)
-        embedded = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
-        facts = (name.value.decode("utf-8", "replace"), size.value, descent.value, embedded, None)
+        font = get_font(key)
+        get_font_size(key, self.number)
+        size = self.number.value
+        if font not in self.fonts:
+            n = get_font_name(font, None, 0)
+            name = ctypes.create_string_buffer(n)
+            get_font_name(font, name, n)
+            self.fonts[font] = (name.value.decode("utf-8", "replace"), bool(is_embedded(font)))
+        if (font, size) not in self.descents:
+            get_descent(font, size, self.number)
+            self.descents[font, size] = self.number.value
+        name, embedded = self.fonts[font]
+        facts = (name, size, self.descents[font, size], embedded, None)
         self.known[key] = facts
         return facts
 
-    def matrix(self, key: int, textpage, index: int) -> Matrix:
+    def matrix(self, key: int, textpage: int, index: int) -> Matrix:
         """The object's matrix, read from its first glyph `index` on the text page."""
         name, size, descent, embedded, matrix = self.known[key]
         if matrix is None:
-            m = pdfium_c.FS_MATRIX()
-            pdfium_c.FPDFText_GetMatrix(textpage, index, m)
+            m = self.m
+            get_char_matrix(textpage, index, m)
             matrix = (m.a, m.b, m.c, m.d, m.e, m.f)
             self.known[key] = (name, size, descent, embedded, matrix)
         return matrix
 
 
-def text_chars(textpage, text_objects: list, to_page) -> tuple[list[dict], int]:
+def text_chars(textpage, text_objects: list, height: float, mb_y0: float) -> tuple[list[dict], int]:
     """The glyphs pdfium's text page holds, generated spaces left out, and the spaces it left out put back; and
     how many doubts there are about its reading: CJK characters in a font that is not embedded, and text objects
-    it could not place (`extent`).
+    it could not place (`extent`). `height` and `mb_y0` turn PDF's upward y into pdfplumber's downward one.
 
-    Four calls into pdfium a glyph (its character, text object, origin and loose box; whether it was generated
-    only for a space, the one character pdfium generates besides line breaks); the rest once per text object."""
+    The page's text is read in one call, then three calls into pdfium a glyph (its text object, origin and loose
+    box; whether it was generated only for a space, the one character pdfium generates besides line breaks); the
+    rest once per text object, and once per run of glyphs of one object."""
     facts = Facts()
     chars: list[dict] = []
+    append = chars.append
     seen: set[int] = set()
     unembedded = 0
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     loose = pdfium_c.FS_RECTF()
-    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    is_generated = pdfium_c.FPDFText_IsGenerated
     get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
     page = address(textpage)
-    known = facts.known
-    n = pdfium_c.FPDFText_CountChars(textpage)
+    codes = page_codes(textpage)
+    n = len(codes)
+    last = None
     i = 0
     while i < n:
-        k, code = i, get_unicode(textpage, i)
+        k, code = i, codes[i]
         i += 1
         if code in (0x0D, 0x0A) or (code == 0x20 and is_generated(textpage, k)):
             continue
         text = chr(code)
         if 0xD800 <= code < 0xDC00 and i < n:  # a surrogate pair: one character beyond the BMP
-            text = chr(0x10000 + ((code - 0xD800) << 10) + (get_unicode(textpage, i) - 0xDC00))
+            text = chr(0x10000 + ((code - 0xD800) << 10) + (codes[i] - 0xDC00))
             i += 1
         key = get_text_object(page, k)
-        seen.add(key)
-        fontname, size, descent, embedded, matrix = known.get(key) or facts(key)
-        if matrix is None:
-            matrix = facts.matrix(key, textpage, k)
+        if key != last:  # an object's glyphs come together: its facts are taken once a run of them
+            last = key
+            seen.add(key)
+            fontname, size, descent, embedded, matrix = facts(key)
+            if matrix is None:
+                matrix = facts.matrix(key, page, k)
+            a, b, c, d = matrix[:4]
+            straight, upright = b == 0 and c == 0 and a > 0, a * d > 0 and b * c <= 0
+            low, high = d * descent, d * (descent + size)
         if code >= CJK_FIRST and not embedded:
             unembedded += 1
         get_origin(textpage, k, origin_x, origin_y)
         get_loose(textpage, k, loose)
-        chars.append(glyph(text, fontname, size, descent, matrix, origin_x.value, origin_y.value, loose, to_page))
-    chars, dropped = restore_spaces(chars, text_objects, seen, facts, to_page)
+        ox, oy = origin_x.value, origin_y.value
+        if straight:  # as pdfminer boxes it: from the origin, one advance across and the font size up from the descent
+            x0, x1 = ox, ox + (loose.right - loose.left)
+            y0, y1 = oy + low, oy + high
+            if y1 < y0:
+                y0, y1 = y1, y0
+        else:  # a glyph turned by its matrix keeps pdfium's loose box
+            x0, x1, y0, y1 = loose.left, loose.right, loose.bottom, loose.top
+        top, bottom = height - (y1 - mb_y0) + mb_y0, height - (y0 - mb_y0) + mb_y0  # page_coordinates, inline
+        append(
+            {
+                "text": text,
+                "fontname": fontname,
+                "size": bottom - top,
+                "upright": upright,
+                "matrix": (a, b, c, d, ox, oy),
+                "x0": x0,
+                "top": top,
+                "x1": x1,
+                "bottom": bottom,
+            }
+        )
+    chars, dropped = restore_spaces(chars, text_objects, seen, facts, page_coordinates(height, mb_y0))
     return chars, unembedded + dropped
 
 
-def glyph(text, fontname, size, descent, matrix, ox, oy, loose, to_page) -> dict:
-    """One character as pdfminer boxes it: from the origin, one advance across and the font size up from the
-    descent, through the glyph's matrix; a glyph turned by its matrix keeps pdfium's loose box."""
-    a, b, c, d = matrix[:4]
-    if b == 0 and c == 0 and a > 0:
-        x0, x1 = ox, ox + (loose.right - loose.left)
-        y0, y1 = oy + d * descent, oy + d * (descent + size)
-        if y1 < y0:
-            y0, y1 = y1, y0
-    else:
-        x0, x1, y0, y1 = loose.left, loose.right, loose.bottom, loose.top
-    (left, bottom), (right, top) = to_page(x0, y0), to_page(x1, y1)
-    return {
-        "text": text,
-        "fontname": fontname,
-        "size": bottom - top,
-        "upright": a * d > 0 and b * c <= 0,
-        "matrix": (a, b, c, d, ox, oy),
-        "x0": left,
-        "top": top,
-        "x1": right,
-        "bottom": bottom,
-    }
+def page_codes(textpage) -> memoryview:
+    """The UTF-16 code units of a text page, one per character index, read in one call."""
+    n = pdfium_c.FPDFText_CountChars(textpage)
+    buffer = (ctypes.c_ushort * (n + 1))()
+    pdfium_c.FPDFText_GetText(textpage, 0, n, buffer)
+    return memoryview(buffer).cast("B").cast("H")[:n]
 
 
 # pdfium's text page leaves out a text object narrower than this (CPDF_TextPage's kSizeEpsilon, in points).
@@ -310,7 +346,7 @@ def restore_spaces(
             dropped += 1
         if width > 0 or height > 0:
             continue
-        fontname, size, descent, _, _ = facts(key, obj)
+        fontname, size, descent, _, _ = facts(key)
         a, b, c, d, e, f = times(object_matrix(obj), outer)
         if not (b == 0 and c == 0 and a > 0) or size <= 0:
             continue

@@ -26,13 +26,15 @@ def is_vertical(chars: list[dict]) -> bool:
     """Whether the page is written top to bottom: rotated glyphs, or upright glyphs that advance downwards."""
     if not chars:
         return False
-    if sum(1 for c in chars if is_rotated(c)) > len(chars) / 2:
+    if sum(map(is_rotated, chars)) > len(chars) / 2:
         return True
     down = right = 0
+    low, high = VERTICAL_STEP_DOWN_EM
     for a, b in pairwise(chars):
-        size = max(a["size"], 1.0)
+        size = a["size"]
+        if size < 1.0:  # max(size, 1.0), without the call: this loop visits every glyph of every page
+            size = 1.0
         dx, dy = b["x0"] - a["x0"], b["top"] - a["top"]
-        low, high = VERTICAL_STEP_DOWN_EM
         if abs(dx) < VERTICAL_STEP_ACROSS_EM * size and low * size < dy < high * size:
             down += 1
         elif abs(dy) < VERTICAL_STEP_ACROSS_EM * size and 0 < dx < HORIZONTAL_STEP_RIGHT_EM * size:
