@@ -21,10 +21,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pipeline.tagging.tokens import MODES, find_runs, index_runs, tokenize_forms
-from pipeline.tagging.vocabulary import Exclusion, Implication, load_exclusions, load_implied_themes, load_vocabulary
+from pipeline.tagging.vocabulary import Exclusion, Implication, load_exclusions, load_implied_themes, read_vocabulary
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from pipeline.tagging.vocabulary import Columns
 
 CODE_COLUMNS = {"theme": "themes", "instrument": "instruments"}
 # What a text matched: (kind, code) -> the vocabulary terms found, sorted.
@@ -36,11 +38,11 @@ class Tagger:
 
     def __init__(
         self,
-        vocabulary: pd.DataFrame | None = None,
+        vocabulary: Columns | None = None,
         implications: list[Implication] | None = None,
         exclusions: list[Exclusion] | None = None,
     ) -> None:
-        self.vocabulary = load_vocabulary() if vocabulary is None else vocabulary
+        self.vocabulary = read_vocabulary() if vocabulary is None else vocabulary
         self.implications = load_implied_themes(self.vocabulary) if implications is None else implications
         self.exclusions = load_exclusions(self.vocabulary) if exclusions is None else exclusions
         self.labels = dict(
@@ -52,9 +54,11 @@ class Tagger:
         )
         # Both indexes give ((kind, code), term): the term a run is, or the term an exclusion phrase masks.
         self.index = index_runs(
-            (term, ((row.kind, row.code), term))
-            for row in self.vocabulary.itertuples(index=False)
-            for term in row.terms
+            (term, ((kind, code), term))
+            for kind, code, terms in zip(
+                self.vocabulary["kind"], self.vocabulary["code"], self.vocabulary["terms"], strict=True
+            )
+            for term in terms
         )
         self.exclusion_index = index_runs((rule.phrase, (rule.key, rule.term)) for rule in self.exclusions)
 

@@ -12,6 +12,11 @@ from pipeline.core.reference import DATA_DIR, VOCABULARY_COLUMNS, VOCABULARY_PAT
 if TYPE_CHECKING:
     import pandas as pd
 
+    # The vocabulary as columns: a DataFrame (load_vocabulary, for tables) or a dict of lists (read_vocabulary, for
+    # the tagger, which thereby needs no pandas: the fork server builds it for the workers, and pandas is a third of
+    # a second to load).
+    Columns = pd.DataFrame | dict[str, list]
+
 
 # Spelling pairs Sudachi does not unify, rewritten before tokenizing.
 SPELLING_VARIANTS_PATH = DATA_DIR / "spelling_variants.csv"
@@ -26,9 +31,15 @@ KINDS = ("theme", "instrument")
 
 
 def load_vocabulary(path: str | Path | None = None) -> pd.DataFrame:
-    """Read the maintainers' vocabulary CSV, with `terms` split into a list; an edit that would mis-tag fails."""
+    """The maintainers' vocabulary as a table (read_vocabulary)."""
     import pandas as pd
 
+    return pd.DataFrame(read_vocabulary(path), columns=list(VOCABULARY_COLUMNS))
+
+
+def read_vocabulary(path: str | Path | None = None) -> dict[str, list]:
+    """Read the maintainers' vocabulary CSV into its columns, with `terms` split into a list; an edit that would
+    mis-tag fails."""
     path = Path(path or VOCABULARY_PATH)
     rows = read_rows(path, VOCABULARY_COLUMNS)
     code_lines: dict[str, int] = {}
@@ -52,7 +63,7 @@ def load_vocabulary(path: str | Path | None = None) -> pd.DataFrame:
             other, other_line = term_codes.setdefault((kind, term), (code, line))
             if other != code:
                 raise ValueError(f"{where}: term {term!r} already belongs to {kind} {other!r} (line {other_line})")
-    return pd.DataFrame([row for _, row in rows], columns=list(VOCABULARY_COLUMNS))
+    return {column: [row[column] for _, row in rows] for column in VOCABULARY_COLUMNS}
 
 
 def load_spelling_variants(path: str | Path | None = None) -> dict[str, str]:
@@ -97,7 +108,7 @@ class Implication(NamedTuple):
         return any(code == self.trigger for _, code in found)
 
 
-def load_implied_themes(vocabulary: pd.DataFrame, path: str | Path | None = None) -> list[Implication]:
+def load_implied_themes(vocabulary: Columns, path: str | Path | None = None) -> list[Implication]:
     """Read the maintainers' rules "a code or a term implies a theme", refusing a rule that could never fire,
     that repeats another, or that is a vocabulary term in disguise (a term that only means the theme belongs in
     its terms)."""
@@ -140,7 +151,7 @@ class Exclusion(NamedTuple):
     phrase: str
 
 
-def load_exclusions(vocabulary: pd.DataFrame, path: str | Path | None = None) -> list[Exclusion]:
+def load_exclusions(vocabulary: Columns, path: str | Path | None = None) -> list[Exclusion]:
     """Read the maintainers' rules "a term does not count inside this longer word", refusing a rule that could
     never apply: an unknown code, a term not among the code's terms, a phrase without the term, a repeat."""
     path = Path(path or EXCLUSIONS_PATH)
