@@ -24,6 +24,7 @@ import signal
 import threading
 import time
 from functools import cache
+from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -161,23 +162,29 @@ def read_in_workers(
     progress=None,
     last: str = "extract",
     reader: str = DEFAULT_READER,
+    meanwhile=None,
 ) -> None:
     """Extract each source into OUT/interim with the page reader `reader` (`records.READERS`), `jobs` workers at a
-    time, and take it on to stage `last` (read_file). `progress(source, done, total)` hears of each file read.
+    time, and take it on to stage `last` (read_file). `progress(source, done, total)` hears of each file read;
+    `meanwhile()`, called once the first workers are started, does the run's own preparation (the imports of the
+    merge) while they read, instead of after them.
 
     Workers come from a fork server: a small process that loads the stages' modules once (and the tagger, for a
     run that tags: PRELOAD_TAGGER) and forks a worker per file. Forking the run itself, which may hold threads
     (pandas, pyarrow, a test runner), can deadlock a child, and Python 3.12 and later warn of it. The fork server
     holds the tagger's pandas, with pyarrow's jemalloc thread, which forks safely (jemalloc and Arrow reset their
-    state in the child). The fingerprints are computed here, once, and handed to each worker.
+    state in the child). The fork server is started first, so that it loads the stages while the fingerprints are
+    computed here, once, to be handed to each worker. The largest files are read first: the last to finish are then
+    small ones, and no worker idles long at the end of the run while another reads a large file.
 
     A pdfium worker that crashes while reading (pdfium aborts where an allocation fails under the memory cap,
     where pdfminer raises MemoryError) is started again on the same file with pdfplumber, whose failure, if any,
     is the file's."""
-    queue: list[tuple[Source, str | None]] = [(s, None) for s in todo]
+    queue: list[tuple[Source, str | None]] = [(s, None) for s in sorted(todo, key=file_size, reverse=True)]
     ctx = multiprocessing.get_context("forkserver")
     # Taken when the fork server starts: the first run of a process that starts it decides.
     ctx.set_forkserver_preload([*PRELOAD, *([PRELOAD_TAGGER] if last in TAGGING else [])])
+    forkserver.ensure_running()
     fingerprints = {stage: fingerprint(stage) for stage in STAGES[: 1 + (last != "extract") + (last in TAGGING)]}
     running: dict[int, tuple[multiprocessing.Process, float, Source, str | None]] = {}
     while queue or running:
@@ -187,6 +194,9 @@ def read_in_workers(
             proc = ctx.Process(target=_worker, args=args, daemon=True)
             proc.start()
             running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, after_crash)
+        if meanwhile is not None:
+            meanwhile()
+            meanwhile = None
         next_deadline = min(deadline for _, deadline, *_ in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
         for sentinel, (proc, deadline, s, after_crash) in list(running.items()):
@@ -197,6 +207,14 @@ def read_in_workers(
                     queue.insert(0, (s, crash))
                 elif progress:
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
+
+
+def file_size(source: Source) -> int:
+    """Bytes of a source's file; 0 for one that cannot be read, which its worker reports."""
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def finish_worker(
