@@ -55,11 +55,17 @@ def package_modules(name: str) -> list[str]:
 
 
 @cache
+def syntax(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a source file, parsed once per process for both its imports and its strings."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
+@cache
 def imported_modules(path: Path) -> frozenset[str]:
     """The pipeline modules a source file imports anywhere in it (inside functions too), with the packages they
-    stand in, whose __init__ runs first; each file is parsed once, as each fingerprint is made once per process."""
+    stand in, whose __init__ runs first."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in syntax(path):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "pipeline")
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -91,13 +97,16 @@ def module_closure(entries: tuple[str, ...]) -> list[Path]:
     return sorted(module_path(name) for name in seen)
 
 
-def bundled_files() -> list[str]:
-    """The data files of the package, as paths relative to it (data/vocabulary.csv)."""
-    return sorted(
-        str(p.relative_to(PACKAGE_DIR))
-        for folder in DATA_FOLDERS
-        for p in (PACKAGE_DIR / folder).iterdir()
-        if p.is_file() and p.name != "README.md"
+@cache
+def bundled_files() -> tuple[str, ...]:
+    """The data files of the package, as paths relative to it (data/vocabulary.csv), listed once per process."""
+    return tuple(
+        sorted(
+            str(p.relative_to(PACKAGE_DIR))
+            for folder in DATA_FOLDERS
+            for p in (PACKAGE_DIR / folder).iterdir()
+            if p.is_file() and p.name != "README.md"
+        )
     )
 
 
@@ -106,11 +115,7 @@ def named_files(path: Path) -> frozenset[str]:
     """The bundled files a source file names in a string constant, by their path in the package
     (data/EquivalentUnifiedIdeograph-14.0.0.txt) or by their name in their folder (DATA_DIR / "vocabulary.csv",
     get_template("report.html")): the data the module reads."""
-    strings = {
-        node.value
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
+    strings = {node.value for node in syntax(path) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     return frozenset(name for name in bundled_files() if name in strings or Path(name).name in strings)
 
 
