@@ -399,10 +399,11 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
     assert "<script" not in page and "\x07" not in page
 
 
-# The function that writes each view of the tables.
+# The function of the run's process that writes each view of the tables (the workbook's cells: a process of its own
+# writes the file from them).
 VIEW_WRITERS = {
     "report.html": "pipeline.outputs.report.write_report",
-    "tables.xlsx": "pipeline.outputs.workbook.write_workbook",
+    "tables.xlsx": "pipeline.outputs.workbook.workbook_sheets",
 }
 
 
@@ -444,6 +445,25 @@ def test_a_failing_view_costs_only_itself(out_with_a_failing_view, caplog):
     )
     assert manifest["view_errors"] == {view: "RuntimeError: boom on two lines"}
     assert not (out / view).exists()
+
+
+def test_a_workbook_that_fails_in_its_own_process_costs_only_itself(sample_out, tmp_path, monkeypatch, caplog):
+    """Cells of no type the workbook writes (a float) reach the process that writes the file, which fails there:
+    its error is the view's, word for word, as if it had failed in the run."""
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    (out / "manifest.json").unlink()
+    cells = [("documents", [[1.5] * len(TABLES["documents"][0])])]
+    monkeypatch.setattr("pipeline.outputs.workbook.workbook_sheets", lambda tables: cells)
+    with caplog.at_level(logging.INFO, logger="pipeline"):
+        assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "tables.xlsx not written: KeyError: <class 'float'>"
+    ]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["view_errors"] == {
+        "tables.xlsx": "KeyError: <class 'float'>"
+    }
+    assert not (out / "tables.xlsx").exists() and (out / "report.html").exists()
 
 
 @pytest.mark.slow

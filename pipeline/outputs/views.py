@@ -26,20 +26,32 @@ def write_views(tables: dict, read_twice: list[ReadTwice], out: Path, outputs: d
     report also takes the plans normalize found read twice (records, not the words of the documents' warnings).
     A view that fails costs only itself, never the tables: it is logged in one line, a stale file of its name is
     removed (it would show other tables), and the manifest leaves it out and keeps the reason, so that the run
-    exits 2 and the next run tries it again."""
-    from pipeline.outputs.report import write_report
-    from pipeline.outputs.workbook import write_workbook
+    exits 2 and the next run tries it again.
 
-    writers = (lambda: write_report(tables, out, read_twice), lambda: write_workbook(tables, out))
+    The workbook is written by a process of its own while the report is written here (start_workbook): each takes
+    about as long, and the run has nothing else left to do."""
+    from pipeline.outputs.report import write_report
+    from pipeline.outputs.workbook import start_workbook
+
+    workbook = attempt(lambda: start_workbook(tables, out))
+    written = {"report.html": attempt(lambda: write_report(tables, out, read_twice))}
+    written["tables.xlsx"] = workbook if isinstance(workbook, Exception) else attempt(workbook.result)
     errors = {}
-    for name, write in zip(VIEWS, writers, strict=True):
-        try:
-            path = write()
-        except Exception as exc:  # noqa: BLE001 - a view of the tables is never a reason to lose them
-            errors[name] = one_line(f"{type(exc).__name__}: {exc}")
+    for name in VIEWS:
+        got = written[name]
+        if isinstance(got, Exception):
+            errors[name] = one_line(f"{type(got).__name__}: {got}")
             log.error("%s not written: %s", name, errors[name])
-            log.debug("%s failed", name, exc_info=True)
+            log.debug("%s failed", name, exc_info=got)
             (out / name).unlink(missing_ok=True)
         else:
-            outputs[path.name] = sha256_file(path)
+            outputs[got.name] = sha256_file(got)
     return errors
+
+
+def attempt(write):
+    """What `write()` returns, or the exception it raised: a view of the tables is never a reason to lose them."""
+    try:
+        return write()
+    except Exception as exc:  # noqa: BLE001 - the view's failure, reported by write_views
+        return exc

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import multiprocessing
 import unicodedata
 import zipfile
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,11 +97,16 @@ def column_widths(header: list[list[str]], rows: list[list]) -> list[int]:
     return widths
 
 
-def add_sheet(workbook, bold, df: pd.DataFrame, table: str) -> None:
+def workbook_sheets(tables: dict[str, pd.DataFrame]) -> list[tuple[str, list[list]]]:
+    """Each table's name and the cells of its rows (sheet_values), in the schema's order: plain values, which the
+    workbook is written from (workbook_from) without pandas, in a process of its own if need be."""
+    return [(table, sheet_values(tables[table], table)) for table in sorted(tables, key=list(TABLES).index)]
+
+
+def add_sheet(workbook, bold, table: str, rows: list[list]) -> None:
     """One table as a sheet: two bold header rows, frozen; an autofilter; widths; typed cells."""
     names = TABLES[table][0]
     header = [list(names), [FIELDS[name][1] for name in names]]
-    rows = sheet_values(df, table)
     sheet = workbook.add_worksheet(table)
     for i, width in enumerate(column_widths(header, rows)):
         # In pixels: 7 a narrow character at the default font, which xlsxwriter writes as the width itself,
@@ -120,6 +127,11 @@ def add_sheet(workbook, bold, df: pd.DataFrame, table: str) -> None:
 
 def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     """The workbook of the tables, one sheet each in the schema's order, as bytes that depend on nothing else."""
+    return workbook_from(workbook_sheets(tables))
+
+
+def workbook_from(sheets: list[tuple[str, list[list]]]) -> bytes:
+    """The workbook of sheets made by workbook_sheets, as bytes that depend on nothing else."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -127,8 +139,8 @@ def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     workbook.set_properties({"author": CREATOR, "created": FIXED_DATE})  # created and modified alike
     bold = workbook.add_format({"bold": True})
-    for table in sorted(tables, key=list(TABLES).index):
-        add_sheet(workbook, bold, tables[table], table)
+    for table, rows in sheets:
+        add_sheet(workbook, bold, table, rows)
     workbook.close()
     # xlsxwriter dates the zip entries (1980-01-01), but zipfile marks each as made on Windows or on Unix after
     # the machine that writes it: write the entries again, the same on every machine and dated as the properties.
@@ -149,6 +161,23 @@ def fixed_zip(data: bytes) -> bytes:
 
 def write_workbook(tables: dict[str, pd.DataFrame], out: Path) -> Path:
     """Write OUT/tables.xlsx atomically; returns its path."""
+    return write_sheets(workbook_sheets(tables), out)
+
+
+def write_sheets(sheets: list[tuple[str, list[list]]], out: Path) -> Path:
+    """Write OUT/tables.xlsx of sheets made by workbook_sheets atomically; returns its path."""
     path = Path(out) / WORKBOOK_NAME
-    write_atomic(path, workbook_bytes(tables))
+    write_atomic(path, workbook_from(sheets))
     return path
+
+
+def start_workbook(tables: dict[str, pd.DataFrame], out: Path) -> Future:
+    """Start writing OUT/tables.xlsx in a process of its own, from a fork server (which has not loaded pandas: the
+    sheets' cells are made here), so that the run writes the rest meanwhile; the future gives its path, or raises
+    what writing it raised."""
+    sheets = workbook_sheets(tables)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        return pool.submit(write_sheets, sheets, out)
+    finally:
+        pool.shutdown(wait=False)  # its process ends with its one task
