@@ -21,21 +21,30 @@ log = logging.getLogger("pipeline")
 VIEWS = ("report.html", "tables.xlsx")
 
 
-def write_views(tables: dict, read_twice: list[ReadTwice], out: Path, outputs: dict[str, str]) -> dict[str, str]:
+def start_views(tables: dict, out: Path):
+    """Start the view written by a process of its own, the workbook (start_workbook), as soon as the tables are
+    made: it takes longer than the tables and the report written meanwhile. What write_views takes: a future, or
+    the exception that starting it raised."""
+    from pipeline.outputs.workbook import start_workbook
+
+    return attempt(lambda: start_workbook(tables, out))
+
+
+def write_views(
+    tables: dict, read_twice: list[ReadTwice], out: Path, outputs: dict[str, str], started
+) -> dict[str, str]:
     """Write each of the VIEWS of the tables, adding its sha256 to `outputs`; returns view → why it failed. The
     report also takes the plans normalize found read twice (records, not the words of the documents' warnings).
     A view that fails costs only itself, never the tables: it is logged in one line, a stale file of its name is
     removed (it would show other tables), and the manifest leaves it out and keeps the reason, so that the run
     exits 2 and the next run tries it again.
 
-    The workbook is written by a process of its own while the report is written here (start_workbook): each takes
-    about as long, and the run has nothing else left to do."""
+    The workbook is written by a process of its own, `started` before the tables were written (start_views), while
+    the tables and the report are written here: it is waited for last."""
     from pipeline.outputs.report import write_report
-    from pipeline.outputs.workbook import start_workbook
 
-    workbook = attempt(lambda: start_workbook(tables, out))
     written = {"report.html": attempt(lambda: write_report(tables, out, read_twice))}
-    written["tables.xlsx"] = workbook if isinstance(workbook, Exception) else attempt(workbook.result)
+    written["tables.xlsx"] = started if isinstance(started, Exception) else attempt(started.result)
     errors = {}
     for name in VIEWS:
         got = written[name]

@@ -29,7 +29,7 @@ from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
 from pipeline.core.io import sha256_file, write_atomic
 from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict
-from pipeline.outputs.views import write_views
+from pipeline.outputs.views import start_views, write_views
 from pipeline.run.cache import (
     RowsAt,
     interim_path,
@@ -307,10 +307,11 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
+    started = start_views(tables, out)
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
-    view_errors = write_views(tables, assembled.read_twice, out, outputs)
+    view_errors = write_views(tables, assembled.read_twice, out, outputs, started)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
