@@ -21,13 +21,14 @@ log = logging.getLogger("pipeline")
 VIEWS = ("report.html", "tables.xlsx")
 
 
-def start_views(tables: dict, out: Path):
-    """Start the view written by a process of its own, the workbook (start_workbook), as soon as the tables are
-    made: it takes longer than the tables and the report written meanwhile. What write_views takes: a future, or
-    the exception that starting it raised."""
+def start_views(tables: dict, out: Path, beside):
+    """Start the view written by a process of its own, the workbook (start_workbook, with `beside`, the run's means
+    of running a function in a process of its own), as soon as the tables are made: it takes longer than the tables
+    and the report written meanwhile. What write_views takes: what gives its result, or the exception that starting
+    it raised."""
     from pipeline.outputs.workbook import start_workbook
 
-    return attempt(lambda: start_workbook(tables, out))
+    return attempt(lambda: start_workbook(tables, out, beside))
 
 
 def write_views(
@@ -44,7 +45,7 @@ def write_views(
     from pipeline.outputs.report import write_report
 
     written = {"report.html": attempt(lambda: write_report(tables, out, read_twice))}
-    written["tables.xlsx"] = started if isinstance(started, Exception) else attempt(started.result)
+    written["tables.xlsx"] = started if isinstance(started, Exception) else attempt(started)
     errors = {}
     for name in VIEWS:
         got = written[name]

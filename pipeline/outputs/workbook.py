@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import datetime
 import io
-import multiprocessing
 import unicodedata
 import zipfile
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,13 +170,8 @@ def write_sheets(sheets: list[tuple[str, list[list]]], out: Path) -> Path:
     return path
 
 
-def start_workbook(tables: dict[str, pd.DataFrame], out: Path) -> Future:
-    """Start writing OUT/tables.xlsx in a process of its own, from a fork server (which has not loaded pandas: the
-    sheets' cells are made here), so that the run writes the rest meanwhile; the future gives its path, or raises
-    what writing it raised."""
-    sheets = workbook_sheets(tables)
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        return pool.submit(write_sheets, sheets, out)
-    finally:
-        pool.shutdown(wait=False)  # its process ends with its one task
+def start_workbook(tables: dict[str, pd.DataFrame], out: Path, beside) -> Callable[[], Path]:
+    """Start writing OUT/tables.xlsx with `beside(function, *args)`, which runs it in a process of its own (the
+    run's `run.workers.beside`, whose processes need no pandas: the sheets' cells are made here), so that the run
+    writes the rest meanwhile; what it returns gives the path, or raises what writing it raised."""
+    return beside(write_sheets, workbook_sheets(tables), out)

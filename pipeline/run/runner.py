@@ -45,7 +45,7 @@ from pipeline.run.cache import (
 from pipeline.run.inputs import Refused, find_sources, same_bytes
 from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
-from pipeline.run.workers import read_in_workers
+from pipeline.run.workers import beside, read_in_workers
 
 log = logging.getLogger("pipeline")
 
@@ -307,7 +307,7 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
-    started = start_views(tables, out)
+    started = start_views(tables, out, beside)
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)

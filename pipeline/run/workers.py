@@ -209,6 +209,43 @@ def read_in_workers(
                     progress(s, len(todo) - len(queue) - len(running), len(todo))
 
 
+def beside(function, *args):
+    """Run `function(*args)` in a process of the fork server, which ends as soon as the run dies (die_with_run) and
+    never takes Ctrl-C (the run's to handle); returns what waits for it and gives its result, or raises what it
+    raised (a RuntimeError when it died without a result). For work of the run that needs no pandas, done while the
+    run does the rest: the workbook (outputs.views.start_views)."""
+    ctx = multiprocessing.get_context("forkserver")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_beside, args=(os.getpid(), function, args, send), daemon=True)
+    proc.start()
+    send.close()
+
+    def result():
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            proc.join()
+            raise RuntimeError(f"its process ended without a result (exit code {proc.exitcode})") from None
+        finally:
+            receive.close()
+        proc.join()
+        if kind == "error":
+            raise value
+        return value
+
+    return result
+
+
+def _beside(run: int, function, args: tuple, send) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_run(run)
+    try:
+        result = ("ok", function(*args))
+    except Exception as exc:  # noqa: BLE001 - the caller's to report, as if it had raised there
+        result = ("error", exc)
+    send.send(result)
+
+
 def file_size(source: Source) -> int:
     """Bytes of a source's file; 0 for one that cannot be read, which its worker reports."""
     try:
