@@ -453,7 +453,7 @@ def test_a_workbook_that_fails_in_its_own_process_costs_only_itself(sample_out, 
     out = tmp_path / "out"
     shutil.copytree(sample_out, out)
     (out / "manifest.json").unlink()
-    cells = [("documents", [[1.5] * len(TABLES["documents"][0])])]
+    cells = [("documents", [["status"], ["状態"]], [[1.5]])]  # a sheet: its name, its header rows, its rows
     monkeypatch.setattr("pipeline.outputs.workbook.workbook_sheets", lambda tables: cells)
     with caplog.at_level(logging.INFO, logger="pipeline"):
         assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2

@@ -15,7 +15,8 @@ import pytest
 import xlsxwriter
 
 from pipeline.outputs.tables import frame
-from pipeline.outputs.workbook import CELL_MAX, column_widths, display_width, text_cell, workbook_bytes, write_workbook
+from pipeline.outputs.workbook import CELL_MAX, text_cell, workbook_bytes, write_workbook
+from pipeline.outputs.xlsx import column_widths, display_width
 from tests.rows import document_row, pillar_row, plan_row
 
 DOCUMENTS_NAMES = [
