@@ -21,7 +21,6 @@ from pipeline.core.fingerprint import (
     module_name,
     module_path,
     stage_files,
-    syntax,
 )
 
 MODULES = sorted(module_name(p) for p in PACKAGE_DIR.rglob("*.py"))
@@ -142,7 +141,8 @@ def nested_records(kind: type) -> set[type]:
 
 def constructed(module: str) -> set[str]:
     """Names of the classes a module calls by name (Plan(...), records.Plan(...))."""
-    calls = (node.func for node in syntax(module_path(module)) if isinstance(node, ast.Call))
+    tree = ast.parse(module_path(module).read_text(encoding="utf-8"))
+    calls = (node.func for node in ast.walk(tree) if isinstance(node, ast.Call))
     return {f.id if isinstance(f, ast.Name) else f.attr for f in calls if isinstance(f, (ast.Name, ast.Attribute))}
 
 

@@ -3,6 +3,7 @@ stages after it, --force redoes everything, and a file that changes while it is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -223,7 +224,8 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
     def closure(stage):
         return [str(p.relative_to(ROOT / "pipeline")) for p in module_closure(STAGES[stage][0])]
 
-    core = ["core/__init__.py", "core/failures.py", "core/fingerprint.py"]
+    # the fingerprint itself keeps what it read of the sources with core.io's atomic writes
+    core = ["core/__init__.py", "core/failures.py", "core/fingerprint.py", "core/io.py"]
     assert closure("segment") == [
         "__init__.py",
         *core,
@@ -245,7 +247,6 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
     assert closure("extract") == [
         "__init__.py",
         *core,
-        "core/io.py",
         "core/layout.py",
         "core/radicals.py",
         "core/records.py",
@@ -287,3 +288,45 @@ def test_workers_stamp_their_records_with_the_fingerprints_the_run_hands_them(tm
         with interim_path(out, stage, source.sha256).open(encoding="utf-8") as f:
             stamped[stage] = json.loads(f.readline())["fingerprint"]
     assert stamped == made_up
+
+
+def test_fingerprints_made_from_the_facts_a_run_kept_parse_nothing_and_are_the_same(tmp_path, monkeypatch):
+    """A run keeps what the fingerprints took from each source text (OUT/interim/fingerprint-facts.json, by the
+    text's sha256): the next run's are made from it without parsing a module, and are the same."""
+    from pipeline.core import fingerprint as fp
+
+    def clear() -> None:
+        for cached in (fp.source_facts, fp.imported_modules, fp.named_files):
+            cached.cache_clear()
+
+    monkeypatch.setattr(fp, "FACTS", {})
+    monkeypatch.setattr(fp, "USED", set())
+    clear()
+    parsed = {stage: fp.make_fingerprint(stage) for stage in fp.STAGES}
+    kept = tmp_path / "facts.json"
+    fp.keep_facts(kept)
+    text = (ROOT / "pipeline" / "core" / "fingerprint.py").read_bytes()
+    imports, strings = json.loads(kept.read_bytes())[hashlib.sha256(text).hexdigest()]
+    assert ["pipeline.core.io", ["write_atomic"]] in imports and "README.md" in strings
+
+    monkeypatch.setattr(fp, "FACTS", {})
+    clear()
+    fp.load_facts(kept)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("a module was parsed")
+
+    monkeypatch.setattr(fp.ast, "parse", no_parse)
+    assert {stage: fp.make_fingerprint(stage) for stage in fp.STAGES} == parsed
+    clear()
+
+
+@pytest.mark.parametrize("kept", [b"{]", b'{"a": 1}', b"[]", b'{"a": [[["m", 1]], []]}'])
+def test_facts_that_are_not_a_runs_are_left_unread(tmp_path, monkeypatch, kept):
+    from pipeline.core import fingerprint as fp
+
+    monkeypatch.setattr(fp, "FACTS", {})
+    (tmp_path / "facts.json").write_bytes(kept)
+    fp.load_facts(tmp_path / "facts.json")
+    fp.load_facts(tmp_path / "missing.json")
+    assert fp.FACTS == {}
