@@ -22,10 +22,6 @@ INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/inter
 MERGED = "normalize.merged"  # in OUT/interim: every file's rows in one file (write_merged)
 
 
-# In OUT/interim: what the fingerprints take from each source text (core.fingerprint.FACTS), kept between runs.
-FACTS_NAME = "fingerprint-facts.json"
-
-
 def interim_path(out: Path, stage: str, sha256: str) -> Path:
     return out / "interim" / stage / f"{sha256}.{'json' if stage == 'segment' else 'jsonl'}"
 
