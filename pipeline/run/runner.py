@@ -13,6 +13,7 @@ are the other modules of pipeline.run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -161,15 +162,18 @@ def run_extract(
             interim_path(out, stage, sha).unlink(missing_ok=True)
         interim_path(out, "extract", sha).parent.mkdir(parents=True, exist_ok=True)
     if todo:
-        meanwhile = import_merge if last in ("normalize", "all") else None
+        merge = threading.Thread(target=import_quietly, args=(MERGE_MODULES,), daemon=True)
+        meanwhile = merge.start if last in ("normalize", "all") else None
         read_in_workers(list(todo.values()), out, jobs, limits, progress, last, reader, meanwhile)
+        if meanwhile is not None:
+            merge.join()  # long done: the merge's imports never run beside another thread's
     return list(todo.values())
 
 
 # What the merge imports (pandas, pyarrow, the writers and the views' engines): half a second of CPU, loaded while
 # the workers read (read_in_workers' `meanwhile`) rather than after them, when the run has nothing else to do; in a
 # thread, so that the run starts the next worker as soon as one ends (the thread waits for the interpreter lock,
-# which the run holds only for that). The merge's own imports then find the modules loaded, or wait for them.
+# which the run holds only for that).
 MERGE_MODULES = (
     "pandas",
     "pyarrow.parquet",
@@ -183,8 +187,11 @@ MERGE_MODULES = (
 )
 
 
-def import_merge() -> None:
-    threading.Thread(target=lambda: [importlib.import_module(name) for name in MERGE_MODULES], daemon=True).start()
+def import_quietly(names: tuple[str, ...]) -> None:
+    """Import each module, leaving a failure to the code that imports it for use, which reports it."""
+    for name in names:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 # --------------------------------------------------------------------------- segment

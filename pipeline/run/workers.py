@@ -84,9 +84,9 @@ def shared_tagger() -> Tagger:
 
 def load_tagger() -> None:
     """Build this process's tagger unless it is built: in the fork server, so that every worker shares it
-    (copy-on-write) instead of loading pandas, the vocabulary and the Sudachi dictionary per file (0.6 s of CPU);
-    in a worker forked by a fork server started without it (an earlier run of this process did not tag), before
-    the memory cap, which would otherwise count their 1.3 GB of address space against the file. A tagger that
+    (copy-on-write) instead of loading the vocabulary and the Sudachi dictionary per file; in a worker forked by a
+    fork server started without it (an earlier run of this process did not tag), before the memory cap, which would
+    otherwise count their 1.3 GB of address space against the file. A tagger that
     cannot be built (a broken vocabulary file) is left to the run, which makes those rows itself and says why."""
     with contextlib.suppress(Exception):
         shared_tagger()
@@ -171,9 +171,8 @@ def read_in_workers(
 
     Workers come from a fork server: a small process that loads the stages' modules once (and the tagger, for a
     run that tags: PRELOAD_TAGGER) and forks a worker per file. Forking the run itself, which may hold threads
-    (pandas, pyarrow, a test runner), can deadlock a child, and Python 3.12 and later warn of it. The fork server
-    holds the tagger's pandas, with pyarrow's jemalloc thread, which forks safely (jemalloc and Arrow reset their
-    state in the child). The fork server is started first, so that it loads the stages while the fingerprints are
+    (pandas, pyarrow, a test runner), can deadlock a child, and Python 3.12 and later warn of it; the fork server
+    loads neither pandas nor pyarrow. It is started first, so that it loads the stages while the fingerprints are
     computed here, once, to be handed to each worker. The largest files are read first: the last to finish are then
     small ones, and no worker idles long at the end of the run while another reads a large file.
 
