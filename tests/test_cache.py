@@ -291,22 +291,20 @@ def test_workers_stamp_their_records_with_the_fingerprints_the_run_hands_them(tm
 
 
 def test_fingerprints_made_from_the_facts_a_run_kept_parse_nothing_and_are_the_same(tmp_path, monkeypatch):
-    """A process that fingerprints keeps what it took from each source text (by the text's sha256, in the user's
-    cache folder: FACTS_PATH): the next process's fingerprints are made from it without parsing a module, and are
-    the same."""
+    """A run keeps what the fingerprints took from each source text (OUT/interim/fingerprint-facts.json, by the
+    text's sha256): the next run's are made from it without parsing a module, and are the same."""
     from pipeline.core import fingerprint as fp
 
     def clear() -> None:
         for cached in (fp.source_facts, fp.imported_modules, fp.named_files):
             cached.cache_clear()
 
-    kept = tmp_path / "cache" / "tokyo-plans" / "fingerprint-facts.json"
-    monkeypatch.setattr(fp, "FACTS_PATH", kept)
     monkeypatch.setattr(fp, "FACTS", {})
     monkeypatch.setattr(fp, "USED", set())
-    monkeypatch.setattr(fp, "PARSED", [])
     clear()
     parsed = {stage: fp.make_fingerprint(stage) for stage in fp.STAGES}
+    kept = tmp_path / "facts.json"
+    fp.keep_facts(kept)
     text = (ROOT / "pipeline" / "core" / "fingerprint.py").read_bytes()
     imports, strings = json.loads(kept.read_bytes())[hashlib.sha256(text).hexdigest()]
     assert ["pipeline.core.io", ["write_atomic"]] in imports and "README.md" in strings

@@ -13,10 +13,8 @@ records, and a changed normalizer or vocabulary rebuilds the tables: no version 
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import json
-import os
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -61,13 +59,10 @@ def package_modules(name: str) -> list[str]:
 
 # What a fingerprint takes from each source text, by the text's sha256: its pipeline imports, as [module, [names
 # imported from it]], and its string constants of at most NAME_MAX characters. Parsing the modules is two thirds
-# of the fingerprints' cost (0.15 s of 0.23 s at every run's start): they are kept in the user's cache folder
-# (FACTS_PATH; load_facts, keep_facts), so that only a module whose text changed is parsed again, whatever OUT.
-# Keyed by the text, the facts of several checkouts or versions live side by side without mixing.
+# of the fingerprints' cost (0.15 s of 0.23 s at every run's start): a run keeps these facts in OUT (load_facts,
+# keep_facts), so that only a module whose text changed is parsed again.
 FACTS: dict[str, list] = {}
 USED: set[str] = set()  # the texts of FACTS this process looked up, which keep_facts keeps
-PARSED: list[str] = []  # the texts this process parsed since it last kept the facts
-FACTS_PATH = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tokyo-plans" / "fingerprint-facts.json"
 NAME_MAX = 160  # bundled files' paths are at most this long (bundled_files), so no string that names one is left out
 
 
@@ -88,7 +83,6 @@ def source_facts(path: Path) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], f
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) <= NAME_MAX:
                 strings.add(node.value)
         FACTS[key] = [imports, sorted(strings)]
-        PARSED.append(key)
     USED.add(key)
     imports, strings = FACTS[key]
     return tuple((module, tuple(names)) for module, names in imports), frozenset(strings)
@@ -109,21 +103,15 @@ def load_facts(path: Path) -> None:
 
 
 def keep_facts(path: Path) -> None:
-    """Keep at `path` the facts of the texts this process fingerprinted, when it parsed some, if it may write there
-    (else its modules are parsed at each run's start, as before)."""
-    if not PARSED:
-        return
+    """Keep at `path` the facts of the texts this process fingerprinted, unless it holds exactly those."""
     used = {key: FACTS[key] for key in sorted(USED)}
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(used, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    PARSED.clear()
-
-
-@cache
-def load_kept_facts() -> None:
-    """The facts kept in the user's cache folder, loaded once per process."""
-    load_facts(FACTS_PATH)
+    data = json.dumps(used, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomic(path, data)
 
 
 @cache
@@ -209,9 +197,7 @@ def adopt(fingerprints: dict[str, str]) -> None:
 
 def make_fingerprint(stage: str) -> str:
     """The fingerprint of a stage, computed from the files (fingerprint keeps it)."""
-    load_kept_facts()
     modules, data = stage_files(stage)
-    keep_facts(FACTS_PATH)
     digest = hashlib.sha256()
     for path in modules:
         digest.update(f"{path.relative_to(PACKAGE_DIR)}\0".encode() + path.read_bytes() + b"\0")

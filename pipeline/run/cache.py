@@ -22,8 +22,12 @@ INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/inter
 MERGED = "normalize.merged"  # in OUT/interim: every file's rows in one file (write_merged)
 
 
+# In OUT/interim: what the fingerprints take from each source text (core.fingerprint.FACTS), kept between runs.
+FACTS_NAME = "fingerprint-facts.json"
+
+
 def interim_path(out: Path, stage: str, sha256: str) -> Path:
-    return out / "interim" / stage / f"{sha256}.{'json' if stage == 'segment' else 'jsonl'}"
+    return out / "interim" / stage / f"{sha256}.jsonl"
 
 
 def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
@@ -55,7 +59,8 @@ def prune_interim(sources: list[Source], out: Path) -> None:
         folder = out / "interim" / stage
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.name.split(".")[0] not in keep:
+                sha = path.name.split(".")[0]
+                if sha not in keep or path != interim_path(out, stage, sha):  # or named as an older version did
                     path.unlink()
 
 
@@ -67,15 +72,25 @@ def load_extract(out: Path, sha256: str) -> tuple[ExtractHeader, list[Page]]:
 
 
 def load_segment(out: Path, sha256: str) -> SegmentRecord:
-    """A file's cached segment record."""
+    """A file's cached segment record (its second line: write_segment)."""
     with interim_path(out, "segment", sha256).open(encoding="utf-8") as f:
-        return from_dict(SegmentRecord, json.load(f))
+        f.readline()
+        return from_dict(SegmentRecord, json.loads(f.readline()))
+
+
+# What a run reads of every file's segment record, in its first line (read_cached): whether the current code made it,
+# and the file's status, error and rejected plans (runner.failures). The record whole is the second line, read
+# only where a file's rows are made again: a run over thousands of files otherwise parses every plan of every file
+# to learn that nothing changed.
+SEGMENT_HEAD = ("pipeline_version", "fingerprint", "source_sha256", "status", "error", "traceback", "rejected")
 
 
 def write_segment(out: Path, sha256: str, record: SegmentRecord) -> str:
-    """Cache a file's segment record; returns the sha256 of its bytes, which its rows record names. One line, like
-    every interim record: read_cached reads the first line only."""
-    data = json.dumps(to_dict(record), ensure_ascii=False).encode("utf-8")
+    """Cache a file's segment record, after a first line of SEGMENT_HEAD; returns the sha256 of its bytes, which its
+    rows record names."""
+    whole = to_dict(record)
+    head = {key: whole[key] for key in SEGMENT_HEAD}
+    data = b"\n".join(json.dumps(part, ensure_ascii=False).encode("utf-8") for part in (head, whole))
     write_atomic(interim_path(out, "segment", sha256), data)
     return hashlib.sha256(data).hexdigest()
 

@@ -28,10 +28,12 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
+from pipeline.core.fingerprint import keep_facts, load_facts
 from pipeline.core.io import sha256_file, write_atomic
 from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict
 from pipeline.outputs.views import start_views, write_views
 from pipeline.run.cache import (
+    FACTS_NAME,
     RowsAt,
     interim_path,
     is_reusable,
@@ -96,6 +98,7 @@ def run(options: Options, progress=None) -> Outcome:
     prepare_out(options.raw, options.out)
     with exclusive(options.out):
         remove_leftovers(options.out)
+        load_facts(options.out / "interim" / FACTS_NAME)
         read = run_extract(
             sources, options.out, options.jobs, options.limits, progress, options.force, options.stage, options.reader
         )
@@ -119,6 +122,7 @@ def run(options: Options, progress=None) -> Outcome:
             manifest["view_errors"],
         )
         write_run_log(options, started, outcome)
+        keep_facts(options.out / "interim" / FACTS_NAME)
     return outcome
 
 
