@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
@@ -27,7 +28,18 @@ FACTS_NAME = "fingerprint-facts.json"
 
 
 def interim_path(out: Path, stage: str, sha256: str) -> Path:
-    return out / "interim" / stage / f"{sha256}.jsonl"
+    return interim_folder(out, stage) / record_name(sha256)
+
+
+def record_name(sha256: str) -> str:
+    return f"{sha256}.jsonl"
+
+
+@lru_cache(maxsize=64)
+def interim_folder(out: Path, stage: str) -> Path:
+    """OUT/interim/<stage>, joined once: a run over thousands of files asks for a record's path several times a
+    file, and each join of a Path costs as much as reading the record's first line."""
+    return out / "interim" / stage
 
 
 def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
@@ -60,7 +72,7 @@ def prune_interim(sources: list[Source], out: Path) -> None:
         if folder.is_dir():
             for path in folder.iterdir():
                 sha = path.name.split(".")[0]
-                if sha not in keep or path != interim_path(out, stage, sha):  # or named as an older version did
+                if sha not in keep or path.name != record_name(sha):  # or named as an older version did
                     path.unlink()
 
 
