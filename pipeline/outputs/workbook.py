@@ -68,11 +68,13 @@ def workbook_sheets(tables: dict[str, pd.DataFrame]) -> list[Sheet]:
     """Each table as a sheet (`xlsx.Sheet`) in the schema's order: its name, its two header rows (the column names,
     then their Japanese titles) and the cells of its rows (sheet_values), plain values, from which `xlsx` writes
     the workbook without pandas, in a process of its own if need be."""
-    return [
-        Sheet(table, [[text_cell(cell) for cell in row] for row in header], sheet_values(tables[table], table))
-        for table in sorted(tables, key=list(TABLES).index)
-        for header in [[list(TABLES[table][0]), [FIELDS[name][1] for name in TABLES[table][0]]]]
-    ]
+    return [sheet_of(tables[table], table) for table in sorted(tables, key=list(TABLES).index)]
+
+
+def sheet_of(df: pd.DataFrame, table: str) -> Sheet:
+    names = TABLES[table][0]
+    header = [list(names), [FIELDS[name][1] for name in names]]
+    return Sheet(table, [[text_cell(cell) for cell in row] for row in header], sheet_values(df, table))
 
 
 def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
