@@ -255,10 +255,15 @@ def _histories(plans: pd.DataFrame) -> list[dict]:
     """Per municipality, its plans in order of their first year, each with the themes it gained and dropped
     against its previous plan (plans.previous_plan_id)."""
     themes = dict(zip(plans["plan_id"], (set(_items(t)) for t in plans["themes"]), strict=True))
+    groups: dict[str, list] = {}  # municipality -> its plans; one pass, where a groupby sorted each group apart
+    for plan in plans.itertuples():
+        if not pd.isna(plan.municipality):
+            groups.setdefault(plan.municipality, []).append(plan)
     histories = []
-    for municipality, group in plans.groupby("municipality", sort=False):
+    for municipality, group in groups.items():
         rows = []
-        for plan in group.sort_values(["period_start_fy", "plan_id"], na_position="last").itertuples():
+        group.sort(key=_first_year_order)
+        for plan in group:
             previous = None if pd.isna(plan.previous_plan_id) else plan.previous_plan_id
             now, before = themes[plan.plan_id], themes.get(previous, set())
             rows.append(
@@ -274,6 +279,12 @@ def _histories(plans: pd.DataFrame) -> list[dict]:
         histories.append({"municipality": municipality, "plans": rows})
     order = {name: i for i, name in enumerate(_municipality_order(plans))}
     return sorted(histories, key=lambda h: order[h["municipality"]])
+
+
+def _first_year_order(plan) -> tuple:
+    """A plan's place among its municipality's: by first year, unknown years last, then by id."""
+    unknown = pd.isna(plan.period_start_fy)
+    return unknown, 0 if unknown else plan.period_start_fy, plan.plan_id
 
 
 def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
