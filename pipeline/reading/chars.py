@@ -52,14 +52,17 @@ def split_row(row: list[dict]) -> list[list[dict]]:
     row = sorted(row, key=itemgetter("x0"))
     fragments = [[row[0]]]
     for prev, c in pairwise(row):
-        gap = c["x0"] - prev["x1"]
-        # sizes under 1 pt count as 1 pt, so a gap of COLUMN_GAP_EM points or less never cuts: asked first, as
-        # it answers for nearly every pair
-        if gap > COLUMN_GAP_EM and gap > COLUMN_GAP_EM * max(prev["size"], c["size"], 1.0):
+        if wider(c["x0"] - prev["x1"], COLUMN_GAP_EM, prev["size"], c["size"]):
             fragments.append([c])
         else:
             fragments[-1].append(c)
     return fragments
+
+
+def wider(gap: float, em: float, *sizes: float) -> bool:
+    """Whether a gap between neighbours is wider than `em` times the larger of their sizes, a size under 1 pt counting
+    as 1 pt: a gap of `em` points or less never is, which answers for nearly every pair without the max."""
+    return gap > em and gap > em * max(*sizes, 1.0)
 
 
 def join_chars(chars: list[dict]) -> str:
@@ -69,8 +72,7 @@ def join_chars(chars: list[dict]) -> str:
     for c in chars:
         text = c["text"]
         if prev is not None and out and not out[-1].endswith(" ") and text != " ":
-            gap = c["x0"] - prev["x1"]
-            wide = gap > WORD_GAP_EM and gap > WORD_GAP_EM * max(c["size"], 1.0)  # the first as in split_row
+            wide = wider(c["x0"] - prev["x1"], WORD_GAP_EM, c["size"])
             if wide and not (is_cjk(prev["text"][-1]) or is_cjk(text[0])):
                 out.append(" ")
         out.append(text)
