@@ -24,9 +24,11 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.records import (
     ChildRows,
+    FileIndex,
     FileNotice,
     FileRows,
     Notice,
+    PlanKey,
     PlanRows,
     ReadTwice,
     SegmentRecord,
@@ -249,20 +251,38 @@ def decode_rows(body: bytes) -> FileRows:
     that adds one file to thousands."""
     data = json.loads(body)
     check_keys(data, FileRows)
-    plans = []
-    for plan in data["plans"]:
-        check_keys(plan, PlanRows)
-        key = tuple(plan["key"])
-        if len(key) != 3:
-            raise ValueError(f"a plan key of {len(key)} item(s)")
-        warnings = [from_dict(Notice, w) for w in plan["warnings"]]
-        plans.append(PlanRows(key, plan["base_id"], warnings, plan["row"], plan["tags"]))
+    plans = [PlanRows(*key_of(plan, PlanRows), plan["row"], plan["tags"]) for plan in data["plans"]]
     children = {}
     for level in ("pillars", "projects"):
         for child in data[level]:
             check_keys(child, ChildRows)
         children[level] = [ChildRows(child["plan"], child["row"], child["tags"]) for child in data[level]]
     return FileRows(data["document"], plans, children["pillars"], children["projects"])
+
+
+def index_of(rows: FileRows) -> FileIndex:
+    """What assemble decides by, of a file's rows (records.FileIndex)."""
+    return FileIndex(
+        rows.document,
+        [PlanKey(p.key, p.base_id, p.warnings, p.row["municipality"], p.row["plan_title"]) for p in rows.plans],
+    )
+
+
+def decode_index(data: dict) -> FileIndex:
+    """A file's index from its JSON form (to_dict), checked as decode_rows checks rows, and as fast: a run adding one
+    file to thousands decodes every file's index."""
+    check_keys(data, FileIndex)
+    plans = [PlanKey(*key_of(plan, PlanKey), plan["municipality"], plan["plan_title"]) for plan in data["plans"]]
+    return FileIndex(data["document"], plans)
+
+
+def key_of(plan: dict, record: type) -> tuple[tuple, str, list[Notice]]:
+    """The key, base id and warnings of a plan's JSON form (PlanRows or PlanKey), its keys checked."""
+    check_keys(plan, record)
+    key = tuple(plan["key"])
+    if len(key) != 3:
+        raise ValueError(f"a plan key of {len(key)} item(s)")
+    return key, plan["base_id"], [from_dict(Notice, w) for w in plan["warnings"]]
 
 
 def check_keys(data: dict, record: type) -> None:
@@ -351,17 +371,24 @@ class Assembled:
     adds_nothing: dict[str, str]  # file -> where its plans were all read before it, for the terminal
 
 
-# A file's rows, or how to read them when assemble reaches the file: a run adding one file to thousands would
-# otherwise hold every file's rows at once, and peak above the run that read them all.
-Rows = FileRows | Callable[[], FileRows]
+# A file's rows, or its index and how to read its rows (only when the tables keep some plan of it): a run adding one
+# file to thousands would otherwise decode every file's rows, and hold them all at once.
+Rows = FileRows | tuple[FileIndex, Callable[[], FileRows]]
 
 
-def same_start_year(source_file: str, pid: str, base: str, row: dict) -> FileNotice:
+def indexed(rows: Rows) -> tuple[FileIndex, Callable[[], FileRows]]:
+    """A file's index and how to read its rows, from either form of Rows."""
+    if isinstance(rows, FileRows):
+        return index_of(rows), lambda: rows
+    return rows
+
+
+def same_start_year(source_file: str, pid: str, base: str, plan: PlanKey) -> FileNotice:
     """The warning of a plan whose id got a suffix: another plan of its municipality starts the same year."""
     return FileNotice(
         "same_start_year",
         source_file,
-        f"{pid}: 「{row['plan_title']}」, another plan of {row['municipality']} starting the same year as {base}",
+        f"{pid}: 「{plan.plan_title}」, another plan of {plan.municipality} starting the same year as {base}",
         [pid, base],
     )
 
@@ -375,7 +402,8 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
     files is told so (a ReadTwice); a file all of whose plans were read before adds nothing. Two plans of one
     municipality and start year with different titles are both kept: the first gets the plain id, the others
-    `-2`, `-3`… Rows given as a function are read when their file's turn comes, and let go after it.
+    `-2`, `-3`… Rows given as an index are read, after every file's index, only for a file some of whose plans are
+    kept, and let go after it.
     """
     from pipeline.core.schema import TABLES
     from pipeline.outputs.tables import frame
@@ -395,20 +423,19 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
         notices.append(notice)
         warnings_of[notice.source_file].append(notice.message)
 
+    kept: list[tuple[str, FileIndex, Callable[[], FileRows], dict, dict[int, str]]] = []  # files with plans kept
     for source_file, rows in sorted(files, key=lambda pair: pair[0]):
-        rows = rows() if callable(rows) else rows
-        keys = [plan.key for plan in rows.plans]
-        if keys and not rows.document["plans_rejected"] and all(key in read for key in keys):
+        index, load = indexed(rows)
+        keys = [plan.key for plan in index.plans]
+        if keys and not index.document["plans_rejected"] and all(key in read for key in keys):
             origins = sorted({read[key][1] for key in keys})
             adds_nothing[source_file] = f"all {len(keys)} plans already read from {', '.join(origins)}"
-        described, told = describe_source(source_file, rows.document, sources)
-        warnings_of[source_file] = list(rows.document["warnings"])
+        described, told = describe_source(source_file, index.document, sources)
+        warnings_of[source_file] = list(index.document["warnings"])
         for notice in told:
             tell(notice)
-        provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
-        read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
-        ids: dict[int, str] = {}  # place in rows.plans of each plan kept -> its id
-        for place, plan in enumerate(rows.plans):
+        ids: dict[int, str] = {}  # place in index.plans of each plan kept -> its id
+        for place, plan in enumerate(index.plans):
             warnings_of[source_file] += [notice.message for notice in plan.warnings]
             if plan.key in read:
                 first_id, first_file = read[plan.key]
@@ -418,15 +445,27 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
             ids_taken[base] = ids_taken.get(base, 0) + 1
             pid = base if ids_taken[base] == 1 else f"{base}-{ids_taken[base]}"
             if pid != base:
-                tell(same_start_year(source_file, pid, base, plan.row))
+                tell(same_start_year(source_file, pid, base, plan))
             read[plan.key] = (pid, source_file)
             ids[place] = pid
-            rows_of["plans"].append(({"plan_id": pid, **plan.row, **read_in, **provenance}, plan.tags))
+        if ids:
+            kept.append((source_file, index, load, described, ids))
+        docs[source_file] = {**index.document, **described, "source_file": source_file, "plans_found": len(ids)}
+    for source_file, index, load, described, ids in kept:
+        rows = load()
+        if [plan.key for plan in rows.plans] != [plan.key for plan in index.plans]:
+            raise ValueError(f"{source_file}: its rows are not those its index was made from")
+        provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
+        read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
+        rows_of["plans"] += [
+            ({"plan_id": ids[place], **plan.row, **read_in, **provenance}, plan.tags)
+            for place, plan in enumerate(rows.plans)
+            if place in ids
+        ]
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
             rows_of[table] += [
                 ({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags) for e in entries if e.plan in ids
             ]
-        docs[source_file] = {**rows.document, **described, "source_file": source_file, "plans_found": len(ids)}
     read_twice = [ReadTwice(first, later, ids) for (first, later), ids in repeats.items()]
     for pair in read_twice:
         for source_file, words in pair.warnings():

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.run.cache import MERGED, interim_path, read_merged
-from pipeline.run.runner import read_file_rows
+from pipeline.normalize import decode_index, read_rows_record
+from pipeline.run.cache import INDEX, interim_path, read_index
 from tests.conftest import run_pipeline
 from tests.fixtures.render import render
 from tests.fixtures.variants import VARIANTS
@@ -61,7 +61,7 @@ FORKSERVER_PROBE = COUNTING_PROBE.replace(
     "workers.PRELOAD = ('tests.forkserver_counts', *workers.PRELOAD)",
 )
 
-# The same, listing the files of rows the run opened (under OUT/interim: a rows record or the merged cache), in
+# The same, listing the files of rows the run opened (under OUT/interim: a rows record or the index cache), in
 # the order first opened.
 OPENS_PROBE = """
 import json, sys
@@ -229,70 +229,96 @@ def test_a_damaged_or_stale_entry_is_made_again(runs, tmp_path, damage):
     entry = interim_path(out, "normalize", sha)
     entry.write_bytes(damage(entry.read_bytes()))
     segment_sha = sha256(interim_path(out, "segment", sha))
-    assert read_file_rows(out, sha, segment_sha) is None
-    (out / "interim" / MERGED).unlink()  # which holds a.pdf's rows whole
+    assert read_rows_record(entry.read_bytes(), segment_sha) is None
     (out / "manifest.json").unlink()  # so that the run builds the tables again
     assert run_pipeline(raw, out) == 0
-    assert read_file_rows(out, sha, segment_sha) is not None
+    assert read_rows_record(entry.read_bytes(), segment_sha) is not None
     assert outputs(out) == outputs(fresh)
 
 
-def merged_files(out: Path) -> dict[str, int]:
-    """The files the merged cache holds rows of that stand, by sha256, each with the size of its line; {} when
-    none does."""
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_entry_is_made_again_without_its_index(runs, tmp_path, damage):
+    """Without the index cache, the file's index comes from its own record, which is made again first."""
+    raw, _, fresh, _ = runs
+    out = tmp_path / "out"
+    shutil.copytree(fresh, out)
+    entry = interim_path(out, "normalize", sha256(raw / "a.pdf"))
+    entry.write_bytes(damage(entry.read_bytes()))
+    (out / "interim" / INDEX).unlink()
+    (out / "manifest.json").unlink()
+    assert run_pipeline(raw, out) == 0
+    assert read_rows_record(entry.read_bytes(), sha256(interim_path(out, "segment", sha256(raw / "a.pdf")))) is not None
+    assert indexed_files(out) == sorted(sha256(raw / name) for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf"))
+    assert outputs(out) == outputs(fresh)
+
+
+def indexed_files(out: Path) -> list[str]:
+    """The files the index cache holds a standing index of, by sha256; [] when none stands."""
     segment_records = {p.stem: sha256(p) for p in (out / "interim" / "segment").iterdir()}
-    return {sha: at.size for sha, at in read_merged(out, segment_records)[0].items()}
+    held = read_index(out, segment_records)[0]
+    return sorted(sha for sha, index in held.items() if decodes(index))
 
 
-def with_merged_header(data: bytes, edit) -> bytes:
+def decodes(index: dict) -> bool:
+    try:
+        decode_index(index)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def with_index_body(data: bytes, edit) -> bytes:
+    """The index cache with its second line edited, and the first line's sha256 of it made to match, so that
+    only the check of each file against its segment record can tell."""
     head, body = header(data)
-    return json.dumps(edit(head)).encode() + b"\n" + body
+    body = json.dumps(edit(json.loads(body))).encode()
+    return json.dumps({**head, "files_sha256": hashlib.sha256(body).hexdigest()}).encode() + b"\n" + body
 
 
-def first_file_from(head: dict, **fields) -> dict:
-    """The header with its first file's entry changed: [segment record sha256, rows sha256, size]."""
-    first = next(iter(head["files"]))
-    entry = dict(zip(("segment", "rows", "size"), head["files"][first], strict=True)) | fields
-    return {**head, "files": {**head["files"], first: list(entry.values())}}
+def first_file_from(files: dict, segment: str) -> dict:
+    """The index's files with the first one's entry ([segment record sha256, index]) naming another segment record."""
+    first = next(iter(files))
+    return {**files, first: [segment, files[first][1]]}
 
 
-MERGED_DAMAGES = {
+INDEX_DAMAGES = {
     "garbage": lambda data: b"\x00\xffnot json",
     "empty": lambda data: b"",
     "truncated": lambda data: data[: len(data) // 2],
     "a header that is no object": lambda data: b"[]\n" + header(data)[1],
     "made by other code": lambda data: with_header(data, fingerprint="0" * 64),
-    "a file made from another segment record": lambda data: with_merged_header(
-        data, lambda head: first_file_from(head, segment="0" * 64)
+    "a file made from another segment record": lambda data: with_index_body(
+        data, lambda files: first_file_from(files, "0" * 64)
     ),
-    "a line of another size": lambda data: with_merged_header(
-        data, lambda head: first_file_from(head, size=first_file_from(head)["files"][next(iter(head["files"]))][2] - 1)
+    "an index altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
+    "an index of another shape": lambda data: with_index_body(
+        data, lambda files: {sha: [segment, {}] for sha, (segment, _) in files.items()}
     ),
-    "rows altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
 }
 
 
-@pytest.mark.parametrize("damage", MERGED_DAMAGES.values(), ids=MERGED_DAMAGES.keys())
-def test_a_damaged_or_stale_merged_cache_is_not_trusted_and_written_again(runs, tmp_path, damage):
-    """What of the merged cache does not stand is read from each file's own record instead: the tables are those
-    of a fresh run, and the merged cache is written again whole."""
+@pytest.mark.parametrize("damage", INDEX_DAMAGES.values(), ids=INDEX_DAMAGES.keys())
+def test_a_damaged_or_stale_index_cache_is_not_trusted_and_written_again(runs, tmp_path, damage):
+    """What of the index cache does not stand is read from each file's own record instead: the tables are those
+    of a fresh run, and the index cache is written again whole."""
     _, _, fresh, _ = runs
     raw, out = runs[0], tmp_path / "out"
     shutil.copytree(fresh, out)
-    whole = merged_files(out)
+    whole = indexed_files(out)
     assert len(whole) == 4
-    merged = out / "interim" / MERGED
-    merged.write_bytes(damage(merged.read_bytes()))
-    assert merged_files(out) != whole
+    index = out / "interim" / INDEX
+    index.write_bytes(damage(index.read_bytes()))
+    assert indexed_files(out) != whole
     (out / "manifest.json").unlink()
     assert run_pipeline(raw, out) == 0
-    assert merged_files(out) == whole
+    assert indexed_files(out) == whole
     assert outputs(out) == outputs(fresh)
 
 
-def test_a_run_adding_one_file_opens_of_the_rows_the_merged_cache_and_that_file_s_own_record_only(runs, tmp_path):
-    """The other files' rows come from the merged cache, read in one pass and then where each line lies: their own
-    records are never opened. The merged cache is written again, with the file added."""
+def test_a_run_adding_one_file_reads_the_rows_only_of_the_files_whose_plans_it_keeps(runs, tmp_path):
+    """Every file's index comes from the index cache, read in one pass, and the added file's from its own record;
+    the rows are then read of the files whose plans the tables keep: b.pdf's plans were all read from a.pdf, which
+    comes first by name, so b.pdf's record is never opened. The index cache is written again, with the file added."""
     raw, _, fresh, _ = runs
     src, out = tmp_path / "raw", tmp_path / "out"
     shutil.copytree(raw, src)
@@ -300,12 +326,17 @@ def test_a_run_adding_one_file_opens_of_the_rows_the_merged_cache_and_that_file_
     added = sha256(src / "a.pdf")
     (src / "a.pdf").unlink()
     assert run_pipeline(src, out) == 0
-    before = identity(out / "interim" / MERGED)
-    assert sorted(merged_files(out)) == sorted(sha256(src / name) for name in ("b.pdf", "c.pdf", "d.pdf"))
+    before = identity(out / "interim" / INDEX)
+    assert indexed_files(out) == sorted(sha256(src / name) for name in ("b.pdf", "c.pdf", "d.pdf"))
     shutil.copy(raw / "a.pdf", src / "a.pdf")
-    assert probe(src, out, OPENS_PROBE)["opened"] == [MERGED, f"normalize/{added}.jsonl"]
-    assert identity(out / "interim" / MERGED) != before
-    assert sorted(merged_files(out)) == sorted(sha256(raw / name) for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf"))
+    assert probe(src, out, OPENS_PROBE)["opened"] == [
+        INDEX,
+        f"normalize/{added}.jsonl",
+        f"normalize/{sha256(src / 'c.pdf')}.jsonl",
+        f"normalize/{sha256(src / 'd.pdf')}.jsonl",
+    ]
+    assert identity(out / "interim" / INDEX) != before
+    assert indexed_files(out) == sorted(sha256(raw / name) for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf"))
     assert outputs(out) == outputs(fresh)
 
 
@@ -335,7 +366,7 @@ def test_the_sudachi_dictionary_is_loaded_once_for_a_run_tagging_many_files(runs
     out = tmp_path / "out"
     shutil.copytree(fresh, out)
     shutil.rmtree(out / "interim" / "normalize")
-    (out / "interim" / MERGED).unlink()
+    (out / "interim" / INDEX).unlink()
     (out / "manifest.json").unlink()
     assert probe(raw, out, COUNTING_PROBE) == {"status": 0, "taggers": 1, "dictionaries": 1}
     assert len(entries(out)) == 4

@@ -221,6 +221,27 @@ class FileRows:
     projects: list[ChildRows]
 
 
+@dataclass
+class PlanKey:
+    """What assemble decides a plan's fate by (PlanRows without its rows): whether it was read before, its id."""
+
+    key: tuple[str, int | None, str]  # as PlanRows.key
+    base_id: str
+    warnings: list[Notice]
+    municipality: str  # as printed, for the warning of a suffixed id
+    plan_title: str
+
+
+@dataclass
+class FileIndex:
+    """What assemble needs of a file before its rows (pipeline.normalize.index_of): its documents row and its
+    plans' keys. Kept for every file in one cache (pipeline.run.cache.write_index), so that a run adding one file to
+    thousands reads the rows only of the files whose plans the tables keep."""
+
+    document: dict[str, Any]  # as FileRows.document
+    plans: list[PlanKey]  # in page order, as FileRows.plans
+
+
 @dataclass(frozen=True)
 class ReadTwice:
     """Plans of `later_file` kept from `first_file`, which holds the same plans (municipality, start year, title)

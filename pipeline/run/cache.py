@@ -1,26 +1,26 @@
 """OUT/interim: each stage's record of each file, keyed by the file's sha256, and when a cached record stands.
 
 A record made by other code (another fingerprint) is made again; records of files no longer in RAW are pruned.
-Every file's rows are also kept together in one merged cache (OUT/interim/normalize.merged), which a run reads in
-one pass instead of opening a record per file.
+What the merge needs of every file before its rows (its index: records.FileIndex) is also kept together in one
+cache (OUT/interim/normalize.index), which a run reads in one pass instead of opening a record per file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import is_retried
 from pipeline.core.fingerprint import fingerprint
-from pipeline.core.io import atomic_file, write_atomic
+from pipeline.core.io import write_atomic
 from pipeline.core.records import DEFAULT_READER, ExtractHeader, Limits, Page, SegmentRecord, Source, from_dict, to_dict
 
 INTERIM_STAGES = ("extract", "segment", "normalize")  # the folders of OUT/interim, one record per file in each
-MERGED = "normalize.merged"  # in OUT/interim: every file's rows in one file (write_merged)
+INDEX = "normalize.index"  # in OUT/interim: every file's index in one file (write_index)
+RETIRED = ("normalize.merged",)  # in OUT/interim: caches of older versions, removed (every file's rows, whole)
 
 
 # In OUT/interim: what the fingerprints take from each source text (core.fingerprint.FACTS), kept between runs.
@@ -65,8 +65,11 @@ def is_reusable(head: dict | None, limits: Limits, reader: str = DEFAULT_READER)
 
 
 def prune_interim(sources: list[Source], out: Path) -> None:
-    """Drop interim records of files no longer in RAW, so the cache does not grow without bound."""
+    """Drop interim records of files no longer in RAW, so the cache does not grow without bound, and the caches an
+    older version kept (RETIRED)."""
     keep = {s.sha256 for s in sources}
+    for name in RETIRED:
+        (out / "interim" / name).unlink(missing_ok=True)
     for stage in INTERIM_STAGES:
         folder = out / "interim" / stage
         if folder.is_dir():
@@ -107,62 +110,32 @@ def write_segment(out: Path, sha256: str, record: SegmentRecord) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class RowsAt:
-    """Where a file's cached rows lie, one line of JSON (the second line of normalize.rows_record): held instead of
-    the rows, which are read when the merge reaches the file, so that a run never holds every file's rows."""
-
-    path: Path
-    offset: int
-    size: int
-    sha256: str  # of the line, without its newline
-
-    def read(self) -> bytes:
-        with self.path.open("rb") as f:
-            f.seek(self.offset)
-            return f.read(self.size)
-
-
-def read_merged(out: Path, segment_records: dict[str, str]) -> tuple[dict[str, RowsAt], int]:
-    """The rows the merged cache (write_merged) holds of these files, by sha256: those the current normalize code
-    made from the file's current segment record (`segment_records`), whose line is whole (its sha256); and how
-    many files it holds. One pass over the file, keeping where each line lies. A merged cache made by other code,
-    or damaged, gives what of it stands: at worst nothing, and each file's own record is read instead."""
-    path = out / "interim" / MERGED
-    found: dict[str, RowsAt] = {}
+def read_index(out: Path, segment_records: dict[str, str]) -> tuple[dict[str, dict], int]:
+    """The indexes the index cache (write_index) holds of these files, by sha256, in their JSON form: those the
+    current normalize code made from the file's current segment record (`segment_records`); and how many files it
+    holds. An index cache made by other code, altered (its files' sha256) or damaged gives nothing, and each file's
+    own record is read instead."""
     try:
-        with path.open("rb") as f:
-            head = json.loads(f.readline())
-            if head["fingerprint"] != fingerprint("normalize"):
-                return {}, 0
-            offset = f.tell()
-            for sha, (segment_sha, rows_sha, size) in head["files"].items():
-                if segment_records.get(sha) == segment_sha:
-                    f.seek(offset)
-                    line = f.read(size + 1)
-                    if line.endswith(b"\n") and hashlib.sha256(line[:-1]).hexdigest() == rows_sha:
-                        found[sha] = RowsAt(path, offset, size, rows_sha)
-                offset += size + 1
-            return found, len(head["files"])
+        with (out / "interim" / INDEX).open("rb") as f:
+            head, body = json.loads(f.readline()), f.read()
+        if (head["fingerprint"], head["files_sha256"]) != (fingerprint("normalize"), hashlib.sha256(body).hexdigest()):
+            return {}, 0
+        files = json.loads(body)
+        found = {sha: index for sha, (segment_sha, index) in files.items() if segment_records.get(sha) == segment_sha}
+        return found, len(files)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return found, -1  # what stood before the damage; never the count of files asked for, so it is rewritten
+        return {}, -1  # never the count of files asked for, so it is written again
 
 
-def write_merged(out: Path, rows: dict[str, RowsAt], segment_records: dict[str, str]) -> dict[str, RowsAt]:
-    """Write every file's rows into the merged cache, in sha256 order: a first line naming the normalize code and,
-    per file, the segment record its rows were made from, the sha256 of its line and the line's size; then one line
-    per file. Returns where each file's rows now lie in it."""
-    path = out / "interim" / MERGED
-    order = sorted(rows)
+def write_index(out: Path, indexes: dict[str, dict], segment_records: dict[str, str]) -> None:
+    """Write every file's index (records.FileIndex, in its JSON form) into the index cache, in sha256 order: a first
+    line naming the normalize code and the sha256 of the second, which maps each file to the segment record its
+    index was made from and the index."""
+    files = {sha: [segment_records[sha], indexes[sha]] for sha in sorted(indexes)}
+    body = json.dumps(files, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     head = {
         "pipeline_version": PIPELINE_VERSION,
         "fingerprint": fingerprint("normalize"),
-        "files": {sha: [segment_records[sha], rows[sha].sha256, rows[sha].size] for sha in order},
+        "files_sha256": hashlib.sha256(body).hexdigest(),
     }
-    written = {}
-    with atomic_file(path) as f:
-        f.write(json.dumps(head).encode("utf-8") + b"\n")
-        for sha in order:
-            written[sha] = RowsAt(path, f.tell(), rows[sha].size, rows[sha].sha256)
-            f.write(rows[sha].read() + b"\n")
-    return written
+    write_atomic(out / "interim" / INDEX, json.dumps(head).encode("utf-8") + b"\n" + body)

@@ -19,10 +19,12 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
@@ -30,25 +32,28 @@ from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
 from pipeline.core.fingerprint import keep_facts, load_facts
 from pipeline.core.io import sha256_file, write_atomic
-from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict
+from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict, to_dict
 from pipeline.outputs.views import start_views, write_views
 from pipeline.run.cache import (
     FACTS_NAME,
-    RowsAt,
     interim_path,
     is_reusable,
     load_extract,
     load_segment,
     prune_interim,
     read_cached,
-    read_merged,
-    write_merged,
+    read_index,
+    write_index,
     write_segment,
 )
 from pipeline.run.inputs import Refused, find_sources, same_bytes
 from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
 from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
 from pipeline.run.workers import beside, read_in_workers
+
+if TYPE_CHECKING:
+    from pipeline.normalize import Rows
+    from pipeline.tagging.tagger import Tagger
 
 log = logging.getLogger("pipeline")
 
@@ -241,64 +246,54 @@ def normalize_unless_current(
 
 def rows_by_file(
     sources: list[Source], out: Path, segment_records: dict[str, str], force: bool = False
-) -> dict[str, RowsAt]:
-    """Where what each distinct file adds to the tables (normalize.file_rows) lies, by sha256 (cache.RowsAt): the
-    rows are read when the merge reaches the file, never all held at once. Taken from the merged cache
-    (cache.read_merged, one pass over one file) when the current normalize code made them from the file's current
-    segment record (`segment_records`: sha256 of each segment record file); else from the file's own record under
-    OUT/interim/normalize when it stands; else made now, tagged and cached. The workers made the own records of
-    the files read now (every file, with --force, which reads no merged cache); made here are those of files whose
-    extract record was cached but whose rows are stale (the segmenter, the normalizer or the vocabulary changed).
-    The tagger, and with it SudachiPy and its dictionary, is loaded once, and only when some file with plans has
-    no rows cached. The merged cache is written again when it does not hold exactly these files' current rows."""
-    from pipeline.normalize import file_rows, rows_record
+) -> dict[str, Rows]:
+    """What each distinct file adds to the tables (normalize.file_rows), by sha256, as its index and how to read its
+    rows (normalize.Rows): the rows are read only when the merge keeps some plan of the file, never all at once. The
+    index is taken from the index cache (cache.read_index, one file) when the current normalize code made it from the
+    file's current segment record (`segment_records`: sha256 of each segment record file); else from the file's own
+    rows record under OUT/interim/normalize when it stands; else the rows are made now, tagged and cached. The
+    workers made the own records of the files read now (every file, with --force, which reads no index cache); made
+    here are those of files whose extract record was cached but whose rows are stale (the segmenter, the normalizer
+    or the vocabulary changed). The tagger, and with it SudachiPy and its dictionary, is loaded once, and only when
+    some file with plans has no rows cached. The index cache is written again when it does not hold exactly these
+    files' current indexes."""
+    from pipeline.normalize import decode_index, index_of
     from pipeline.tagging.tagger import Tagger
 
     tagger = cache(Tagger)
     shas = sorted({s.sha256 for s in sources})
-    merged, held = read_merged(out, segment_records) if not force else ({}, 0)
-    rows: dict[str, RowsAt] = {}
-    made = 0
+    held, count = read_index(out, segment_records) if not force else ({}, 0)
+    indexes, json_forms = {}, {}
     for sha in shas:
-        rows[sha] = merged.get(sha) or read_file_rows(out, sha, segment_records[sha])
-        if rows[sha] is None:
-            seg = load_segment(out, sha)
-            made_rows = file_rows(seg, tagger() if seg.plans else None)
-            write_atomic(interim_path(out, "normalize", sha), rows_record(sha, segment_records[sha], made_rows))
-            rows[sha] = read_file_rows(out, sha, segment_records[sha])
-            made += 1
+        try:
+            indexes[sha], json_forms[sha] = decode_index(held[sha]), held[sha]
+        except (KeyError, ValueError, TypeError, AttributeError):  # not held, or held in another shape
+            indexes[sha] = index_of(load_rows(out, sha, segment_records[sha], tagger))
+            json_forms[sha] = to_dict(indexes[sha])
+    from_cache = sum(json_forms[sha] is held.get(sha) for sha in shas)
     log.info(
-        "normalize: rows of %d file(s) made, %d read from their own record, %d from the merged cache",
-        made,
-        len(shas) - made - len(merged),
-        len(merged),
+        "normalize: %d file(s) indexed from their own rows, %d from the index cache", len(shas) - from_cache, from_cache
     )
-    if len(merged) != len(shas) or held != len(shas):
-        rows = write_merged(out, rows, segment_records)
-    return rows
+    if from_cache != len(shas) or count != len(shas):
+        write_index(out, json_forms, segment_records)
+    return {sha: (indexes[sha], partial(load_rows, out, sha, segment_records[sha], tagger)) for sha in shas}
 
 
-def read_file_rows(out: Path, sha256: str, segment_sha256: str) -> RowsAt | None:
-    """Where a file's rows lie in its own cached record, checked whole (normalize.read_rows_record); None when
-    there is none that stands."""
-    from pipeline.normalize import read_rows_record
+def load_rows(out: Path, sha256: str, segment_sha256: str, tagger: Callable[[], Tagger]) -> FileRows:
+    """A file's rows from its own cached record when it stands (normalize.read_rows_record), else made from its
+    segment record now, tagged with `tagger()` when it has plans, and cached."""
+    from pipeline.normalize import file_rows, read_rows_record, rows_record
 
     path = interim_path(out, "normalize", sha256)
     try:
-        data = path.read_bytes()
+        rows = read_rows_record(path.read_bytes(), segment_sha256)
     except OSError:
-        return None
-    if read_rows_record(data, segment_sha256) is None:
-        return None
-    head, _, body = data.partition(b"\n")
-    return RowsAt(path, len(head) + 1, len(body), json.loads(head)["rows_sha256"])
-
-
-def load_rows(at: RowsAt) -> FileRows:
-    """A file's rows, read from where they lie."""
-    from pipeline.normalize import decode_rows
-
-    return decode_rows(at.read())
+        rows = None
+    if rows is None:
+        seg = load_segment(out, sha256)
+        rows = file_rows(seg, tagger() if seg.plans else None)
+        write_atomic(path, rows_record(sha256, segment_sha256, rows))
+    return rows
 
 
 def normalize_and_write(
@@ -313,7 +308,7 @@ def normalize_and_write(
     from pipeline.segment import refused_record
 
     rows = rows_by_file(sources, out, inputs["segment_records"], force)
-    files = [(s.name, partial(load_rows, rows[s.sha256])) for s in sources] + [
+    files = [(s.name, rows[s.sha256]) for s in sources] + [
         (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
