@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
@@ -287,8 +287,14 @@ def key_of(plan: dict, record: type) -> tuple[tuple, str, list[Notice]]:
 
 def check_keys(data: dict, record: type) -> None:
     """Refuse the JSON form of a record whose keys are not the record's fields."""
-    if data.keys() != {f.name for f in fields(record)}:
+    if data.keys() != field_names(record):
         raise ValueError(f"{record.__name__}: keys {sorted(data)}")
+
+
+@cache
+def field_names(record: type) -> frozenset[str]:
+    """A record's field names, taken once: a run adding one file to thousands checks a hundred thousand records."""
+    return frozenset(f.name for f in fields(record))
 
 
 def describe_source(source_file: str, document: dict, sources: Sources) -> tuple[dict, list[FileNotice]]:

@@ -399,10 +399,10 @@ def test_report_shows_any_text_as_text(sample, tmp_path):
     assert "<script" not in page and "\x07" not in page
 
 
-# The function of the run's process that writes each view of the tables (the workbook's cells: a process of its own
-# writes the file from them).
+# The function of the run's process that makes what each view of the tables shows (a process of its own writes the
+# file from it).
 VIEW_WRITERS = {
-    "report.html": "pipeline.outputs.report.write_report",
+    "report.html": "pipeline.outputs.report.report_context",
     "tables.xlsx": "pipeline.outputs.workbook.workbook_sheets",
 }
 
@@ -565,3 +565,22 @@ def test_removing_one_guard_apostrophe_gives_any_text_back(text, cell):
 
     assert csv_cell(text) == cell
     assert re.sub(r"^'(?='*[=+\-@])", "", cell) == text
+
+
+def test_a_record_by_key_puts_each_key_on_a_line_of_its_own_and_keeps_the_text_as_it_is():
+    from pipeline.core.io import json_by_key
+
+    written = json_by_key({"rows": {"plans": 6}, "adds_nothing": {}, "名": ["区", None]})
+    assert written == '{\n"rows": {"plans": 6},\n"adds_nothing": {},\n"名": ["区", null]\n}\n'.encode()
+    assert json.loads(written) == {"rows": {"plans": 6}, "adds_nothing": {}, "名": ["区", None]}
+
+
+def test_the_views_processes_write_without_pandas_or_pyarrow():
+    """The report's page and the workbook's file are written by processes of the fork server, which has not loaded
+    pandas or pyarrow (half a second of imports): what they run imports neither."""
+    code = (
+        "import sys, pipeline.outputs.page, pipeline.outputs.xlsx; "
+        "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"

@@ -6,6 +6,7 @@ Standard library only: the extract workers write their records with it, and must
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -97,3 +98,14 @@ def remove_temporaries(folder: Path) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+def json_by_key(record: dict) -> bytes:
+    """A JSON object with each key on a line of its own and its value on that line: as readable as an indented
+    dump for a record of a few keys, and written by json's C encoder, which an indent turns off (a manifest of 4,000
+    files took 0.3 s indented)."""
+    lines = (
+        f"{json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in record.items()
+    )
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")

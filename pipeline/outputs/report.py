@@ -12,19 +12,21 @@ library to import, no font to embed, and every text stays text, escaped by the t
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections import Counter, defaultdict
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline import PIPELINE_VERSION
-from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.io import sha256_file
 from pipeline.core.records import ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
+from pipeline.outputs.page import render_page, write_page
+
+REPORT_NAME = "report.html"
 
 CHART_IDS = {
     "rounds": "chart-plans-by-municipality-and-round",
@@ -73,12 +75,6 @@ def _items(value) -> list[str]:
         return [str(v) for v in value]
     except TypeError:  # NaN and other scalars: no items
         return []
-
-
-# Characters that have no place in an HTML or XML document: C0 controls but tab, line feed and carriage return,
-# DEL and the C1 controls, lone surrogates (an undecodable file name), noncharacters.
-NOT_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-NOT_TEXT_RE = re.compile(f"[{NOT_TEXT}]")
 
 
 def _vocabulary() -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -136,33 +132,6 @@ def _instruments_matrix(plans: pd.DataFrame, projects: pd.DataFrame, codes: list
     matrix.index = [_plan_label(row) for row in plans.itertuples()]
     matrix.columns = [f"{labels.get(c, c)} ({c})" for c in columns]
     return matrix, marks
-
-
-def _text(value):
-    """Every value the template prints: missing as empty, characters HTML cannot hold as U+FFFD (autoescaping
-    then takes care of markup); the template's own markup (a macro's output) passes as it is."""
-    from markupsafe import Markup
-
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return NOT_TEXT_RE.sub("\ufffd", value)
-    return value
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(
-        loader=PackageLoader("pipeline.outputs", "templates"),
-        autoescape=True,
-        finalize=_text,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def _frame(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
@@ -392,9 +361,10 @@ def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> 
     ]
 
 
-def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> str:
-    """The report page as HTML text, of the tables and the plans normalize found read twice in them
-    (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to)."""
+def report_context(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> dict:
+    """What the report page shows, as plain values (what needs pandas is done here, so that the page can be
+    rendered in a process without it: start_report), of the tables and the plans normalize found read twice in
+    them (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to)."""
     documents, plans, pillars, projects, tags = (
         _frame(tables, n) for n in ("documents", "plans", "pillars", "projects", "tags")
     )
@@ -420,14 +390,24 @@ def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) 
         "read_twice": read_twice,
         "warnings": _warnings(documents, other_warnings),
     }
-    return _environment().get_template("report.html").render(**context)
+    return context
+
+
+def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> str:
+    """The report page as HTML text (report_context)."""
+    return render_page(report_context(tables, read_twice))
 
 
 def write_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice]) -> Path:
-    """Write OUT/report.html atomically; returns its path."""
-    path = Path(out) / "report.html"
-    write_atomic(path, render_report(tables, read_twice).encode("utf-8"))
-    return path
+    """Write OUT/report.html; returns its path."""
+    return write_page(report_context(tables, read_twice), Path(out) / REPORT_NAME)
+
+
+def start_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside) -> Callable[[], Path]:
+    """Start writing OUT/report.html with `beside(function, *args)`, which runs it in a process of its own (the
+    run's `run.workers.beside`, whose processes need no pandas: the page's values are made here), so that the run
+    writes the rest meanwhile; what it returns gives the path, or raises what writing it raised."""
+    return beside(write_page, report_context(tables, read_twice), Path(out) / REPORT_NAME)
 
 
 def recorded_read_twice(out: Path) -> list[ReadTwice]:

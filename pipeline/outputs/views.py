@@ -1,4 +1,4 @@
-"""The views of the tables for people, written after them: report.html and tables.xlsx. A view that fails costs
+"""The views of the tables for people, written beside them: report.html and tables.xlsx. A view that fails costs
 only itself, never the tables."""
 
 from __future__ import annotations
@@ -16,39 +16,34 @@ if TYPE_CHECKING:
 log = logging.getLogger("pipeline")
 
 
-# The files made from the tables for people to look at, written after them: one that fails costs only itself
+# The files made from the tables for people to look at, written while the tables are: one that fails costs only itself
 # (normalize_and_write), and the next run tries it again.
 VIEWS = ("report.html", "tables.xlsx")
 
 
-def start_views(tables: dict, out: Path, beside):
-    """Start the view written by a process of its own, the workbook (start_workbook, with `beside`, the run's means
-    of running a function in a process of its own), as soon as the tables are made: it takes longer than the tables
-    and the report written meanwhile. What write_views takes: what gives its result, or the exception that starting
-    it raised."""
+def start_views(tables: dict, read_twice: list[ReadTwice], out: Path, beside) -> dict:
+    """Start each of the VIEWS in a process of its own (with `beside`, the run's means of running a function in a
+    process of its own: start_report, start_workbook) as soon as the tables are made, so that they are written while
+    the run writes the tables. The report also takes the plans normalize found read twice (records, not the words
+    of the documents' warnings). What write_views takes: view → what gives its result, or the exception that
+    starting it raised."""
+    from pipeline.outputs.report import start_report
     from pipeline.outputs.workbook import start_workbook
 
-    return attempt(lambda: start_workbook(tables, out, beside))
+    return {
+        "report.html": attempt(lambda: start_report(tables, out, read_twice, beside)),
+        "tables.xlsx": attempt(lambda: start_workbook(tables, out, beside)),
+    }
 
 
-def write_views(
-    tables: dict, read_twice: list[ReadTwice], out: Path, outputs: dict[str, str], started
-) -> dict[str, str]:
-    """Write each of the VIEWS of the tables, adding its sha256 to `outputs`; returns view → why it failed. The
-    report also takes the plans normalize found read twice (records, not the words of the documents' warnings).
-    A view that fails costs only itself, never the tables: it is logged in one line, a stale file of its name is
-    removed (it would show other tables), and the manifest leaves it out and keeps the reason, so that the run
-    exits 2 and the next run tries it again.
-
-    The workbook is written by a process of its own, `started` before the tables were written (start_views), while
-    the tables and the report are written here: it is waited for last."""
-    from pipeline.outputs.report import write_report
-
-    written = {"report.html": attempt(lambda: write_report(tables, out, read_twice))}
-    written["tables.xlsx"] = started if isinstance(started, Exception) else attempt(started)
+def write_views(out: Path, outputs: dict[str, str], started: dict) -> dict[str, str]:
+    """Wait for each of the VIEWS `started` (start_views), adding its sha256 to `outputs`; returns view → why it
+    failed. A view that fails costs only itself, never the tables: it is logged in one line, a stale file of its
+    name is removed (it would show other tables), and the manifest leaves it out and keeps the reason, so that the
+    run exits 2 and the next run tries it again."""
     errors = {}
     for name in VIEWS:
-        got = written[name]
+        got = started[name] if isinstance(started[name], Exception) else attempt(started[name])
         if isinstance(got, Exception):
             errors[name] = one_line(f"{type(got).__name__}: {got}")
             log.error("%s not written: %s", name, errors[name])

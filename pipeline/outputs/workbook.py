@@ -11,7 +11,7 @@ Cells are typed by the schema, never guessed from their text: every string field
 an error (`#N/A`), so no spreadsheet turns it into anything else; an integer is a number, a boolean a boolean, a
 list its items joined with `|` escaped as in the CSV (pipeline.outputs.tables.list_cell). A null, an empty text or an
 empty list is an empty cell. Characters XML cannot hold become U+FFFD, as in the report
-(pipeline.outputs.report.NOT_TEXT); a text longer than a cell holds (32,767 UTF-16 units, a character beyond U+FFFF
+(pipeline.outputs.page.NOT_TEXT); a text longer than a cell holds (32,767 UTF-16 units, a character beyond U+FFFF
 counting two) is cut, ending with …: the Parquet files keep it whole.
 
 The cells are made here, with pandas; the file is written from them by `outputs.xlsx` (xlsxwriter, the same
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.core.schema import ARROW_TYPES, BOOL, FIELDS, INT, STRING, STRINGS, TABLES
-from pipeline.outputs.report import NOT_TEXT_RE
+from pipeline.outputs.page import NOT_TEXT_RE
 from pipeline.outputs.tables import column_values, list_cell
 from pipeline.outputs.xlsx import WORKBOOK_NAME, Sheet, workbook_from, write_sheets
 

@@ -31,7 +31,7 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
 from pipeline.core.fingerprint import keep_facts, load_facts
-from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.io import json_by_key, sha256_file, write_atomic
 from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict, to_dict
 from pipeline.outputs.views import start_views, write_views
 from pipeline.run.cache import (
@@ -313,11 +313,11 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
-    started = start_views(tables, out, beside)
+    started = start_views(tables, assembled.read_twice, out, beside)
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
-    view_errors = write_views(tables, assembled.read_twice, out, outputs, started)
+    view_errors = write_views(out, outputs, started)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
@@ -327,7 +327,7 @@ def normalize_and_write(
         **notices_record(assembled.read_twice, assembled.notices),
     }
     stop_here("before_manifest")
-    write_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_atomic(out / "manifest.json", json_by_key(manifest))
     return manifest
 
 

@@ -212,7 +212,7 @@ def beside(function, *args):
     """Run `function(*args)` in a process of the fork server, which ends as soon as the run dies (die_with_run) and
     never takes Ctrl-C (the run's to handle); returns what waits for it and gives its result, or raises what it
     raised (a RuntimeError when it died without a result). For work of the run that needs no pandas, done while the
-    run does the rest: the workbook (outputs.views.start_views)."""
+    run does the rest: the report and the workbook (outputs.views.start_views)."""
     ctx = multiprocessing.get_context("forkserver")
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_beside, args=(os.getpid(), function, args, send), daemon=True)
