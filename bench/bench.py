@@ -232,16 +232,6 @@ def json_of(name: str, r: dict, problems: list[str]) -> dict | None:
     return json.loads(r["stdout"])
 
 
-def pdf_pages(path: Path) -> int:
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
 def corpus_of(args, log) -> dict:
     """The corpus: its PDFs with their pages, the file to add, and the long documents (None when left out)."""
     if args.corpus is not None:
@@ -250,7 +240,7 @@ def corpus_of(args, log) -> dict:
             raise SystemExit(f"no PDF in {args.corpus}")
         return {
             "folder": args.corpus.resolve(),
-            "files": [{"path": p, "pages": pdf_pages(p)} for p in files],
+            "files": [{"path": p, "pages": corpus_mod.pdf_pages(p)} for p in files],
             "added": (files[0], "added"),  # a copy of the first file with other bytes
             "long": None,
             "huge": None,
@@ -278,6 +268,14 @@ def added_file(corpus: dict, target: Path) -> Path:
         data = source.read_bytes()
         path.write_bytes(distinct_copy(data, tag) if tag else data)
     return path
+
+
+def alone(pdf: Path, work: Path, name: str) -> tuple[Path, Path]:
+    """A raw folder in `work` holding `pdf` alone, and the output folder beside it, both named `name`."""
+    raw = work / f"{name}-raw"
+    raw.mkdir()
+    shutil.copy2(pdf, raw / pdf.name)
+    return raw, work / f"{name}-out"
 
 
 def measure_scale(n: int, corpus: dict, added: Path, work: Path, jobs: int, src: Path, problems: list[str]) -> dict:
@@ -389,9 +387,7 @@ def run(args) -> dict:
         if corpus["long"]:
             long_path, long_pages = corpus["long"]
             print(f"{long_pages}-page document ...", flush=True)
-            long_raw, long_out = work / "long-raw", work / "long-out"
-            long_raw.mkdir()
-            shutil.copy2(long_path, long_raw / long_path.name)
+            long_raw, long_out = alone(long_path, work, "long")
             # A generous --timeout: the point is the time and memory it takes, not the default limit.
             # Two invocations, so the reader's memory (extract: the parent and its worker) shows apart from the
             # tables' (segment + normalize: pandas, SudachiPy); the wall time is their sum.
@@ -416,9 +412,7 @@ def run(args) -> dict:
         if corpus["huge"]:
             huge_path, huge_pages = corpus["huge"]
             print(f"{huge_pages}-page document, one run ...", flush=True)
-            huge_raw, huge_out = work / "huge-raw", work / "huge-out"
-            huge_raw.mkdir()
-            shutil.copy2(huge_path, huge_raw / huge_path.name)
+            huge_raw, huge_out = alone(huge_path, work, "huge")
             res["huge"] = with_readers(
                 timed(pipeline_cmd(huge_raw, huge_out, jobs, "--timeout", "1800"), cwd=src), huge_out
             )

@@ -133,7 +133,7 @@ def content_key() -> str:
     return h.hexdigest()[:16]
 
 
-def _pdf_pages(path: Path) -> int:
+def pdf_pages(path: Path) -> int:
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(path))
@@ -188,7 +188,7 @@ def generate(folder: Path) -> dict:
             {
                 "name": p.name,
                 "bytes": p.stat().st_size,
-                "pages": _pdf_pages(p),
+                "pages": pdf_pages(p),
                 "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
             }
             for p in sorted(d.glob("*.pdf"))

@@ -204,12 +204,17 @@ def with_header(data: bytes, **fields) -> bytes:
     return json.dumps({**head, **fields}).encode() + b"\n" + body
 
 
-DAMAGES = {
+# What damages any cache file of two lines (a header, then the data), whichever it is.
+FILE_DAMAGES = {
     "garbage": lambda data: b"\x00\xffnot json",
     "empty": lambda data: b"",
     "truncated": lambda data: data[: len(data) // 2],
     "a header that is no object": lambda data: b"[]\n" + header(data)[1],
     "made by other code": lambda data: with_header(data, fingerprint="0" * 64),
+}
+
+DAMAGES = {
+    **FILE_DAMAGES,
     "made from another segment record": lambda data: with_header(data, segment_sha256="0" * 64),
     "rows altered": lambda data: data.replace("品川区地域産業活性化計画".encode(), "品川区偽計画".encode()),
     "rows of another shape": lambda data: with_header(
@@ -282,11 +287,7 @@ def first_file_from(files: dict, segment: str) -> dict:
 
 
 INDEX_DAMAGES = {
-    "garbage": lambda data: b"\x00\xffnot json",
-    "empty": lambda data: b"",
-    "truncated": lambda data: data[: len(data) // 2],
-    "a header that is no object": lambda data: b"[]\n" + header(data)[1],
-    "made by other code": lambda data: with_header(data, fingerprint="0" * 64),
+    **FILE_DAMAGES,
     "a file made from another segment record": lambda data: with_index_body(
         data, lambda files: first_file_from(files, "0" * 64)
     ),

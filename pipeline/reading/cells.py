@@ -122,6 +122,12 @@ def path_rulings(path: LTCurve, to_page) -> list[Ruling]:
     points = [to_page(x, y) for x, y in path.pts]
     if isinstance(path, LTRect):
         points.append(points[0])
+    return straight_pieces(points)
+
+
+def straight_pieces(points: list[tuple[float, float]]) -> list[Ruling]:
+    """The horizontal and vertical pieces of a line through `points` (page coordinates), each as a ruling (both
+    readers: pdfplumber's paths here, pdfium's in reading.pdfium_page)."""
     out = []
     for (xa, ya), (xb, yb) in pairwise(points):
         if abs(ya - yb) <= BOX_SLACK_PT:

@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import ctypes
 from bisect import bisect_left, bisect_right
-from itertools import pairwise
 
 import pypdfium2.raw as pdfium_c
 
 from pipeline.core.layout import BOX_SLACK_PT
-from pipeline.reading.cells import Ruling
+from pipeline.reading.cells import Ruling, straight_pieces
 from pipeline.reading.objects import photo_frames
 
 # A restored space at least this wide (in its font's size) was an ideographic space: a space glyph is a quarter to a
@@ -149,15 +148,8 @@ def path_objects(obj, m: Matrix, shapes: list[dict], rulings: list[Ruling], to_p
     for points, bends, closed in subpaths:
         if closed or (len(points) > 2 and points[0] == points[-1]):
             shapes.append(bounding(points))
-        if bends:
-            continue
-        for (xa, ya), (xb, yb) in pairwise(points):
-            if abs(ya - yb) <= BOX_SLACK_PT:
-                mid = (ya + yb) / 2
-                rulings.append((min(xa, xb), mid, max(xa, xb), mid))
-            elif abs(xa - xb) <= BOX_SLACK_PT:
-                mid = (xa + xb) / 2
-                rulings.append((mid, min(ya, yb), mid, max(ya, yb)))
+        if not bends:
+            rulings += straight_pieces(points)
 
 
 # Characters from U+2E80 on are CJK (radicals, CJK punctuation such as 〜, kana, ideographs, full-width forms); a
