@@ -7,6 +7,7 @@ from pipeline.extract import extract_pdf
 from pipeline.normalize import municipalities
 from pipeline.segment import segment_document
 from pipeline.structure.captions import find_captions, measure
+from pipeline.structure.enumerators import read_marker
 from pipeline.structure.headings import join_number_labels, match_pillar
 from pipeline.structure.plans import HEADER_RE, match_header
 from pipeline.structure.projects import parse_projects, split_name_detail, split_top_level
@@ -1021,3 +1022,115 @@ def test_a_document_without_a_header_is_all_unassigned_and_by_default():
     found = segment_document([page])
     assert [found.roles[1, i] for i in range(3)] == ["furniture", "unassigned", "unassigned"]
     assert found.by_default == [(1, 1), (1, 2)]
+
+
+# --------------------------------------------------------------------------- other enumerators
+
+
+@pytest.mark.parametrize(
+    ("text", "readings", "title"),
+    [
+        ("第1 事業承継の推進", (("第", 1),), "事業承継の推進"),
+        ("第三、販路の拡大", (("第", 3),), "販路の拡大"),
+        ("ア 事業承継の推進", (("katakana space", 1), ("iroha space", 36)), "事業承継の推進"),
+        ("イ．販路の拡大", (("katakana ．", 2), ("iroha ．", 1)), "販路の拡大"),
+        ("（ウ）人材の確保", (("katakana ()", 3), ("iroha ()", 24)), "人材の確保"),
+        ("一、事業承継の推進", (("kanji 、", 1),), "事業承継の推進"),
+        ("十二、販路の拡大", (("kanji 、", 12),), "販路の拡大"),
+        ("Ⅱ 販路の拡大", (("roman space", 2),), "販路の拡大"),
+        ("IV. 人材の確保", (("roman .", 4),), "人材の確保"),
+        ("B. 販路の拡大", (("latin .", 2),), "販路の拡大"),
+        ("(c) 人材の確保", (("latin_lower ()", 3),), "人材の確保"),
+        ("⑵販路の拡大", (("code point", 0x2475),), "販路の拡大"),
+        ("㋑ 販路の拡大", (("code point space", 0x32D1),), "販路の拡大"),
+        ("ア", (("katakana space", 1), ("iroha space", 36)), ""),
+    ],
+)
+def test_a_marker_reads_as_every_series_it_may_belong_to(text, readings, title):
+    assert read_marker(text) == (readings, title)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "アンテナショップ事業",
+        "第1回の会議を開催",
+        "A社と連携",
+        "1 事業承継の推進",
+        "(1)事業承継",
+        "■ 重点事業",
+        "・販路の拡大",
+        "(仮称)産業交流拠点",
+    ],
+)
+def test_words_bullets_and_arabic_numbers_are_no_other_marker(text):
+    assert read_marker(text) is None
+
+
+def headed(*pillars, projects_x0=60):
+    """A plan's lines: its header, an overview, then each (heading, project) pair."""
+    lines = [positioned(HEADER, 50, 100), positioned("品川区は、ものづくりの町である。", 50, 120)]
+    for k, (heading, project) in enumerate(pillars):
+        lines += [positioned(heading, 50, 150 + 40 * k), positioned(project, projects_x0, 165 + 40 * k)]
+    return lines
+
+
+def test_pillars_numbered_in_katakana_are_read_in_their_order():
+    assert pillars_of(
+        headed(("ア 事業承継の推進", "承継支援事業（相談）"), ("イ 販路の拡大", "展示会出展事業（補助）"))
+    ) == [
+        (1, "事業承継の推進", ["承継支援事業"]),
+        (2, "販路の拡大", ["展示会出展事業"]),
+    ]
+
+
+def test_pillars_in_iroha_order_are_not_taken_for_katakana_out_of_order():
+    assert pillars_of(
+        headed(("イ 事業承継の推進", "承継支援事業"), ("ロ 販路の拡大", "出展事業"), ("ハ 人材の確保", "面接会事業"))
+    ) == [(1, "事業承継の推進", ["承継支援事業"]), (2, "販路の拡大", ["出展事業"]), (3, "人材の確保", ["面接会事業"])]
+
+
+def test_pillars_numbered_dai_and_in_roman_numerals():
+    assert [p[:2] for p in pillars_of(headed(("第1 事業承継の推進", "承継事業"), ("第2 販路の拡大", "出展事業")))] == [
+        (1, "事業承継の推進"),
+        (2, "販路の拡大"),
+    ]
+    assert [p[:2] for p in pillars_of(headed(("Ⅰ 事業承継の推進", "承継事業"), ("Ⅱ 販路の拡大", "出展事業")))] == [
+        (1, "事業承継の推進"),
+        (2, "販路の拡大"),
+    ]
+
+
+def test_a_single_marker_in_running_text_heads_no_pillar():
+    lines = [
+        positioned(HEADER, 50, 100),
+        positioned("品川区は、ものづくりの町である。", 50, 120),
+        positioned("ア 区内企業の多くが承継に悩む。", 50, 150),  # a block of its own, but no イ follows
+        positioned("承継支援事業（相談）", 50, 165),
+    ]
+    assert pillars_of(lines) == []
+
+
+def test_items_numbered_under_arabic_pillars_are_no_pillars():
+    # ア and イ run in order at the pillars' indent, but the arabic series starts first: it is the pillars'.
+    lines = headed(
+        ("1 事業承継の推進", "ア 承継支援事業（相談）"), ("2 販路の拡大", "イ 出展事業（補助）"), projects_x0=50
+    )
+    assert [(number, title, len(projects)) for number, title, projects in pillars_of(lines)] == [
+        (1, "事業承継の推進", 1),
+        (2, "販路の拡大", 1),
+    ]
+
+
+def test_a_series_keeps_its_indent():
+    # ア at the pillars' indent, イ indented under it: イ is an item of the first pillar, not the second pillar.
+    lines = headed(("ア 事業承継の推進", "承継支援事業"), ("ウ 販路の拡大", "出展事業"))
+    lines.insert(4, positioned("イ 相談窓口の設置", 70, 170))
+    assert pillars_of(lines) == []
+
+
+def test_a_katakana_marker_in_its_own_cell_joins_its_title():
+    lines = headed(("（ア）", "承継支援事業（相談）"), ("（イ）", "展示会出展事業（補助）"))
+    lines[2:2] = [positioned("事業承継支援", 120, 150)]
+    lines[5:5] = [positioned("販路拡大", 120, 190)]
+    assert pillars_of(lines) == [(1, "事業承継支援", ["承継支援事業"]), (2, "販路拡大", ["展示会出展事業"])]

@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from pipeline.core.layout import BOX_SLACK_PT, COLUMN_ALIGN_EM, LABEL_REACH_UP_EM, LABEL_ROW_EM, SHORT_LINE_EM
 from pipeline.core.records import Line
+from pipeline.structure.enumerators import first_ordinal, read_marker
 from pipeline.structure.plans import HEADER_RE, Draft
 
 PILLAR_RE = re.compile(
@@ -56,9 +57,13 @@ def match_pillar(text: str, expected: int, vouched: bool = False) -> str | None:
 
 
 def is_number_label(line: Line) -> bool:
-    """Whether a line is a pillar number alone, its title set apart in a tab stop or a table cell."""
+    """Whether a line is a pillar number alone (or another marker: enumerators), its title set apart in a tab stop
+    or a table cell."""
     m = PILLAR_RE.match(line.norm)
-    return bool(m) and not m["title"].strip()
+    if m:
+        return not m["title"].strip()
+    marker = read_marker(line.norm)
+    return marker is not None and not marker.title
 
 
 def join_number_labels(lines: list[Line], gap: float) -> list[Line]:
@@ -150,7 +155,34 @@ def find_headings(plan: Draft, gap: float) -> dict[int, tuple[int, str]]:
             return None
         return match_pillar(line.norm, expected, vouched=True)
 
-    return scan(vouched) if plain else plain
+    arabic = scan(vouched) if plain else plain
+    other = other_series(lines, starts)
+    return other if other and (not arabic or min(other) < min(arabic)) else arabic
+
+
+def other_series(lines: list[Line], starts: list[bool]) -> dict[int, tuple[int, str]]:
+    """Index in `lines` → (number, title) of each pillar heading numbered in a series other than arabic numbers
+    (enumerators.read_marker): for each kind and shape, the run from the series' first item on of block starts
+    carrying the next marker of it, each at the first one's indent (within COLUMN_ALIGN_EM). The run that
+    starts first in the plan wins (a list's items may be numbered in another style under its pillars), then the
+    longer. A run of one is no series: a single marker in running text (ア、…) heads nothing."""
+    markers = {i: marker for i, line in enumerate(lines) if starts[i] and (marker := read_marker(line.norm))}
+    runs = []
+    for kind in dict.fromkeys(kind for marker in markers.values() for kind, _ in marker.readings):
+        found: dict[int, tuple[int, str]] = {}
+        expected, indent = None, None
+        for i, marker in markers.items():
+            ordinal = dict(marker.readings).get(kind)
+            if ordinal is None or not marker.title:
+                continue
+            if expected is None and first_ordinal(kind, ordinal):
+                expected, indent = ordinal, lines[i]
+            if ordinal == expected and abs(lines[i].x0 - indent.x0) < COLUMN_ALIGN_EM * indent.size:
+                found[i] = (len(found) + 1, marker.title)
+                expected += 1
+        if len(found) > 1:
+            runs.append(found)
+    return min(runs, key=lambda run: (min(run), -len(run)), default={})
 
 
 def plan_edges(plan: Draft) -> dict[int, float]:
@@ -180,4 +212,4 @@ def follows_block_end(line: Line, prev: Line, gap: float, right_edge: dict[int, 
 
 def reads_as_heading(text: str) -> bool:
     """Whether a line reads as a plan header or a numbered pillar heading, which no caption does."""
-    return bool(HEADER_RE.match(text) or read_pillar_heading(text))
+    return bool(HEADER_RE.match(text) or read_pillar_heading(text) or read_marker(text))
