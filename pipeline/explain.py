@@ -40,6 +40,7 @@ COLOURS = {
     "unassigned": (227, 30, 200),
 }
 PHOTO_COLOUR = (23, 190, 207)
+SUBPAGE_COLOUR = (188, 189, 34)  # the frame of a page a sheet holds (Page.subpages)
 LINE_STROKE, DEFAULT_STROKE, PHOTO_STROKE = 2, 5, 3  # pixels: a line, a line kept by default, a photo
 LEGEND_FONT_PX, LEGEND_PAD_PX = 14, 8
 
@@ -51,12 +52,14 @@ class PageSummary:
     roles: Counter
     photos: int
     by_default: int
+    subpages: int = 0  # frames of the pages a sheet holds
 
     def text(self) -> str:
         counts = ", ".join(f"{role} {self.roles[role]}" for role in COLOURS if self.roles[role])
+        frames = f"; {self.subpages} page frame(s), each read as a page" if self.subpages else ""
         return (
             f"page {self.page}: {self.lines} lines: {counts or 'none'}; {self.photos} photo(s); "
-            f"{self.by_default} kept by default"
+            f"{self.by_default} kept by default{frames}"
         )
 
 
@@ -70,6 +73,7 @@ def summarize(pages: list[Page], found: Segmentation) -> list[PageSummary]:
             Counter(found.roles[page.page, i] for i in range(len(page.lines))),
             len(page.images),
             default[page.page],
+            len(page.subpages),
         )
         for page in pages
     ]
@@ -88,6 +92,7 @@ def legend(width: int, summary: PageSummary) -> Image.Image:
     items = [(COLOURS[role], LINE_STROKE, f"{role} {summary.roles[role]}") for role in COLOURS]
     items += [
         (PHOTO_COLOUR, PHOTO_STROKE, f"photo {summary.photos}"),
+        (SUBPAGE_COLOUR, PHOTO_STROKE, f"page frame {summary.subpages}"),
         ((0, 0, 0), DEFAULT_STROKE, f"thick box: kept by default {summary.by_default}"),
     ]
     title = f"page {summary.page}: {summary.lines} lines, boxed by the role segment gave them"
@@ -113,13 +118,15 @@ def legend(width: int, summary: PageSummary) -> Image.Image:
 
 
 def draw_page(pdf_page, page: Page, found: Segmentation, summary: PageSummary, path: Path) -> None:
-    """The page image with its lines boxed by role and its photos outlined, the legend under it."""
+    """The page image with its lines boxed by role, its photos and the frames of the pages it holds outlined, the
+    legend under it."""
     image = pdf_page.to_image(resolution=RESOLUTION)
     default = set(found.by_default)
-    for box in page.images:
-        image.draw_rect(
-            (box.x0, box.top, box.x1, box.bottom), fill=(0, 0, 0, 0), stroke=PHOTO_COLOUR, stroke_width=PHOTO_STROKE
-        )
+    for boxes, colour in ((page.images, PHOTO_COLOUR), (page.subpages, SUBPAGE_COLOUR)):
+        for box in boxes:
+            image.draw_rect(
+                (box.x0, box.top, box.x1, box.bottom), fill=(0, 0, 0, 0), stroke=colour, stroke_width=PHOTO_STROKE
+            )
     for i, line in enumerate(page.lines):
         colour = COLOURS[found.roles[page.page, i]]
         image.draw_rect(

@@ -47,10 +47,11 @@ from pipeline.reading.errors import (
     sniff,
     too_large_reason,
 )
-from pipeline.reading.objects import layout_objects
+from pipeline.reading.objects import layout_objects, photo_frames
 from pipeline.reading.order import build_lines
 from pipeline.reading.pdfium import PdfiumFallback
 from pipeline.reading.pdfium_page import pdfium_objects
+from pipeline.reading.subpages import find_subpages
 from pipeline.reading.vertical import is_vertical
 
 # Reader warnings kept per file (a corrupted stream can log the same one per glyph).
@@ -60,7 +61,7 @@ MAX_READER_WARNINGS = 10
 def read_page(page, fallback: PdfiumFallback) -> Page:
     """One page read with pdfplumber: lines, image boxes, photo frames, size and text-quality flags."""
     page_no = page.page_number
-    chars, boxes, frames, rulings = layout_objects(page)
+    chars, boxes, shapes, rulings = layout_objects(page)
     chars = dedupe_chars(chars)
     unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
     text_source = "pdfplumber"
@@ -69,14 +70,18 @@ def read_page(page, fallback: PdfiumFallback) -> Page:
         if reference(chars, alt) is alt:
             chars, text_source = alt, "pypdfium2"
     return make_page(
-        page_no, float(page.width), float(page.height), chars, unmapped, text_source, boxes, frames, rulings
+        page_no, float(page.width), float(page.height), chars, unmapped, text_source, boxes, shapes, rulings
     )
 
 
 def make_page(
-    page_no: int, width: float, height: float, chars, unmapped: int, text_source: str, boxes, frames, rulings
+    page_no: int, width: float, height: float, chars, unmapped: int, text_source: str, boxes, shapes, rulings
 ) -> Page:
+    """A page from what either reader found on it; the closed `shapes` give its photo frames (empty, of a photo's
+    size) and the frames of the pages it holds, if it is a sheet of pages (find_subpages)."""
     vertical = is_vertical(chars)
+    frames = photo_frames(shapes, chars, boxes, width, height)
+    subpages = [] if vertical else find_subpages(shapes, chars, width, height)
     return Page(
         page=page_no,
         width=round(width, 2),
@@ -87,8 +92,9 @@ def make_page(
         text_source=text_source,
         is_vertical=vertical,
         images=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes],
-        lines=build_lines(chars, page_no, vertical, rulings, boxes),
+        lines=build_lines(chars, page_no, vertical, rulings, boxes, subpages),
         frames=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in frames],
+        subpages=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in subpages],
     )
 
 
@@ -194,29 +200,29 @@ def pdfium_page(document, index: int) -> tuple:
         textpage = page.get_textpage()
         try:
             box = page.get_mediabox()
-            chars, boxes, frames, rulings, doubts = pdfium_objects(page.raw, textpage.raw, (box[0], box[1]))
+            chars, boxes, shapes, rulings, doubts = pdfium_objects(page.raw, textpage.raw, (box[0], box[1]))
             doubts += page.get_rotation() != 0
         finally:
             textpage.close()
         width, height = page.get_width(), page.get_height()
     finally:
         page.close()
-    return dedupe_chars(chars), boxes, frames, rulings, doubts, width, height
+    return dedupe_chars(chars), boxes, shapes, rulings, doubts, width, height
 
 
 def page_of(index: int, width: float, height: float, objects: tuple, text_source: str) -> Page:
-    chars, boxes, frames, rulings = objects
+    chars, boxes, shapes, rulings = objects
     unmapped = sum(1 for c in chars if is_unmapped(c["text"]))
-    return make_page(index + 1, width, height, chars, unmapped, text_source, boxes, frames, rulings)
+    return make_page(index + 1, width, height, chars, unmapped, text_source, boxes, shapes, rulings)
 
 
 def plumber_page(plumber, index: int) -> tuple | None:
-    """pdfplumber's reading of one page (characters deduplicated, image boxes, frames, rulings), or None, with a
+    """pdfplumber's reading of one page (characters deduplicated, image boxes, closed shapes, rulings), or None, with a
     reader warning, when pdfminer fails on a page pdfium read: the page is not lost to the second reader."""
     try:
         page = plumber.pages[index]
         try:
-            chars, boxes, frames, rulings = layout_objects(page)
+            chars, boxes, shapes, rulings = layout_objects(page)
         finally:
             page.close()
     except Exception as exc:  # noqa: BLE001 - whatever pdfminer raised, pdfium's reading of the page stands
@@ -224,7 +230,7 @@ def plumber_page(plumber, index: int) -> tuple | None:
             raise
         logging.getLogger("pdfplumber").warning("page %d not read again: %s", index + 1, one_line(repr(exc)))
         return None
-    return dedupe_chars(chars), boxes, frames, rulings
+    return dedupe_chars(chars), boxes, shapes, rulings
 
 
 def collect_reader_warnings() -> list[str]:

@@ -47,7 +47,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     for page in pages:
         kept = []
         for i, line in enumerate(page.lines):
-            furniture = (page.page, i) in running or is_furniture(line, page.height)
+            furniture = (page.page, i) in running or is_furniture(line, page)
             roles[page.page, i] = FURNITURE if furniture else UNASSIGNED
             if not furniture:
                 kept.append((page.page, i))

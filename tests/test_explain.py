@@ -103,3 +103,11 @@ def test_lines_kept_by_default_reach_the_documents_table():
     assert (record.status, record.lines_by_default) == ("ok", 3)
     documents = build_tables([("a.pdf", record)])["documents"]
     assert documents["lines_by_default"].tolist() == [3]
+
+
+@pytest.mark.slow
+def test_explain_outlines_the_pages_a_sheet_holds(tmp_path, capsys):
+    handout = Path(__file__).parent / "fixtures" / "handout_4up.pdf"
+    assert main(["explain", str(handout), "--out", str(tmp_path / "explain")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].endswith("; 0 kept by default; 4 page frame(s), each read as a page")

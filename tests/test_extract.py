@@ -154,19 +154,20 @@ def test_our_character_reading_matches_pdfplumbers(variant_pdfs, name):
     import pdfplumber
 
     from pipeline.reading.chars import dedupe_chars
-    from pipeline.reading.objects import layout_objects
+    from pipeline.reading.objects import layout_objects, photo_frames
 
     keys = ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix")
     with pdfplumber.open(variant_pdfs[name]) as pdf:
         for page in pdf.pages:
-            ours, images, frames, rulings = layout_objects(page)
+            ours, images, shapes, rulings = layout_objects(page)
             theirs = page.dedupe_chars().chars
             assert [tuple(c[k] for k in keys) for c in dedupe_chars(ours)] == [
                 tuple(c[k] for k in keys) for c in theirs
             ]
             assert len(dedupe_chars(ours)) < len(ours) or name != "fake_bold"
             assert images == [{k: im[k] for k in ("x0", "top", "x1", "bottom")} for im in page.images]
-            assert frames == []  # reportlab draws its photos as images, and no empty frames
+            # reportlab draws its photos as images, and no empty frames
+            assert photo_frames(shapes, ours, images, float(page.width), float(page.height)) == []
 
 
 def test_a_page_pypdfium2_cannot_read_keeps_pdfplumbers_reading(unmapped, monkeypatch):

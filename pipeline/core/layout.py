@@ -57,6 +57,17 @@ MIN_VERTICAL_STEPS = 10
 PHOTO_MIN_SIDE_SHARE = 0.08
 PHOTO_MAX_ASPECT = 3.0
 
+# Pages within a page (a handout, "pages per sheet"): closed frames of one size, in a grid, each holding text, that
+# together hold nearly all of the sheet's text. Each side at least this share of the sheet's shorter side: nine
+# pages to a sheet (3 x 3) leave each about 30 %, while a table's cells, a photo's frame or a boxed heading stay
+# far under it. One size within this share of its sides: pages scaled alike are drawn at one size to the point,
+# where boxes sized to their content differ by lines. The text outside the frames is the sheet's own print: a
+# date, page numbers, `1 / 2`, at most this many characters each, and together at most this share of the text.
+SUBPAGE_MIN_SIDE_SHARE = 0.2
+SUBPAGE_SIZE_TOLERANCE = 0.02
+SUBPAGE_OUTSIDE_SHARE = 0.1
+SHEET_LABEL_MAX_CHARS = 12
+
 # --- segment: lines to plans -------------------------------------------------------------------------------
 
 # Share of the page height at the top and at the bottom where page furniture (page numbers, 別紙) stands:

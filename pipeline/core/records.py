@@ -86,6 +86,7 @@ class Page:
     images: list[Box]
     lines: list[Line]
     frames: list[Box] = field(default_factory=list)  # empty vector frames of photo size: photos drawn as shapes
+    subpages: list[Box] = field(default_factory=list)  # the frames of the pages a sheet holds (a handout), in order
 
 
 @dataclass

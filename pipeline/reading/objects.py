@@ -23,7 +23,8 @@ def walk_layout(container) -> Iterator:
 
 
 def layout_objects(page) -> tuple[list[dict], list[dict], list[dict], list[Ruling]]:
-    """Characters, image boxes, photo frames and rulings of a page, from the one pdfminer layout pdfplumber makes
+    """Characters, image boxes, closed shapes (photo frames, frames of pages: extract.make_page) and rulings of a
+    page, from the one pdfminer layout pdfplumber makes
     of it, with pdfplumber's coordinates (`Page.process_object`) but without its copy of ~20 attributes per
     character, which costs more than the rest of our reading of the page. Images inside form XObjects count too."""
     height = float(page.height)
@@ -59,7 +60,7 @@ def layout_objects(page) -> tuple[list[dict], list[dict], list[dict], list[Rulin
                 **box,
             }
         )
-    return chars, images, photo_frames(shapes, chars, images, float(page.width), height), rulings
+    return chars, images, shapes, rulings
 
 
 def is_frame_shape(shape: LTCurve) -> bool:

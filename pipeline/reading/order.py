@@ -12,6 +12,7 @@ from pipeline.core.layout import BOX_SLACK_PT, COLUMN_GAP_EM, MIN_RULING_EM, SHO
 from pipeline.core.records import Line
 from pipeline.reading.cells import CellFinder, Ruling, cell_borders
 from pipeline.reading.chars import group_rows, make_line, split_row
+from pipeline.reading.subpages import holds, within
 from pipeline.reading.vertical import vertical_lines
 
 
@@ -26,15 +27,24 @@ class Item:
 
 
 def build_lines(
-    chars: list[dict], page_no: int, vertical: bool, rulings: list[Ruling] = (), images: list[dict] = ()
+    chars: list[dict],
+    page_no: int,
+    vertical: bool,
+    rulings: list[Ruling] = (),
+    images: list[dict] = (),
+    subpages: list[dict] = (),
 ) -> list[Line]:
     """Positioned text lines of one page, in reading order: the page's columns one after the other, each top to
     bottom; within a column, rows top to bottom and the fragments of a row left to right; the text of a closed
-    cell (a grid's cell, a drawn box) read whole where it stands, its wrapped lines joined."""
+    cell (a grid's cell, a drawn box) read whole where it stands, its wrapped lines joined. A sheet of pages
+    (`subpages`: their frames, subpages.find_subpages) is read page after page, each on its own, the sheet's own
+    print around them before (what stands above them all) and after."""
     if vertical:
         return vertical_lines(chars, page_no)
     if not chars:
         return []
+    if subpages:
+        return sheet_lines(chars, page_no, rulings, images, subpages)
     size = max(statistics.median(c["size"] for c in chars), 1.0)
     gutter = COLUMN_GAP_EM * size
     across, down = cell_borders(rulings, MIN_RULING_EM * size)
@@ -59,6 +69,44 @@ def build_lines(
             Item(x0, top, x1, bottom, (top, 0, x0), cell_lines(inside, cell, photos.get(cell, []), page_no, gutter))
         )
     return [line for item in reading_order(items, gutter) for line in item.lines]
+
+
+def sheet_lines(
+    chars: list[dict], page_no: int, rulings: list[Ruling], images: list[dict], subpages: list[dict]
+) -> list[Line]:
+    """The lines of a sheet of pages: each page's in turn, read as a page of its own from what lies within its
+    frame (its border is no cell of its own), then the rest of the sheet, what stands above every page first."""
+    places = [
+        next(
+            (
+                k
+                for k, frame in enumerate(subpages)
+                if holds(frame, (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2)
+            ),
+            None,
+        )
+        for c in chars
+    ]
+    lines = []
+    for k, frame in enumerate(subpages):
+        inside = [c for c, place in zip(chars, places, strict=True) if place == k]
+        lines += build_lines(
+            inside,
+            page_no,
+            False,
+            [r for r in rulings if within(frame, *r)],
+            [im for im in images if within(frame, im["x0"], im["top"], im["x1"], im["bottom"])],
+        )
+    outside = [c for c, place in zip(chars, places, strict=True) if place is None]
+    rest = build_lines(
+        outside,
+        page_no,
+        False,
+        [r for r in rulings if not any(within(frame, *r) for frame in subpages)],
+        [im for im in images if not any(within(f, im["x0"], im["top"], im["x1"], im["bottom"]) for f in subpages)],
+    )
+    first = min(frame["top"] for frame in subpages)
+    return [line for line in rest if line.bottom <= first] + lines + [line for line in rest if line.bottom > first]
 
 
 def room(box: tuple[float, float, float, float]) -> Item:

@@ -33,7 +33,6 @@ import pypdfium2.raw as pdfium_c
 
 from pipeline.core.layout import BOX_SLACK_PT
 from pipeline.reading.cells import Ruling, straight_pieces
-from pipeline.reading.objects import photo_frames
 
 # A restored space at least this wide (in its font's size) was an ideographic space: a space glyph is a quarter to a
 # third of an em wide, an ideographic one a whole em, and letter spacing rarely adds half an em.
@@ -73,17 +72,17 @@ def page_coordinates(height: float, mb_y0: float):
 def pdfium_objects(
     page, textpage, mediabox: tuple[float, float]
 ) -> tuple[list[dict], list[dict], list[dict], list, int]:
-    """Characters, image boxes, photo frames and rulings of a pypdfium2 page (`page`, `textpage` raw handles),
+    """Characters, image boxes, closed shapes and rulings of a pypdfium2 page (`page`, `textpage` raw handles),
     as `layout_objects` gives them for the same page; and how many doubts there are about pdfium's reading of the
     page, where pdfminer reads better: CJK characters in a font that is not embedded, glyphs pdfium could not place
     (the module docstring)."""
-    width, height = pdfium_c.FPDF_GetPageWidthF(page), pdfium_c.FPDF_GetPageHeightF(page)
+    height = pdfium_c.FPDF_GetPageHeightF(page)
     mb_y0 = mediabox[1]
     to_page = page_coordinates(height, mb_y0)
     images, shapes, rulings, text_objects = [], [], [], []
     walk_objects(page, images, shapes, rulings, text_objects, to_page)
     chars, doubts = text_chars(textpage, text_objects, height, mb_y0)
-    return chars, images, photo_frames(shapes, chars, images, width, height), rulings, doubts
+    return chars, images, shapes, rulings, doubts
 
 
 def walk_objects(page, images, shapes, rulings, text_objects, to_page) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from pipeline.core.layout import BOX_SLACK_PT, FURNITURE_MIN_PAGES, MARGIN_BAND
+from pipeline.core.layout import BOX_SLACK_PT, FURNITURE_MIN_PAGES, MARGIN_BAND, SHEET_LABEL_MAX_CHARS
 from pipeline.core.records import Line, Page
 
 FURNITURE_RES = [
@@ -19,22 +19,37 @@ FURNITURE_RES = [
 TITLE_RE = re.compile(r"^[【〔\[]?承認した.*計画の概要[】〕\]]?(?:[（(][^）)]*[）)])?[】〕\]]?$")
 
 
-def margin_band(line: Line, page_height: float) -> str | None:
-    """The margin band of its page a line stands in, "top" or "bottom", where page furniture is; else None."""
-    if line.top < MARGIN_BAND * page_height:
+def region(line: Line, page: Page) -> tuple[int | None, float, float]:
+    """Where a line stands for furniture: the page it holds (its index in Page.subpages) with its top and height,
+    on a sheet of pages; else the page itself (None)."""
+    middle = (line.top + line.bottom) / 2
+    for k, frame in enumerate(page.subpages):
+        if frame.x0 <= line.x0 and line.x1 <= frame.x1 and frame.top <= middle <= frame.bottom:
+            return k, frame.top, frame.bottom - frame.top
+    return None, 0.0, page.height
+
+
+def margin_band(line: Line, page: Page) -> str | None:
+    """The margin band a line stands in, of its page or of the page it is part of on a sheet of pages, "top" or
+    "bottom", where page furniture is; else None."""
+    _, top, height = region(line, page)
+    if line.top < top + MARGIN_BAND * height:
         return "top"
-    if line.bottom > (1 - MARGIN_BAND) * page_height:
+    if line.bottom > top + (1 - MARGIN_BAND) * height:
         return "bottom"
     return None
 
 
-def is_furniture(line: Line, page_height: float) -> bool:
-    """Page headers, page numbers and the document title: none of it belongs to a plan. (A running header or
-    footer of any wording is found by its repetition over pages: repeated_furniture.)"""
+def is_furniture(line: Line, page: Page) -> bool:
+    """Page headers, page numbers and the document title: none of it belongs to a plan; on a sheet of pages, the
+    sheet's own print around them (short labels: dates, page numbers, 1 / 2). (A running header or footer of any
+    wording is found by its repetition over pages: repeated_furniture.)"""
     text = line.norm
     if TITLE_RE.match(text):
         return True
-    return margin_band(line, page_height) is not None and any(r.match(text) for r in FURNITURE_RES)
+    if page.subpages and region(line, page)[0] is None and len(text) <= SHEET_LABEL_MAX_CHARS:
+        return True
+    return margin_band(line, page) is not None and any(r.match(text) for r in FURNITURE_RES)
 
 
 def furniture_key(line: Line) -> str:
@@ -46,16 +61,18 @@ def furniture_key(line: Line) -> str:
 def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
     """(page, line index) of the running headers and footers: a line in the top or bottom band whose text, digits
     masked, stands in the same band of FURNITURE_MIN_PAGES pages or more, with nothing but furniture between it and
-    its page edge (the second line of a plan header wrapped alike on two pages has its first line beyond it)."""
-    pages_of: dict[tuple[str, str], set[int]] = defaultdict(set)
+    its page edge (the second line of a plan header wrapped alike on two pages has its first line beyond it). On a
+    sheet of pages, each page it holds counts as a page, with its own bands and edges."""
+    pages_of: dict[tuple[str, str], set[tuple[int, int | None]]] = defaultdict(set)
     for page in pages:
         for line in page.lines:
-            band = margin_band(line, page.height)
+            band = margin_band(line, page)
             if band:
-                pages_of[band, furniture_key(line)].add(page.page)
+                pages_of[band, furniture_key(line)].add((page.page, region(line, page)[0]))
     found: set[tuple[int, int]] = set()
     for page in pages:
-        bands = [margin_band(line, page.height) for line in page.lines]
+        bands = [margin_band(line, page) for line in page.lines]
+        regions = [region(line, page)[0] for line in page.lines]
         repeated = {
             i
             for i, (line, band) in enumerate(zip(page.lines, bands, strict=True))
@@ -76,13 +93,14 @@ def repeated_furniture(pages: list[Page]) -> set[tuple[int, int]]:
                     k
                     for k, other in enumerate(page.lines)
                     if k != i
+                    and regions[k] == regions[i]
                     and (
                         other.bottom <= line.top + BOX_SLACK_PT
                         if band == "top"
                         else other.top >= line.bottom - BOX_SLACK_PT
                     )
                 )
-                if all(k in here or is_furniture(page.lines[k], page.height) for k in beyond):
+                if all(k in here or is_furniture(page.lines[k], page) for k in beyond):
                     here.add(i)
         found.update((page.page, i) for i in here)
     return found
@@ -94,11 +112,12 @@ def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tupl
     one-page document too, where no repetition tells it."""
     found: set[tuple[int, int]] = set()
     for page in pages:
-        bands = [margin_band(line, page.height) for line in page.lines]
+        bands = [margin_band(line, page) for line in page.lines]
+        regions = [region(line, page)[0] for line in page.lines]
         anchors = [
-            (bands[i], line)
+            (bands[i], regions[i], line)
             for i, line in enumerate(page.lines)
-            if bands[i] and ((page.page, i) in known or is_furniture(line, page.height))
+            if bands[i] and ((page.page, i) in known or is_furniture(line, page))
         ]
         for i, line in enumerate(page.lines):
             if (
@@ -106,13 +125,14 @@ def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tupl
                 and (page.page, i) not in known
                 and any(
                     band == bands[i]
+                    and where == regions[i]
                     and other is not line
                     and (
                         line.top >= other.top - BOX_SLACK_PT
                         if band == "bottom"
                         else line.bottom <= other.bottom + BOX_SLACK_PT
                     )
-                    for band, other in anchors
+                    for band, where, other in anchors
                 )
             ):
                 found.add((page.page, i))
