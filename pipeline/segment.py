@@ -25,7 +25,13 @@ from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmen
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
 from pipeline.structure.captions import assign_captions, find_captions, measure
-from pipeline.structure.furniture import beyond_furniture, document_title, is_furniture, repeated_furniture
+from pipeline.structure.furniture import (
+    beyond_furniture,
+    document_title,
+    is_furniture,
+    repeated_furniture,
+    stray_tokens,
+)
 from pipeline.structure.headings import join_number_labels
 from pipeline.structure.plans import drop_footnote, paragraph_gap, split_plans
 from pipeline.structure.rejection import reject, summarize_rejections
@@ -69,6 +75,10 @@ def segment_document(pages: list[Page]) -> Segmentation:
     place = {id(line): n for n, line in enumerate(lines)}
     gap = paragraph_gap(lines)
     sources = line_sources(lines, join_number_labels(lines, gap), origin)
+    strays = stray_tokens([line for line, _ in sources])
+    for k in strays:
+        roles.update((key, FURNITURE) for key in sources[k][1])
+    sources = [source for k, source in enumerate(sources) if k not in strays]
     lines = [line for line, _ in sources]
     plans = split_plans(lines)
     assign_captions(plans, captions, place)

@@ -8,6 +8,7 @@ from pipeline.normalize import municipalities
 from pipeline.segment import segment_document
 from pipeline.structure.captions import find_captions, measure
 from pipeline.structure.enumerators import read_marker
+from pipeline.structure.furniture import stray_tokens
 from pipeline.structure.headings import join_number_labels, match_pillar
 from pipeline.structure.plans import HEADER_RE, match_header
 from pipeline.structure.projects import parse_projects, split_name_detail, split_top_level
@@ -1134,3 +1135,30 @@ def test_a_katakana_marker_in_its_own_cell_joins_its_title():
     lines[2:2] = [positioned("事業承継支援", 120, 150)]
     lines[5:5] = [positioned("販路拡大", 120, 190)]
     assert pillars_of(lines) == [(1, "事業承継支援", ["承継支援事業"]), (2, "販路拡大", ["展示会出展事業"])]
+
+
+# --------------------------------------------------------------------------- stray tokens
+
+
+def test_a_slide_number_at_the_foot_of_a_slide_ends_no_project():
+    lines = headed(("1 事業承継の推進", "承継支援事業（相談）"), ("2 販路の拡大", "展示会出展事業（補助）等"))
+    lines.append(positioned("2", 530, 250, size=8.0))  # right-aligned, smaller: the slide's number
+    assert pillars_of(lines) == [(1, "事業承継の推進", ["承継支援事業"]), (2, "販路の拡大", ["展示会出展事業"])]
+    (plan,) = segment_document([page_of(lines)]).plans
+    assert (plan.pillars[1].projects[0].project_detail, plan.pillars[1].has_more_projects) == ("補助", True)
+
+
+def test_a_stray_token_is_furniture_and_a_wrapped_line_s_end_is_not():
+    lines = [
+        positioned("展示会出展事業（区内企業による共同出展、出展料の補", 60, 100),
+        positioned("助）", 60, 115),  # Japanese: the end of the line above
+        positioned("A-1", 400, 130),  # a label far right of the line before it
+        positioned("B2", 60, 145),  # far left of the label before it
+        positioned("C3", 60, 160),  # under the line before, of its size: kept
+    ]
+    assert stray_tokens(lines) == {2, 3}
+
+
+def test_a_number_of_another_size_under_a_line_is_a_stray_token():
+    lines = [positioned("人材確保支援事業（面接会）", 60, 100), positioned("12", 60, 115, size=7.0)]
+    assert stray_tokens(lines) == {1}

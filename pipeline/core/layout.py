@@ -127,3 +127,9 @@ SHORT_LINE_EM = 2.0
 LABEL_ROW_EM = 0.5
 LABEL_REACH_UP_EM = 3.0
 COLUMN_ALIGN_EM = 1.0
+# A stray token: a line of at most this many characters and no Japanese (a slide or page number, a label) that
+# stands apart from the line before it in reading order (its left edge more than COLUMN_ALIGN_EM off that line's,
+# or its size off by more than SAME_SIZE_PT) joins no block: a slide number at a slide's foot would otherwise end
+# its last project (…等3). Three characters hold page numbers up to 999 and labels such as A-1; a wrapped line's
+# last characters (等）, 援）) are Japanese or stand under the line they continue.
+STRAY_MAX_CHARS = 3

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import pairwise
 
-from pipeline.core.layout import BOX_SLACK_PT, FURNITURE_MIN_PAGES, MARGIN_BAND, SHEET_LABEL_MAX_CHARS
+from pipeline.core.layout import (
+    BOX_SLACK_PT,
+    COLUMN_ALIGN_EM,
+    FURNITURE_MIN_PAGES,
+    MARGIN_BAND,
+    SAME_SIZE_PT,
+    SHEET_LABEL_MAX_CHARS,
+    STRAY_MAX_CHARS,
+)
 from pipeline.core.records import Line, Page
+from pipeline.core.text import is_cjk
 
 FURNITURE_RES = [
     re.compile(r"^[-(（]?\s*\d{1,3}\s*[-)）]?$"),  # page numbers: - 1 -, －1－, 1, (1)
@@ -137,6 +147,19 @@ def beyond_furniture(pages: list[Page], known: set[tuple[int, int]]) -> set[tupl
             ):
                 found.add((page.page, i))
     return found
+
+
+def stray_tokens(lines: list[Line]) -> set[int]:
+    """Indices of the lines that are stray tokens (STRAY_MAX_CHARS): short, without Japanese, and set apart from
+    the line before them on their page, by their left edge (COLUMN_ALIGN_EM) or their size (SAME_SIZE_PT)."""
+    return {
+        i
+        for i, (prev, line) in enumerate(pairwise(lines), start=1)
+        if len(line.norm) <= STRAY_MAX_CHARS
+        and not any(is_cjk(ch) for ch in line.norm)
+        and prev.page == line.page
+        and (abs(line.x0 - prev.x0) > COLUMN_ALIGN_EM * prev.size or abs(line.size - prev.size) > SAME_SIZE_PT)
+    }
 
 
 def document_title(pages: list[Page]) -> str | None:
