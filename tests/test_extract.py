@@ -432,3 +432,25 @@ def test_a_header_wrapping_inside_its_narrow_column_is_one_header(tmp_path):
     assert texts[at + 1] == TWO_COLUMNS[1][1][1]
     plan = segment_document([page]).plans[1]
     assert (plan.plan_title, plan.municipality) == ("中野区ものづくり産業と商店街の連携による活性化計画", "中野区")
+
+
+def on_baseline(spec: str, x0: float, size: float) -> list[dict]:
+    """Characters of `size` from x0 on one baseline at y 20 (their bottoms level), as a caption beside text sits."""
+    return [dict(c, top=20.0 - c["size"], bottom=20.0) for c in chars(spec, x0=x0, size=size)]
+
+
+def test_a_caption_level_with_a_line_beside_it_is_a_line_of_its_own():
+    # 10.5-point text, then 9-point caption text a gutter of 11 pt on: under a column gap (21 pt), but another size
+    # after a space
+    text = on_baseline("概要の一行", 0.0, 10.5)
+    caption = on_baseline("写真の説明", 5 * 10.5 + 11.0, 9.0)
+    assert [line.text for line in build_lines(text + caption, page_no=1, vertical=False)] == [
+        "概要の一行",
+        "写真の説明",
+    ]
+
+
+def test_text_of_mixed_sizes_set_tight_stays_one_line():
+    # a smaller 等 right after the text, no space between: one line
+    text = on_baseline("支援事業", 0.0, 10.5) + on_baseline("等", 4 * 10.5, 8.0)
+    assert [line.text for line in build_lines(text, page_no=1, vertical=False)] == ["支援事業等"]

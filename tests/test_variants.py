@@ -71,6 +71,7 @@ def test_every_layout_variant_of_the_issue_is_covered():
         [
             "cid_font",
             "beside_photos",
+            "beside_photos_wide_captions",
             "photos_after_pillars",
             "boxed_two_per_page",
             "page_break",

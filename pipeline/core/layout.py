@@ -22,6 +22,11 @@ COLUMN_GAP_EM = 2.0
 # A gap wider than this between two Latin characters is a word space: proportional Latin glyphs sit about
 # 0.05 em apart, a space is about 0.25 em wide.
 WORD_GAP_EM = 0.2
+# Two neighbours on a row whose sizes differ by more than this share of the smaller, with at least a word space
+# between them, are two lines: a caption (8-9 pt) set level with the body text beside it (10.5-11 pt) differs by
+# 15 % or more; one size drawn by two readers or rounded differs by a few hundredths, and text of mixed sizes set
+# tight (a smaller 等 or ※) leaves no space.
+SIZE_STEP = 0.1
 # A character joins one of the last few rows when its vertical middle falls inside that row's first
 # character: rows with a superscript or a photo caption set beside them stay whole. More than three open
 # rows would let a low line of one column join a row of the next.

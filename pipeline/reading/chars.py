@@ -10,7 +10,7 @@ from functools import lru_cache
 from itertools import pairwise
 from operator import itemgetter
 
-from pipeline.core.layout import COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, ROW_LOOKBACK, WORD_GAP_EM
+from pipeline.core.layout import COLUMN_GAP_EM, DEDUPE_TOLERANCE_PT, ROW_LOOKBACK, SIZE_STEP, WORD_GAP_EM
 from pipeline.core.records import Line
 from pipeline.core.text import is_cjk, is_unmapped
 
@@ -48,15 +48,29 @@ def group_rows(chars: list[dict]) -> list[list[dict]]:
 
 
 def split_row(row: list[dict]) -> list[list[dict]]:
-    """Split one row into fragments at column gaps, so side-by-side columns stay apart."""
+    """Split one row into fragments at column gaps, so side-by-side columns stay apart, and where text of another
+    size follows a space (a caption set level with a line of the text beside it is not one line with it)."""
     row = sorted(row, key=itemgetter("x0"))
     fragments = [[row[0]]]
     for prev, c in pairwise(row):
-        if wider(c["x0"] - prev["x1"], COLUMN_GAP_EM, prev["size"], c["size"]):
+        gap = c["x0"] - prev["x1"]
+        if wider(gap, COLUMN_GAP_EM, prev["size"], c["size"]) or another_size_apart(prev, c, gap):
             fragments.append([c])
         else:
             fragments[-1].append(c)
     return fragments
+
+
+def another_size_apart(prev: dict, c: dict, gap: float) -> bool:
+    """Whether two neighbours on a row are of sizes more than SIZE_STEP apart, with at least a word space
+    (WORD_GAP_EM of the smaller size) between them; spaces count for neither side."""
+    small, large = sorted((prev["size"], c["size"]))
+    return (
+        large > small * (1 + SIZE_STEP)
+        and gap > WORD_GAP_EM * small
+        and prev["text"].strip() != ""
+        and c["text"].strip() != ""
+    )
 
 
 def wider(gap: float, em: float, *sizes: float) -> bool:
