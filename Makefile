@@ -79,7 +79,7 @@ eval-tags: $(STAMP) ## tag the labelled projects of tests/data/labelled: precisi
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf
 
-PRODUCER_FIXTURES := writer_paragraphs calc_grid impress_slides landscape_two_columns handout
+PRODUCER_FIXTURES := writer_paragraphs calc_grid impress_slides landscape_two_columns writer_caption_break handout
 
 fixtures: $(STAMP) ## regenerate the producer fixtures tests/fixtures/*.pdf with LibreOffice (soffice, fonts-ipaexfont) and pypdf
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,fixtures]'

@@ -21,10 +21,11 @@ import traceback
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import OK, Failure, internal_reason, reason
 from pipeline.core.fingerprint import fingerprint
+from pipeline.core.layout import SAME_SIZE_PT
 from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
-from pipeline.structure.captions import assign_captions, find_captions, measure
+from pipeline.structure.captions import assign_captions, find_captions, lift, measure, photos_at_foot
 from pipeline.structure.furniture import (
     beyond_furniture,
     document_title,
@@ -59,16 +60,31 @@ def segment_document(pages: list[Page]) -> Segmentation:
                 kept.append((page.page, i))
         kept_by_page.append(kept)
     measures = measure([page.lines[i] for page, kept in zip(pages, kept_by_page, strict=True) for _, i in kept])
+    carried: list[Box] = []  # the photos at the foot of the page before (carried_from), without a caption
+    carried_from = 0
     for page, kept in zip(pages, kept_by_page, strict=True):
         page_lines = [page.lines[i] for _, i in kept]
         photos = page.images + page.frames
-        by_photo = find_captions(page_lines, photos, measures)
+        by_photo = find_captions(page_lines, photos + lift(carried, page_lines, measures), measures)
+        # a caption carried over a page break is set smaller than the body, as nothing else tells it from text
+        by_photo = {
+            k: run
+            for k, run in by_photo.items()
+            if k < len(photos) or all(page_lines[i].size < measures.size - SAME_SIZE_PT for i in run)
+        }
         caption_idx = {i for run in by_photo.values() for i in run}
         # body lines read before each line of the page: where a caption stands in reading order
         before = list(itertools.accumulate((i not in caption_idx for i in range(len(page_lines))), initial=0))
         for k, run in by_photo.items():
             text = normalize_text("".join(page_lines[i].text for i in run))
-            captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
+            if k < len(photos):
+                captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
+            else:  # under its photo, at the end of the page before
+                captions.append((carried_from, carried[k - len(photos)], len(lines), text))
+        carried, carried_from = (
+            photos_at_foot([line for i, line in enumerate(page_lines) if i not in caption_idx], photos, set(by_photo)),
+            page.page,
+        )
         roles.update((kept[i], CAPTION) for i in caption_idx)
         origin.update((id(line), kept[i]) for i, line in enumerate(page_lines) if i not in caption_idx)
         lines.extend(line for i, line in enumerate(page_lines) if i not in caption_idx)

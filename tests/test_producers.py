@@ -9,7 +9,9 @@ Each fixture is an office file printed to PDF by LibreOffice and committed with 
 - calc_grid: Calc, a ruled grid of cells, pillar numbers in a narrow cell (3社会貢献… read across the row),
   projects on the title's row or the row under it, a footer on every page;
 - impress_slides: Impress, one plan a slide in free text boxes, slide numbers in the corner;
-- landscape_two_columns: Writer, A4 landscape, two plans side by side in two columns, headers wrapped in them.
+- landscape_two_columns: Writer, A4 landscape, two plans side by side in two columns, headers wrapped in them;
+- writer_caption_break: Writer, as writer_paragraphs, a plan's photo row at the foot of page 1 and its caption
+  row pushed by the page break to the top of page 2.
 
 Each fixture is read alone and compared with its truth: the plans as plans_as_read gives them, the fiscal years
 of each period, and no page furniture or caption inside a summary, pillar or project. A fixture the pipeline
@@ -26,7 +28,7 @@ import pytest
 
 from tests.test_variants import actual, expected, truth
 
-FIXTURES = ["writer_paragraphs", "calc_grid", "impress_slides", "landscape_two_columns"]
+FIXTURES = ["writer_paragraphs", "calc_grid", "impress_slides", "landscape_two_columns", "writer_caption_break"]
 
 
 def generator(name: str):

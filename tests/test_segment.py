@@ -1162,3 +1162,34 @@ def test_a_stray_token_is_furniture_and_a_wrapped_line_s_end_is_not():
 def test_a_number_of_another_size_under_a_line_is_a_stray_token():
     lines = [positioned("人材確保支援事業（面接会）", 60, 100), positioned("12", 60, 115, size=7.0)]
     assert stray_tokens(lines) == {1}
+
+
+# --------------------------------------------------------------------------- captions carried over a page break
+
+
+def broken_caption_pages(caption_size):
+    """Page 1 ends in a photo; page 2 starts with a line of `caption_size` under where the photo stood."""
+    first = page_of(
+        [positioned(HEADER, 50, 100), positioned("品川区は、ものづくりの町である。", 50, 120)],
+        number=1,
+        images=[Box(x0=200, top=600, x1=350, bottom=712)],
+    )
+    second = page_of(
+        [
+            positioned("区内の工場見学会", 240, 60, size=caption_size, page=2),
+            positioned("1 事業承継の推進", 50, 90, page=2),
+            positioned("承継支援事業（相談）", 60, 105, page=2),
+        ],
+        number=2,
+    )
+    return [first, second]
+
+
+def test_a_caption_row_a_page_break_pushed_to_the_next_page_captions_the_photo_at_the_foot_before():
+    (plan,) = segment_document(broken_caption_pages(caption_size=8.0)).plans
+    assert (plan.photo_captions, plan.summary) == (["区内の工場見学会"], "品川区は、ものづくりの町である。")
+
+
+def test_a_line_of_body_size_at_the_top_of_the_next_page_is_no_carried_caption():
+    (plan,) = segment_document(broken_caption_pages(caption_size=10.0)).plans
+    assert plan.photo_captions == []

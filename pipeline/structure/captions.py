@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from pipeline.core.layout import (
@@ -102,6 +102,25 @@ def find_captions(lines: list[Line], photos: list[Box], measures: Measures | Non
             captions[k] = sorted(run, key=lambda i: (lines[i].top, lines[i].x0))
             taken.update(run)
     return dict(sorted(captions.items()))
+
+
+def photos_at_foot(lines: list[Line], photos: list[Box], captioned: set[int]) -> list[Box]:
+    """The photos of a page that stand at its foot without a caption: no line of the page (but the captions found)
+    stands below their top. A word processor may push their caption row to the top of the next page (lift)."""
+    return [
+        photo
+        for k, photo in enumerate(photos)
+        if k not in captioned and all(line.top < photo.top - BOX_SLACK_PT for line in lines)
+    ]
+
+
+def lift(photos: list[Box], lines: list[Line], measures: Measures) -> list[Box]:
+    """The photos at the foot of the page before (photos_at_foot), set right above this page's first line, a
+    leading apart, so that the caption row a page break carried away is found under them as under any photo."""
+    if not photos or not lines:
+        return []
+    bottom = min(line.top for line in lines) - measures.leading
+    return [replace(p, top=bottom - (p.bottom - p.top), bottom=bottom) for p in photos]
 
 
 def running_text(lines: list[Line], photos: list[Box], measures: Measures) -> set[int]:
