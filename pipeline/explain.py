@@ -42,6 +42,7 @@ COLOURS = {
 PHOTO_COLOUR = (23, 190, 207)
 SUBPAGE_COLOUR = (188, 189, 34)  # the frame of a page a sheet holds (Page.subpages)
 LINE_STROKE, DEFAULT_STROKE, PHOTO_STROKE = 2, 5, 3  # pixels: a line, a line kept by default, a photo
+DASH_PT = 6.0  # the dashes of a picture region's outline, and the gaps between them
 LEGEND_FONT_PX, LEGEND_PAD_PX = 14, 8
 
 
@@ -53,13 +54,15 @@ class PageSummary:
     photos: int
     by_default: int
     subpages: int = 0  # frames of the pages a sheet holds
+    regions: int = 0  # picture regions found in a scanned page's pixels
 
     def text(self) -> str:
         counts = ", ".join(f"{role} {self.roles[role]}" for role in COLOURS if self.roles[role])
         frames = f"; {self.subpages} page frame(s), each read as a page" if self.subpages else ""
+        regions = f"; {self.regions} picture region(s) found in the page image" if self.regions else ""
         return (
             f"page {self.page}: {self.lines} lines: {counts or 'none'}; {self.photos} photo(s); "
-            f"{self.by_default} kept by default{frames}"
+            f"{self.by_default} kept by default{frames}{regions}"
         )
 
 
@@ -74,6 +77,7 @@ def summarize(pages: list[Page], found: Segmentation) -> list[PageSummary]:
             len(page.images),
             default[page.page],
             len(page.subpages),
+            len(page.regions),
         )
         for page in pages
     ]
@@ -93,6 +97,7 @@ def legend(width: int, summary: PageSummary) -> Image.Image:
     items += [
         (PHOTO_COLOUR, PHOTO_STROKE, f"photo {summary.photos}"),
         (SUBPAGE_COLOUR, PHOTO_STROKE, f"page frame {summary.subpages}"),
+        (PHOTO_COLOUR, LINE_STROKE, f"dashed: picture region {summary.regions}"),
         ((0, 0, 0), DEFAULT_STROKE, f"thick box: kept by default {summary.by_default}"),
     ]
     title = f"page {summary.page}: {summary.lines} lines, boxed by the role segment gave them"
@@ -127,6 +132,11 @@ def draw_page(pdf_page, page: Page, found: Segmentation, summary: PageSummary, p
             image.draw_rect(
                 (box.x0, box.top, box.x1, box.bottom), fill=(0, 0, 0, 0), stroke=colour, stroke_width=PHOTO_STROKE
             )
+    for box in page.regions:  # inferred from pixels: dashed
+        corners = [(box.x0, box.top), (box.x1, box.top), (box.x1, box.bottom), (box.x0, box.bottom)]
+        for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+            for dash in dashes(a, b):
+                image.draw_line(dash, stroke=PHOTO_COLOUR, stroke_width=PHOTO_STROKE)
     for i, line in enumerate(page.lines):
         colour = COLOURS[found.roles[page.page, i]]
         image.draw_rect(
@@ -141,6 +151,14 @@ def draw_page(pdf_page, page: Page, found: Segmentation, summary: PageSummary, p
     whole.paste(drawn, (0, 0))
     whole.paste(strip, (0, drawn.height))
     whole.save(path)
+
+
+def dashes(a: tuple[float, float], b: tuple[float, float]) -> list[list[tuple[float, float]]]:
+    """A straight side from a to b as dashes of DASH_PT, as many gaps between them."""
+    length = max(abs(b[0] - a[0]), abs(b[1] - a[1]))
+    steps = max(int(length // DASH_PT), 1)
+    point = [(a[0] + (b[0] - a[0]) * k / steps, a[1] + (b[1] - a[1]) * k / steps) for k in range(steps + 1)]
+    return [[point[k], point[k + 1]] for k in range(0, steps, 2)]
 
 
 def lines_table(pages: list[Page], found: Segmentation) -> str:

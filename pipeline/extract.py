@@ -51,6 +51,7 @@ from pipeline.reading.objects import layout_objects, photo_frames
 from pipeline.reading.order import build_lines
 from pipeline.reading.pdfium import PdfiumFallback
 from pipeline.reading.pdfium_page import pdfium_objects
+from pipeline.reading.regions import find_regions
 from pipeline.reading.subpages import find_subpages
 from pipeline.reading.vertical import is_vertical
 
@@ -101,9 +102,15 @@ def make_page(
 def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool = True) -> list[Page]:
     """All pages of one PDF, given by its path or its bytes, read by `reader` (one of `records.READERS`); with
     pdfium, the pages it is known to read worse are read again with pdfplumber unless `fallback` is off (as the
-    differential test turns it, to see pdfium's own reading)."""
-    if reader == "pdfium":
-        return extract_pdfium(pdf, fallback)
+    differential test turns it, to see pdfium's own reading). A scanned page gets the picture regions of its pixels
+    (reading.regions)."""
+    pages = extract_pdfium(pdf, fallback) if reader == "pdfium" else extract_pdfplumber(pdf)
+    find_regions(pdf, pages)
+    return pages
+
+
+def extract_pdfplumber(pdf: Path | bytes) -> list[Page]:
+    """All pages read with pdfplumber (read_page)."""
     pages = []
     fallback_reader = PdfiumFallback(pdf)
     try:

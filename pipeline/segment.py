@@ -25,7 +25,7 @@ from pipeline.core.layout import SAME_SIZE_PT
 from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
-from pipeline.structure.captions import assign_captions, find_captions, lift, measure, photos_at_foot
+from pipeline.structure.captions import assign_captions, find_captions, lift, measure, photos_at_foot, photos_of
 from pipeline.structure.furniture import (
     beyond_furniture,
     document_title,
@@ -64,7 +64,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     carried_from = 0
     for page, kept in zip(pages, kept_by_page, strict=True):
         page_lines = [page.lines[i] for _, i in kept]
-        photos = page.images + page.frames
+        photos = photos_of(page)
         by_photo = find_captions(page_lines, photos + lift(carried, page_lines, measures), measures)
         # a caption carried over a page break is set smaller than the body, as nothing else tells it from text
         by_photo = {

@@ -261,6 +261,7 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         "reading/order.py",
         "reading/pdfium.py",
         "reading/pdfium_page.py",
+        "reading/regions.py",
         "reading/subpages.py",
         "reading/vertical.py",
     ]

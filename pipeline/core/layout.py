@@ -62,6 +62,17 @@ MIN_VERTICAL_STEPS = 10
 PHOTO_MIN_SIDE_SHARE = 0.08
 PHOTO_MAX_ASPECT = 3.0
 
+# A scanned page: one image under at least this share of the page's area (a scan fills the page, margins and all;
+# a photo, however large, leaves room for its plan's text). Its photos are found in its pixels, rendered at this
+# many pixels a point (36 dpi: the smallest photo, 48 pt across, is 24 pixels; an A4 page 298 x 421 pixels, labelled
+# in a few hundredths of a second), a pixel being ink where some channel is further than INK_LEVEL from white (a
+# scan's paper is off-white, above 230; a photo is darker or coloured), and the text lines' boxes masked with a
+# margin of TEXT_MASK_PT (a glyph's antialiased edge, an OCR box a point short of its ink).
+SCAN_COVER_SHARE = 0.9
+REGION_RENDER_SCALE = 0.5
+INK_LEVEL = 48
+TEXT_MASK_PT = 2.0
+
 # Pages within a page (a handout, "pages per sheet"): closed frames of one size, in a grid, each holding text, that
 # together hold nearly all of the sheet's text. Each side at least this share of the sheet's shorter side: nine
 # pages to a sheet (3 x 3) leave each about 30 %, while a table's cells, a photo's frame or a boxed heading stay

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
+from pipeline.core.layout import SCAN_COVER_SHARE
 from pipeline.core.text import normalize_text
 
 T = TypeVar("T")
@@ -87,6 +88,12 @@ class Page:
     lines: list[Line]
     frames: list[Box] = field(default_factory=list)  # empty vector frames of photo size: photos drawn as shapes
     subpages: list[Box] = field(default_factory=list)  # the frames of the pages a sheet holds (a handout), in order
+    regions: list[Box] = field(default_factory=list)  # picture regions found in a scanned page's pixels
+
+
+def is_scan_image(box: Box, page: Page) -> bool:
+    """Whether an image lies under (nearly) the whole page, as a scan's does (SCAN_COVER_SHARE of its area)."""
+    return (box.x1 - box.x0) * (box.bottom - box.top) >= SCAN_COVER_SHARE * page.width * page.height
 
 
 @dataclass

@@ -9,6 +9,7 @@ extract stage's fingerprint. The capped worker process that runs the face is the
 - `vertical`: vertical writing (rotated or downward glyphs, lines read column by column).
 - `order`: reading order and columns (items, gutters, bands, closed cells read whole, photos taking room).
 - `subpages`: the frames of the pages a sheet holds (a handout), each read as a page of its own.
+- `regions`: picture regions found in a scanned page's pixels (its photos are no objects of their own).
 - `cells`: ruled cells (rulings from drawn paths, cell borders, the closed cell a point lies in).
 - `objects`: what pdfminer's layout of a page gives (characters, image boxes, rulings), photo frames among it.
 - `pdfium`: the pypdfium2 fallback for pages whose fonts lack a Unicode map.

@@ -23,7 +23,7 @@ from pipeline.core.layout import (
     SAME_SIZE_PT,
     SHORT_LINE_EM,
 )
-from pipeline.core.records import Box, Line
+from pipeline.core.records import Box, Line, Page, is_scan_image
 from pipeline.structure.headings import reads_as_heading
 from pipeline.structure.plans import Draft
 
@@ -102,6 +102,12 @@ def find_captions(lines: list[Line], photos: list[Box], measures: Measures | Non
             captions[k] = sorted(run, key=lambda i: (lines[i].top, lines[i].x0))
             taken.update(run)
     return dict(sorted(captions.items()))
+
+
+def photos_of(page: Page) -> list[Box]:
+    """A page's photos: its images but one under (nearly) the whole page (a scan's), its empty vector frames and
+    the picture regions found in its pixels."""
+    return [im for im in page.images if not is_scan_image(im, page)] + page.frames + page.regions
 
 
 def photos_at_foot(lines: list[Line], photos: list[Box], captioned: set[int]) -> list[Box]:
