@@ -1193,3 +1193,9 @@ def test_a_caption_row_a_page_break_pushed_to_the_next_page_captions_the_photo_a
 def test_a_line_of_body_size_at_the_top_of_the_next_page_is_no_carried_caption():
     (plan,) = segment_document(broken_caption_pages(caption_size=10.0)).plans
     assert plan.photo_captions == []
+
+
+@pytest.mark.parametrize("caption", ["㈱タマ精機の工場", "Ⅱ期棟の外観"])
+def test_a_caption_starting_with_a_character_of_a_numbered_series_stays_a_caption(caption):
+    photo = Box(x0=100.0, top=100.0, x1=250.0, bottom=200.0)
+    assert find_captions([positioned(caption, 120, 205, size=9.0)], [photo]) == {0: [0]}

@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from pipeline.core.layout import BOX_SLACK_PT, COLUMN_ALIGN_EM, LABEL_REACH_UP_EM, LABEL_ROW_EM, SHORT_LINE_EM
 from pipeline.core.records import Line
-from pipeline.structure.enumerators import first_ordinal, read_marker
+from pipeline.structure.enumerators import CODE_POINT, first_ordinal, read_marker
 from pipeline.structure.plans import HEADER_RE, Draft
 
 PILLAR_RE = re.compile(
@@ -211,5 +211,12 @@ def follows_block_end(line: Line, prev: Line, gap: float, right_edge: dict[int, 
 
 
 def reads_as_heading(text: str) -> bool:
-    """Whether a line reads as a plan header or a numbered pillar heading, which no caption does."""
-    return bool(HEADER_RE.match(text) or read_pillar_heading(text) or read_marker(text))
+    """Whether a line reads as a plan header or a numbered pillar heading, which no caption does. A character of
+    a numbered series glued to the text after it (㈱…, Ⅱ期…) reads as a heading only in a series (find_headings),
+    never alone."""
+    marker = read_marker(text)
+    return bool(
+        HEADER_RE.match(text)
+        or read_pillar_heading(text)
+        or (marker and any(kind != CODE_POINT for kind, _ in marker.readings))
+    )
