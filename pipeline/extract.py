@@ -49,7 +49,7 @@ from pipeline.reading.errors import (
 )
 from pipeline.reading.objects import layout_objects, photo_frames
 from pipeline.reading.order import build_lines
-from pipeline.reading.pdfium import PdfiumFallback
+from pipeline.reading.pdfium import PdfiumFallback, open_pdfium
 from pipeline.reading.pdfium_page import pdfium_objects
 from pipeline.reading.regions import find_regions
 from pipeline.reading.subpages import find_subpages
@@ -92,11 +92,16 @@ def make_page(
         readable_share=round(readable_share(chars), 3),
         text_source=text_source,
         is_vertical=vertical,
-        images=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes],
+        images=rounded(boxes),
         lines=build_lines(chars, page_no, vertical, rulings, boxes, subpages),
-        frames=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in frames],
-        subpages=[Box(**{k: round(v, 2) for k, v in box.items()}) for box in subpages],
+        frames=rounded(frames),
+        subpages=rounded(subpages),
     )
+
+
+def rounded(boxes: list[dict]) -> list[Box]:
+    """Boxes as a page record keeps them, to a hundredth of a point."""
+    return [Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes]
 
 
 def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool = True) -> list[Page]:
@@ -109,12 +114,17 @@ def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool 
     return pages
 
 
+def open_plumber(pdf: Path | bytes):
+    """A pdfplumber document of a PDF given by its path or its bytes."""
+    return pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+
+
 def extract_pdfplumber(pdf: Path | bytes) -> list[Page]:
     """All pages read with pdfplumber (read_page)."""
     pages = []
     fallback_reader = PdfiumFallback(pdf)
     try:
-        with pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        with open_plumber(pdf) as document:
             for page in document.pages:
                 try:
                     pages.append(read_page(page, fallback_reader))
@@ -141,7 +151,7 @@ def extract_pdfium(pdf: Path | bytes, fallback: bool = True) -> list[Page]:
     import pypdfium2 as pdfium
 
     try:
-        document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+        document = open_pdfium(pdf)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise EncryptedPdf(str(exc)) from exc
@@ -153,7 +163,7 @@ def extract_pdfium(pdf: Path | bytes, fallback: bool = True) -> list[Page]:
             try:
                 *objects, doubts, width, height = pdfium_page(document, index)
             except pdfium.PdfiumError as exc:
-                plumber = plumber or pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+                plumber = plumber or open_plumber(pdf)
                 alt = plumber_page(plumber, index) if fallback else None
                 if alt is None:
                     raise UnreadablePdf(f"PDFium: page {index + 1} could not be loaded") from exc
@@ -168,7 +178,7 @@ def extract_pdfium(pdf: Path | bytes, fallback: bool = True) -> list[Page]:
                 or unreadable_character("".join(c["text"] for c in chars))
             )
             if fallback and suspect:
-                plumber = plumber or pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+                plumber = plumber or open_plumber(pdf)
                 alt = plumber_page(plumber, index)
                 if alt is not None and reference(alt[0], chars) is alt[0]:
                     objects, text_source = alt, "pdfplumber"

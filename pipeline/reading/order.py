@@ -76,35 +76,31 @@ def sheet_lines(
 ) -> list[Line]:
     """The lines of a sheet of pages: each page's in turn, read as a page of its own from what lies within its
     frame (its border is no cell of its own), then the rest of the sheet, what stands above every page first."""
-    places = [
+
+    def frame_around(x0: float, top: float, x1: float, bottom: float) -> int | None:
+        return next((k for k, frame in enumerate(subpages) if within(frame, x0, top, x1, bottom)), None)
+
+    char_in = [
         next(
-            (
-                k
-                for k, frame in enumerate(subpages)
-                if holds(frame, (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2)
-            ),
-            None,
+            (k for k, f in enumerate(subpages) if holds(f, (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2)), None
         )
         for c in chars
     ]
-    lines = []
-    for k, frame in enumerate(subpages):
-        inside = [c for c, place in zip(chars, places, strict=True) if place == k]
-        lines += build_lines(
-            inside,
+    ruling_in = [frame_around(*r) for r in rulings]
+    image_in = [frame_around(im["x0"], im["top"], im["x1"], im["bottom"]) for im in images]
+
+    def read(k: int | None) -> list[Line]:
+        """The lines of frame k, or of the rest of the sheet (None)."""
+        return build_lines(
+            [c for c, at in zip(chars, char_in, strict=True) if at == k],
             page_no,
             False,
-            [r for r in rulings if within(frame, *r)],
-            [im for im in images if within(frame, im["x0"], im["top"], im["x1"], im["bottom"])],
+            [r for r, at in zip(rulings, ruling_in, strict=True) if at == k],
+            [im for im, at in zip(images, image_in, strict=True) if at == k],
         )
-    outside = [c for c, place in zip(chars, places, strict=True) if place is None]
-    rest = build_lines(
-        outside,
-        page_no,
-        False,
-        [r for r in rulings if not any(within(frame, *r) for frame in subpages)],
-        [im for im in images if not any(within(f, im["x0"], im["top"], im["x1"], im["bottom"]) for f in subpages)],
-    )
+
+    lines = [line for k in range(len(subpages)) for line in read(k)]
+    rest = read(None)
     first = min(frame["top"] for frame in subpages)
     return [line for line in rest if line.bottom <= first] + lines + [line for line in rest if line.bottom > first]
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def open_pdfium(pdf: Path | bytes):
+    """A pypdfium2 document of a PDF given by its path or its bytes."""
+    import pypdfium2 as pdfium
+
+    return pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+
+
 class PdfiumFallback:
     """pypdfium2's reading of a PDF, for pages whose fonts lack a Unicode map: opened on the first such page,
     once per file, and closed with it."""
@@ -19,7 +26,7 @@ class PdfiumFallback:
         import pypdfium2.raw as pdfium_c
 
         try:
-            self.doc = self.doc or pdfium.PdfDocument(self.pdf if isinstance(self.pdf, bytes) else str(self.pdf))
+            self.doc = self.doc or open_pdfium(self.pdf)
             page = self.doc[page_index]
             textpage = page.get_textpage()
         except pdfium.PdfiumError:

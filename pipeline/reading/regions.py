@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.core.layout import INK_LEVEL, PHOTO_MAX_ASPECT, PHOTO_MIN_SIDE_SHARE, REGION_RENDER_SCALE, TEXT_MASK_PT
 from pipeline.core.records import Box, Page, is_scan_image
+from pipeline.reading.pdfium import open_pdfium
 
 
 def find_regions(pdf: Path | bytes, pages: list[Page]) -> None:
@@ -17,9 +18,7 @@ def find_regions(pdf: Path | bytes, pages: list[Page]) -> None:
     scanned = [page for page in pages if any(is_scan_image(im, page) for im in page.images)]
     if not scanned:
         return
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+    document = open_pdfium(pdf)
     try:
         for page in scanned:
             rendered = document[page.page - 1]
