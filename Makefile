@@ -13,7 +13,7 @@ URL    ?=
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help all extract segment normalize explain fetch test test-fast lint format check sample docs eval-tags bench \
+.PHONY: help all extract segment normalize explain fetch test test-fast lint format check sample docs eval-tags eval-review bench \
   fixtures clean
 
 help: ## list the targets
@@ -75,6 +75,9 @@ docs: $(STAMP) ## regenerate the generated parts of docs/ (data dictionary, voca
 
 eval-tags: $(STAMP) ## tag the labelled projects of tests/data/labelled: precision and recall per code, every miss
 	$(PY) -m tools.evaluate
+
+eval-review: $(STAMP) ## read every fixture with each layout rule off: misread plans flagged for review, right ones flagged
+	$(PY) -m tools.eval_review
 
 sample: $(STAMP) ## regenerate the bundled sample PDF in raw/ from shared/reference
 	$(PY) -m tests.fixtures.make_sample --out raw/r2-approval-summary.pdf

@@ -297,6 +297,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
     log = logging.getLogger("pipeline")
     for name, why in outcome.adds_nothing.items():
         log.warning("%s: adds nothing: %s", printable(name), why)
+    for plan_id, why in outcome.needs_review.items():
+        log.warning("needs review: %s (%s)", plan_id, printable(why))
     for failed in outcome.failed:
         print(f"{printable(failed.name)}: {failed.status}: {printable(failed.reason)}", file=sys.stderr)
         if args.verbose and failed.traceback:

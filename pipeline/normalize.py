@@ -31,12 +31,14 @@ from pipeline.core.records import (
     PlanKey,
     PlanRows,
     ReadTwice,
+    Region,
     SegmentRecord,
     from_dict,
     to_dict,
 )
 from pipeline.core.reference import municipality_rows
 from pipeline.core.text import normalize_text
+from pipeline.review import review_columns, review_plan
 from pipeline.tagging.tagger import join_text, roll_up, tag_list
 
 if TYPE_CHECKING:
@@ -157,6 +159,8 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
                     "photo_captions": plan.photo_captions,
                     "page_start": plan.page_start,
                     "page_end": plan.page_end,
+                    **review_columns(review_plan(plan, code, start_fy)),
+                    **box_columns(plan.regions, seg.page_sizes),
                 },
                 tags=[],
             )
@@ -170,6 +174,7 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
                         "pillar_title": pillar.pillar_title,
                         "has_more_projects": pillar.has_more_projects,
                         "page": pillar.page,
+                        **box_columns(pillar.regions, seg.page_sizes),
                     },
                     tags=[],
                 )
@@ -184,6 +189,7 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
                             "project_name": project.project_name,
                             "project_detail": project.project_detail,
                             "page": project.page,
+                            **box_columns(project.regions, seg.page_sizes),
                         },
                         tags=[],
                     )
@@ -211,6 +217,22 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
         "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
     }
     return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
+
+
+def box_columns(regions: list[Region], page_sizes: list[tuple[float, float]]) -> dict:
+    """Where a row stands: the box of its first region (on its first page) and that page's size, and every
+    page's box as `page:x0,top,x1,bottom`, so that anyone can crop the source."""
+    first = regions[0] if regions else None
+    width, height = page_sizes[first.page - 1] if first and first.page <= len(page_sizes) else (None, None)
+    return {
+        "box_x0": first and first.x0,
+        "box_top": first and first.top,
+        "box_x1": first and first.x1,
+        "box_bottom": first and first.bottom,
+        "page_width": width,
+        "page_height": height,
+        "boxes": [f"{r.page}:{r.x0:g},{r.top:g},{r.x1:g},{r.bottom:g}" for r in regions],
+    }
 
 
 def rows_record(sha256: str, segment_sha256: str, rows: FileRows) -> bytes:
@@ -264,7 +286,10 @@ def index_of(rows: FileRows) -> FileIndex:
     """What assemble decides by, of a file's rows (records.FileIndex)."""
     return FileIndex(
         rows.document,
-        [PlanKey(p.key, p.base_id, p.warnings, p.row["municipality"], p.row["plan_title"]) for p in rows.plans],
+        [
+            PlanKey(p.key, p.base_id, p.warnings, p.row["municipality"], p.row["plan_title"], p.row["review_reasons"])
+            for p in rows.plans
+        ],
     )
 
 
@@ -272,7 +297,10 @@ def decode_index(data: dict) -> FileIndex:
     """A file's index from its JSON form (to_dict), checked as decode_rows checks rows, and as fast: a run adding one
     file to thousands decodes every file's index."""
     check_keys(data, FileIndex)
-    plans = [PlanKey(*key_of(plan, PlanKey), plan["municipality"], plan["plan_title"]) for plan in data["plans"]]
+    plans = [
+        PlanKey(*key_of(plan, PlanKey), plan["municipality"], plan["plan_title"], plan["review_reasons"])
+        for plan in data["plans"]
+    ]
     return FileIndex(data["document"], plans)
 
 
@@ -456,7 +484,13 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
             ids[place] = pid
         if ids:
             kept.append((source_file, index, load, described, ids))
-        docs[source_file] = {**index.document, **described, "source_file": source_file, "plans_found": len(ids)}
+        docs[source_file] = {
+            **index.document,
+            **described,
+            "source_file": source_file,
+            "plans_found": len(ids),
+            "plans_needing_review": sum(bool(index.plans[place].review_reasons) for place in ids),
+        }
     for source_file, index, load, described, ids in kept:
         rows = load()
         if [plan.key for plan in rows.plans] != [plan.key for plan in index.plans]:

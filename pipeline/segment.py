@@ -25,7 +25,16 @@ from pipeline.core.layout import SAME_SIZE_PT
 from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
-from pipeline.structure.captions import assign_captions, find_captions, lift, measure, photos_at_foot, photos_of
+from pipeline.structure.captions import (
+    Caption,
+    assign_captions,
+    find_captions,
+    lift,
+    measure,
+    photos_at_foot,
+    photos_of,
+)
+from pipeline.structure.doubts import find_doubts, photos_within, scanned_pages
 from pipeline.structure.furniture import (
     beyond_furniture,
     document_title,
@@ -35,6 +44,7 @@ from pipeline.structure.furniture import (
 )
 from pipeline.structure.headings import join_number_labels
 from pipeline.structure.plans import drop_footnote, paragraph_gap, split_plans
+from pipeline.structure.provenance import spots_of
 from pipeline.structure.rejection import reject, summarize_rejections
 from pipeline.structure.roles import CAPTION, FOOTNOTE, FURNITURE, HEADER, UNASSIGNED
 
@@ -45,7 +55,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
     """Plans of one extracted document, the plans rejected as unreadable, and warnings about what could not be
     read as expected; besides, the role each line was given and the lines kept by default (Segmentation)."""
     lines: list[Line] = []
-    captions: list[tuple[int, Box, int, str]] = []
+    captions: list[Caption] = []
     roles: dict[tuple[int, int], str] = {}  # (page, index in page.lines) -> role
     origin: dict[int, tuple[int, int]] = {}  # id of a line read on -> its (page, index)
     running = repeated_furniture(pages)
@@ -61,6 +71,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
         kept_by_page.append(kept)
     measures = measure([page.lines[i] for page, kept in zip(pages, kept_by_page, strict=True) for _, i in kept])
     carried: list[Box] = []  # the photos at the foot of the page before (carried_from), without a caption
+    uncaptioned: list[tuple[int, Box]] = []  # (page, photo) of every photo no caption was read for
     carried_from = 0
     for page, kept in zip(pages, kept_by_page, strict=True):
         page_lines = [page.lines[i] for _, i in kept]
@@ -73,14 +84,21 @@ def segment_document(pages: list[Page]) -> Segmentation:
             if k < len(photos) or all(page_lines[i].size < measures.size - SAME_SIZE_PT for i in run)
         }
         caption_idx = {i for run in by_photo.values() for i in run}
+        given = {id(photo) for k, photo in enumerate(photos + carried) if k in by_photo}
+        uncaptioned = [(at, photo) for at, photo in uncaptioned if id(photo) not in given]
+        uncaptioned += [(page.page, photo) for photo in photos if id(photo) not in given]
         # body lines read before each line of the page: where a caption stands in reading order
         before = list(itertools.accumulate((i not in caption_idx for i in range(len(page_lines))), initial=0))
         for k, run in by_photo.items():
             text = normalize_text("".join(page_lines[i].text for i in run))
+            spots = spots_of(page_lines[i] for i in run)
             if k < len(photos):
-                captions.append((page.page, photos[k], len(lines) + before[run[0]], text))
+                captions.append(
+                    Caption(page.page, photos[k], len(lines) + before[run[0]], text, [(page.page, photos[k]), *spots])
+                )
             else:  # under its photo, at the end of the page before
-                captions.append((carried_from, carried[k - len(photos)], len(lines), text))
+                photo = carried[k - len(photos)]
+                captions.append(Caption(carried_from, photo, len(lines), text, [(carried_from, photo), *spots]))
         carried, carried_from = (
             photos_at_foot([line for i, line in enumerate(page_lines) if i not in caption_idx], photos, set(by_photo)),
             page.page,
@@ -104,6 +122,7 @@ def segment_document(pages: list[Page]) -> Segmentation:
         drop_footnote(plans[-1], gap)
         footnote -= {id(line) for line in plans[-1].lines}
     shares = {page.page: page.readable_share for page in pages}
+    scans = scanned_pages(pages)
     found = Segmentation(plans=[], rejected=[], warnings=[])
     read: dict[int, tuple[str, bool]] = {}  # id of a line -> its role, and whether it was kept by default
     read.update((line_id, (FOOTNOTE, False)) for line_id in footnote)
@@ -111,7 +130,10 @@ def segment_document(pages: list[Page]) -> Segmentation:
     for draft in plans:
         plan_warnings: list[Notice] = []
         read.update((id(line), (HEADER, False)) for line in draft.header_lines)
+        alone = photos_within(draft, uncaptioned)
+        draft.photo_spots += alone
         plan = build_plan(draft, gap, plan_warnings, read)
+        plan.doubts = find_doubts(draft, read, alone, measures.size, scans)
         rejection = reject(draft, plan, shares)
         if rejection:
             found.rejected.append(rejection)
@@ -185,6 +207,7 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
             record.plans, record.rejected, record.warnings = found.plans, found.rejected, found.warnings
             record.lines_by_default = len(found.by_default)
             record.title = document_title(pages)
+            record.page_sizes = [(page.width, page.height) for page in pages]
             if record.rejected and not record.plans:
                 record.status, record.error = Failure.unreadable_text.status, summarize_rejections(record.rejected)
             elif not record.plans:

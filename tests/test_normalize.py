@@ -14,6 +14,7 @@ from pipeline.core.records import (
     PlanRows,
     Project,
     ReadTwice,
+    Region,
     SegmentRecord,
     from_dict,
     to_dict,
@@ -180,16 +181,18 @@ def plan(municipality: str, title: str, page: int, period: str = "令和2年度�
         photo_captions=[],
         page_start=page,
         page_end=page,
-        header_bbox=[0, 0, 1, 1],
+        regions=[Region(page, 0, 0, 1, 1)],
         pillars=[
             Pillar(
                 pillar_no=1,
                 pillar_title="販路拡大",
                 page=page,
                 has_more_projects=False,
-                projects=[Project(project_name="展示会出展事業", project_detail=None, page=page)],
+                projects=[Project(project_name="展示会出展事業", project_detail=None, page=page, regions=[])],
+                regions=[],
             )
         ],
+        doubts=[],
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from pipeline.outputs.report import CHART_IDS
+from tests.conftest import run_pipeline
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A browser started per test, most of a second each: slow (make test runs them, make test-fast does not).
@@ -78,3 +79,31 @@ def test_every_chart_is_drawn(sample_out, tmp_path, chart):
     done = chromium(page, tmp_path, f"--screenshot={png}", "--window-size=1000,800")
     assert done.returncode == 0, done.stderr
     assert inked_share(png) > MIN_INKED_SHARE
+
+
+# Counts, once the page has loaded (the load event waits for the images not loaded lazily), the crops of the plans to
+# review that the browser drew: what a reviewer sees beside each plan. Added to a copy of the report, which itself
+# needs no script.
+COUNT_CROPS = """<script>
+window.addEventListener("load", () => {
+  const crops = [...document.querySelectorAll(".review img")];
+  const shown = crops.filter((img) => img.complete && img.naturalWidth > 0);
+  document.body.dataset.crops = `${shown.length} of ${crops.length}`;
+});
+</script>"""
+
+
+def test_each_plan_to_review_shows_the_crop_of_its_page(variant_pdfs, tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(variant_pdfs["page_break"], raw)
+    assert run_pipeline(raw, out) == 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    page = out / "check.html"
+    page.write_text(report.replace("</body>", COUNT_CROPS + "</body>"), encoding="utf-8")
+    done = chromium(page, tmp_path, "--dump-dom", "--virtual-time-budget=5000")
+    assert done.returncode == 0, done.stderr
+    # The fixture's two plans each keep lines across its page break by default; each stands on two pages.
+    assert 'data-crops="4 of 4"' in done.stdout
+    assert done.stdout.count('class="review"') == 2
+    assert [line for line in done.stderr.splitlines() if "CONSOLE" in line] == []

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.records import Box, Line, Notice, Page, Project
+from pipeline.core.records import Box, Line, Notice, Page, Project, Region
 from pipeline.extract import extract_pdf
 from pipeline.normalize import municipalities
 from pipeline.segment import segment_document
@@ -43,8 +43,9 @@ def test_split_name_detail(item, name, detail):
     assert split_name_detail(item) == (name, detail)
 
 
-def lines(*texts):
-    return [(t, 1) for t in texts]
+def lines(*texts, page=1):
+    """Lines of a pillar's projects, one under the other, 10 points apart."""
+    return [Line(page, t, 60, 100 + 10 * i, 60 + 10 * len(t), 108 + 10 * i, 8, "f") for i, t in enumerate(texts)]
 
 
 def test_run_wrapped_over_lines_with_closing_nado():
@@ -56,7 +57,9 @@ def test_run_wrapped_over_lines_with_closing_nado():
 def test_run_without_closing_nado():
     projects, more = parse_projects(lines("A事業（a等）"))
     assert more is False
-    assert projects == [Project(project_name="A事業", project_detail="a等", page=1)]
+    assert projects == [
+        Project(project_name="A事業", project_detail="a等", page=1, regions=[Region(1, 60, 100, 130, 108)])
+    ]
 
 
 @pytest.mark.parametrize("bullet", ["・", "○"])
@@ -66,9 +69,14 @@ def test_bulleted_projects_one_per_line(bullet):
     assert [(p.project_name, p.project_detail) for p in projects] == [("A事業", "a、b"), ("B事業", None)]
 
 
-def test_projects_keep_the_page_they_start_on():
-    projects, _ = parse_projects([("A事業（a）、B事", 1), ("業（b）", 2), ("、C事業", 2)])
+def test_projects_keep_the_page_they_start_on_and_the_box_of_each_page():
+    projects, _ = parse_projects(lines("A事業（a）、B事", page=1) + lines("業（b）", "、C事業", page=2))
     assert [p.page for p in projects] == [1, 1, 2]
+    assert [p.regions for p in projects] == [
+        [Region(1, 60, 100, 150, 108)],
+        [Region(1, 60, 100, 150, 108), Region(2, 60, 100, 100, 108)],
+        [Region(2, 60, 110, 100, 118)],
+    ]
 
 
 @pytest.mark.parametrize(

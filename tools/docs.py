@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline.core import layout
 from pipeline.core.failures import failures_markdown
 from pipeline.core.fingerprint import PACKAGE_DIR, imported_modules, module_name
-from pipeline.core.reference import read_rows
+from pipeline.core.reference import read_rows, review_reasons
 from pipeline.core.schema import dictionary_markdown
 from pipeline.tagging.vocabulary import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary
 from tools.evaluate import LABELLED, SETS, SetResult, evaluate, figure
@@ -72,6 +72,14 @@ def implied_markdown() -> str:
     out = ["| if | then | why |", "|---|---|---|"]
     for _, row in read_rows(IMPLIED_THEMES_PATH, IMPLIED_THEMES_COLUMNS):
         out.append(f"| {row['if_kind']} `{row['if_code_or_term']}` | `{row['then_theme']}` | {row['reason']} |")
+    return "\n".join(out) + "\n"
+
+
+def review_markdown() -> str:
+    """One row per review reason (plans.review_reasons): what it means and what a reviewer checks."""
+    out = ["| code | 確認理由 | reason | what it means | what to check |", "|---|---|---|---|---|"]
+    for code, row in review_reasons().items():
+        out.append(f"| `{code}` | {row['label_ja']} | {row['label_en']} | {row['meaning']} | {row['what_to_check']} |")
     return "\n".join(out) + "\n"
 
 
@@ -134,6 +142,7 @@ def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]
             "dictionary": dictionary_markdown(),
             "vocabulary": vocabulary_markdown(tags, results),
             "implied": implied_markdown(),
+            "review-reasons": review_markdown(),
         },
         repo / "docs" / "maintaining.md": {
             "imports": imports_markdown(),

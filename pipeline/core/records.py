@@ -130,10 +130,23 @@ class ExtractHeader:
 
 
 @dataclass
+class Region:
+    """Where a plan, pillar or project stands on one page: the box around its lines (and a plan's photos), in
+    pdfplumber's page coordinates, so that anyone can crop the source (SegmentRecord.page_sizes gives the page)."""
+
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
 class Project:
     project_name: str
     project_detail: str | None
     page: int
+    regions: list[Region]  # one per page its text stands on, in page order
 
 
 @dataclass
@@ -143,6 +156,7 @@ class Pillar:
     page: int
     has_more_projects: bool
     projects: list[Project]
+    regions: list[Region]  # its heading and its projects' lines, one per page
 
 
 @dataclass
@@ -154,8 +168,9 @@ class Plan:
     photo_captions: list[str]
     page_start: int
     page_end: int
-    header_bbox: list[float]
+    regions: list[Region]  # its header, text, photos and captions, one per page
     pillars: list[Pillar]
+    doubts: list[Notice]  # what in its reading calls for a person's check (pipeline.review), with a review code each
 
 
 @dataclass
@@ -190,6 +205,7 @@ class SegmentRecord:
     traceback: str | None  # where our own code failed (status internal_error), shown with -v
     lines_by_default: int = 0  # lines no rule claimed (Segmentation.by_default); 0 for a file not segmented
     title: str | None = None  # the summary's own title (structure.furniture.document_title), where its round is named
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)  # (width, height) of each page, in points
 
 
 @dataclass
@@ -238,6 +254,7 @@ class PlanKey:
     warnings: list[Notice]
     municipality: str  # as printed, for the warning of a suffixed id
     plan_title: str
+    review_reasons: list[str]  # as its plans row's, for documents.plans_needing_review and the terminal
 
 
 @dataclass

@@ -13,6 +13,8 @@ MUNICIPALITIES_PATH = DATA_DIR / "municipalities.csv"
 MUNICIPALITY_COLUMNS = ("municipality_code", "name_ja", "name_en", "municipality_kind", "municipality_kind_en")
 VOCABULARY_PATH = DATA_DIR / "vocabulary.csv"
 VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
+REVIEW_REASONS_PATH = DATA_DIR / "review_reasons.csv"
+REVIEW_REASON_COLUMNS = ("code", "label_ja", "label_en", "meaning", "what_to_check")
 
 
 def read_rows(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
@@ -58,3 +60,10 @@ def municipality_codes() -> tuple[str, ...]:
 def vocabulary_codes() -> tuple[str, ...]:
     """The vocabulary's codes, in its order: the values a tag's code may take."""
     return tuple(row["code"] for _, row in read_rows(VOCABULARY_PATH, VOCABULARY_COLUMNS))
+
+
+@lru_cache(maxsize=1)
+def review_reasons() -> dict[str, dict[str, str]]:
+    """Why a plan may need a person's check, by code (review_reasons.csv): its labels, what it means, what to
+    check. The one vocabulary of plans.review_reasons."""
+    return {row["code"]: row for _, row in read_rows(REVIEW_REASONS_PATH, REVIEW_REASON_COLUMNS)}

@@ -11,10 +11,16 @@ import pyarrow as pa
 from pipeline.core.failures import STATUSES
 from pipeline.core.reference import municipality_codes, vocabulary_codes
 
-STRING, INT, BOOL, STRINGS = "string", "integer", "boolean", "list"
+STRING, INT, NUMBER, BOOL, STRINGS = "string", "integer", "number", "boolean", "list"
 MUNICIPALITY_KINDS = {"特別区": "special ward", "市": "city", "町": "town", "村": "village"}
 ROUND_PATTERN = "^(令和|平成)(元|[0-9]{1,2})年度(前期|後期|第[0-9]{1,2}回)?$"
-ARROW_TYPES = {STRING: pa.string(), INT: pa.int32(), BOOL: pa.bool_(), STRINGS: pa.list_(pa.string())}
+ARROW_TYPES = {
+    STRING: pa.string(),
+    INT: pa.int32(),
+    NUMBER: pa.float64(),
+    BOOL: pa.bool_(),
+    STRINGS: pa.list_(pa.string()),
+}
 
 # name: (type, Japanese title, English description, constraints). An enum drawn from a bundled data file is given
 # as the function that reads it, so that importing the schema reads no file (constraints() calls it).
@@ -74,6 +80,12 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
         INT,
         "計画数",
         "Number of plans read from the file and kept (not already read from another file).",
+        {"minimum": 0},
+    ),
+    "plans_needing_review": (
+        INT,
+        "要確認計画数",
+        "Number of the plans kept from the file that need a person's check (plans.needs_review).",
         {"minimum": 0},
     ),
     "plans_rejected": (
@@ -177,6 +189,47 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "page_start": (INT, "開始ページ", "Page of the plan's header line (1-based).", {"minimum": 1}),
     "page_end": (INT, "終了ページ", "Last page holding text of the plan.", {"minimum": 1}),
     "page": (INT, "ページ", "Page on which the row's text starts (1-based).", {"minimum": 1}),
+    "box_x0": (
+        NUMBER,
+        "左端",
+        "Left edge of the box around the row's text on its first page (page or page_start; plans include their "
+        "photos and captions), in PDF points from the page's left edge. With box_top, box_x1 and box_bottom: "
+        "crop the page there to see what the row was read from. On a sheet of several pages (a handout), the "
+        "sheet's coordinates.",
+        {"minimum": 0},
+    ),
+    "box_top": (NUMBER, "上端", "Top edge of that box, in points from the page's top edge.", {"minimum": 0}),
+    "box_x1": (NUMBER, "右端", "Right edge of that box, in points from the page's left edge.", {"minimum": 0}),
+    "box_bottom": (NUMBER, "下端", "Bottom edge of that box, in points from the page's top edge.", {"minimum": 0}),
+    "page_width": (NUMBER, "ページ幅", "Width of the box's page, in points (1/72 inch).", {"minimum": 0}),
+    "page_height": (NUMBER, "ページ高さ", "Height of the box's page, in points.", {"minimum": 0}),
+    "boxes": (
+        STRINGS,
+        "全ページの位置",
+        "The row's box on every page it stands on, in page order, each as `page:x0,top,x1,bottom` in points "
+        "(a row over a page break has two); the first is the box_ columns'.",
+        {},
+    ),
+    "needs_review": (
+        BOOL,
+        "要確認",
+        "True when something in the plan's reading calls for a person's check against the page: see "
+        "review_reasons. A plan not flagged was read by rules that raised no doubt.",
+        {"required": True},
+    ),
+    "review_reasons": (
+        STRINGS,
+        "確認理由",
+        "Why the plan needs review: codes of pipeline/data/review_reasons.csv (the data dictionary lists each with "
+        "what it means and what to check), each once, in that file's order.",
+        {},
+    ),
+    "review_notes": (
+        STRINGS,
+        "確認箇所",
+        "What was found for each reason, with its page (p2: a photo at (300, 120) has no caption).",
+        {},
+    ),
     "pillar_no": (INT, "柱番号", "Number of the pillar within its plan, 1-based, as printed.", {"minimum": 1}),
     "pillar_title": (STRING, "柱", "Title of the pillar, without its number.", {"required": True}),
     "has_more_projects": (
@@ -234,6 +287,7 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "status",
             "error",
             "plans_found",
+            "plans_needing_review",
             "plans_rejected",
             "lines_by_default",
             "warnings",
@@ -259,10 +313,20 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "photo_captions",
             "themes",
             "instruments",
+            "needs_review",
+            "review_reasons",
+            "review_notes",
             "source_file",
             "source_sha256",
             "page_start",
             "page_end",
+            "box_x0",
+            "box_top",
+            "box_x1",
+            "box_bottom",
+            "page_width",
+            "page_height",
+            "boxes",
         ],
         ["plan_id"],
         [
@@ -282,6 +346,13 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "source_file",
             "source_sha256",
             "page",
+            "box_x0",
+            "box_top",
+            "box_x1",
+            "box_bottom",
+            "page_width",
+            "page_height",
+            "boxes",
         ],
         ["plan_id", "pillar_no"],
         [(["plan_id"], "plans")],
@@ -298,6 +369,13 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "source_file",
             "source_sha256",
             "page",
+            "box_x0",
+            "box_top",
+            "box_x1",
+            "box_bottom",
+            "page_width",
+            "page_height",
+            "boxes",
         ],
         ["plan_id", "pillar_no", "project_no"],
         [(["plan_id", "pillar_no"], "pillars")],

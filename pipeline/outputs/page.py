@@ -14,6 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from pipeline.core.io import write_atomic
+from pipeline.outputs.crops import Crop, write_crops
 
 # Characters that have no place in an HTML or XML document: C0 controls but tab, line feed and carriage return,
 # DEL and the C1 controls, lone surrogates (an undecodable file name), noncharacters.
@@ -51,7 +52,10 @@ def render_page(context: dict) -> str:
     return environment().get_template("report.html").render(**context)
 
 
-def write_page(context: dict, path: Path) -> Path:
-    """Write the page of its values atomically; returns its path."""
+def write_page(context: dict, path: Path, crops: dict[str, list[Crop]] | None = None) -> Path:
+    """Write the page of its values atomically, after the crops it shows (`crops`, by plan id: crops.write_crops;
+    None keeps those under its folder as they are); returns its path."""
+    if crops is not None:
+        write_crops([crop for made in crops.values() for crop in made], path.parent)
     write_atomic(path, render_page(context).encode("utf-8"))
     return path

@@ -24,6 +24,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.core.io import sha256_file
 from pipeline.core.records import ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
+from pipeline.outputs.crops import Crop, parse_box
 from pipeline.outputs.page import render_page, write_page
 
 REPORT_NAME = "report.html"
@@ -37,6 +38,7 @@ HEATMAP_ID = CHART_IDS["themes"]
 # The page's sections in order: the anchor of each one's heading, its Japanese and English titles. The table of
 # contents and the headings are both drawn from this, so that every link finds its section.
 SECTIONS = {
+    "review": ("確認が必要な計画", "Plans that need a person's check, beside the page they were read from"),
     "documents": ("読み込んだ文書と処理結果", "Documents read and their status"),
     "rounds": ("承認回・区市町村別の計画", "Plans per approval round and municipality"),
     "history": ("区市町村ごとの計画の推移", "Each municipality's plans across rounds: themes gained and dropped"),
@@ -165,6 +167,7 @@ def _documents(documents: pd.DataFrame, other_warnings: dict[str, list[str]], re
             "status": row.status,
             "pages": _value(row.pages),
             "plans_found": _value(row.plans_found),
+            "plans_needing_review": _value(row.plans_needing_review),
             "plans_rejected": _value(row.plans_rejected),
             "lines_by_default": _value(row.lines_by_default),
             "error": _value(row.error),
@@ -275,8 +278,14 @@ def _heatmap(matrix: pd.DataFrame, marks=None) -> dict:
     return {"columns": list(matrix.columns), "rows": rows}
 
 
-def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFrame) -> list[dict]:
-    """Each plan with its pillars, each pillar with its projects: the plans table and the collapsible sections."""
+def _nest_plans(
+    plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFrame, crops: dict[str, list[str]]
+) -> list[dict]:
+    """Each plan with its pillars, each pillar with its projects, its review reasons (code, labels, what it means
+    and what to check) and its crops' paths under OUT (`crops`, by plan id): the plans' sections and the review."""
+    from pipeline.core.reference import review_reasons
+
+    reasons = review_reasons()
     projects_of = defaultdict(list)
     for project in _list_rows(
         projects, ("plan_id", "pillar_no", "project_no", "project_name", "project_detail", "themes", "instruments")
@@ -287,7 +296,12 @@ def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFra
         key = pillar["plan_id"], pillar["pillar_no"]
         pillars_of[key[0]].append({**pillar, "projects": projects_of[key]})
     return [
-        {**plan, "pillars": pillars_of[plan["plan_id"]]}
+        {
+            **plan,
+            "pillars": pillars_of[plan["plan_id"]],
+            "reasons": [reasons.get(code, {"code": code}) for code in plan["review_reasons"]],
+            "crops": crops.get(plan["plan_id"], []),
+        }
         for plan in _list_rows(
             plans,
             (
@@ -297,11 +311,30 @@ def _nest_plans(plans: pd.DataFrame, pillars: pd.DataFrame, projects: pd.DataFra
                 "plan_title",
                 "period_text",
                 "round",
+                "summary",
+                "photo_captions",
+                "needs_review",
+                "review_reasons",
+                "review_notes",
                 "source_file",
                 "page_start",
+                "boxes",
             ),
         )
     ]
+
+
+def plan_crops(plans: pd.DataFrame, raw: Path | None) -> dict[str, list[Crop]]:
+    """Each plan's crops (one per page it stands on), by plan id, its source found in `raw`; none without `raw` (a
+    report made later of OUT alone shows the crops its run made)."""
+    if raw is None or not len(plans):
+        return {}
+    return {
+        plan_id: [Crop(Path(raw) / source_file, sha256, *parse_box(box)) for box in _items(boxes)]
+        for plan_id, source_file, sha256, boxes in zip(
+            plans["plan_id"], plans["source_file"], plans["source_sha256"], plans["boxes"], strict=True
+        )
+    }
 
 
 def _count_tags(tags: pd.DataFrame, codes: dict[str, list[str]], labels: dict[str, str]) -> dict[str, list[dict]]:
@@ -361,13 +394,24 @@ def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> 
     ]
 
 
-def report_context(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> dict:
+def crop_names(plans: pd.DataFrame) -> list[str]:
+    """The paths under OUT of every crop the report of these plans shows, sorted: the manifest keeps them, so that a
+    run finds a crop removed by hand and makes it again."""
+    return sorted(crop.name for crops in plan_crops(plans, Path()).values() for crop in crops)
+
+
+def report_context(
+    tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice], crops: dict[str, list[Crop]] | None = None
+) -> dict:
     """What the report page shows, as plain values (what needs pandas is done here, so that the page can be
-    rendered in a process without it: start_report), of the tables and the plans normalize found read twice in
-    them (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to)."""
+    rendered in a process without it: start_report), of the tables, the plans normalize found read twice in
+    them (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to) and each
+    plan's crops (plan_crops; without them, the crops a run made under OUT for the plans of these tables)."""
     documents, plans, pillars, projects, tags = (
         _frame(tables, n) for n in ("documents", "plans", "pillars", "projects", "tags")
     )
+    crops = plan_crops(plans, Path()) if crops is None else crops
+    nested = _nest_plans(plans, pillars, projects, {pid: [c.name for c in made] for pid, made in crops.items()})
     codes, labels = _vocabulary()
     read_twice, other_warnings = _split_warnings(documents, read_twice)
     context = {
@@ -378,7 +422,8 @@ def report_context(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice])
         "chart_ids": CHART_IDS,
         "documents": _documents(documents, other_warnings, read_twice),
         "ok": int((documents["status"] == "ok").sum()) if len(documents) else 0,
-        "plans": _nest_plans(plans, pillars, projects),
+        "plans": nested,
+        "review": [plan for plan in nested if plan["needs_review"]],
         "rounds": _rounds(plans) if len(plans) else None,
         "histories": _histories(plans),
         "themes": _heatmap(_themes_matrix(plans, codes["theme"], labels)) if len(plans) else None,
@@ -398,16 +443,24 @@ def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) 
     return render_page(report_context(tables, read_twice))
 
 
-def write_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice]) -> Path:
-    """Write OUT/report.html; returns its path."""
-    return write_page(report_context(tables, read_twice), Path(out) / REPORT_NAME)
+def write_report(
+    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], raw: Path | None = None
+) -> Path:
+    """Write OUT/report.html, and with `raw` (the folder of the sources) its crops under OUT/crops; returns its
+    path."""
+    crops = plan_crops(_frame(tables, "plans"), raw)
+    return write_page(report_context(tables, read_twice, crops if raw else None), Path(out) / REPORT_NAME, crops)
 
 
-def start_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside) -> Callable[[], Path]:
-    """Start writing OUT/report.html with `beside(function, *args)`, which runs it in a process of its own (the
-    run's `run.workers.beside`, whose processes need no pandas: the page's values are made here), so that the run
-    writes the rest meanwhile; what it returns gives the path, or raises what writing it raised."""
-    return beside(write_page, report_context(tables, read_twice), Path(out) / REPORT_NAME)
+def start_report(
+    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside, raw: Path
+) -> Callable[[], Path]:
+    """Start writing OUT/report.html and its crops (the sources are in `raw`) with `beside(function, *args)`, which
+    runs it in a process of its own (the run's `run.workers.beside`, whose processes need no pandas: the page's
+    values are made here), so that the run writes the rest meanwhile; what it returns gives the path, or raises
+    what writing it raised."""
+    crops = plan_crops(_frame(tables, "plans"), raw)
+    return beside(write_page, report_context(tables, read_twice, crops), Path(out) / REPORT_NAME, crops)
 
 
 def recorded_read_twice(out: Path) -> list[ReadTwice]:

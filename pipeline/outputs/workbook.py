@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.core.schema import ARROW_TYPES, BOOL, FIELDS, INT, STRING, STRINGS, TABLES
+from pipeline.core.schema import ARROW_TYPES, BOOL, FIELDS, INT, NUMBER, STRING, STRINGS, TABLES
 from pipeline.outputs.page import NOT_TEXT_RE
 from pipeline.outputs.tables import column_values, list_cell
 from pipeline.outputs.xlsx import WORKBOOK_NAME, Sheet, workbook_from, write_sheets
@@ -58,7 +58,7 @@ def sheet_values(df: pd.DataFrame, table: str) -> list[list]:
             values = [None if v is None else text_cell(str(v)) for v in values]
         elif kind == BOOL:
             values = [None if v is None else bool(v) for v in values]
-        elif kind != INT:
+        elif kind not in (INT, NUMBER):
             raise ValueError(f"{table}.{name}: no cell type for a field of type {kind}")
         columns.append(values)
     return [list(row) for row in zip(*columns, strict=True)]

@@ -72,7 +72,7 @@ def add_sheet(workbook, bold, sheet_cells: Sheet) -> None:
         for c, value in enumerate(row):
             sheet.write_string(r, c, value, bold)
     # Each value by its own writer: a string is never read as a formula, a number or an address.
-    write = {str: sheet.write_string, int: sheet.write_number, bool: sheet.write_boolean}
+    write = {str: sheet.write_string, int: sheet.write_number, float: sheet.write_number, bool: sheet.write_boolean}
     for r, row in enumerate(rows, start=HEADER_ROWS):
         for c, value in enumerate(row):
             if value is not None:

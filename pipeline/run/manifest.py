@@ -32,12 +32,14 @@ def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, ou
 
 
 def current_manifest(out: Path, inputs: dict) -> dict | None:
-    """OUT's manifest when OUT already holds, whole, the outputs of these very inputs (then a re-run has nothing
-    to write); else None."""
+    """OUT's manifest when OUT already holds, whole, the outputs of these very inputs, and the report's crops (then a
+    re-run has nothing to write); else None."""
     try:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        current = all(manifest.get(k) == v for k, v in inputs.items()) and all(
-            sha256_file(out / name) == digest for name, digest in manifest["outputs"].items()
+        current = (
+            all(manifest.get(k) == v for k, v in inputs.items())
+            and all(sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())
+            and all((out / name).is_file() for name in manifest["crops"])
         )
         return manifest if current and all(view in manifest["outputs"] for view in VIEWS) else None
     except (OSError, ValueError, KeyError):

@@ -94,6 +94,7 @@ class Outcome:
     failed: list[Failed]
     adds_nothing: dict[str, str]  # file → why it adds no row (same bytes as another, plans all read before)
     view_errors: dict[str, str] = field(default_factory=dict)  # view (report.html…) → why it was not written
+    needs_review: dict[str, str] = field(default_factory=dict)  # plan id → where it was read and why to check it
 
 
 def run(options: Options, progress=None) -> Outcome:
@@ -113,7 +114,7 @@ def run(options: Options, progress=None) -> Outcome:
         if options.stage != "extract":
             run_segment(sources, options.out)
             stage = "segment"
-        manifest = {"adds_nothing": {}, "view_errors": {}}
+        manifest = {"adds_nothing": {}, "view_errors": {}, "needs_review": {}}
         if options.stage in ("normalize", "all"):
             manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
         adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
@@ -125,6 +126,7 @@ def run(options: Options, progress=None) -> Outcome:
             sorted(failed, key=lambda f: f.name),
             dict(sorted(adds_nothing.items())),
             manifest["view_errors"],
+            manifest.get("needs_review", {}),
         )
         write_run_log(options, started, outcome)
         keep_facts(options.out / "interim" / FACTS_NAME)
@@ -304,6 +306,7 @@ def normalize_and_write(
     left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
     from pipeline.normalize import assemble, file_rows
     from pipeline.outputs.datapackage import write_datapackage
+    from pipeline.outputs.report import crop_names
     from pipeline.outputs.tables import write_tables
     from pipeline.segment import refused_record
 
@@ -313,7 +316,7 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
-    started = start_views(tables, assembled.read_twice, out, beside)
+    started = start_views(tables, assembled.read_twice, out, beside, raw)
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
@@ -322,6 +325,8 @@ def normalize_and_write(
         **inputs,
         "outputs": dict(sorted(outputs.items())),
         "rows": {name: len(df) for name, df in tables.items()},
+        "crops": crop_names(tables["plans"]),
+        "needs_review": needs_review(tables["plans"]),
         "adds_nothing": assembled.adds_nothing,
         "view_errors": view_errors,
         **notices_record(assembled.read_twice, assembled.notices),
@@ -329,6 +334,17 @@ def normalize_and_write(
     stop_here("before_manifest")
     write_atomic(out / "manifest.json", json_by_key(manifest))
     return manifest
+
+
+def needs_review(plans) -> dict[str, str]:
+    """Each plan that needs review (plans.needs_review), by id: its file, page and reasons, for the terminal."""
+    flagged = plans[plans["needs_review"]]
+    return {
+        plan_id: f"{source_file} p{page}: {', '.join(reasons)}"
+        for plan_id, source_file, page, reasons in zip(
+            flagged["plan_id"], flagged["source_file"], flagged["page_start"], flagged["review_reasons"], strict=True
+        )
+    }
 
 
 def read_listing(raw: Path, names: list[str]) -> Sources:

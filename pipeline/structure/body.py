@@ -8,6 +8,7 @@ from pipeline.core.records import Line, Notice, Pillar, Plan
 from pipeline.structure.headings import find_headings
 from pipeline.structure.plans import Draft
 from pipeline.structure.projects import parse_projects
+from pipeline.structure.provenance import regions_of, spots_of
 from pipeline.structure.roles import PILLAR, PROJECT, SUMMARY
 
 
@@ -18,8 +19,8 @@ def build_plan(
     role it was given and whether it was kept by default (continues_across_break)."""
     read = {} if read is None else read
     summary: list[str] = []
-    headings: list[tuple[int, str, int]] = []  # number, title, page
-    pillar_lines: list[list[tuple[str, int]]] = []
+    headings: list[int] = []  # index in plan.lines of each pillar heading
+    pillar_lines: list[list[Line]] = []
     found = find_headings(plan, gap)
     prev = plan.header
     after_heading = True  # the line before is the plan's header or a pillar heading, which starts a block
@@ -27,11 +28,10 @@ def build_plan(
         text = line.norm
         heading = i in found
         if heading:
-            number, title = found[i]
-            headings.append((number, title, line.page))
+            headings.append(i)
             pillar_lines.append([])
         elif headings:
-            pillar_lines[-1].append((text, line.page))
+            pillar_lines[-1].append(line)
         else:
             summary.append(text)
         read[id(line)] = (
@@ -42,14 +42,22 @@ def build_plan(
         after_heading = heading
         prev = line
     pillars = []
-    for (number, title, page), lines in zip(headings, pillar_lines, strict=True):
+    for i, lines in zip(headings, pillar_lines, strict=True):
+        (number, title), heading = found[i], plan.lines[i]
         projects, has_more = parse_projects(lines)
         if not projects:
             warnings.append(
-                Notice("pillar_without_projects", f"{plan.municipality}: pillar {number} has no projects", page)
+                Notice("pillar_without_projects", f"{plan.municipality}: pillar {number} has no projects", heading.page)
             )
         pillars.append(
-            Pillar(pillar_no=number, pillar_title=title, page=page, has_more_projects=has_more, projects=projects)
+            Pillar(
+                pillar_no=number,
+                pillar_title=title,
+                page=heading.page,
+                has_more_projects=has_more,
+                projects=projects,
+                regions=regions_of(spots_of([heading, *lines])),
+            )
         )
     if not pillars:
         warnings.append(Notice("no_pillars", f"{plan.municipality}: no numbered pillars found", plan.header.page))
@@ -62,8 +70,9 @@ def build_plan(
         photo_captions=[text for _, text in plan.captions],
         page_start=min(pages),
         page_end=max(pages),
-        header_bbox=[plan.header.x0, plan.header.top, plan.header.x1, plan.header.bottom],
+        regions=regions_of(spots_of(plan.header_lines + plan.lines) + plan.photo_spots),
         pillars=pillars,
+        doubts=[],
     )
 
 

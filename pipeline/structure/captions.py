@@ -29,6 +29,18 @@ from pipeline.structure.plans import Draft
 
 
 @dataclass(frozen=True)
+class Caption:
+    """A caption read: the page and photo it captions, the number of body lines read before it (where it stands in
+    reading order), its text, and the places of its photo and lines (page, box), for its plan's regions."""
+
+    page: int
+    photo: Box
+    read_after: int
+    text: str
+    spots: list[tuple[int, Box | Line]]
+
+
+@dataclass(frozen=True)
 class Measures:
     """What a document's own setting says about distances: its body size, the usual gap between two lines of a
     paragraph (leading) and between two paragraphs (spacing, 0 when it has none). Measured over the whole
@@ -257,35 +269,35 @@ def caption_beside(lines, order, photo, measures, running) -> tuple[list[int], f
     return best
 
 
-def assign_captions(plans: list[Draft], captions: list[tuple[int, Box, int, str]], place: dict[int, int]) -> None:
+def assign_captions(plans: list[Draft], captions: list[Caption], place: dict[int, int]) -> None:
     """Give each plan, in photo order, the captions read after its header and before the next plan's header (a
-    photo may stand beside its plan's header, its caption never before it). Each caption comes as (page, photo,
-    number of body lines read before it, text); `place` maps each body line (by id) to its place in reading
-    order."""
+    photo may stand beside its plan's header, its caption never before it), and the places of their photos and
+    lines. `place` maps each body line (by id) to its place in reading order."""
     starts = [place[id(p.header)] for p in plans]
-    for page, _, read_after, text in in_photo_order(captions):
-        owner = bisect.bisect_left(starts, read_after) - 1
+    for caption in in_photo_order(captions):
+        owner = bisect.bisect_left(starts, caption.read_after) - 1
         if owner >= 0:
-            plans[owner].captions.append((page, text))
+            plans[owner].captions.append((caption.page, caption.text))
+            plans[owner].photo_spots += caption.spots
 
 
-def in_photo_order(captions: list[tuple[int, Box, int, str]]) -> list[tuple[int, Box, int, str]]:
+def in_photo_order(captions: list[Caption]) -> list[Caption]:
     """Captions in their photos' order: rows top to bottom, a row's photos left to right, a photo being in a row
     when it shares `PHOTO_OVERLAP_SHARE` of the shorter one's height with a photo of it (photos of one row start
     at different heights when their cells centre them)."""
-    ordered: list[tuple[int, Box, int, str]] = []
-    row: list[tuple[int, Box, int, str]] = []
-    for caption in sorted(captions, key=lambda c: (c[0], c[1].top, c[1].x0)):
-        page, photo = caption[:2]
+    ordered: list[Caption] = []
+    row: list[Caption] = []
+    for caption in sorted(captions, key=lambda c: (c.page, c.photo.top, c.photo.x0)):
+        photo = caption.photo
         if row and (
-            row[0][0] != page
+            row[0].page != caption.page
             or not any(
-                overlap(o.top, o.bottom, photo.top, photo.bottom)
-                >= PHOTO_OVERLAP_SHARE * min(o.bottom - o.top, photo.bottom - photo.top)
-                for _, o, _, _ in row
+                overlap(o.photo.top, o.photo.bottom, photo.top, photo.bottom)
+                >= PHOTO_OVERLAP_SHARE * min(o.photo.bottom - o.photo.top, photo.bottom - photo.top)
+                for o in row
             )
         ):
-            ordered += sorted(row, key=lambda c: c[1].x0)
+            ordered += sorted(row, key=lambda c: c.photo.x0)
             row = []
         row.append(caption)
-    return ordered + sorted(row, key=lambda c: c[1].x0)
+    return ordered + sorted(row, key=lambda c: c.photo.x0)

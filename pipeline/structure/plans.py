@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from pipeline.core.layout import DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LEADING_MAX_EM, PARAGRAPH_EXTRA_EM
-from pipeline.core.records import Line
+from pipeline.core.records import Box, Line
 from pipeline.core.text import CANONICAL_TILDE, CLOSE_PARENS, OPEN_PARENS, fold_radicals
 from pipeline.structure.projects import split_name_detail
 
@@ -43,6 +43,7 @@ class Draft:
     header_lines: list[Line]
     lines: list[Line] = field(default_factory=list)
     captions: list[tuple[int, str]] = field(default_factory=list)
+    photo_spots: list[tuple[int, Box]] = field(default_factory=list)  # its photos and captions' lines, for its regions
 
     @property
     def header(self) -> Line:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import bisect
 import itertools
 
-from pipeline.core.records import Project
+from pipeline.core.records import Line, Project
 from pipeline.core.text import CLOSE_PARENS, OPEN_PARENS
+from pipeline.structure.provenance import regions_of, spots_of
 
 BULLETS = "・○◯●◆◇■□▪"
 
@@ -54,25 +55,26 @@ def strip_more_marker(items: list[str]) -> tuple[list[str], bool]:
     return items, False
 
 
-def parse_projects(lines: list[tuple[str, int]]) -> tuple[list[Project], bool]:
-    """Projects of a pillar from its (text, page) lines: one project per bulleted line, or one 、-joined run.
-    Each project keeps the page its text starts on."""
-    if any(text[:1] in BULLETS for text, _ in lines):
-        items: list[tuple[int, str]] = []  # page, text
-        for text, page in lines:
-            if text[:1] in BULLETS or not items:
-                items.append((page, text.lstrip(BULLETS).strip()))
+def parse_projects(lines: list[Line]) -> tuple[list[Project], bool]:
+    """Projects of a pillar from its lines: one project per bulleted line, or one 、-joined run. Each project keeps
+    the page its text starts on and the regions of the lines its text stands on."""
+    items: list[tuple[list[Line], str]] = []  # the lines an item's text stands on, its text
+    if any(line.norm[:1] in BULLETS for line in lines):
+        for line in lines:
+            if line.norm[:1] in BULLETS or not items:
+                items.append(([line], line.norm.lstrip(BULLETS).strip()))
             else:
-                items[-1] = (items[-1][0], items[-1][1] + text)
+                items[-1] = (items[-1][0] + [line], items[-1][1] + line.norm)
     else:
-        starts = list(itertools.accumulate(len(text) for text, _ in lines))
-        items = [
-            (lines[bisect.bisect_right(starts, offset)][1], item)
-            for offset, item in split_top_level("".join(text for text, _ in lines))
-        ]
+        ends = list(itertools.accumulate(len(line.norm) for line in lines))
+        for offset, item in split_top_level("".join(line.norm for line in lines)):
+            first, last = (bisect.bisect_right(ends, at) for at in (offset, offset + len(item) - 1))
+            items.append((lines[first : last + 1], item))
     texts, has_more = strip_more_marker([text for _, text in items])
     projects = []
-    for (page, _), item in zip(items, texts, strict=True):
+    for (held, _), item in zip(items, texts, strict=True):
         name, detail = split_name_detail(item)
-        projects.append(Project(project_name=name, project_detail=detail, page=page))
+        projects.append(
+            Project(project_name=name, project_detail=detail, page=held[0].page, regions=regions_of(spots_of(held)))
+        )
     return projects, has_more

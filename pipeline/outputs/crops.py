@@ -1,0 +1,103 @@
+"""OUT/crops: the part of the page each plan was read from, as PNG images the report shows beside the plan's fields,
+so that a reviewer confirms or rejects a reading without opening the PDF.
+
+A crop is named by what it shows (the source's sha256, the page, the box, the resolution): a run renders only the
+crops it has not made before, and removes those no plan shows any more. Pages are rendered with pypdfium2, each page
+once for all its crops. Like the report, this module needs neither pandas nor pyarrow: the crops are made in the
+report's own process (report.start_report).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.failures import one_line
+from pipeline.core.io import write_atomic
+from pipeline.reading.pdfium import open_pdfium
+
+log = logging.getLogger("pipeline")
+
+CROPS_DIR = "crops"
+# Screen resolution (96 dpi, a CSS pixel per 0.75 point): a crop shows the page as the PDF viewer shows it at 100 %.
+CROP_SCALE = 96 / 72
+# Room left around a box, in points: a line's box ends at its glyphs, and a reviewer wants to see what stands next to
+# it (a number glued to a project, a caption under a photo). About a line of body text.
+CROP_MARGIN_PT = 12.0
+
+
+@dataclass(frozen=True)
+class Crop:
+    """One crop: the source file (in RAW) and its sha256, the page (1-based) and the box in points."""
+
+    source: Path
+    sha256: str
+    page: int
+    box: tuple[float, float, float, float]
+
+    @property
+    def name(self) -> str:
+        """Its path under OUT, from what it shows: the same crop keeps its name from run to run."""
+        key = f"{self.sha256}:{self.page}:{self.box}:{CROP_SCALE}:{CROP_MARGIN_PT}".encode()
+        return f"{CROPS_DIR}/{self.sha256[:12]}-p{self.page}-{hashlib.sha256(key).hexdigest()[:12]}.png"
+
+
+def parse_box(text: str) -> tuple[int, tuple[float, float, float, float]]:
+    """A `boxes` item (page:x0,top,x1,bottom, as normalize.box_columns writes it) as its page and box."""
+    page, _, box = text.partition(":")
+    x0, top, x1, bottom = (float(v) for v in box.split(","))
+    return int(page), (x0, top, x1, bottom)
+
+
+def write_crops(crops: list[Crop], out: Path) -> dict[str, str]:
+    """Render every crop not yet under OUT/crops and remove the crops not in `crops`; returns, per crop that could
+    not be made, why (a source gone or unreadable costs its own crops only)."""
+    folder = Path(out) / CROPS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {crop.name for crop in crops}
+    for path in folder.iterdir():
+        if f"{CROPS_DIR}/{path.name}" not in wanted:
+            path.unlink(missing_ok=True)
+    todo: dict[Path, dict[int, list[Crop]]] = defaultdict(lambda: defaultdict(list))
+    for crop in crops:
+        if not (Path(out) / crop.name).exists():
+            todo[crop.source][crop.page].append(crop)
+    failed = {}
+    for source, pages in todo.items():
+        try:
+            render_crops(source, pages, Path(out))
+        except Exception as exc:  # noqa: BLE001 - a crop is a view: its failure costs only itself
+            why = one_line(f"{source.name}: {type(exc).__name__}: {exc}")
+            log.warning("crops not made: %s", why)
+            failed.update({crop.name: why for crops_of_page in pages.values() for crop in crops_of_page})
+    return failed
+
+
+def render_crops(source: Path, pages: dict[int, list[Crop]], out: Path) -> None:
+    """Render each page of `source` once and save each of its crops, its box widened by CROP_MARGIN_PT and kept
+    within the page."""
+    document = open_pdfium(source)
+    try:
+        for page_no, crops in sorted(pages.items()):
+            page = document[page_no - 1]
+            try:
+                image = page.render(scale=CROP_SCALE).to_pil()
+            finally:
+                page.close()
+            for crop in crops:
+                x0, top, x1, bottom = crop.box
+                area = [
+                    round(max(0.0, x0 - CROP_MARGIN_PT) * CROP_SCALE),
+                    round(max(0.0, top - CROP_MARGIN_PT) * CROP_SCALE),
+                    round(min(image.width, (x1 + CROP_MARGIN_PT) * CROP_SCALE)),
+                    round(min(image.height, (bottom + CROP_MARGIN_PT) * CROP_SCALE)),
+                ]
+                buffer = io.BytesIO()
+                image.crop(area).save(buffer, format="PNG", optimize=True)
+                write_atomic(out / crop.name, buffer.getvalue())
+    finally:
+        document.close()
