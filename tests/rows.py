@@ -1,6 +1,17 @@
 """Whole rows of the output tables, for tests that build small tables by hand (pipeline.outputs.tables.frame):
 each helper gives every column of its table a plausible value, and `values` replace them."""
 
+# Where a row stands: a box on page 1 of an A4 page.
+BOX = {
+    "box_x0": 56.69,
+    "box_top": 88.33,
+    "box_x1": 538.52,
+    "box_bottom": 516.5,
+    "page_width": 595.28,
+    "page_height": 841.89,
+    "boxes": ["1:56.69,88.33,538.52,516.5"],
+}
+
 
 def document_row(**values) -> dict:
     """A documents row; `values` replace the defaults."""
@@ -16,6 +27,7 @@ def document_row(**values) -> dict:
         "status": "ok",
         "error": None,
         "plans_found": 1,
+        "plans_needing_review": 0,
         "plans_rejected": 0,
         "lines_by_default": 0,
         "warnings": [],
@@ -40,10 +52,14 @@ def plan_row(**values) -> dict:
         "previous_plan_id": None,
         "summary": "概要",
         "photo_captions": [],
+        "needs_review": False,
+        "review_reasons": [],
+        "review_notes": [],
         "source_file": "a.pdf",
         "source_sha256": "0" * 64,
         "page_start": 1,
         "page_end": 2,
+        **BOX,
         **values,
     }
 
@@ -58,6 +74,7 @@ def pillar_row(**values) -> dict:
         "source_file": "a.pdf",
         "source_sha256": "0" * 64,
         "page": 1,
+        **BOX,
         **values,
     }
 
@@ -73,5 +90,6 @@ def project_row(**values) -> dict:
         "source_file": "a.pdf",
         "source_sha256": "0" * 64,
         "page": 1,
+        **BOX,
         **values,
     }

@@ -237,11 +237,13 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         "structure/__init__.py",
         "structure/body.py",
         "structure/captions.py",
+        "structure/doubts.py",
         "structure/enumerators.py",
         "structure/furniture.py",
         "structure/headings.py",
         "structure/plans.py",
         "structure/projects.py",
+        "structure/provenance.py",
         "structure/rejection.py",
         "structure/roles.py",
     ]

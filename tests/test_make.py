@@ -42,6 +42,7 @@ def test_make_help_lists_every_target():
         "sample",
         "docs",
         "eval-tags",
+        "eval-review",
         "fixtures",
         "clean",
     }

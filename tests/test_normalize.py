@@ -162,13 +162,14 @@ def segment(sha: str, plans: list[Plan], rejected: list[Notice] = ()) -> Segment
         source_sha256=sha * 64,
         status="ok",
         error=None,
-        pages=3,
+        pages=4,
         plans=plans,
         rejected=list(rejected),
         warnings=[],
         vertical_pages=[],
         pages_with_unmapped_glyphs=[],
         traceback=None,
+        page_sizes=[(595.28, 841.89)] * 4,
     )
 
 
@@ -329,19 +330,47 @@ def test_file_rows_are_typed_records_that_round_trip_through_json():
                 "photo_captions": [],
                 "page_start": 4,
                 "page_end": 4,
+                "needs_review": True,
+                "review_reasons": ["municipality_unknown", "period_not_read"],
+                "review_notes": ["p4: 架空町 is not one of Tokyo's", "p4: period not read: '未定'"],
+                "box_x0": 0,
+                "box_top": 0,
+                "box_x1": 1,
+                "box_bottom": 1,
+                "page_width": 595.28,
+                "page_height": 841.89,
+                "boxes": ["4:0,0,1,1"],
             },
             tags=[],
         )
     ]
+    nowhere = {
+        "box_x0": None,
+        "box_top": None,
+        "box_x1": None,
+        "box_bottom": None,
+        "page_width": None,
+        "page_height": None,
+        "boxes": [],
+    }
     assert rows.pillars == [
         ChildRows(
-            plan=0, row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False, "page": 4}, tags=[]
+            plan=0,
+            row={"pillar_no": 1, "pillar_title": "販路拡大", "has_more_projects": False, "page": 4, **nowhere},
+            tags=[],
         )
     ]
     assert rows.projects == [
         ChildRows(
             plan=0,
-            row={"pillar_no": 1, "project_no": 1, "project_name": "展示会出展事業", "project_detail": None, "page": 4},
+            row={
+                "pillar_no": 1,
+                "project_no": 1,
+                "project_name": "展示会出展事業",
+                "project_detail": None,
+                "page": 4,
+                **nowhere,
+            },
             tags=[],
         )
     ]

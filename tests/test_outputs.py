@@ -25,7 +25,7 @@ from tests.conftest import ROOT, SAMPLE_RAW
 from tests.rows import document_row
 
 BOM = b"\xef\xbb\xbf"
-PANDAS_DTYPES = {"string": str, "integer": "Int64", "boolean": "boolean"}
+PANDAS_DTYPES = {"string": str, "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +230,8 @@ def test_plans_csv_round_trip_keeps_codes_as_text(outputs):
             assert got == [list(v) for v in parquet[name]], name
         elif kind == "integer":
             assert csv[name].tolist() == parquet[name].astype("Int64").tolist(), name
+        elif kind in ("number", "boolean"):
+            assert csv[name].tolist() == parquet[name].tolist(), name
         else:
             unquoted = csv[name].str.replace(r"^'(?='*[=+\-@])", "", regex=True)
             assert unquoted.tolist() == parquet[name].tolist(), name
@@ -269,7 +271,7 @@ def test_csv_list_cell_bytes():
     assert data.split(b"\r\n", 1)[1] == (
         b"a.pdf,"
         + b"0" * 64
-        + rb',,,,,,3,ok,,1,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two'
+        + rb',,,,,,3,ok,,1,0,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two'
         + b"\n"
         + rb'lines|ends with \\|\\\|",2|3,'
         + b"\r\n"
@@ -290,8 +292,8 @@ def test_csv_list_cells_keep_the_formula_guard():
     ]
     data = csv_bytes(pd.DataFrame(rows), "documents")
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert lines[1].endswith(r",1,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
-    assert lines[2].endswith(r",1,0,0,'@me,\'plain,")
+    assert lines[1].endswith(r",1,0,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
+    assert lines[2].endswith(r",1,0,0,0,'@me,\'plain,")
     csv = read_documents_csv(data)
     assert csv["warnings"].tolist() == [["=SUM(A1)", "x|y"], ["@me"]]
     assert csv["vertical_pages"].tolist() == [["-1"], ["'plain"]]
@@ -329,9 +331,12 @@ def test_report_lists_every_document_and_embeds_the_charts(outputs, sample):
     assert f'<table class="heat" id="{HEATMAP_ID}">' in page
     for chart_id in CHART_IDS.values():
         assert page.count(f'id="{chart_id}"') == 1
-    # Self-contained: no stylesheet, script, image or font fetched from elsewhere.
-    assert not re.search(r"<(link|script|img|iframe)\b", page)
-    assert not re.search(r"""(src|href)=["'](?!#|data:)""", page)  # only in-page references and data: URIs
+    # Nothing fetched from elsewhere: no stylesheet, script or font; the only images are the plans' crops, beside
+    # the page under OUT/crops.
+    assert not re.search(r"<(link|script|iframe)\b", page)
+    crops = re.findall(r'<img src="(crops/[0-9a-f]{12}-p[0-9]+-[0-9a-f]{12}\.png)"', page)
+    assert len(crops) == len(re.findall(r"<img\b", page)) == 6 and all((outputs / crop).is_file() for crop in crops)
+    assert not re.search(r"""(src|href)=["'](?!#|crops/)""", page)  # only in-page references and the crops
     assert "url(http" not in page and "@import" not in page
 
 
@@ -448,20 +453,20 @@ def test_a_failing_view_costs_only_itself(out_with_a_failing_view, caplog):
 
 
 def test_a_workbook_that_fails_in_its_own_process_costs_only_itself(sample_out, tmp_path, monkeypatch, caplog):
-    """Cells of no type the workbook writes (a float) reach the process that writes the file, which fails there:
-    its error is the view's, word for word, as if it had failed in the run."""
+    """Cells of no type the workbook writes (a complex number) reach the process that writes the file, which fails
+    there: its error is the view's, word for word, as if it had failed in the run."""
     out = tmp_path / "out"
     shutil.copytree(sample_out, out)
     (out / "manifest.json").unlink()
-    cells = [("documents", [["status"], ["状態"]], [[1.5]])]  # a sheet: its name, its header rows, its rows
+    cells = [("documents", [["status"], ["状態"]], [[1 + 2j]])]  # a sheet: its name, its header rows, its rows
     monkeypatch.setattr("pipeline.outputs.workbook.workbook_sheets", lambda tables: cells)
     with caplog.at_level(logging.INFO, logger="pipeline"):
         assert main(["all", "--raw", str(SAMPLE_RAW), "--out", str(out), "-q"]) == 2
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
-        "tables.xlsx not written: KeyError: <class 'float'>"
+        "tables.xlsx not written: KeyError: <class 'complex'>"
     ]
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["view_errors"] == {
-        "tables.xlsx": "KeyError: <class 'float'>"
+        "tables.xlsx": "KeyError: <class 'complex'>"
     }
     assert not (out / "tables.xlsx").exists() and (out / "report.html").exists()
 

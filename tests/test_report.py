@@ -15,6 +15,7 @@ from tests.rows import document_row, pillar_row, plan_row, project_row
 from tests.test_normalize import plan, segment
 
 SECTION_LINKS = [
+    "#review",
     "#documents",
     "#rounds",
     "#history",
@@ -206,7 +207,9 @@ def test_contents_of_the_sample_report(sample):
     page = parse(render_report(sample, []))
     assert [a.attrs["href"] for a in page.by_id("contents").iter("a")] == SECTION_LINKS
     assert ["#" + h2.attrs["id"] for h2 in page.iter("h2")] == SECTION_LINKS
-    assert len(list(page.iter("details"))) == 6  # the sample's six plans
+    details = list(page.iter("details"))
+    assert len(details) == 12  # the sample's six plans, each with the crop of its page collapsed inside
+    assert sum(d.attrs.get("class") == "crop" for d in details) == 6
 
 
 def test_totals_per_code_count_plans_pillars_and_projects():
@@ -241,7 +244,7 @@ def test_projects_without_a_tag_are_counted_and_listed():
 
 def test_each_plan_has_a_collapsible_section_with_its_pillars_and_projects():
     page = parse(render_report(hand_tables(), []))
-    details = list(page.iter("details"))
+    details = [d for d in page.iter("details") if d.attrs.get("class") != "crop"]
     assert len(details) == 2
     assert [next(d.iter("summary")).text() for d in details] == [
         f"{SHINAGAWA} — 品川区 「品川区地域産業活性化計画」 {PERIOD}",
@@ -291,7 +294,7 @@ def test_plans_read_twice_are_one_line_per_pair_of_files():
     assert text.count(f"{SHINAGAWA}, {NAKANO}") == 1
     assert "plan(s) already read from" not in text and "plan(s) also in" not in text
     assert page.by_id("warnings-table").rows() == [["c.pdf", "plan on page 3 not kept"]]
-    assert [row[7] for row in page.by_id("documents-table").rows()] == [
+    assert [row[8] for row in page.by_id("documents-table").rows()] == [
         "重複ありread twice",
         "重複ありread twice",
         "plan on page 3 not kept重複ありread twice",

@@ -31,6 +31,7 @@ DOCUMENTS_NAMES = [
     "status",
     "error",
     "plans_found",
+    "plans_needing_review",
     "plans_rejected",
     "lines_by_default",
     "warnings",
@@ -49,6 +50,7 @@ DOCUMENTS_TITLES = [
     "処理結果",
     "エラー",
     "計画数",
+    "要確認計画数",
     "除外計画数",
     "既定割当行数",
     "警告",
@@ -111,9 +113,9 @@ def test_header_rows_are_the_column_names_then_their_titles(tables):
 def test_frozen_below_the_headers_and_filtered_over_the_data(tables):
     book = read_back(workbook_bytes(tables))
     assert [book[name].freeze_panes for name in book.sheetnames] == ["A3", "A3", "A3"]
-    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:P4", "A2:R4", "A2:I4"]
+    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:Q4", "A2:AB4", "A2:P4"]
     empty = read_back(workbook_bytes({"documents": tables["documents"].iloc[0:0]}))["documents"]
-    assert empty.auto_filter.ref == "A2:P2" and empty.max_row == 2
+    assert empty.auto_filter.ref == "A2:Q2" and empty.max_row == 2
 
 
 def test_cells_are_typed_by_the_schema(tables):
@@ -122,8 +124,9 @@ def test_cells_are_typed_by_the_schema(tables):
     code = plans["C3"]
     assert (code.value, code.data_type) == ("131091", "s")
     assert (plans["A3"].value, plans["A3"].data_type) == ("131091-2020", "s")
-    assert (plans["P3"].value, plans["P3"].data_type) == ("0" * 64, "s")
-    assert [plans["F3"].value, plans["G3"].value, plans["Q3"].value] == [2020, 2022, 1]
+    assert (plans["S3"].value, plans["S3"].data_type) == ("0" * 64, "s")
+    assert [plans["F3"].value, plans["G3"].value, plans["T3"].value] == [2020, 2022, 1]
+    assert (plans["V3"].value, plans["V3"].data_type, plans["Z3"].value) == (56.69, "n", 595.28)
     assert (plans["H3"].value, plans["H3"].data_type, plans["I3"].value) == ("令和2年度", "s", 2020)
     assert type(plans["F3"].value) is int and plans["F3"].data_type == "n"
     pillars = book["pillars"]
@@ -135,8 +138,8 @@ def test_cells_are_typed_by_the_schema(tables):
 def test_list_cells_are_joined_and_escaped_as_in_the_csv(tables):
     book = read_back(workbook_bytes(tables))
     documents, plans = book["documents"], book["plans"]
-    assert documents["N3"].value == "a\\|b|c\\\\d"
-    assert documents["O3"].value == "2|3"
+    assert documents["O3"].value == "a\\|b|c\\\\d"
+    assert documents["P3"].value == "2|3"
     assert plans["L3"].value == "\\'引用|写真"  # an apostrophe starting the cell is escaped, as the CSV writes it
     assert plans["M3"].value == "startup|digital"
 
@@ -144,7 +147,7 @@ def test_list_cells_are_joined_and_escaped_as_in_the_csv(tables):
 def test_nulls_and_empty_texts_and_lists_are_empty_cells(tables):
     book = read_back(workbook_bytes(tables))
     documents, plans = book["documents"], book["plans"]
-    assert documents["H4"].value is None and documents["J3"].value is None and documents["P3"].value is None
+    assert documents["H4"].value is None and documents["J3"].value is None and documents["Q3"].value is None
     assert plans["C4"].value is None  # 国立市 has no code: null, not ''
     assert plans["K4"].value is None and plans["M4"].value is None  # an empty summary, an empty list
 
@@ -204,7 +207,7 @@ def test_column_widths_follow_the_headers_and_the_content_within_limits(tables):
     assert dims["B"].width == 14  # municipality: the name (12) is wider than 区市町村 (8) and 品川区 (6)
     assert dims["C"].width == 24  # municipality_code: 全国地方公共団体コード (22) + 2
     assert dims["K"].width == 60  # summary: 400 wide, capped
-    assert dims["Q"].width == 12  # page_start: the name and 開始ページ (10) + 2
+    assert dims["T"].width == 12  # page_start: the name and 開始ページ (10) + 2
     assert column_widths([["a", "b"], ["c", "d"]], [["x", None]]) == [6, 6]  # the minimum
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from pipeline.core.failures import one_line
 from pipeline.core.io import write_atomic
-from pipeline.reading.pdfium import open_pdfium
 
 log = logging.getLogger("pipeline")
 
@@ -80,7 +79,9 @@ def write_crops(crops: list[Crop], out: Path) -> dict[str, str]:
 def render_crops(source: Path, pages: dict[int, list[Crop]], out: Path) -> None:
     """Render each page of `source` once and save each of its crops, its box widened by CROP_MARGIN_PT and kept
     within the page."""
-    document = open_pdfium(source)
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(source))
     try:
         for page_no, crops in sorted(pages.items()):
             page = document[page_no - 1]

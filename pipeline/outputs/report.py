@@ -324,13 +324,13 @@ def _nest_plans(
     ]
 
 
-def plan_crops(plans: pd.DataFrame, raw: Path | None) -> dict[str, list[Crop]]:
-    """Each plan's crops (one per page it stands on), by plan id, its source found in `raw`; none without `raw` (a
-    report made later of OUT alone shows the crops its run made)."""
-    if raw is None or not len(plans):
+def plan_crops(plans: pd.DataFrame, paths: dict[str, Path]) -> dict[str, list[Crop]]:
+    """Each plan's crops (one per page it stands on), by plan id, its source's path taken from `paths` (source_file
+    → path: a name shown with escapes is no path)."""
+    if not len(plans):
         return {}
     return {
-        plan_id: [Crop(Path(raw) / source_file, sha256, *parse_box(box)) for box in _items(boxes)]
+        plan_id: [Crop(paths.get(source_file, Path(source_file)), sha256, *parse_box(box)) for box in _items(boxes)]
         for plan_id, source_file, sha256, boxes in zip(
             plans["plan_id"], plans["source_file"], plans["source_sha256"], plans["boxes"], strict=True
         )
@@ -397,7 +397,7 @@ def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> 
 def crop_names(plans: pd.DataFrame) -> list[str]:
     """The paths under OUT of every crop the report of these plans shows, sorted: the manifest keeps them, so that a
     run finds a crop removed by hand and makes it again."""
-    return sorted(crop.name for crops in plan_crops(plans, Path()).values() for crop in crops)
+    return sorted(crop.name for crops in plan_crops(plans, {}).values() for crop in crops)
 
 
 def report_context(
@@ -410,7 +410,7 @@ def report_context(
     documents, plans, pillars, projects, tags = (
         _frame(tables, n) for n in ("documents", "plans", "pillars", "projects", "tags")
     )
-    crops = plan_crops(plans, Path()) if crops is None else crops
+    crops = plan_crops(plans, {}) if crops is None else crops
     nested = _nest_plans(plans, pillars, projects, {pid: [c.name for c in made] for pid, made in crops.items()})
     codes, labels = _vocabulary()
     read_twice, other_warnings = _split_warnings(documents, read_twice)
@@ -443,23 +443,19 @@ def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) 
     return render_page(report_context(tables, read_twice))
 
 
-def write_report(
-    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], raw: Path | None = None
-) -> Path:
-    """Write OUT/report.html, and with `raw` (the folder of the sources) its crops under OUT/crops; returns its
-    path."""
-    crops = plan_crops(_frame(tables, "plans"), raw)
-    return write_page(report_context(tables, read_twice, crops if raw else None), Path(out) / REPORT_NAME, crops)
+def write_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice]) -> Path:
+    """Write OUT/report.html, showing the crops its run made; returns its path."""
+    return write_page(report_context(tables, read_twice), Path(out) / REPORT_NAME)
 
 
 def start_report(
-    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside, raw: Path
+    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside, paths: dict[str, Path]
 ) -> Callable[[], Path]:
-    """Start writing OUT/report.html and its crops (the sources are in `raw`) with `beside(function, *args)`, which
-    runs it in a process of its own (the run's `run.workers.beside`, whose processes need no pandas: the page's
-    values are made here), so that the run writes the rest meanwhile; what it returns gives the path, or raises
-    what writing it raised."""
-    crops = plan_crops(_frame(tables, "plans"), raw)
+    """Start writing OUT/report.html and its crops (`paths`: each source file's path) with `beside(function,
+    *args)`, which runs it in a process of its own (the run's `run.workers.beside`, whose processes need no pandas:
+    the page's values are made here), so that the run writes the rest meanwhile; what it returns gives the path, or
+    raises what writing it raised."""
+    crops = plan_crops(_frame(tables, "plans"), paths)
     return beside(write_page, report_context(tables, read_twice, crops), Path(out) / REPORT_NAME, crops)
 
 

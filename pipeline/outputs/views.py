@@ -21,17 +21,17 @@ log = logging.getLogger("pipeline")
 VIEWS = ("report.html", "tables.xlsx")
 
 
-def start_views(tables: dict, read_twice: list[ReadTwice], out: Path, beside, raw: Path) -> dict:
+def start_views(tables: dict, read_twice: list[ReadTwice], out: Path, beside, paths: dict[str, Path]) -> dict:
     """Start each of the VIEWS in a process of its own (with `beside`, the run's means of running a function in a
     process of its own: start_report, start_workbook) as soon as the tables are made, so that they are written while
     the run writes the tables. The report also takes the plans normalize found read twice (records, not the words
-    of the documents' warnings), and makes the crops of the plans' sources, which are in `raw`. What write_views
-    takes: view → what gives its result, or the exception that starting it raised."""
+    of the documents' warnings), and makes the crops of the plans' sources (`paths`: source_file → path). What
+    write_views takes: view → what gives its result, or the exception that starting it raised."""
     from pipeline.outputs.report import start_report
     from pipeline.outputs.workbook import start_workbook
 
     return {
-        "report.html": attempt(lambda: start_report(tables, out, read_twice, beside, raw)),
+        "report.html": attempt(lambda: start_report(tables, out, read_twice, beside, paths)),
         "tables.xlsx": attempt(lambda: start_workbook(tables, out, beside)),
     }
 

@@ -316,7 +316,7 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
-    started = start_views(tables, assembled.read_twice, out, beside, raw)
+    started = start_views(tables, assembled.read_twice, out, beside, {s.name: s.path for s in sources})
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
@@ -338,12 +338,11 @@ def normalize_and_write(
 
 def needs_review(plans) -> dict[str, str]:
     """Each plan that needs review (plans.needs_review), by id: its file, page and reasons, for the terminal."""
-    flagged = plans[plans["needs_review"]]
+    columns = ("plan_id", "source_file", "page_start", "review_reasons", "needs_review")
     return {
         plan_id: f"{source_file} p{page}: {', '.join(reasons)}"
-        for plan_id, source_file, page, reasons in zip(
-            flagged["plan_id"], flagged["source_file"], flagged["page_start"], flagged["review_reasons"], strict=True
-        )
+        for plan_id, source_file, page, reasons, flagged in zip(*(plans[c] for c in columns), strict=True)
+        if flagged
     }
 
 
