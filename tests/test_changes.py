@@ -4,11 +4,21 @@ tables made by hand, the run on fixture PDFs added to RAW one after the other.""
 
 from __future__ import annotations
 
+import logging
+import shutil
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from pipeline.outputs.changes import diff_tables, summarize
 from pipeline.outputs.tables import frame
+from tests.conftest import run_pipeline
+from tests.fixtures.render import render
+from tests.fixtures.variants import VARIANTS
 from tests.rows import pillar_row, plan_row, project_row
+
+SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "r2-approval-summary.pdf"
 
 COLUMNS = ["change", "level", "plan_id", "pillar_no", "project_no", "field", "before", "after", "round"]
 
@@ -146,3 +156,62 @@ def test_tables_read_back_from_parquet_compare_equal_to_those_made(tmp_path):
         (tmp_path / f"{name}.parquet").write_bytes(parquet_bytes(df, name))
         read[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
     assert rows(diff_tables(read, made)) == []
+
+
+def summary_paragraph(out: Path) -> str:
+    """The sentence that opens the report's changes section."""
+    page = (out / "report.html").read_text(encoding="utf-8")
+    start = page.index('<p id="changes-summary">')
+    return page[start : page.index("</p>", start) + 4]
+
+
+@pytest.mark.slow
+def test_a_file_added_to_raw_is_in_the_changes_table_the_report_and_the_run_s_line(tmp_path, caplog):
+    """台東区's two plans and 北区's, then the sample's six plans added with the round sources.csv gives them; then a
+    run with nothing new, which writes nothing; then one forced to write the same tables again, which changed none."""
+    caplog.set_level(logging.INFO, logger="pipeline")
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    doc, layout = VARIANTS["same_municipality_and_year"]
+    render(doc, layout, raw / "d.pdf")
+    assert run_pipeline(raw, out) == 0
+    assert rows(pd.read_parquet(out / "changes.parquet")) == [
+        ("added", "plan", "131067-2020", None, None, None, None, None, None),
+        ("added", "plan", "131067-2020-2", None, None, None, None, None, None),
+        ("added", "plan", "131172-2020", None, None, None, None, None, None),
+    ]
+    assert summary_paragraph(out) == (
+        '<p id="changes-summary">前回の表がありません（初回の実行）。この実行で承認回不明の計画を3件追加。'
+        '<span class="en">No previous tables (a first run). This run: added 3 plans of unknown round.</span></p>'
+    )
+
+    shutil.copy(SAMPLE, raw / "b.pdf")
+    (raw / "sources.csv").write_text("source_file,round\nb.pdf,令和2年度\n", encoding="utf-8")
+    caplog.clear()
+    assert run_pipeline(raw, out) == 0
+    assert rows(pd.read_parquet(out / "changes.parquet")) == [
+        ("added", "plan", plan_id, None, None, None, None, None, "令和2年度")
+        for plan_id in ("131091-2020", "131148-2020", "131237-2020", "132012-2020", "132047-2020", "132152-2020")
+    ]
+    assert summary_paragraph(out) == (
+        '<p id="changes-summary">この実行で令和2年度の計画を6件追加。'
+        '<span class="en">This run: added 6 plans of 令和2年度.</span></p>'
+    )
+    assert "changes: This run: added 6 plans of 令和2年度." in caplog.messages
+
+    written = (out / "changes.parquet").stat().st_mtime_ns, (out / "report.html").read_bytes()
+    caplog.clear()
+    assert run_pipeline(raw, out) == 0
+    assert ((out / "changes.parquet").stat().st_mtime_ns, (out / "report.html").read_bytes()) == written
+    assert [m for m in caplog.messages if m.startswith(("normalize", "changes"))] == [
+        f"normalize: nothing changed since the last run, outputs in {out} kept"
+    ]
+
+    caplog.clear()
+    assert run_pipeline(raw, out, "--force") == 0
+    assert rows(pd.read_parquet(out / "changes.parquet")) == []
+    assert summary_paragraph(out) == (
+        '<p id="changes-summary">前回の実行から変更はありません。'
+        '<span class="en">Nothing changed since the previous run.</span></p>'
+    )
+    assert "changes: Nothing changed since the previous run." in caplog.messages
