@@ -4,6 +4,7 @@ tables made by hand, the run on fixture PDFs added to RAW one after the other.""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.outputs.changes import diff_tables, summarize
-from pipeline.outputs.tables import frame
+from pipeline.core.io import sha256_file
+from pipeline.outputs.changes import diff_tables, read_previous, summarize
+from pipeline.outputs.report import render_report
+from pipeline.outputs.tables import frame, parquet_bytes
 from tests.conftest import run_pipeline
 from tests.fixtures.render import render
 from tests.fixtures.variants import VARIANTS
@@ -69,15 +72,17 @@ def test_a_plan_added_or_removed_is_one_row_whatever_its_pillars_and_projects():
     )
 
 
-def test_without_previous_tables_every_plan_is_added_and_the_sentence_says_it_is_a_first_run():
+def test_without_previous_tables_every_plan_is_added_and_the_sentence_says_there_were_none():
     after = tables([KEPT, OTHER], [pillar_row()], [project_row()])
     assert rows(diff_tables(None, after)) == [
         ("added", "plan", "131067-2020", None, None, None, None, None, "令和3年度"),
         ("added", "plan", "131091-2020", None, None, None, None, None, "令和2年度"),
     ]
     assert summarize(diff_tables(None, after), 2) == (
-        "前回の表がありません（初回の実行）。この実行で令和2年度の計画を1件追加、令和3年度の計画を1件追加。",
-        "No previous tables (a first run). This run: added 1 plan of 令和2年度; added 1 plan of 令和3年度.",
+        "前回の計画がありません（初回の実行、または前回の表が不完全）。この実行で令和2年度の計画を1件追加、"
+        "令和3年度の計画を1件追加。",
+        "No previous plans (a first run, or the previous tables were incomplete). This run: added 1 plan of 令和2年度; "
+        "added 1 plan of 令和3年度.",
     )
 
 
@@ -143,8 +148,6 @@ def test_provenance_and_columns_one_side_lacks_are_not_compared():
 
 def test_tables_read_back_from_parquet_compare_equal_to_those_made(tmp_path):
     """Lists read back as arrays, integers with missing values as floats: the same values all the same."""
-    from pipeline.outputs.tables import parquet_bytes
-
     made = tables(
         [plan_row(photo_captions=["写真"], period_start_fy=None)],
         [pillar_row(has_more_projects=True)],
@@ -156,6 +159,31 @@ def test_tables_read_back_from_parquet_compare_equal_to_those_made(tmp_path):
         (tmp_path / f"{name}.parquet").write_bytes(parquet_bytes(df, name))
         read[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
     assert rows(diff_tables(read, made)) == []
+
+
+def test_the_previous_tables_are_read_only_when_the_manifest_vouches_for_them(tmp_path):
+    """A set a killed run left mixed (a file the manifest names with other bytes) is no previous run."""
+    assert read_previous(tmp_path) is None
+    written = tables([KEPT], [pillar_row()], [project_row()])
+    for name, df in written.items():
+        (tmp_path / f"{name}.parquet").write_bytes(parquet_bytes(df, name))
+    digests = {f"{name}.parquet": sha256_file(tmp_path / f"{name}.parquet") for name in written}
+    (tmp_path / "manifest.json").write_text(json.dumps({"outputs": digests}), encoding="utf-8")
+    assert read_previous(tmp_path)["plans"]["plan_id"].tolist() == ["131091-2020"]
+    (tmp_path / "plans.parquet").write_bytes(parquet_bytes(frame([KEPT, OTHER], "plans"), "plans"))
+    assert read_previous(tmp_path) is None
+
+
+def test_the_report_lists_the_first_200_changes_and_counts_the_others():
+    added = [
+        {"change": "added", "level": "plan", "plan_id": f"131091-{2000 + i}", "round": "令和2年度"}
+        | dict.fromkeys(["pillar_no", "project_no", "field", "before", "after"])
+        for i in range(201)
+    ]
+    page = render_report({"changes": frame(added, "changes")}, [])
+    assert page.count("<tr><td>added</td>") == 200
+    assert "<code>131091-2199</code>" in page and "<code>131091-2200</code>" not in page
+    assert "ほかに 1 件の変更は changes 表にあります。" in page
 
 
 def summary_paragraph(out: Path) -> str:
@@ -181,8 +209,10 @@ def test_a_file_added_to_raw_is_in_the_changes_table_the_report_and_the_run_s_li
         ("added", "plan", "131172-2020", None, None, None, None, None, None),
     ]
     assert summary_paragraph(out) == (
-        '<p id="changes-summary">前回の表がありません（初回の実行）。この実行で承認回不明の計画を3件追加。'
-        '<span class="en">No previous tables (a first run). This run: added 3 plans of unknown round.</span></p>'
+        '<p id="changes-summary">前回の計画がありません（初回の実行、または前回の表が不完全）。'
+        "この実行で承認回不明の計画を3件追加。"
+        '<span class="en">No previous plans (a first run, or the previous tables were incomplete). '
+        "This run: added 3 plans of unknown round.</span></p>"
     )
 
     shutil.copy(SAMPLE, raw / "b.pdf")

@@ -40,14 +40,17 @@ NAMED_PLANS = 5
 
 def read_previous(out: Path) -> dict[str, pd.DataFrame] | None:
     """The plans, pillars and projects the previous run wrote in OUT, when OUT/manifest.json names each file with
-    the sha256 it has (a complete set); else None: no previous run, or one killed while it replaced them."""
+    the sha256 it has (a complete set) and each holds its key (and plans their round); else None: no previous run,
+    one killed while it replaced them, or tables too old to compare."""
     import pandas as pd
 
     try:
         listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
         paths = {table: out / f"{table}.parquet" for table in LEVELS}
         if all(listed.get(path.name) == sha256_file(path) for path in paths.values()):
-            return {table: pd.read_parquet(path) for table, path in paths.items()}
+            previous = {table: pd.read_parquet(path) for table, path in paths.items()}
+            keyed = all(set(TABLES[table][1]) <= set(df) for table, df in previous.items())
+            return previous if keyed and "round" in previous["plans"] else None
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
@@ -119,8 +122,8 @@ def change_row(change: str, table: str, key: tuple, plan_round: str | None) -> d
 
 def summarize(changes: pd.DataFrame, plans: int) -> tuple[str, str]:
     """One sentence on the changes, in Japanese and in English: the plans added and removed by round, then the plans
-    changed (a field, a pillar or a project). Every one of the `plans` of this run added, and nothing else, is a
-    first run (or one after a previous run without plans or with a set it left mixed): said so."""
+    changed (a field, a pillar or a project). Every one of the `plans` of this run added, and nothing else, means no
+    previous plans: a first run, or one after a run that left no complete set (read_previous), said so."""
     if changes.empty:
         return "前回の実行から変更はありません。", "Nothing changed since the previous run."
     whole = changes[changes["level"].eq("plan") & changes["change"].isin(["added", "removed"])]
@@ -137,7 +140,7 @@ def summarize(changes: pd.DataFrame, plans: int) -> tuple[str, str]:
         en.append(f"{len(changed)} plan{'s' * (len(changed) != 1)} changed: {named}")
     if len(whole) == len(changes) == plans:
         return (
-            f"前回の表がありません（初回の実行）。この実行で{'、'.join(ja)}。",
-            f"No previous tables (a first run). This run: {'; '.join(en)}.",
+            f"前回の計画がありません（初回の実行、または前回の表が不完全）。この実行で{'、'.join(ja)}。",
+            f"No previous plans (a first run, or the previous tables were incomplete). This run: {'; '.join(en)}.",
         )
     return f"この実行で{'、'.join(ja)}。", f"This run: {'; '.join(en)}."
