@@ -126,6 +126,7 @@ KEYS = {
             {"fields": ["code"], "reference": {"resource": "vocabulary", "fields": ["code"]}},
         ],
     ),
+    "changes": (["change", "level", "plan_id", "pillar_no", "project_no", "field"], []),
     "vocabulary": (["code"], []),
     "municipalities": (["municipality_code"], []),
 }
@@ -145,6 +146,7 @@ def test_datapackage_resources_and_keys(outputs):
         ("pillars", "pillars.csv", "csv"),
         ("projects", "projects.csv", "csv"),
         ("tags", "tags.csv", "csv"),
+        ("changes", "changes.csv", "csv"),
         ("vocabulary", "vocabulary.csv", "csv"),
         ("municipalities", "municipalities.csv", "csv"),
         ("documents-parquet", "documents.parquet", "parquet"),
@@ -152,6 +154,7 @@ def test_datapackage_resources_and_keys(outputs):
         ("pillars-parquet", "pillars.parquet", "parquet"),
         ("projects-parquet", "projects.parquet", "parquet"),
         ("tags-parquet", "tags.parquet", "parquet"),
+        ("changes-parquet", "changes.parquet", "parquet"),
         ("vocabulary-parquet", "vocabulary.parquet", "parquet"),
         ("municipalities-parquet", "municipalities.parquet", "parquet"),
     ]

@@ -15,6 +15,7 @@ from tests.rows import document_row, pillar_row, plan_row, project_row
 from tests.test_normalize import plan, segment
 
 SECTION_LINKS = [
+    "#changes",
     "#review",
     "#documents",
     "#rounds",

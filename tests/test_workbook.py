@@ -265,7 +265,16 @@ def test_write_workbook_writes_tables_xlsx(tables, tmp_path):
 
 def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample):
     book = openpyxl.load_workbook(sample_out / "tables.xlsx")
-    assert book.sheetnames == ["documents", "plans", "pillars", "projects", "tags", "vocabulary", "municipalities"]
+    assert book.sheetnames == [
+        "documents",
+        "plans",
+        "pillars",
+        "projects",
+        "tags",
+        "changes",
+        "vocabulary",
+        "municipalities",
+    ]
     assert (book["vocabulary"].max_row - 2, book["municipalities"].max_row - 2) == (22, 62)
     assert [c.value for c in book["municipalities"][3]] == [
         "131016",
@@ -283,7 +292,10 @@ def test_the_sample_run_writes_every_table_into_the_workbook(sample_out, sample)
     # The tables read back from Parquet (list cells as arrays) give the very bytes the run wrote.
     every = {
         **sample,
-        **{name: pd.read_parquet(sample_out / f"{name}.parquet") for name in ("vocabulary", "municipalities")},
+        **{
+            name: pd.read_parquet(sample_out / f"{name}.parquet")
+            for name in ("changes", "vocabulary", "municipalities")
+        },
     }
     assert workbook_bytes(every) == (sample_out / "tables.xlsx").read_bytes()
     manifest = json.loads((sample_out / "manifest.json").read_text(encoding="utf-8"))

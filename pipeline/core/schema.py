@@ -51,7 +51,8 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
         "承認回",
         "Approval round, e.g. 令和6年度後期 or 令和2年度: from the file's row of the raw folder's "
         "sources.csv, else from the round in brackets at the end of the summary's title, else null. In plans, "
-        "the round of the file the plan was read from.",
+        "the round of the file the plan was read from; in changes, that of the plan the row is about (as the "
+        "previous run read it, for a plan removed).",
         {"pattern": ROUND_PATTERN},
     ),
     "round_fy": (
@@ -254,9 +255,35 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "level": (
         STRING,
         "階層",
-        "Level the tag applies to: plan, pillar or project.",
+        "Level the row applies to: plan, pillar or project (in tags, that of the row tagged; in changes, that of "
+        "the row added, removed or changed).",
         {"required": True, "enum": ["plan", "pillar", "project"]},
     ),
+    "change": (
+        STRING,
+        "変更",
+        "added (a plan, pillar or project in this run's tables, not in the previous run's), removed (the other "
+        "way round) or changed (a field of a row in both). The previous run's tables are those it left in the "
+        "output folder, vouched for by its manifest; without them (a first run, or a set a killed run left mixed) "
+        "every plan is added. A plan added or removed is one row, its pillars and projects not listed. A run "
+        "writing the same tables again (--force) gives no row; a run with nothing new writes nothing, this table "
+        "included.",
+        {"required": True, "enum": ["added", "removed", "changed"]},
+    ),
+    "field": (
+        STRING,
+        "項目名",
+        "The column that changed (plans.plan_title, projects.project_detail…); null for a row added or removed.",
+        {},
+    ),
+    "before": (
+        STRING,
+        "変更前",
+        "The field's value in the previous run's table, as text (a list as in the CSV: items joined with |, "
+        "escaped); null when it was null, and for a row added or removed.",
+        {},
+    ),
+    "after": (STRING, "変更後", "The field's value in this run's table, as `before` gives it.", {}),
     "kind": (STRING, "種別", "theme or instrument.", {"required": True, "enum": ["theme", "instrument"]}),
     "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": vocabulary_codes}),
     "label_ja": (STRING, "ラベル", "Japanese label of the code.", {"required": True}),
@@ -384,6 +411,11 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
         ["level", "plan_id", "pillar_no", "project_no", "kind", "code", "label_ja", "terms"],
         ["level", "plan_id", "pillar_no", "project_no", "kind", "code"],
         [(["plan_id"], "plans"), (["code"], "vocabulary")],
+    ),
+    "changes": (
+        ["change", "level", "plan_id", "pillar_no", "project_no", "field", "before", "after", "round"],
+        ["change", "level", "plan_id", "pillar_no", "project_no", "field"],
+        [],
     ),
     "vocabulary": (["code", "kind", "label_ja", "label_en", "terms"], ["code"], []),
     "municipalities": (

@@ -1,12 +1,13 @@
 """OUT/report.html: one self-contained page on what was read, in Japanese with English subtitles.
 
-Sections, listed at the top: the documents and their status, plans per round and municipality (a bar per
-municipality, coloured by the plan's first fiscal year), a heatmap of themes by municipality, instruments by
-plan, the plans, pillars and projects per theme and instrument, the projects without a tag, each plan's pillars
-and projects (collapsed), the plans read from two files (one line per pair of files), the other warnings. Nothing
-needs JavaScript. The charts are HTML tables with shaded cells and CSS bars, drawn by the browser: no plotting
-library to import, no font to embed, and every text stays text, escaped by the template engine
-(Jinja2, autoescaping), so no name or title can become markup. The same tables give the same bytes.
+Sections, listed at the top: what changed since the previous run (the changes table, opened by one sentence), the
+documents and their status, plans per round and municipality (a bar per municipality, coloured by the plan's first
+fiscal year), a heatmap of themes by municipality, instruments by plan, the plans, pillars and projects per theme
+and instrument, the projects without a tag, each plan's pillars and projects (collapsed), the plans read from two
+files (one line per pair of files), the other warnings. Nothing needs JavaScript. The charts are HTML tables with
+shaded cells and CSS bars, drawn by the browser: no plotting library to import, no font to embed, and every text
+stays text, escaped by the template engine (Jinja2, autoescaping), so no name or title can become markup. The same
+tables give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.core.io import sha256_file
 from pipeline.core.records import ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
+from pipeline.outputs.changes import summarize
 from pipeline.outputs.crops import Crop, parse_box
 from pipeline.outputs.page import render_page, write_page
 
@@ -38,6 +40,7 @@ HEATMAP_ID = CHART_IDS["themes"]
 # The page's sections in order: the anchor of each one's heading, its Japanese and English titles. The table of
 # contents and the headings are both drawn from this, so that every link finds its section.
 SECTIONS = {
+    "changes": ("前回からの変更", "What changed since the previous run"),
     "review": ("確認が必要な計画", "Plans that need a person's check, beside the page they were read from"),
     "documents": ("読み込んだ文書と処理結果", "Documents read and their status"),
     "rounds": ("承認回・区市町村別の計画", "Plans per approval round and municipality"),
@@ -51,6 +54,9 @@ SECTIONS = {
     "warnings": ("警告とエラー", "Warnings and errors"),
 }
 LEVELS = ("plan", "pillar", "project")
+# Rows of the changes table the page lists at most: a run that adds a round adds a few dozen plans, one that reads
+# everything anew (a new vocabulary) may change thousands of fields, which the table holds and the page counts.
+CHANGES_SHOWN = 200
 # Colours of the rounds' bar segments, told apart by lightness too (a grey print or a colour-blind reader).
 ROUND_COLOURS = (
     "#1f77b4",
@@ -394,6 +400,21 @@ def _warnings(documents: pd.DataFrame, other_warnings: dict[str, list[str]]) -> 
     ]
 
 
+def _changes(tables: dict[str, pd.DataFrame]) -> dict | None:
+    """The changes section: its sentence in Japanese and English, the first CHANGES_SHOWN rows and how many more;
+    None for tables without a changes table (made by hand)."""
+    if "changes" not in tables:
+        return None
+    changes = _frame(tables, "changes")
+    ja, en = summarize(changes, len(_frame(tables, "plans")))
+    return {
+        "ja": ja,
+        "en": en,
+        "rows": _list_rows(changes.head(CHANGES_SHOWN), tuple(TABLES["changes"][0])),
+        "hidden": max(len(changes) - CHANGES_SHOWN, 0),
+    }
+
+
 def crop_names(plans: pd.DataFrame) -> list[str]:
     """The paths under OUT of every crop the report of these plans shows, sorted: the manifest keeps them, so that a
     run finds a crop removed by hand and makes it again."""
@@ -420,6 +441,7 @@ def report_context(
         "counts": {name: len(_frame(tables, name)) for name in TABLES},
         "titles": {name: spec[1] for name, spec in FIELDS.items()},
         "chart_ids": CHART_IDS,
+        "changes": _changes(tables),
         "documents": _documents(documents, other_warnings, read_twice),
         "ok": int((documents["status"] == "ok").sum()) if len(documents) else 0,
         "plans": nested,

@@ -192,6 +192,7 @@ MERGE_MODULES = (
     "xlsxwriter",
     "pipeline.normalize",
     "pipeline.outputs.tables",
+    "pipeline.outputs.changes",
     "pipeline.outputs.datapackage",
     "pipeline.outputs.report",
     "pipeline.outputs.workbook",
@@ -301,10 +302,12 @@ def load_rows(out: Path, sha256: str, segment_sha256: str, tagger: Callable[[], 
 def normalize_and_write(
     sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
 ) -> dict:
-    """Build, tag and write the tables, then their views (write_views), then the manifest, which it returns:
-    written last, it names the sha256 of every output, so a reader can tell a complete set from one a killed run
-    left half-replaced, and keeps the warnings normalize gave as records (notices_record), for a view made later."""
+    """Build, tag and write the tables and what changed in them since the previous run's (outputs.changes, said in
+    one line), then their views (write_views), then the manifest, which it returns: written last, it names the
+    sha256 of every output, so a reader can tell a complete set from one a killed run left half-replaced, and keeps
+    the warnings normalize gave as records (notices_record), for a view made later."""
     from pipeline.normalize import assemble, file_rows
+    from pipeline.outputs.changes import diff_tables, read_previous, summarize
     from pipeline.outputs.datapackage import write_datapackage
     from pipeline.outputs.report import crop_names
     from pipeline.outputs.tables import write_tables
@@ -316,6 +319,8 @@ def normalize_and_write(
     ]
     assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
     tables = assembled.tables
+    tables["changes"] = diff_tables(read_previous(out), tables)  # read before write_tables replaces them
+    log.info("changes: %s", summarize(tables["changes"], len(tables["plans"]))[1])
     started = start_views(tables, assembled.read_twice, out, beside, {s.name: s.path for s in sources})
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
