@@ -111,7 +111,7 @@ def test_header_rows_are_the_column_names_then_their_titles(tables):
 def test_frozen_below_the_headers_and_filtered_over_the_data(tables):
     book = read_back(workbook_bytes(tables))
     assert [book[name].freeze_panes for name in book.sheetnames] == ["A3", "A3", "A3"]
-    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:P4", "A2:R4", "A2:I4"]
+    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:P4", "A2:S4", "A2:J4"]
     empty = read_back(workbook_bytes({"documents": tables["documents"].iloc[0:0]}))["documents"]
     assert empty.auto_filter.ref == "A2:P2" and empty.max_row == 2
 
@@ -122,8 +122,9 @@ def test_cells_are_typed_by_the_schema(tables):
     code = plans["C3"]
     assert (code.value, code.data_type) == ("131091", "s")
     assert (plans["A3"].value, plans["A3"].data_type) == ("131091-2020", "s")
-    assert (plans["P3"].value, plans["P3"].data_type) == ("0" * 64, "s")
-    assert [plans["F3"].value, plans["G3"].value, plans["Q3"].value] == [2020, 2022, 1]
+    assert (plans["Q3"].value, plans["Q3"].data_type) == ("0" * 64, "s")
+    assert [plans["F3"].value, plans["G3"].value, plans["R3"].value] == [2020, 2022, 1]
+    assert (plans["O3"].value, plans["O3"].data_type) == (False, "b")  # is_corrected
     assert (plans["H3"].value, plans["H3"].data_type, plans["I3"].value) == ("令和2年度", "s", 2020)
     assert type(plans["F3"].value) is int and plans["F3"].data_type == "n"
     pillars = book["pillars"]
@@ -204,7 +205,7 @@ def test_column_widths_follow_the_headers_and_the_content_within_limits(tables):
     assert dims["B"].width == 14  # municipality: the name (12) is wider than 区市町村 (8) and 品川区 (6)
     assert dims["C"].width == 24  # municipality_code: 全国地方公共団体コード (22) + 2
     assert dims["K"].width == 60  # summary: 400 wide, capped
-    assert dims["Q"].width == 12  # page_start: the name and 開始ページ (10) + 2
+    assert dims["R"].width == 12  # page_start: the name and 開始ページ (10) + 2
     assert column_widths([["a", "b"], ["c", "d"]], [["x", None]]) == [6, 6]  # the minimum
 
 
