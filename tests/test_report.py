@@ -23,6 +23,7 @@ SECTION_LINKS = [
     "#tag-totals",
     "#untagged",
     "#plan-details",
+    "#corrections",
     "#read-twice",
     "#warnings",
 ]
