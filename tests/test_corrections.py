@@ -1,6 +1,10 @@
 """RAW/corrections.csv: a maintainer's fixes of misreads, checked on load and applied in normalize (issue 23)."""
 
 import codecs
+import json
+import logging
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,6 +13,9 @@ from pipeline.acquire.corrections import read_corrections
 from pipeline.acquire.sources import is_input_name
 from pipeline.core.records import Correction, CorrectionOutcome, Pillar, Plan, Project, SegmentRecord
 from pipeline.normalize import assemble, file_rows
+from tests.conftest import run_pipeline
+
+SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "r2-approval-summary.pdf"
 
 SHA = "a" * 64
 HEADER = "source_sha256,plan_id,field,pillar_no,project_no,as_read,corrected,reason\n"
@@ -290,3 +297,71 @@ def test_the_second_correction_of_one_thing_is_refused():
         (7, "line 6 corrects the same already"),
     ]
     assert table(assembled, "projects", "project_name", "project_detail") == [["別事業", None], ["事業", None]]
+
+
+# --------------------------------------------------------------------------- end to end
+
+SAMPLE_SHA = "359ecd7b1031439f6575cbd1ae7374a9093dfc50837ba58e25f9f4de26cc0e99"  # raw/r2-approval-summary.pdf
+MISREAD = "6010金士公連携プログラム"  # 練馬区's pillar 2, project 2, as the sample reads it (産学公金 misread)
+ROW = f"{SAMPLE_SHA},131237-2020,project_name,2,2,{MISREAD},産学公金連携プログラム,"
+
+
+def project(out, pillar: int, no: int) -> dict:
+    projects = pd.read_parquet(out / "projects.parquet")
+    row = projects[(projects["plan_id"] == "131237-2020") & (projects["pillar_no"] == pillar)]
+    found = row[row["project_no"] == no].iloc[0]
+    return {
+        "name": found["project_name"],
+        "corrected": bool(found["is_corrected"]),
+        "themes": list(found["themes"]),
+        "instruments": list(found["instruments"]),
+    }
+
+
+@pytest.mark.slow
+def test_a_project_name_corrected_in_a_run_survives_a_rerun_and_is_refused_once_the_bytes_change(tmp_path, caplog):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / SAMPLE.name)
+    assert run_pipeline(raw, out) == 0
+    as_read = {"name": MISREAD, "corrected": False, "themes": ["management", "succession"], "instruments": ["advisory"]}
+    assert project(out, 2, 2) == as_read
+    assert "産学公金連携プログラム" not in (out / "report.html").read_text(encoding="utf-8")
+
+    write_corrections(raw, ROW + "産学公金の読み誤り")
+    assert run_pipeline(raw, out) == 0
+    corrected = {
+        **as_read,
+        "name": "産学公金連携プログラム",
+        "corrected": True,
+        "themes": ["academia", *as_read["themes"]],
+    }
+    assert project(out, 2, 2) == corrected  # 産学 is a term of academia
+    tags = pd.read_parquet(out / "tags.parquet")
+    mine = tags[(tags["level"] == "project") & (tags["plan_id"] == "131237-2020") & (tags["pillar_no"] == 2)]
+    assert [list(t) for t in mine.loc[mine["code"] == "academia", "terms"]] == [["産学"]]
+    assert project(out, 2, 1)["corrected"] is False
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "<td>産学公金連携プログラム</td><td>産学公金の読み誤り</td>" in report
+    assert '<span class="ok">適用 / applied</span>' in report
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [(c["correction"]["line"], c["source_file"], c["refused"]) for c in manifest["corrections"]] == [
+        (2, "r2-approval-summary.pdf", None)
+    ]
+
+    assert run_pipeline(raw, out) == 0  # nothing changed: the corrected tables stay
+    assert project(out, 2, 2) == corrected
+    write_corrections(raw, ROW + "読み誤り")  # another reason: the tables are made again, from the rows cached
+    assert run_pipeline(raw, out) == 0
+    assert project(out, 2, 2) == corrected
+    assert "<td>産学公金連携プログラム</td><td>読み誤り</td>" in (out / "report.html").read_text(encoding="utf-8")
+
+    with (raw / SAMPLE.name).open("ab") as pdf:
+        pdf.write(b"\n% the same pages, other bytes\n")
+    caplog.set_level(logging.WARNING, logger="pipeline")
+    assert run_pipeline(raw, out) == 0
+    assert project(out, 2, 2) == as_read
+    refusal = "no file in the raw folder has these bytes: the file changed or is gone"
+    assert f"corrections.csv line 2 (131237-2020 project_name) refused: {refusal}" in caplog.messages
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f'<span class="bad">不適用 / refused</span>: {refusal}' in report
