@@ -13,7 +13,9 @@ from pipeline.acquire.corrections import read_corrections
 from pipeline.acquire.sources import is_input_name
 from pipeline.core.records import Correction, CorrectionOutcome, Pillar, Plan, Project, SegmentRecord
 from pipeline.normalize import assemble, file_rows
+from pipeline.outputs.report import recorded_corrections, render_report
 from tests.conftest import run_pipeline
+from tests.test_report import hand_tables, parse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "r2-approval-summary.pdf"
 
@@ -356,6 +358,7 @@ def test_a_project_name_corrected_in_a_run_survives_a_rerun_and_is_refused_once_
     assert project(out, 2, 2) == corrected
     assert "<td>産学公金連携プログラム</td><td>読み誤り</td>" in (out / "report.html").read_text(encoding="utf-8")
 
+    write_corrections(raw, ROW + "読み誤り", f"{SAMPLE_SHA},131237-2020,project,2,2,a,b,c")
     with (raw / SAMPLE.name).open("ab") as pdf:
         pdf.write(b"\n% the same pages, other bytes\n")
     caplog.set_level(logging.WARNING, logger="pipeline")
@@ -363,5 +366,34 @@ def test_a_project_name_corrected_in_a_run_survives_a_rerun_and_is_refused_once_
     assert project(out, 2, 2) == as_read
     refusal = "no file in the raw folder has these bytes: the file changed or is gone"
     assert f"corrections.csv line 2 (131237-2020 project_name) refused: {refusal}" in caplog.messages
+    assert "corrections.csv line 3: field 'project' is none of plan_title, summary, photo_caption, " in "".join(
+        caplog.messages
+    )
     report = (out / "report.html").read_text(encoding="utf-8")
     assert f'<span class="bad">不適用 / refused</span>: {refusal}' in report
+    assert recorded_corrections(out) == [
+        CorrectionOutcome(
+            Correction(
+                2, SAMPLE_SHA, "131237-2020", "project_name", 2, 2, MISREAD, "産学公金連携プログラム", "読み誤り"
+            ),
+            None,
+            refusal,
+        )
+    ]
+
+
+def test_the_report_lists_each_correction_applied_or_refused():
+    applied = fix(2, "project_name", "展示会出展事業", "<b>新事業</b>", 1, 1)
+    refused = fix(3, "add_project", None, "交流会", 1, sha="b" * 64)
+    page = parse(
+        render_report(
+            hand_tables(),
+            [],
+            [CorrectionOutcome(applied, "a.pdf", None), CorrectionOutcome(refused, None, "no file has these bytes")],
+        )
+    )
+    rows = [row.text() for row in page.by_id("corrections-table").iter("tr")]
+    assert rows[1:] == [
+        "2適用 / applieda.pdf131091-2020project_name 柱 1 事業 1展示会出展事業<b>新事業</b>読み誤り",
+        "3不適用 / refused: no file has these bytes" + "b" * 12 + "…131091-2020add_project 柱 1交流会読み誤り",
+    ]
