@@ -427,7 +427,7 @@ def correct_file(
     for c in corrections:
         place = place_of.get(c.plan_id)
         if place is None:
-            outcomes.append(CorrectionOutcome(c, source_file, f"{c.plan_id} is no plan kept from {source_file}"))
+            outcomes.append(not_kept(c, source_file))
             continue
         refused, targets, at = find_target(c, rows, place)
         twice = [taken[place, *target] for target in targets if (place, *target) in taken]
@@ -446,6 +446,11 @@ def correct_file(
             [e for e in corrected.projects if e.plan == place],
         )
     return corrected, outcomes
+
+
+def not_kept(c: Correction, source_file: str) -> CorrectionOutcome:
+    """A correction refused because its plan is none of those the tables keep from the file of its bytes."""
+    return CorrectionOutcome(c, source_file, f"{c.plan_id} is no plan kept from {source_file}")
 
 
 def find_target(c: Correction, rows: FileRows, place: int) -> tuple[str | None, list[tuple], int | None]:
@@ -625,6 +630,7 @@ def assemble(
         if ids:
             kept.append((source_file, index, load, described, ids))
         docs[source_file] = {**index.document, **described, "source_file": source_file, "plans_found": len(ids)}
+    tagger = cache(tagger)  # one tagger for every plan corrected
     to_correct: dict[str, list[Correction]] = defaultdict(list)  # sha256 -> its corrections, in line order
     for correction in sorted(corrections, key=lambda c: c.line):
         to_correct[correction.source_sha256].append(correction)
@@ -685,7 +691,7 @@ def unapplied(to_correct: dict[str, list[Correction]], docs: dict[str, dict]) ->
     for name, doc in sorted(docs.items(), reverse=True):
         file_of[doc["source_sha256"]] = name
     return [
-        CorrectionOutcome(c, file_of[sha], f"{c.plan_id} is no plan kept from {file_of[sha]}")
+        not_kept(c, file_of[sha])
         if sha in file_of
         else CorrectionOutcome(c, None, "no file in the raw folder has these bytes: the file changed or is gone")
         for sha, fixes in to_correct.items()

@@ -64,6 +64,7 @@ def test_no_file_no_corrections(tmp_path):
         (f"{SHA},131091-2020,pillar_title,一,,a,b,why", "pillar_no '一' is not a number from 1"),
         (f"{SHA},131091-2020,add_project,1,,a,b,why", "add_project adds what was not read: as_read must be empty"),
         (f"{SHA},131091-2020,plan_title,,,a,,why", "plan_title needs a corrected value"),
+        (f"{SHA},131091-2020,photo_caption,,,,b,why", "photo_caption needs the value as read"),
         (
             f"{SHA},131091-2020,remove_project,1,1,a,b,why",
             "remove_project removes what was read: corrected must be empty",

@@ -36,15 +36,15 @@ CORRECTION_COLUMNS = (
 
 @dataclass(frozen=True)
 class FieldRule:
-    """What a field of corrections.csv needs: which numbers (`needs`, and `allows` beside them), whether as_read
-    must be empty (an addition: nothing was read), and whether corrected must be given, may be empty (a value that
-    may be null), or must be empty (a removal)."""
+    """What a field of corrections.csv needs: which numbers (`needs`, and `allows` beside them), and whether
+    as_read and corrected must be given, may be empty (a value that may be null: an overview, a detail), or must be
+    empty (nothing was read before an addition, nothing is left after a removal)."""
 
     description: str
     needs: tuple[str, ...] = ()
     allows: tuple[str, ...] = ()
-    as_read_empty: bool = False
-    corrected: str = "required"  # "required", "optional" or "empty"
+    as_read: str = "required"  # "required", "optional" or "empty"
+    corrected: str = "required"
 
 
 # The one list of what a correction may change, each with what its row must hold.
@@ -52,11 +52,12 @@ CORRECTION_FIELDS = {
     "plan_title": FieldRule("The plan's title: as_read the title as read, corrected the title."),
     "summary": FieldRule(
         "The plan's overview: as_read the overview as read, corrected the overview (empty for none).",
+        as_read="optional",
         corrected="optional",
     ),
     "photo_caption": FieldRule("One photo caption: as_read the caption as read, corrected its text."),
     "add_photo_caption": FieldRule(
-        "A caption not read: as_read empty, corrected the caption, added after the others.", as_read_empty=True
+        "A caption not read: as_read empty, corrected the caption, added after the others.", as_read="empty"
     ),
     "remove_photo_caption": FieldRule(
         "A caption read from other text: as_read the caption, corrected empty.", corrected="empty"
@@ -72,6 +73,7 @@ CORRECTION_FIELDS = {
         "The detail of project project_no of pillar pillar_no: as_read the detail as read (empty for none), "
         "corrected the detail (empty for none).",
         needs=("pillar_no", "project_no"),
+        as_read="optional",
         corrected="optional",
     ),
     "add_project": FieldRule(
@@ -79,7 +81,7 @@ CORRECTION_FIELDS = {
         "or name; put before project project_no when given, else after the pillar's last project.",
         needs=("pillar_no",),
         allows=("project_no",),
-        as_read_empty=True,
+        as_read="empty",
     ),
     "remove_project": FieldRule(
         "Project project_no of pillar pillar_no, read from other text: as_read its name, corrected empty.",
@@ -157,7 +159,9 @@ def check_row(cells: dict[str, str | None]) -> str | None:
             return f"{field} takes no {name}"
         if value is not None and not (value.isascii() and value.isdigit() and int(value) >= 1):
             return f"{name} {value!r} is not a number from 1"
-    if rule.as_read_empty and cells.get("as_read") is not None:
+    if rule.as_read == "required" and cells.get("as_read") is None:
+        return f"{field} needs the value as read"
+    if rule.as_read == "empty" and cells.get("as_read") is not None:
         return f"{field} adds what was not read: as_read must be empty"
     if rule.corrected == "required" and cells.get("corrected") is None:
         return f"{field} needs a corrected value"
