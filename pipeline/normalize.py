@@ -9,12 +9,13 @@ them against the schema; the text itself was made canonical (pipeline.core.text)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ from pipeline.acquire.sources import SOURCES_NAME, Sources
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.records import (
     ChildRows,
+    Correction,
+    CorrectionOutcome,
     FileIndex,
     FileNotice,
     FileRows,
@@ -37,14 +40,12 @@ from pipeline.core.records import (
     to_dict,
 )
 from pipeline.core.reference import municipality_rows
-from pipeline.core.text import normalize_text
-from pipeline.review import review_columns, review_plan
-from pipeline.tagging.tagger import join_text, roll_up, tag_list
+from pipeline.core.text import normalize_text, split_name_detail
+from pipeline.review import add_review_reason, review_columns, review_plan
+from pipeline.tagging.tagger import Tagger, join_text, roll_up, tag_list
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from pipeline.tagging.tagger import Tagger
 
 
 # One end of a period: an era year (令和2年度, 元年, 令和2年4月, 令和2年4月1日) or a Gregorian one (2020年度,
@@ -195,15 +196,7 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
                     )
                 )
     if tagger is not None and plans:
-        matches = roll_up(
-            tagger,
-            [(place, join_text(plan.plan_title, plan.summary)) for place, plan in enumerate(seg.plans)],
-            [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
-            [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"])) for e in projects],
-        )
-        for entries, level in zip((plans, pillars, projects), matches, strict=True):
-            for entry, match in zip(entries, level, strict=True):
-                entry.tags = tag_list(match, tagger.labels)
+        set_tags(tagger, list(enumerate(plans)), pillars, projects)
     document = {
         "source_sha256": seg.source_sha256,
         "title": seg.title,
@@ -217,6 +210,10 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
         "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
     }
     return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
+
+
+# Where a row stands (box_columns), which a project added by a correction takes from its pillar.
+BOX_COLUMNS = ("box_x0", "box_top", "box_x1", "box_bottom", "page_width", "page_height", "boxes")
 
 
 def box_columns(regions: list[Region], page_sizes: list[tuple[float, float]]) -> dict:
@@ -233,6 +230,20 @@ def box_columns(regions: list[Region], page_sizes: list[tuple[float, float]]) ->
         "page_height": height,
         "boxes": [f"{r.page}:{r.x0:g},{r.top:g},{r.x1:g},{r.bottom:g}" for r in regions],
     }
+
+
+def set_tags(tagger: Tagger, plans: list[tuple[int, PlanRows]], pillars: list[ChildRows], projects: list[ChildRows]):
+    """Tag plans (each with its place in its file), their pillars and their projects, each level's tags rolled up
+    (tagger.roll_up): of a file's rows when they are made, and again of a plan a correction changed."""
+    matches = roll_up(
+        tagger,
+        [(place, join_text(plan.row["plan_title"], plan.row["summary"])) for place, plan in plans],
+        [(e.plan, e.row["pillar_no"], join_text(e.row["pillar_title"])) for e in pillars],
+        [(e.plan, e.row["pillar_no"], join_text(e.row["project_name"], e.row["project_detail"])) for e in projects],
+    )
+    for entries, level in zip(([plan for _, plan in plans], pillars, projects), matches, strict=True):
+        for entry, match in zip(entries, level, strict=True):
+            entry.tags = tag_list(match, tagger.labels)
 
 
 def rows_record(sha256: str, segment_sha256: str, rows: FileRows) -> bytes:
@@ -286,10 +297,7 @@ def index_of(rows: FileRows) -> FileIndex:
     """What assemble decides by, of a file's rows (records.FileIndex)."""
     return FileIndex(
         rows.document,
-        [
-            PlanKey(p.key, p.base_id, p.warnings, p.row["municipality"], p.row["plan_title"], p.row["review_reasons"])
-            for p in rows.plans
-        ],
+        [PlanKey(p.key, p.base_id, p.warnings, p.row["municipality"], p.row["plan_title"]) for p in rows.plans],
     )
 
 
@@ -297,10 +305,7 @@ def decode_index(data: dict) -> FileIndex:
     """A file's index from its JSON form (to_dict), checked as decode_rows checks rows, and as fast: a run adding one
     file to thousands decodes every file's index."""
     check_keys(data, FileIndex)
-    plans = [
-        PlanKey(*key_of(plan, PlanKey), plan["municipality"], plan["plan_title"], plan["review_reasons"])
-        for plan in data["plans"]
-    ]
+    plans = [PlanKey(*key_of(plan, PlanKey), plan["municipality"], plan["plan_title"]) for plan in data["plans"]]
     return FileIndex(data["document"], plans)
 
 
@@ -402,6 +407,7 @@ class Assembled:
     tables: dict[str, pd.DataFrame]
     read_twice: list[ReadTwice]  # in the order their warnings were given
     notices: list[FileNotice]  # every other warning assemble gave a file, in the order given
+    corrections: list[CorrectionOutcome]  # each row of corrections.csv applied or refused, in line order
     adds_nothing: dict[str, str]  # file -> where its plans were all read before it, for the terminal
 
 
@@ -427,10 +433,178 @@ def same_start_year(source_file: str, pid: str, base: str, plan: PlanKey) -> Fil
     )
 
 
-def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> Assembled:
+def correct_file(
+    source_file: str,
+    rows: FileRows,
+    ids: dict[int, str],
+    corrections: list[Correction],
+    tagger: Callable[[], Tagger],
+) -> tuple[FileRows, list[CorrectionOutcome]]:
+    """A file's rows with the corrections of its bytes applied (RAW/corrections.csv), each plan they change tagged
+    again, and what became of each. A correction applies only to what the file reads now: it is refused when its
+    plan is none of the file's kept plans, when its pillar, project or caption is not read, when the value it says
+    was read is not what is read (the reading changed), or when an earlier line corrects the same thing. Pillars and
+    projects are named by their numbers as read; projects are numbered again after one is added or removed.
+    The rows given are not changed: they may be the cache's."""
+    edits = Edits(copy.deepcopy(rows))
+    place_of = {pid: place for place, pid in ids.items()}
+    taken: dict[tuple, int] = {}  # (plan's place, what a correction applied to) -> its line
+    outcomes = []
+    for c in corrections:
+        place = place_of.get(c.plan_id)
+        if place is None:
+            outcomes.append(not_kept(c, source_file))
+            continue
+        refused, targets, at = find_target(c, rows, place)
+        twice = [taken[place, *target] for target in targets if (place, *target) in taken]
+        if refused is None and twice:
+            refused = f"line {twice[0]} corrects the same already"
+        if refused is None:
+            edits.apply(c, place, at)
+            taken.update({(place, *target): c.line for target in targets})
+        outcomes.append(CorrectionOutcome(c, source_file, refused))
+        if refused is None:
+            add_review_reason(edits.new.plans[place].row, "corrected", f"corrections.csv line {c.line}: {c.field}")
+    corrected = edits.rows()
+    for place in sorted(edits.changed):
+        set_tags(
+            tagger(),
+            [(place, corrected.plans[place])],
+            [e for e in corrected.pillars if e.plan == place],
+            [e for e in corrected.projects if e.plan == place],
+        )
+    return corrected, outcomes
+
+
+def not_kept(c: Correction, source_file: str) -> CorrectionOutcome:
+    """A correction refused because its plan is none of those the tables keep from the file of its bytes."""
+    return CorrectionOutcome(c, source_file, f"{c.plan_id} is no plan kept from {source_file}")
+
+
+def find_target(c: Correction, rows: FileRows, place: int) -> tuple[str | None, list[tuple], int | None]:
+    """What a correction of the plan at `place` applies to in the rows as read: why it cannot apply (None when it
+    can), what it changes (two corrections changing one thing cannot both apply), and the place of its caption in
+    the plan's, of its pillar in rows.pillars or of its project in rows.projects (the one an added project goes
+    before)."""
+    plan = rows.plans[place].row
+    pillars = {e.row["pillar_no"]: i for i, e in enumerate(rows.pillars) if e.plan == place}
+    projects = {(e.row["pillar_no"], e.row["project_no"]): i for i, e in enumerate(rows.projects) if e.plan == place}
+    if c.pillar_no is not None and c.pillar_no not in pillars:
+        return f"{c.plan_id} has no pillar {c.pillar_no}", [], None
+    if c.project_no is not None and (c.pillar_no, c.project_no) not in projects:
+        return f"pillar {c.pillar_no} of {c.plan_id} has no project {c.project_no}", [], None
+    if c.field in ("plan_title", "summary"):
+        return differs(plan[c.field], c.as_read), [(c.field,)], None
+    if c.field in ("photo_caption", "remove_photo_caption"):
+        if c.as_read not in plan["photo_captions"]:
+            return f"{c.plan_id} has no caption 「{c.as_read}」", [], None
+        return None, [("photo_caption", c.as_read)], plan["photo_captions"].index(c.as_read)
+    if c.field == "add_photo_caption":
+        return None, [(c.field, c.corrected)], None
+    if c.field == "pillar_title":
+        at = pillars[c.pillar_no]
+        return differs(rows.pillars[at].row["pillar_title"], c.as_read), [(c.field, c.pillar_no)], at
+    if c.field == "add_project":
+        return None, [(c.field, c.pillar_no, c.corrected)], projects.get((c.pillar_no, c.project_no))
+    at = projects[c.pillar_no, c.project_no]
+    read = rows.projects[at].row["project_detail" if c.field == "project_detail" else "project_name"]  # a removal
+    kinds = ("project_name", "project_detail") if c.field == "remove_project" else (c.field,)  # names its project
+    return differs(read, c.as_read), [(kind, c.pillar_no, c.project_no) for kind in kinds], at
+
+
+@dataclass
+class Edits:
+    """Corrections applied to a copy of a file's rows (correct_file): the changes of value made in place, the
+    captions and projects removed or added kept apart until rows() puts them in, so that every correction is found
+    in the rows as read."""
+
+    new: FileRows
+    changed: set[int] = field(default_factory=set)  # places of the plans changed, to tag again
+    removed_captions: set[tuple[int, int]] = field(default_factory=set)  # (plan's place, caption's place)
+    added_captions: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    removed_projects: set[int] = field(default_factory=set)  # places in rows.projects
+    added_projects: list[tuple[int | None, ChildRows]] = field(default_factory=list)  # (place it goes before, row)
+
+    def apply(self, c: Correction, place: int, at: int | None) -> None:
+        """Apply a correction found applicable (find_target) to the plan at `place`; `at` as find_target gives it."""
+        self.changed.add(place)
+        plan = self.new.plans[place].row
+        if c.field in ("plan_title", "summary", "photo_caption", "remove_photo_caption", "add_photo_caption"):
+            plan["is_corrected"] = True
+        if c.field in ("plan_title", "summary"):
+            plan[c.field] = c.corrected
+        elif c.field == "photo_caption":
+            plan["photo_captions"][at] = c.corrected
+        elif c.field == "remove_photo_caption":
+            self.removed_captions.add((place, at))
+        elif c.field == "add_photo_caption":
+            self.added_captions[place].append(c.corrected)
+        elif c.field == "pillar_title":
+            self.new.pillars[at].row.update(pillar_title=c.corrected, is_corrected=True)
+        elif c.field in ("project_name", "project_detail"):
+            self.new.projects[at].row.update({c.field: c.corrected, "is_corrected": True})
+        else:  # a project added or removed: its pillar is corrected
+            pillar = next(e for e in self.new.pillars if e.plan == place and e.row["pillar_no"] == c.pillar_no)
+            pillar.row["is_corrected"] = True
+            if c.field == "remove_project":
+                self.removed_projects.add(at)
+            else:
+                name, detail = split_name_detail(c.corrected)
+                row = {"pillar_no": c.pillar_no, "project_no": 0, "project_name": name, "project_detail": detail}
+                where = {name: pillar.row[name] for name in ("page", *BOX_COLUMNS)}  # it stands in its pillar
+                added = ChildRows(place, {**row, **where, "is_corrected": True}, [])
+                self.added_projects.append((at, added))
+
+    def rows(self) -> FileRows:
+        """The corrected rows: captions removed and added, projects removed and added, numbered again."""
+        for place in self.changed:
+            plan = self.new.plans[place].row
+            kept = [text for i, text in enumerate(plan["photo_captions"]) if (place, i) not in self.removed_captions]
+            plan["photo_captions"] = kept + self.added_captions[place]
+        self.new.projects = numbered(self.new.projects, self.removed_projects, self.added_projects)
+        return self.new
+
+
+def differs(current: str | None, as_read: str | None) -> str | None:
+    """Why a correction is refused when the value it says was read is not the value read now; None when it is."""
+    if current == as_read:
+        return None
+    shown = "nothing" if current is None else f"「{current}」"
+    return f"reads {shown} now, not 「{as_read or ''}」: the file or its reading changed"
+
+
+def numbered(
+    projects: list[ChildRows], removed: set[int], added: list[tuple[int | None, ChildRows]]
+) -> list[ChildRows]:
+    """A file's projects without those removed (by place), with those added before a project (by place) or after
+    their pillar's last, each pillar's numbered again from 1."""
+    last = {(e.plan, e.row["pillar_no"]): i for i, e in enumerate(projects)}
+    out = []
+    for i, e in enumerate(projects):
+        out += [a for before, a in added if before == i]
+        out += [e] if i not in removed else []
+        key = (e.plan, e.row["pillar_no"])
+        if last[key] == i:
+            out += [a for before, a in added if before is None and (a.plan, a.row["pillar_no"]) == key]
+    out += [a for before, a in added if before is None and (a.plan, a.row["pillar_no"]) not in last]
+    counts: dict[tuple, int] = defaultdict(int)
+    for e in out:
+        counts[e.plan, e.row["pillar_no"]] += 1
+        e.row["project_no"] = counts[e.plan, e.row["pillar_no"]]
+    return out
+
+
+def assemble(
+    files: list[tuple[str, Rows]],
+    sources: Sources | None = None,
+    corrections: list[Correction] = (),
+    tagger: Callable[[], Tagger] = Tagger,
+) -> Assembled:
     """documents, plans, pillars, projects and tags from (source_file, rows) pairs, with what `sources` (RAW's
-    sources.csv) says of each file: the steps that need every file. The vocabulary and municipalities tables
-    come along, so that every code in the others can be looked up.
+    sources.csv) says of each file and the `corrections` (RAW's corrections.csv) applied to the plans kept
+    (correct_file), those a correction changes tagged again by `tagger()`, called only then (the tagger is costly
+    to load): the steps that need every file. The vocabulary and municipalities tables come along, so that every
+    code in the others can be looked up.
 
     Plans are read in (file name, page) order, so that ids do not depend on the order files come in. The same
     plan (municipality, start year and title) read twice is kept once, from the first file, and each pair of
@@ -484,28 +658,33 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
             ids[place] = pid
         if ids:
             kept.append((source_file, index, load, described, ids))
-        docs[source_file] = {
-            **index.document,
-            **described,
-            "source_file": source_file,
-            "plans_found": len(ids),
-            "plans_needing_review": sum(bool(index.plans[place].review_reasons) for place in ids),
-        }
+        docs[source_file] = {**index.document, **described, "source_file": source_file, "plans_found": len(ids)}
+    tagger = cache(tagger)  # one tagger for every plan corrected
+    to_correct: dict[str, list[Correction]] = defaultdict(list)  # sha256 -> its corrections, in line order
+    for correction in sorted(corrections, key=lambda c: c.line):
+        to_correct[correction.source_sha256].append(correction)
+    outcomes: list[CorrectionOutcome] = []
     for source_file, index, load, described, ids in kept:
         rows = load()
         if [plan.key for plan in rows.plans] != [plan.key for plan in index.plans]:
             raise ValueError(f"{source_file}: its rows are not those its index was made from")
+        if fixes := to_correct.pop(rows.document["source_sha256"], []):
+            rows, done = correct_file(source_file, rows, ids, fixes, tagger)
+            outcomes += done
         provenance = {"source_file": source_file, "source_sha256": rows.document["source_sha256"]}
         read_in = {"round": described["round"], "round_fy": described["round_fy"], "previous_plan_id": None}
         rows_of["plans"] += [
-            ({"plan_id": ids[place], **plan.row, **read_in, **provenance}, plan.tags)
+            ({"plan_id": ids[place], "is_corrected": False, **plan.row, **read_in, **provenance}, plan.tags)
             for place, plan in enumerate(rows.plans)
             if place in ids
         ]
         for table, entries in (("pillars", rows.pillars), ("projects", rows.projects)):
             rows_of[table] += [
-                ({"plan_id": ids[e.plan], **e.row, **provenance}, e.tags) for e in entries if e.plan in ids
+                ({"plan_id": ids[e.plan], "is_corrected": False, **e.row, **provenance}, e.tags)
+                for e in entries
+                if e.plan in ids
             ]
+    outcomes += unapplied(to_correct, docs)
     read_twice = [ReadTwice(first, later, ids) for (first, later), ids in repeats.items()]
     for pair in read_twice:
         for source_file, words in pair.warnings():
@@ -524,8 +703,33 @@ def assemble(files: list[tuple[str, Rows]], sources: Sources | None = None) -> A
     for plan_id, source_file in zip(tables["plans"]["plan_id"], tables["plans"]["source_file"], strict=True):
         if plan_id in unlinked:
             tell(FileNotice("no_previous_plan", source_file, unlinked[plan_id], [plan_id]))
-    documents = frame([{**doc, "warnings": warnings_of[name]} for name, doc in docs.items()], "documents")
-    return Assembled({"documents": documents, **tables, **reference_tables()}, read_twice, notices, adds_nothing)
+    needing = Counter(row["source_file"] for row, _ in rows_of["plans"] if row["needs_review"])
+    documents = frame(
+        [{**doc, "warnings": warnings_of[name], "plans_needing_review": needing[name]} for name, doc in docs.items()],
+        "documents",
+    )
+    return Assembled(
+        {"documents": documents, **tables, **reference_tables()},
+        read_twice,
+        notices,
+        sorted(outcomes, key=lambda outcome: outcome.correction.line),
+        adds_nothing,
+    )
+
+
+def unapplied(to_correct: dict[str, list[Correction]], docs: dict[str, dict]) -> list[CorrectionOutcome]:
+    """The corrections left when every kept file had its own, refused: for bytes no file has (the file changed or
+    is gone), or for a file none of whose plans is kept (all read from another file first)."""
+    file_of = {}  # sha256 -> the first file of those bytes by name
+    for name, doc in sorted(docs.items(), reverse=True):
+        file_of[doc["source_sha256"]] = name
+    return [
+        not_kept(c, file_of[sha])
+        if sha in file_of
+        else CorrectionOutcome(c, None, "no file in the raw folder has these bytes: the file changed or is gone")
+        for sha, fixes in to_correct.items()
+        for c in fixes
+    ]
 
 
 def reference_tables() -> dict[str, pd.DataFrame]:

@@ -64,6 +64,14 @@ def review_plan(plan: Plan, municipality_code: str | None, start_fy: int | None)
     return found
 
 
+def add_review_reason(row: dict, code: str, note: str) -> None:
+    """Flag a plans row for one more reason, found after its rows were made (a correction applied to it)."""
+    order = list(review_reasons())
+    row["needs_review"] = True
+    row["review_reasons"] = sorted({*row["review_reasons"], code}, key=order.index)
+    row["review_notes"] = [*row["review_notes"], note]
+
+
 def review_columns(found: list[Notice]) -> dict:
     """A plan's needs_review, review_reasons (each code once, in the vocabulary's order) and review_notes (what was
     found, with its page)."""

@@ -133,16 +133,26 @@ def test_pillars_and_projects_added_removed_and_changed_within_a_plan_both_runs_
 
 
 def test_provenance_and_columns_one_side_lacks_are_not_compared():
-    """A plan read from another file, or on other pages, is the same plan; a column the previous tables lack (an
-    older run's) or this run's lack (one dropped since) is no change."""
+    """A plan read from another file, or on other pages or elsewhere on them, is the same plan; a column the previous
+    tables lack (an older run's) or this run's lack (one dropped since) is no change."""
     before = tables([KEPT], [pillar_row()], [project_row()])
-    before["plans"]["is_corrected"] = [True]
+    before["plans"] = before["plans"].drop(columns="is_corrected")
     after = tables(
-        [plan_row(source_file="b.pdf", source_sha256="1" * 64, page_start=5, page_end=6)],
-        [pillar_row(source_file="b.pdf", page=5)],
+        [
+            plan_row(
+                source_file="b.pdf",
+                source_sha256="1" * 64,
+                page_start=5,
+                page_end=6,
+                box_x0=70.0,
+                boxes=["5:70,88.33,538.52,516.5"],
+                review_notes=["p5: a note"],
+            )
+        ],
+        [pillar_row(source_file="b.pdf", page=5, page_height=595.28)],
         [project_row(source_file="b.pdf", page=6)],
     )
-    after["projects"]["needs_review"] = [True]
+    after["projects"] = after["projects"].drop(columns="is_corrected")
     assert rows(diff_tables(before, after)) == []
 
 

@@ -25,6 +25,7 @@ SECTION_LINKS = [
     "#tag-totals",
     "#untagged",
     "#plan-details",
+    "#corrections",
     "#read-twice",
     "#warnings",
 ]

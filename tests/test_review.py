@@ -118,6 +118,7 @@ def test_every_reason_says_what_it_means_and_what_to_check():
         "municipality_unknown",
         "period_not_read",
         "ocr_text",
+        "corrected",
     ]
     assert all(row["meaning"] and row["what_to_check"] and row["label_ja"] for row in reasons.values())
 

@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.records import Box, Line, Notice, Page, Project, Region
+from pipeline.core.text import split_name_detail
 from pipeline.extract import extract_pdf
 from pipeline.normalize import municipalities
 from pipeline.segment import segment_document
@@ -11,7 +12,7 @@ from pipeline.structure.enumerators import read_marker
 from pipeline.structure.furniture import stray_tokens
 from pipeline.structure.headings import join_number_labels, match_pillar
 from pipeline.structure.plans import HEADER_RE, match_header
-from pipeline.structure.projects import parse_projects, split_name_detail, split_top_level
+from pipeline.structure.projects import parse_projects, split_top_level
 from pipeline.structure.rejection import PLACE_NAME_RE, summarize_rejections
 from pipeline.structure.roles import ROLES
 

@@ -113,7 +113,7 @@ def test_header_rows_are_the_column_names_then_their_titles(tables):
 def test_frozen_below_the_headers_and_filtered_over_the_data(tables):
     book = read_back(workbook_bytes(tables))
     assert [book[name].freeze_panes for name in book.sheetnames] == ["A3", "A3", "A3"]
-    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:Q4", "A2:AB4", "A2:P4"]
+    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:Q4", "A2:AC4", "A2:Q4"]
     empty = read_back(workbook_bytes({"documents": tables["documents"].iloc[0:0]}))["documents"]
     assert empty.auto_filter.ref == "A2:Q2" and empty.max_row == 2
 
@@ -124,9 +124,10 @@ def test_cells_are_typed_by_the_schema(tables):
     code = plans["C3"]
     assert (code.value, code.data_type) == ("131091", "s")
     assert (plans["A3"].value, plans["A3"].data_type) == ("131091-2020", "s")
-    assert (plans["S3"].value, plans["S3"].data_type) == ("0" * 64, "s")
-    assert [plans["F3"].value, plans["G3"].value, plans["T3"].value] == [2020, 2022, 1]
-    assert (plans["V3"].value, plans["V3"].data_type, plans["Z3"].value) == (56.69, "n", 595.28)
+    assert (plans["T3"].value, plans["T3"].data_type) == ("0" * 64, "s")
+    assert [plans["F3"].value, plans["G3"].value, plans["U3"].value] == [2020, 2022, 1]
+    assert (plans["W3"].value, plans["W3"].data_type, plans["AA3"].value) == (56.69, "n", 595.28)
+    assert (plans["R3"].value, plans["R3"].data_type) == (False, "b")  # is_corrected
     assert (plans["H3"].value, plans["H3"].data_type, plans["I3"].value) == ("令和2年度", "s", 2020)
     assert type(plans["F3"].value) is int and plans["F3"].data_type == "n"
     pillars = book["pillars"]
@@ -207,7 +208,7 @@ def test_column_widths_follow_the_headers_and_the_content_within_limits(tables):
     assert dims["B"].width == 14  # municipality: the name (12) is wider than 区市町村 (8) and 品川区 (6)
     assert dims["C"].width == 24  # municipality_code: 全国地方公共団体コード (22) + 2
     assert dims["K"].width == 60  # summary: 400 wide, capped
-    assert dims["T"].width == 12  # page_start: the name and 開始ページ (10) + 2
+    assert dims["U"].width == 12  # page_start: the name and 開始ページ (10) + 2
     assert column_widths([["a", "b"], ["c", "d"]], [["x", None]]) == [6, 6]  # the minimum
 
 

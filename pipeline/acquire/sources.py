@@ -7,8 +7,8 @@ bytes and is not used at all: a wrong address or round would be worse than none.
 
 This module alone reads and writes the file: one reading (read_sources_file) serves the run's checked view
 (read_sources) and fetch (writable_sources, add_source_row); the manifest takes its hash from here too
-(sources_sha256). It also holds the rule for what in RAW is an input (is_input_name): every other entry that is
-not hidden.
+(sources_sha256). It also holds the rule for what in RAW is an input (is_input_name): every entry that is not
+hidden, nor sources.csv, nor corrections.csv (pipeline.acquire.corrections).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pipeline.acquire.rounds import parse_round
 from pipeline.core.io import sha256_file, write_atomic
 
 SOURCES_NAME = "sources.csv"
+CORRECTIONS_NAME = "corrections.csv"  # a maintainer's fixes of misreads (pipeline.acquire.corrections)
 SOURCE_COLUMNS = (
     "source_file",
     "url",
@@ -40,9 +41,9 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def is_input_name(name: str) -> bool:
-    """The one rule for what in RAW is an input: every entry that is not hidden nor sources.csv, which describes
-    the files and is none."""
-    return not name.startswith(".") and name != SOURCES_NAME
+    """The one rule for what in RAW is an input: every entry that is not hidden nor one of a maintainer's files
+    about the inputs: sources.csv, which describes them, and corrections.csv, which fixes what was read of them."""
+    return not name.startswith(".") and name not in (SOURCES_NAME, CORRECTIONS_NAME)
 
 
 @dataclass(frozen=True)

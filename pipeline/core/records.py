@@ -254,7 +254,6 @@ class PlanKey:
     warnings: list[Notice]
     municipality: str  # as printed, for the warning of a suffixed id
     plan_title: str
-    review_reasons: list[str]  # as its plans row's, for documents.plans_needing_review and the terminal
 
 
 @dataclass
@@ -296,6 +295,33 @@ class FileNotice:
     source_file: str
     message: str
     plan_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One row of RAW/corrections.csv, its cells checked (pipeline.acquire.corrections): a maintainer's fix of a
+    misread, for the plan `plan_id` read from the file of bytes `source_sha256`. pillar_no and project_no number
+    the pillars and projects as read; empty cells are None."""
+
+    line: int
+    source_sha256: str
+    plan_id: str
+    field: str  # one of pipeline.acquire.corrections.CORRECTION_FIELDS
+    pillar_no: int | None
+    project_no: int | None
+    as_read: str | None
+    corrected: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class CorrectionOutcome:
+    """What became of a correction (normalize.assemble): applied to `source_file`, or refused and why. Kept as data,
+    in OUT/manifest.json, so that a report made later lists every correction the run applied or refused."""
+
+    correction: Correction
+    source_file: str | None  # the file it concerns; None when no file has its bytes
+    refused: str | None = None  # why it was not applied; None when it was
 
 
 def to_dict(record) -> dict[str, Any]:

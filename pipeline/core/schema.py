@@ -252,6 +252,14 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
         "Inside of the item's final parenthesised group; null when there is none.",
         {},
     ),
+    "is_corrected": (
+        BOOL,
+        "訂正あり",
+        "True when a row of the raw folder's corrections.csv changed this row: in plans its title, overview or "
+        "captions; in pillars its title, or a project added or removed; in projects its name or detail. The "
+        "report lists every correction, applied or refused, with its reason.",
+        {"required": True},
+    ),
     "level": (
         STRING,
         "階層",
@@ -343,6 +351,7 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "needs_review",
             "review_reasons",
             "review_notes",
+            "is_corrected",
             "source_file",
             "source_sha256",
             "page_start",
@@ -370,6 +379,7 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "has_more_projects",
             "themes",
             "instruments",
+            "is_corrected",
             "source_file",
             "source_sha256",
             "page",
@@ -393,6 +403,7 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "project_detail",
             "themes",
             "instruments",
+            "is_corrected",
             "source_file",
             "source_sha256",
             "page",

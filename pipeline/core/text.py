@@ -100,3 +100,21 @@ def fold_radicals(text: str | None) -> str | None:
         return None
     text = text.translate(radicals_table())
     return _KANGXI_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text).strip()
+
+
+def split_name_detail(item: str) -> tuple[str, str | None]:
+    """Name before the item's final parenthesised group, and that group's content (None without one).
+    A leading group such as (仮称) stays in the name."""
+    if not item or item[-1] not in CLOSE_PARENS:
+        return item, None
+    depth = 0
+    for i in range(len(item) - 1, -1, -1):
+        ch = item[i]
+        if ch in CLOSE_PARENS:
+            depth += 1
+        elif ch in OPEN_PARENS:
+            depth -= 1
+            if depth == 0:
+                name = item[:i].strip()
+                return (name, item[i + 1 : -1].strip()) if name else (item, None)
+    return item, None

@@ -1,13 +1,15 @@
-"""OUT/report.html: one self-contained page on what was read, in Japanese with English subtitles.
+"""OUT/report.html: one page on what was read, in Japanese with English subtitles, and OUT/crops beside it.
 
 Sections, listed at the top: what changed since the previous run (the changes table, opened by one sentence), the
-documents and their status, plans per round and municipality (a bar per municipality, coloured by the plan's first
-fiscal year), a heatmap of themes by municipality, instruments by plan, the plans, pillars and projects per theme
-and instrument, the projects without a tag, each plan's pillars and projects (collapsed), the plans read from two
-files (one line per pair of files), the other warnings. Nothing needs JavaScript. The charts are HTML tables with
-shaded cells and CSS bars, drawn by the browser: no plotting library to import, no font to embed, and every text
-stays text, escaped by the template engine (Jinja2, autoescaping), so no name or title can become markup. The same
-tables give the same bytes.
+plans that need a person's check (each beside the crop of its page: pipeline.outputs.crops), the documents and their
+status, plans per round and municipality (a bar per municipality, coloured by the plan's first fiscal year), a
+heatmap of themes by municipality, instruments by plan, the plans, pillars and projects per theme and instrument,
+the projects without a tag, each plan's pillars and projects (collapsed, with its crop), the corrections of
+RAW/corrections.csv applied and refused, the plans read from two files (one line per pair of files), the other
+warnings. Nothing needs JavaScript. The charts are HTML tables with shaded cells and CSS bars, drawn by the browser:
+no plotting library to import, no font to embed, and every text stays text, escaped by the template engine (Jinja2,
+autoescaping), so no name or title can become markup. The only files the page loads are its crops. The same tables
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pandas as pd
 
 from pipeline import PIPELINE_VERSION
 from pipeline.core.io import sha256_file
-from pipeline.core.records import ReadTwice, from_dict
+from pipeline.core.records import CorrectionOutcome, ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
 from pipeline.outputs.changes import summarize
 from pipeline.outputs.crops import Crop, parse_box
@@ -50,6 +52,7 @@ SECTIONS = {
     "tag-totals": ("政策テーマ・支援手法ごとの件数", "Plans, pillars and projects per theme and instrument"),
     "untagged": ("タグのない事業", "Projects with no theme and no instrument"),
     "plan-details": ("計画ごとの柱と事業", "Each plan's pillars and projects"),
+    "corrections": ("訂正", "Corrections"),
     "read-twice": ("重複して読んだ計画", "Plans read twice"),
     "warnings": ("警告とエラー", "Warnings and errors"),
 }
@@ -421,13 +424,38 @@ def crop_names(plans: pd.DataFrame) -> list[str]:
     return sorted(crop.name for crops in plan_crops(plans, {}).values() for crop in crops)
 
 
+def _corrections(outcomes: list[CorrectionOutcome]) -> list[dict]:
+    """Each correction with what became of it, in line order: the corrections section."""
+    return [
+        {
+            "line": c.line,
+            "sha256": c.source_sha256,
+            "source_file": outcome.source_file,
+            "plan_id": c.plan_id,
+            "field": c.field,
+            "pillar_no": c.pillar_no,
+            "project_no": c.project_no,
+            "as_read": c.as_read,
+            "corrected": c.corrected,
+            "reason": c.reason,
+            "refused": outcome.refused,
+        }
+        for outcome in outcomes
+        for c in [outcome.correction]
+    ]
+
+
 def report_context(
-    tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice], crops: dict[str, list[Crop]] | None = None
+    tables: dict[str, pd.DataFrame],
+    read_twice: list[ReadTwice],
+    corrections: list[CorrectionOutcome] = (),
+    crops: dict[str, list[Crop]] | None = None,
 ) -> dict:
     """What the report page shows, as plain values (what needs pandas is done here, so that the page can be
     rendered in a process without it: start_report), of the tables, the plans normalize found read twice in
-    them (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to) and each
-    plan's crops (plan_crops; without them, the crops a run made under OUT for the plans of these tables)."""
+    them (normalize.Assembled.read_twice, or recorded_read_twice of the folder they were written to), the
+    corrections it applied or refused (Assembled.corrections, or recorded_corrections) and each plan's crops
+    (plan_crops; without them, the crops a run made under OUT for the plans of these tables)."""
     documents, plans, pillars, projects, tags = (
         _frame(tables, n) for n in ("documents", "plans", "pillars", "projects", "tags")
     )
@@ -454,50 +482,78 @@ def report_context(
         else None,
         "tag_totals": _count_tags(tags, codes, labels),
         "untagged": _find_untagged(projects),
+        "corrections": _corrections(corrections),
         "read_twice": read_twice,
         "warnings": _warnings(documents, other_warnings),
     }
     return context
 
 
-def render_report(tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice]) -> str:
+def render_report(
+    tables: dict[str, pd.DataFrame], read_twice: list[ReadTwice], corrections: list[CorrectionOutcome] = ()
+) -> str:
     """The report page as HTML text (report_context)."""
-    return render_page(report_context(tables, read_twice))
+    return render_page(report_context(tables, read_twice, corrections))
 
 
-def write_report(tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice]) -> Path:
+def write_report(
+    tables: dict[str, pd.DataFrame],
+    out: Path,
+    read_twice: list[ReadTwice],
+    corrections: list[CorrectionOutcome] = (),
+) -> Path:
     """Write OUT/report.html, showing the crops its run made; returns its path."""
-    return write_page(report_context(tables, read_twice), Path(out) / REPORT_NAME)
+    return write_page(report_context(tables, read_twice, corrections), Path(out) / REPORT_NAME)
 
 
 def start_report(
-    tables: dict[str, pd.DataFrame], out: Path, read_twice: list[ReadTwice], beside, paths: dict[str, Path]
+    tables: dict[str, pd.DataFrame],
+    out: Path,
+    read_twice: list[ReadTwice],
+    corrections: list[CorrectionOutcome],
+    beside,
+    paths: dict[str, Path],
 ) -> Callable[[], Path]:
     """Start writing OUT/report.html and its crops (`paths`: each source file's path) with `beside(function,
     *args)`, which runs it in a process of its own (the run's `run.workers.beside`, whose processes need no pandas:
     the page's values are made here), so that the run writes the rest meanwhile; what it returns gives the path, or
     raises what writing it raised."""
     crops = plan_crops(_frame(tables, "plans"), paths)
-    return beside(write_page, report_context(tables, read_twice, crops), Path(out) / REPORT_NAME, crops)
+    context = report_context(tables, read_twice, corrections, crops)
+    return beside(write_page, context, Path(out) / REPORT_NAME, crops)
+
+
+def recorded(out: Path, key: str, what: str) -> list:
+    """The records (`what` they are) the run that wrote the tables of OUT kept under `key` in OUT/manifest.json
+    (pipeline.run.manifest.notices_record), as JSON, so that a report made later lists what the run's did. Refused
+    when the manifest records none (an older run) or names other tables than OUT's documents: not a silently empty
+    list."""
+    path = Path(out) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if key not in manifest:
+        raise ValueError(f"{path} records no {what} (an older run's): run the pipeline again")
+    if manifest["outputs"].get("documents.parquet") != sha256_file(Path(out) / "documents.parquet"):
+        raise ValueError(f"{path} is not the manifest of the documents.parquet beside it")
+    return manifest[key]
 
 
 def recorded_read_twice(out: Path) -> list[ReadTwice]:
-    """The plans read twice in the tables of OUT, as the run that wrote them recorded them in OUT/manifest.json
-    (pipeline.run.manifest.notices_record), so that a report made later lists the pairs the run's did. Refused when
-    the manifest records none (an older run) or names other tables than OUT's documents: not a silently empty list."""
-    path = Path(out) / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if "read_twice" not in manifest:
-        raise ValueError(f"{path} records no plans read twice (an older run's): run the pipeline again")
-    if manifest["outputs"].get("documents.parquet") != sha256_file(Path(out) / "documents.parquet"):
-        raise ValueError(f"{path} is not the manifest of the documents.parquet beside it")
-    return [from_dict(ReadTwice, pair) for pair in manifest["read_twice"]]
+    """The plans read twice in the tables of OUT, as the run that wrote them recorded them (recorded)."""
+    return [from_dict(ReadTwice, pair) for pair in recorded(out, "read_twice", "plans read twice")]
+
+
+def recorded_corrections(out: Path) -> list[CorrectionOutcome]:
+    """The corrections applied or refused in the tables of OUT, as the run that wrote them recorded them (recorded)."""
+    return [from_dict(CorrectionOutcome, outcome) for outcome in recorded(out, "corrections", "corrections")]
 
 
 if __name__ == "__main__":  # python -m pipeline.outputs.report OUT: the report of the tables already in OUT
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     started = time.monotonic()
     written = write_report(
-        {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}, folder, recorded_read_twice(folder)
+        {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES},
+        folder,
+        recorded_read_twice(folder),
+        recorded_corrections(folder),
     )
     print(f"{written} ({written.stat().st_size} bytes, {time.monotonic() - started:.2f} s)")

@@ -11,7 +11,7 @@ from pipeline.core.failures import one_line
 from pipeline.core.io import sha256_file
 
 if TYPE_CHECKING:
-    from pipeline.core.records import ReadTwice
+    from pipeline.core.records import CorrectionOutcome, ReadTwice
 
 log = logging.getLogger("pipeline")
 
@@ -21,17 +21,25 @@ log = logging.getLogger("pipeline")
 VIEWS = ("report.html", "tables.xlsx")
 
 
-def start_views(tables: dict, read_twice: list[ReadTwice], out: Path, beside, paths: dict[str, Path]) -> dict:
+def start_views(
+    tables: dict,
+    read_twice: list[ReadTwice],
+    corrections: list[CorrectionOutcome],
+    out: Path,
+    beside,
+    paths: dict[str, Path],
+) -> dict:
     """Start each of the VIEWS in a process of its own (with `beside`, the run's means of running a function in a
     process of its own: start_report, start_workbook) as soon as the tables are made, so that they are written while
     the run writes the tables. The report also takes the plans normalize found read twice (records, not the words
-    of the documents' warnings), and makes the crops of the plans' sources (`paths`: source_file → path). What
-    write_views takes: view → what gives its result, or the exception that starting it raised."""
+    of the documents' warnings) and the corrections it applied or refused, and makes the crops of the plans'
+    sources (`paths`: source_file → path). What write_views takes: view → what gives its result, or the exception
+    that starting it raised."""
     from pipeline.outputs.report import start_report
     from pipeline.outputs.workbook import start_workbook
 
     return {
-        "report.html": attempt(lambda: start_report(tables, out, read_twice, beside, paths)),
+        "report.html": attempt(lambda: start_report(tables, out, read_twice, corrections, beside, paths)),
         "tables.xlsx": attempt(lambda: start_workbook(tables, out, beside)),
     }
 

@@ -1,8 +1,8 @@
 """RAW's entries: the files to read, each with the sha256 of its bytes, and the entries refused with their reason.
 
 What in RAW is an input follows the one rule of pipeline.acquire.sources.is_input_name: every entry that is not
-hidden nor sources.csv. An entry is examined by its metadata before anything opens it, and a symbolic link is
-followed only when its target lies inside RAW.
+hidden nor sources.csv nor corrections.csv. An entry is examined by its metadata before anything opens it, and a
+symbolic link is followed only when its target lies inside RAW.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def find_sources(raw: Path) -> tuple[list[Source], list[Refused]]:
     root = raw.resolve()
     sources, refused = [], []
     for path in raw.iterdir():
-        if not is_input_name(path.name):  # sources.csv describes the files, is none
+        if not is_input_name(path.name):  # sources.csv, corrections.csv: about the files, none
             continue
         name = display_name(path.name)
         problem = entry_problem(path, root)

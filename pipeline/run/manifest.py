@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
+from pipeline.acquire.corrections import corrections_sha256
 from pipeline.acquire.sources import sources_sha256
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import sha256_file
-from pipeline.core.records import FileNotice, ReadTwice, Source, to_dict
+from pipeline.core.records import CorrectionOutcome, FileNotice, ReadTwice, Source, to_dict
 from pipeline.outputs.views import VIEWS
 from pipeline.run.cache import interim_path
 from pipeline.run.inputs import Refused
@@ -19,8 +20,8 @@ from pipeline.run.inputs import Refused
 
 def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
-    limits may come out differently), RAW's sources.csv and the fingerprint of the normalize stage (its code, its
-    data files such as the vocabulary, its libraries)."""
+    limits may come out differently), RAW's sources.csv and corrections.csv and the fingerprint of the normalize
+    stage (its code, its data files such as the vocabulary, its libraries)."""
     return {
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
@@ -28,6 +29,7 @@ def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, ou
         "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
         "sources_csv": sources_sha256(raw),
+        "corrections_csv": corrections_sha256(raw),
     }
 
 
@@ -46,8 +48,15 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
         return None
 
 
-def notices_record(read_twice: list[ReadTwice], notices: list[FileNotice]) -> dict:
-    """The warnings normalize gave files, as records (normalize.Assembled), for the manifest: the plans read twice,
-    which a report made later reads back (pipeline.outputs.report.recorded_read_twice), and the others by code,
-    files and plan ids, for a program to select on without reading the words."""
-    return {"read_twice": [to_dict(pair) for pair in read_twice], "notices": [to_dict(n) for n in notices]}
+def notices_record(
+    read_twice: list[ReadTwice], notices: list[FileNotice], corrections: list[CorrectionOutcome]
+) -> dict:
+    """The warnings normalize gave files, as records (normalize.Assembled), for the manifest: the plans read twice
+    and the corrections applied or refused, which a report made later reads back
+    (pipeline.outputs.report.recorded_read_twice, recorded_corrections), and the others by code, files and plan ids,
+    for a program to select on without reading the words."""
+    return {
+        "read_twice": [to_dict(pair) for pair in read_twice],
+        "notices": [to_dict(n) for n in notices],
+        "corrections": [to_dict(outcome) for outcome in corrections],
+    }

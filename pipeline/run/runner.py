@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
+from pipeline.acquire.corrections import CORRECTIONS_NAME, Corrections, read_corrections
 from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
 from pipeline.core.failures import OK
 from pipeline.core.faults import stop_here
@@ -248,7 +249,11 @@ def normalize_unless_current(
 
 
 def rows_by_file(
-    sources: list[Source], out: Path, segment_records: dict[str, str], force: bool = False
+    sources: list[Source],
+    out: Path,
+    segment_records: dict[str, str],
+    force: bool = False,
+    tagger: Callable[[], Tagger] | None = None,
 ) -> dict[str, Rows]:
     """What each distinct file adds to the tables (normalize.file_rows), by sha256, as its index and how to read its
     rows (normalize.Rows): the rows are read only when the merge keeps some plan of the file, never all at once. The
@@ -258,12 +263,12 @@ def rows_by_file(
     workers made the own records of the files read now (every file, with --force, which reads no index cache); made
     here are those of files whose extract record was cached but whose rows are stale (the segmenter, the normalizer
     or the vocabulary changed). The tagger, and with it SudachiPy and its dictionary, is loaded once, and only when
-    some file with plans has no rows cached. The index cache is written again when it does not hold exactly these
-    files' current indexes."""
+    some file with plans has no rows cached (`tagger`, which the run shares with the corrections: normalize.assemble).
+    The index cache is written again when it does not hold exactly these files' current indexes."""
     from pipeline.normalize import decode_index, index_of
     from pipeline.tagging.tagger import Tagger
 
-    tagger = cache(Tagger)
+    tagger = tagger or cache(Tagger)
     shas = sorted({s.sha256 for s in sources})
     held, count = read_index(out, segment_records) if not force else ({}, 0)
     indexes, json_forms = {}, {}
@@ -305,23 +310,32 @@ def normalize_and_write(
     """Build, tag and write the tables and what changed in them since the previous run's (outputs.changes, said in
     one line), then their views (write_views), then the manifest, which it returns: written last, it names the
     sha256 of every output, so a reader can tell a complete set from one a killed run left half-replaced, and keeps
-    the warnings normalize gave as records (notices_record), for a view made later."""
+    the warnings normalize gave and the corrections it applied or refused as records (notices_record), for a view
+    made later. A correction refused is said on the terminal too."""
     from pipeline.normalize import assemble, file_rows
     from pipeline.outputs.changes import diff_tables, read_previous, summarize
     from pipeline.outputs.datapackage import write_datapackage
     from pipeline.outputs.report import crop_names
     from pipeline.outputs.tables import write_tables
     from pipeline.segment import refused_record
+    from pipeline.tagging.tagger import Tagger
 
-    rows = rows_by_file(sources, out, inputs["segment_records"], force)
+    tagger = cache(Tagger)  # loaded at most once, for the rows not cached and the plans a correction changes
+    rows = rows_by_file(sources, out, inputs["segment_records"], force, tagger)
     files = [(s.name, rows[s.sha256]) for s in sources] + [
         (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
     ]
-    assembled = assemble(files, read_listing(raw, [name for name, _ in files]))
+    assembled = assemble(files, read_listing(raw, [name for name, _ in files]), read_fixes(raw).rows, tagger)
+    for outcome in assembled.corrections:
+        if outcome.refused:
+            c = outcome.correction
+            log.warning("%s line %d (%s %s) refused: %s", CORRECTIONS_NAME, c.line, c.plan_id, c.field, outcome.refused)
     tables = assembled.tables
     tables["changes"] = diff_tables(read_previous(out), tables)  # read before write_tables replaces them
     log.info("changes: %s", summarize(tables["changes"], len(tables["plans"]))[1])
-    started = start_views(tables, assembled.read_twice, out, beside, {s.name: s.path for s in sources})
+    started = start_views(
+        tables, assembled.read_twice, assembled.corrections, out, beside, {s.name: s.path for s in sources}
+    )
     outputs = write_tables(tables, out)
     path = write_datapackage(out, tables)
     outputs[path.name] = sha256_file(path)
@@ -334,7 +348,7 @@ def normalize_and_write(
         "needs_review": needs_review(tables["plans"]),
         "adds_nothing": assembled.adds_nothing,
         "view_errors": view_errors,
-        **notices_record(assembled.read_twice, assembled.notices),
+        **notices_record(assembled.read_twice, assembled.notices, assembled.corrections),
     }
     stop_here("before_manifest")
     write_atomic(out / "manifest.json", json_by_key(manifest))
@@ -360,6 +374,14 @@ def read_listing(raw: Path, names: list[str]) -> Sources:
     for name in sorted(set(listing.rows) - set(names)):
         log.warning("%s line %d: %s is not in %s", SOURCES_NAME, listing.rows[name].line, name, raw)
     return listing
+
+
+def read_fixes(raw: Path) -> Corrections:
+    """RAW's corrections.csv, the rows that cannot be corrections said on the terminal."""
+    fixes = read_corrections(raw)
+    for problem in fixes.problems:
+        log.warning("%s", problem)
+    return fixes
 
 
 def write_run_log(options: Options, started: datetime, outcome: Outcome) -> None:

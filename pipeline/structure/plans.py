@@ -11,8 +11,7 @@ from itertools import pairwise
 
 from pipeline.core.layout import DEFAULT_LEADING_PT, DEFAULT_SIZE_PT, LEADING_MAX_EM, PARAGRAPH_EXTRA_EM
 from pipeline.core.records import Box, Line
-from pipeline.core.text import CANONICAL_TILDE, CLOSE_PARENS, OPEN_PARENS, fold_radicals
-from pipeline.structure.projects import split_name_detail
+from pipeline.core.text import CANONICAL_TILDE, CLOSE_PARENS, OPEN_PARENS, fold_radicals, split_name_detail
 
 # The period's label: 計画期間, 期間, 事業期間, also letter-spaced (計 画 期 間).
 PERIOD_LABEL = r"(?:計\s*画\s*|事\s*業\s*)?期\s*間"

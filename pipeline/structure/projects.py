@@ -8,7 +8,7 @@ import bisect
 import itertools
 
 from pipeline.core.records import Line, Project
-from pipeline.core.text import CLOSE_PARENS, OPEN_PARENS
+from pipeline.core.text import CLOSE_PARENS, OPEN_PARENS, split_name_detail
 from pipeline.structure.provenance import regions_of, spots_of
 
 BULLETS = "・○◯●◆◇■□▪"
@@ -28,24 +28,6 @@ def split_top_level(text: str, sep: str = "、") -> list[tuple[int, str]]:
                 items.append((start, text[start:i].strip()))
             start = i + 1
     return items
-
-
-def split_name_detail(item: str) -> tuple[str, str | None]:
-    """Name before the item's final parenthesised group, and that group's content (None without one).
-    A leading group such as (仮称) stays in the name."""
-    if not item or item[-1] not in CLOSE_PARENS:
-        return item, None
-    depth = 0
-    for i in range(len(item) - 1, -1, -1):
-        ch = item[i]
-        if ch in CLOSE_PARENS:
-            depth += 1
-        elif ch in OPEN_PARENS:
-            depth -= 1
-            if depth == 0:
-                name = item[:i].strip()
-                return (name, item[i + 1 : -1].strip()) if name else (item, None)
-    return item, None
 
 
 def strip_more_marker(items: list[str]) -> tuple[list[str], bool]:
