@@ -3,6 +3,10 @@ switched off (tools.eval_review), and where each row stands (the box columns) wi
 
 from __future__ import annotations
 
+import logging
+import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -10,10 +14,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from pipeline.cli import main
 from pipeline.core.records import Box, Line, Notice, Page, Pillar, Plan, Project, Region
 from pipeline.core.reference import review_reasons
 from pipeline.review import review_columns, review_plan
 from pipeline.segment import segment_document
+from tests.conftest import run_pipeline
 from tools.eval_review import SWITCHES, calibrate, fixture_pdfs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +202,40 @@ def test_each_plan_has_a_crop_of_its_box_at_screen_resolution(sample_out):
     assert first.size == (674, 603)
     report = (sample_out / "report.html").read_text(encoding="utf-8")
     assert all(f'src="crops/{path.name}"' in report for path in crops)
+
+
+@pytest.mark.slow
+def test_the_run_names_each_plan_to_review_unless_quiet_and_still_exits_0(variant_pdfs, tmp_path, caplog):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(variant_pdfs["page_break"], raw)
+    args = ["all", "--raw", str(raw), "--out", str(tmp_path / "out"), "--timeout", "600"]
+    with caplog.at_level(logging.INFO, logger="pipeline"):
+        assert main(args) == 0
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("needs review")] == [
+        "needs review: 132012-2020 (page_break.pdf p1: lines_by_default)",
+        "needs review: 132080-2020 (page_break.pdf p2: lines_by_default)",
+    ]
+    quiet = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, "--force", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    documents = pd.read_parquet(tmp_path / "out" / "documents.parquet")
+    assert documents["plans_needing_review"].tolist() == [2]
+
+
+@pytest.mark.slow
+def test_a_crop_removed_by_hand_is_made_again_by_the_next_run(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(ROOT / "raw", raw)
+    assert run_pipeline(raw, out) == 0
+    crops = sorted((out / "crops").iterdir())
+    made = crops[0].read_bytes()
+    crops[0].unlink()
+    (out / "crops" / "stale.png").write_bytes(b"not a crop of these plans")
+    assert run_pipeline(raw, out) == 0
+    assert sorted((out / "crops").iterdir()) == crops and crops[0].read_bytes() == made
