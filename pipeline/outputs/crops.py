@@ -27,6 +27,11 @@ CROP_SCALE = 96 / 72
 # Room left around a box, in points: a line's box ends at its glyphs, and a reviewer wants to see what stands next to
 # it (a number glued to a project, a caption under a photo). About a line of body text.
 CROP_MARGIN_PT = 12.0
+# A crop is in grey, its PNG compressed fast (zlib level 1): a reviewer compares text, which grey keeps glyph for
+# glyph. On the sample, colour took twice the bytes (123 KB a crop against 58 KB) and PNG's strongest compression
+# fifteen times the time (80 ms a crop against 5 ms, beside 10 ms to render its page) for under 3 % fewer bytes.
+CROP_GREY = True
+CROP_PNG_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class Crop:
     @property
     def name(self) -> str:
         """Its path under OUT, from what it shows: the same crop keeps its name from run to run."""
-        key = f"{self.sha256}:{self.page}:{self.box}:{CROP_SCALE}:{CROP_MARGIN_PT}".encode()
+        key = f"{self.sha256}:{self.page}:{self.box}:{CROP_SCALE}:{CROP_MARGIN_PT}:{CROP_GREY}".encode()
         return f"{CROPS_DIR}/{self.sha256[:12]}-p{self.page}-{hashlib.sha256(key).hexdigest()[:12]}.png"
 
 
@@ -86,7 +91,7 @@ def render_crops(source: Path, pages: dict[int, list[Crop]], out: Path) -> None:
         for page_no, crops in sorted(pages.items()):
             page = document[page_no - 1]
             try:
-                image = page.render(scale=CROP_SCALE).to_pil()
+                image = page.render(scale=CROP_SCALE, grayscale=CROP_GREY).to_pil()
             finally:
                 page.close()
             for crop in crops:
@@ -98,7 +103,7 @@ def render_crops(source: Path, pages: dict[int, list[Crop]], out: Path) -> None:
                     round(min(image.height, (bottom + CROP_MARGIN_PT) * CROP_SCALE)),
                 ]
                 buffer = io.BytesIO()
-                image.crop(area).save(buffer, format="PNG", optimize=True)
+                image.crop(area).save(buffer, format="PNG", compress_level=CROP_PNG_LEVEL)
                 write_atomic(out / crop.name, buffer.getvalue())
     finally:
         document.close()
