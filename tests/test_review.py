@@ -17,6 +17,7 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.core.records import Box, Line, Notice, Page, Pillar, Plan, Project, Region
 from pipeline.core.reference import review_reasons
+from pipeline.outputs.crops import crop_area
 from pipeline.review import review_columns, review_plan
 from pipeline.segment import segment_document
 from tests.conftest import run_pipeline
@@ -239,3 +240,10 @@ def test_a_crop_removed_by_hand_is_made_again_by_the_next_run(tmp_path):
     (out / "crops" / "stale.png").write_bytes(b"not a crop of these plans")
     assert run_pipeline(raw, out) == 0
     assert sorted((out / "crops").iterdir()) == crops and crops[0].read_bytes() == made
+
+
+def test_a_crop_is_its_box_widened_by_a_margin_and_kept_on_the_page():
+    # An A4 page at 96 dpi is 794 × 1123 pixels; the margin of 12 points is 16 pixels.
+    assert crop_area((56.69, 88.33, 538.52, 516.5), 794, 1123) == (60, 102, 734, 705)
+    assert crop_area((580, 830, 700, 900), 794, 1123) == (757, 1091, 794, 1123)  # past the corner: cut at it
+    assert crop_area((900, 1300, 950, 1400), 794, 1123) == (793, 1122, 794, 1123)  # off the page: its nearest pixel

@@ -196,12 +196,13 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
         "Left edge of the box around the row's text on its first page (page or page_start; plans include their "
         "photos and captions), in PDF points from the page's left edge. With box_top, box_x1 and box_bottom: "
         "crop the page there to see what the row was read from. On a sheet of several pages (a handout), the "
-        "sheet's coordinates.",
-        {"minimum": 0},
+        "sheet's coordinates. Text set partly off the page gives a box beyond its edges (below 0, or past its "
+        "width or height).",
+        {},
     ),
-    "box_top": (NUMBER, "上端", "Top edge of that box, in points from the page's top edge.", {"minimum": 0}),
-    "box_x1": (NUMBER, "右端", "Right edge of that box, in points from the page's left edge.", {"minimum": 0}),
-    "box_bottom": (NUMBER, "下端", "Bottom edge of that box, in points from the page's top edge.", {"minimum": 0}),
+    "box_top": (NUMBER, "上端", "Top edge of that box, in points from the page's top edge.", {}),
+    "box_x1": (NUMBER, "右端", "Right edge of that box, in points from the page's left edge.", {}),
+    "box_bottom": (NUMBER, "下端", "Bottom edge of that box, in points from the page's top edge.", {}),
     "page_width": (NUMBER, "ページ幅", "Width of the box's page, in points (1/72 inch).", {"minimum": 0}),
     "page_height": (NUMBER, "ページ高さ", "Height of the box's page, in points.", {"minimum": 0}),
     "boxes": (

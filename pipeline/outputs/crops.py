@@ -95,15 +95,18 @@ def render_crops(source: Path, pages: dict[int, list[Crop]], out: Path) -> None:
             finally:
                 page.close()
             for crop in crops:
-                x0, top, x1, bottom = crop.box
-                area = [
-                    round(max(0.0, x0 - CROP_MARGIN_PT) * CROP_SCALE),
-                    round(max(0.0, top - CROP_MARGIN_PT) * CROP_SCALE),
-                    round(min(image.width, (x1 + CROP_MARGIN_PT) * CROP_SCALE)),
-                    round(min(image.height, (bottom + CROP_MARGIN_PT) * CROP_SCALE)),
-                ]
+                area = crop_area(crop.box, image.width, image.height)
                 buffer = io.BytesIO()
                 image.crop(area).save(buffer, format="PNG", compress_level=CROP_PNG_LEVEL)
                 write_atomic(out / crop.name, buffer.getvalue())
     finally:
         document.close()
+
+
+def crop_area(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """The pixels of a page rendered at CROP_SCALE (`width` × `height`) that show `box` widened by CROP_MARGIN_PT, kept
+    within the page and at least a pixel wide and high (a box of text set off the page shows its nearest edge)."""
+    x0, top, x1, bottom = (round(v * CROP_SCALE) for v in box)
+    margin = round(CROP_MARGIN_PT * CROP_SCALE)
+    left, upper = min(max(0, x0 - margin), width - 1), min(max(0, top - margin), height - 1)
+    return left, upper, max(left + 1, min(width, x1 + margin)), max(upper + 1, min(height, bottom + margin))
