@@ -3,8 +3,9 @@ so that a reviewer confirms or rejects a reading without opening the PDF.
 
 A crop is named by what it shows (the source's sha256, the page, the box, the resolution): a run renders only the
 crops it has not made before, and removes those no plan shows any more. Pages are rendered with pypdfium2, each page
-once for all its crops. Like the report, this module needs neither pandas nor pyarrow: the crops are made in the
-report's own process (report.start_report).
+once for all its crops. The worker that reads a file makes its plans' crops, in parallel with the others; the
+report's own process (report.start_report) makes those still missing (a file read before, whose plans changed) and
+removes the rest. Like the report, this module needs neither pandas nor pyarrow.
 """
 
 from __future__ import annotations
@@ -57,15 +58,28 @@ def parse_box(text: str) -> tuple[int, tuple[float, float, float, float]]:
     return int(page), (x0, top, x1, bottom)
 
 
+def crops_of(source: Path, sha256: str, boxes: list[str]) -> list[Crop]:
+    """The crops of a row: one per item of its `boxes` column (normalize.box_columns), in `source`."""
+    return [Crop(source, sha256, *parse_box(box)) for box in boxes]
+
+
 def write_crops(crops: list[Crop], out: Path) -> dict[str, str]:
-    """Render every crop not yet under OUT/crops and remove the crops not in `crops`; returns, per crop that could
-    not be made, why (a source gone or unreadable costs its own crops only)."""
+    """Make every crop of `crops` not yet under OUT/crops (make_crops) and remove the crops not in `crops`; returns,
+    per crop that could not be made, why."""
     folder = Path(out) / CROPS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {crop.name for crop in crops}
     for path in folder.iterdir():
         if f"{CROPS_DIR}/{path.name}" not in wanted:
             path.unlink(missing_ok=True)
+    return make_crops(crops, out)
+
+
+def make_crops(crops: list[Crop], out: Path) -> dict[str, str]:
+    """Render every crop not yet under OUT/crops: in the worker that read its file (pipeline.run.workers), or in the
+    report's process for those it did not make. Returns, per crop that could not be made, why (a source gone or
+    unreadable costs its own crops only)."""
+    (Path(out) / CROPS_DIR).mkdir(parents=True, exist_ok=True)
     todo: dict[Path, dict[int, list[Crop]]] = defaultdict(lambda: defaultdict(list))
     for crop in crops:
         if not (Path(out) / crop.name).exists():

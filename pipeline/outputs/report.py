@@ -28,7 +28,7 @@ from pipeline.core.io import sha256_file
 from pipeline.core.records import CorrectionOutcome, ReadTwice, from_dict
 from pipeline.core.schema import FIELDS, STRINGS, TABLES
 from pipeline.outputs.changes import summarize
-from pipeline.outputs.crops import Crop, parse_box
+from pipeline.outputs.crops import Crop, crops_of
 from pipeline.outputs.page import render_page, write_page
 
 REPORT_NAME = "report.html"
@@ -339,7 +339,7 @@ def plan_crops(plans: pd.DataFrame, paths: dict[str, Path]) -> dict[str, list[Cr
     if not len(plans):
         return {}
     return {
-        plan_id: [Crop(paths.get(source_file, Path(source_file)), sha256, *parse_box(box)) for box in _items(boxes)]
+        plan_id: crops_of(paths.get(source_file, Path(source_file)), sha256, _items(boxes))
         for plan_id, source_file, sha256, boxes in zip(
             plans["plan_id"], plans["source_file"], plans["source_sha256"], plans["boxes"], strict=True
         )

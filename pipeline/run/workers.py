@@ -130,11 +130,12 @@ def read_file(
 ) -> None:
     """Extract one file with the page reader `reader` (`after_crash`: the account of the pdfium worker that
     crashed on it, for pdfplumber's reading to report) and, as far as the run goes (`last`), segment it and make
-    its rows and tags, caching each record under OUT/interim: where the file was read, so that the run only
-    merges. Rows that cannot be made here are left to the run, which makes them again from the segment record and
-    reports what failed."""
+    its rows and tags, caching each record under OUT/interim, and render the crops of its plans (outputs.crops):
+    where the file was read, so that the run only merges. Rows that cannot be made here are left to the run, which
+    makes them again from the segment record and reports what failed."""
     from pipeline.extract import extract_record, write_extract
     from pipeline.normalize import file_rows, rows_record
+    from pipeline.outputs.crops import crops_of, make_crops
     from pipeline.segment import segment_record
 
     head, pages = extract_record(source, limits, reader, after_crash)
@@ -152,6 +153,7 @@ def read_file(
     except Exception:  # noqa: BLE001 - the run makes them again, and stops on what fails as it would alone
         return
     write_atomic(interim_path(out, "normalize", source.sha256), rows_record(source.sha256, segment_sha256, rows))
+    make_crops([crop for plan in rows.plans for crop in crops_of(source.path, source.sha256, plan.row["boxes"])], out)
 
 
 def read_in_workers(
