@@ -48,6 +48,7 @@ from pipeline.reading.errors import (
     too_large_reason,
 )
 from pipeline.reading.objects import layout_objects, photo_frames
+from pipeline.reading.ocr import read_by_ocr
 from pipeline.reading.order import build_lines
 from pipeline.reading.pdfium import PdfiumFallback, open_pdfium
 from pipeline.reading.pdfium_page import pdfium_objects
@@ -104,12 +105,17 @@ def rounded(boxes: list[dict]) -> list[Box]:
     return [Box(**{k: round(v, 2) for k, v in box.items()}) for box in boxes]
 
 
-def extract_pdf(pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool = True) -> list[Page]:
+def extract_pdf(
+    pdf: Path | bytes, reader: str = DEFAULT_READER, fallback: bool = True, ocr: bool = True, allow=None
+) -> list[Page]:
     """All pages of one PDF, given by its path or its bytes, read by `reader` (one of `records.READERS`); with
     pdfium, the pages it is known to read worse are read again with pdfplumber unless `fallback` is off (as the
-    differential test turns it, to see pdfium's own reading). A scanned page gets the picture regions of its pixels
+    differential test turns it, to see pdfium's own reading). Unless `ocr` is off, a scan without text is read by OCR
+    (reading.ocr; `allow(n)` hears how many pages first). A scanned page gets the picture regions of its pixels
     (reading.regions)."""
     pages = extract_pdfium(pdf, fallback) if reader == "pdfium" else extract_pdfplumber(pdf)
+    if ocr:
+        read_by_ocr(pdf, pages, allow)
     find_regions(pdf, pages)
     return pages
 

@@ -89,6 +89,7 @@ class Page:
     frames: list[Box] = field(default_factory=list)  # empty vector frames of photo size: photos drawn as shapes
     subpages: list[Box] = field(default_factory=list)  # the frames of the pages a sheet holds (a handout), in order
     regions: list[Box] = field(default_factory=list)  # picture regions found in a scanned page's pixels
+    ocr_confidence: float | None = None  # the mean confidence of its lines (0-100), on a page read by OCR
 
 
 def is_scan_image(box: Box, page: Page) -> bool:

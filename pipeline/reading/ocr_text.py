@@ -1,0 +1,69 @@
+"""OCR clean-up: the mistakes Tesseract's Japanese model makes on our pages, undone by rules that each say why.
+
+Every rule reads only the line it mends, and changes a character only where its context leaves no doubt:
+- spaces between Japanese characters dropped (the model puts one between every two characters);
+- circled digits inside a number or a year made digits (平成②⑦年度 → 平成27年度, 約③,⑤00 → 約3,500), while
+  a circled digit that starts a line, not followed by a digit, stays: it numbers a pillar (① 創業の支援);
+- a range mark read as 一 or ー, or lost, between a fiscal year and an era name made ～ (令和2年度一令和4年度);
+- an opening bracket read as a backquote or 』 made 「 where a 」 closes it later in the line;
+- the confusions of pipeline/data/ocr_confusions.csv (a character read for another) undone only where the
+  result is a known word: a municipality's name, an era name, a term of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+
+from pipeline.core.reference import DATA_DIR, VOCABULARY_COLUMNS, VOCABULARY_PATH, municipality_rows, read_rows
+from pipeline.core.text import CJK_CLASS
+
+CONFUSIONS_PATH = DATA_DIR / "ocr_confusions.csv"
+CONFUSION_COLUMNS = ("read", "meant", "reason")
+ERAS = ("令和", "平成", "昭和")
+CIRCLED = "①②③④⑤⑥⑦⑧⑨"  # ⑩ and above never stand for one digit
+DIGITS = "0-9０-９" + CIRCLED
+# Japanese text and the full-width punctuation set in it: no space is printed between two of these.
+JAPANESE = rf"(?:{CJK_CLASS}|[、。，．・：；？！「」『』（）【】〔〕［］～ー－\u3000-\u303f{CIRCLED}])"
+SPACE_RE = re.compile(rf"(?<={JAPANESE}) +|(?<=[{DIGITS},]) +(?={JAPANESE}|[{DIGITS},])| +(?={JAPANESE})")
+# A circled digit beside a digit, a digit group's comma, an era name or a counter of a year: part of a number.
+IN_NUMBER_RE = re.compile(
+    rf"(?<=[{DIGITS},])[{CIRCLED}]|[{CIRCLED}](?=[{DIGITS}]|,[{DIGITS}])"
+    rf"|(?<={'|'.join(ERAS)})[{CIRCLED}]|[{CIRCLED}](?=年|月|日|%|％)"
+)
+RANGE_RE = re.compile(rf"(?<=年度)[一ー－-]?(?={'|'.join(ERAS)})")
+OPENING_RE = re.compile(r"[`‘』](?=[^「」]*」)")
+
+
+def clean_line(text: str) -> str:
+    """A line as Tesseract read it, mended by the rules of this module, in their order."""
+    text = SPACE_RE.sub("", text.strip())
+    # Twice: the first pass makes the digits of a run of circled ones (②⑦) that the second finds beside a digit.
+    for _ in range(2):
+        text = IN_NUMBER_RE.sub(lambda m: str(CIRCLED.index(m.group()) + 1), text)
+    text = RANGE_RE.sub("～", text)
+    text = OPENING_RE.sub("「", text)
+    for misread, word in misreadings().items():
+        text = text.replace(misread, word)
+    return text
+
+
+@cache
+def known_words() -> frozenset[str]:
+    """The words a confusion may be undone into: municipalities' names, era names, the vocabulary's terms."""
+    terms = {t for _, row in read_rows(VOCABULARY_PATH, VOCABULARY_COLUMNS) for t in row["terms"].split("|")}
+    return frozenset({row["name_ja"] for row in municipality_rows()} | set(ERAS) | terms)
+
+
+@cache
+def misreadings() -> dict[str, str]:
+    """Each known word as a confusion of ocr_confusions.csv would misread it, and the word: 祷助 → 補助."""
+    with CONFUSIONS_PATH.open(encoding="utf-8", newline="") as f:
+        confusions = [(row["read"], row["meant"]) for row in csv.DictReader(f)]
+    found = {}
+    for word in sorted(known_words()):
+        for read, meant in confusions:
+            if meant in word and len(word) > 1:  # a word of one character would turn every misread one
+                found[word.replace(meant, read)] = word
+    return found
