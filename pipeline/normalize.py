@@ -208,6 +208,9 @@ def file_rows(seg: SegmentRecord, tagger: Tagger | None = None) -> FileRows:
         "warnings": [w.message for w in seg.warnings + seg.rejected],
         "vertical_pages": seg.vertical_pages,
         "pages_with_unmapped_glyphs": seg.pages_with_unmapped_glyphs,
+        "text_source": seg.text_source,
+        "ocr_pages": seg.ocr_pages,
+        "ocr_confidence": seg.ocr_confidence,
     }
     return FileRows(document=document, plans=plans, pillars=pillars, projects=projects)
 

@@ -22,7 +22,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import OK, Failure, internal_reason, reason
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.layout import SAME_SIZE_PT
-from pipeline.core.records import Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
+from pipeline.core.records import OCR_SOURCE, Box, ExtractHeader, Line, Notice, Page, Segmentation, SegmentRecord
 from pipeline.core.text import normalize_text
 from pipeline.structure.body import build_plan
 from pipeline.structure.captions import (
@@ -195,6 +195,7 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
         pages_with_unmapped_glyphs=[str(p.page) for p in pages if p.unmapped_chars],
         traceback=head.traceback,
     )
+    record.text_source, record.ocr_pages, record.ocr_confidence = text_source_of(pages)
     if head.status == OK:
         try:
             found = segment_document(pages)
@@ -214,6 +215,20 @@ def segment_record(head: ExtractHeader, pages: list[Page]) -> SegmentRecord:
                 record.status, record.error = Failure.no_plans.status, no_plans_reason(record)
     record.warnings = head.reader_warnings + record.warnings
     return record
+
+
+def text_source_of(pages: list[Page]) -> tuple[str | None, list[str], float | None]:
+    """How a file's text was read: pdf, ocr (all its pages with text read by OCR) or mixed; the pages read by OCR;
+    and the mean confidence of their lines, each page weighted by its characters (Page.ocr_confidence)."""
+    ocr = [p for p in pages if p.text_source == OCR_SOURCE]
+    read = [p for p in pages if p.lines]
+    if not pages:
+        return None, [], None
+    source = "pdf" if not ocr else "ocr" if len(ocr) == len(read) else "mixed"
+    weighed = [(p.chars, p.ocr_confidence) for p in ocr if p.chars and p.ocr_confidence is not None]
+    chars = sum(n for n, _ in weighed)
+    confidence = round(sum(n * c for n, c in weighed) / chars, 1) if chars else None
+    return source, [str(p.page) for p in ocr], confidence
 
 
 def no_plans_reason(record: SegmentRecord) -> str:

@@ -92,6 +92,9 @@ class Page:
     ocr_confidence: float | None = None  # the mean confidence of its lines (0-100), on a page read by OCR
 
 
+OCR_SOURCE = "ocr"  # the text_source of a page read by OCR (reading.ocr)
+
+
 def is_scan_image(box: Box, page: Page) -> bool:
     """Whether an image lies under (nearly) the whole page, as a scan's does (SCAN_COVER_SHARE of its area)."""
     return (box.x1 - box.x0) * (box.bottom - box.top) >= SCAN_COVER_SHARE * page.width * page.height
@@ -207,6 +210,9 @@ class SegmentRecord:
     lines_by_default: int = 0  # lines no rule claimed (Segmentation.by_default); 0 for a file not segmented
     title: str | None = None  # the summary's own title (structure.furniture.document_title), where its round is named
     page_sizes: list[tuple[float, float]] = field(default_factory=list)  # (width, height) of each page, in points
+    text_source: str | None = None  # pdf, ocr or mixed (text_source_of); None for a file without pages
+    ocr_pages: list[str] = field(default_factory=list)  # the pages read by OCR
+    ocr_confidence: float | None = None  # the mean confidence of their lines, weighted by characters
 
 
 @dataclass

@@ -123,6 +123,21 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
         "Pages with glyphs lacking a Unicode mapping ((cid:N) or U+FFFD); re-read with pypdfium2.",
         {},
     ),
+    "text_source": (
+        STRING,
+        "テキストの読み取り方法",
+        "How the file's text was read: pdf (its text layer), ocr (every page with text read by OCR from the page "
+        "image: an image-only scan) or mixed (some pages by OCR, listed in ocr_pages); null when no page was read.",
+        {"enum": ["pdf", "ocr", "mixed"]},
+    ),
+    "ocr_pages": (STRINGS, "OCRページ", "Pages read by OCR (Tesseract, jpn) from the page image.", {}),
+    "ocr_confidence": (
+        NUMBER,
+        "OCR信頼度",
+        "Mean confidence (0-100) Tesseract gave the lines of the pages read by OCR, weighted by their characters; "
+        "null when no page was read by OCR.",
+        {"minimum": 0, "maximum": 100},
+    ),
     "plan_id": (
         STRING,
         "計画ID",
@@ -329,6 +344,9 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
             "warnings",
             "vertical_pages",
             "pages_with_unmapped_glyphs",
+            "text_source",
+            "ocr_pages",
+            "ocr_confidence",
         ],
         ["source_file"],
         [],

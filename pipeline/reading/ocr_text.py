@@ -5,7 +5,9 @@ Every rule reads only the line it mends, and changes a character only where its 
 - circled digits inside a number or a year made digits (平成②⑦年度 → 平成27年度, 約③,⑤00 → 約3,500), while
   a circled digit that starts a line, not followed by a digit, stays: it numbers a pillar (① 創業の支援);
 - a range mark read as 一 or ー, or lost, between a fiscal year and an era name made ～ (令和2年度一令和4年度);
-- an opening bracket read as a backquote or 』 made 「 where a 」 closes it later in the line;
+- an opening bracket read as a backquote or 』 made 「 where a 」 closes it later in the line, and the ASCII
+  parentheses the model gives for the full-width ones made full-width beside Japanese text, as printed (not the
+  colon: summaries print 【計画期間:…】 with either);
 - the confusions of pipeline/data/ocr_confusions.csv (a character read for another) undone only where the
   result is a known word: a municipality's name, an era name, a term of the vocabulary.
 """
@@ -34,6 +36,9 @@ IN_NUMBER_RE = re.compile(
 )
 RANGE_RE = re.compile(rf"(?<=年度)[一ー－-]?(?={'|'.join(ERAS)})")
 OPENING_RE = re.compile(r"[`‘』](?=[^「」]*」)")
+FULL_WIDTH = str.maketrans("()", "（）")
+# An ASCII parenthesis with Japanese text on one side at least: a full-width one, as the summaries print.
+HALF_WIDTH_RE = re.compile(rf"(?<={JAPANESE})[()]|[()](?={JAPANESE})")
 
 
 def clean_line(text: str) -> str:
@@ -44,6 +49,7 @@ def clean_line(text: str) -> str:
         text = IN_NUMBER_RE.sub(lambda m: str(CIRCLED.index(m.group()) + 1), text)
     text = RANGE_RE.sub("～", text)
     text = OPENING_RE.sub("「", text)
+    text = HALF_WIDTH_RE.sub(lambda m: m.group().translate(FULL_WIDTH), text)
     for misread, word in misreadings().items():
         text = text.replace(misread, word)
     return text

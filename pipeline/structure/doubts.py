@@ -7,7 +7,7 @@ tell (a project name ending in a number, a pillar numbering gap) is found in pip
 from __future__ import annotations
 
 from pipeline.core.layout import SAME_SIZE_PT
-from pipeline.core.records import Box, Line, Notice, Page, is_scan_image
+from pipeline.core.records import OCR_SOURCE, Box, Line, Notice, Page, is_scan_image
 from pipeline.structure.plans import Draft
 
 
@@ -16,11 +16,12 @@ def find_doubts(
     read: dict[int, tuple[str, bool]],
     uncaptioned: list[tuple[int, Box]],
     body_size: float,
-    scans: set[int],
+    scans: dict[int, float | None],
 ) -> list[Notice]:
     """The doubts of one plan being read: `read` gives each line's role and whether it was kept by default,
     `uncaptioned` the photos of its area no caption was read for (page, box: photos_within), `body_size` the
-    document's body text size and `scans` the pages that are scans."""
+    document's body text size and `scans` the pages that are scans, with the OCR confidence of those read by OCR
+    (scanned_pages)."""
     doubts = []
     by_default = [line for line in draft.lines if read.get(id(line), ("", False))[1]]
     if by_default:
@@ -36,7 +37,9 @@ def find_doubts(
             Notice("photo_without_caption", f"a photo at ({photo.x0:.0f}, {photo.top:.0f}) has no caption", page)
         )
     # Smaller by more than two sizes differ by in one run of text (SAME_SIZE_PT): a size the word processor set.
-    small = [line for line in draft.lines if line.size < body_size - SAME_SIZE_PT]
+    # Not a line read by OCR (its font name OCR_SOURCE): its size is estimated from its characters' height, which
+    # varies by more than that from line to line; no word processor set it.
+    small = [line for line in draft.lines if line.size < body_size - SAME_SIZE_PT and line.fontname != OCR_SOURCE]
     if small:
         doubts.append(
             Notice(
@@ -46,9 +49,12 @@ def find_doubts(
                 small[0].page,
             )
         )
-    scanned = sorted(scans & draft.pages())
+    scanned = sorted(scans.keys() & draft.pages())
     if scanned:
-        doubts.append(Notice("ocr_text", f"page(s) {', '.join(map(str, scanned))} are scans", scanned[0]))
+        read = [scans[page] for page in scanned if scans[page] is not None]
+        # The plan's OCR confidence: the mean of its pages' (each page's weighted by its characters).
+        how = f", read by OCR at a mean confidence of {sum(read) / len(read):.1f} (0-100)" if read else ""
+        doubts.append(Notice("ocr_text", f"page(s) {', '.join(map(str, scanned))} are scans{how}", scanned[0]))
     return doubts
 
 
@@ -64,6 +70,11 @@ def photos_within(draft: Draft, photos: list[tuple[int, Box]]) -> list[tuple[int
     return inside
 
 
-def scanned_pages(pages: list[Page]) -> set[int]:
-    """Pages that are scans: an image lies under the whole page (records.is_scan_image), its text an OCR layer."""
-    return {page.page for page in pages if page.lines and any(is_scan_image(box, page) for box in page.images)}
+def scanned_pages(pages: list[Page]) -> dict[int, float | None]:
+    """Pages that are scans, with the OCR confidence of those the pipeline read by OCR (reading.ocr): an image lies
+    under the whole page (records.is_scan_image), its text an OCR layer, or the page was read by OCR."""
+    return {
+        page.page: page.ocr_confidence
+        for page in pages
+        if page.lines and (page.text_source == OCR_SOURCE or any(is_scan_image(box, page) for box in page.images))
+    }
