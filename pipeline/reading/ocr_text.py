@@ -9,7 +9,8 @@ Every rule reads only the line it mends, and changes a character only where its 
   parentheses the model gives for the full-width ones made full-width beside Japanese text, as printed (not the
   colon: summaries print 【計画期間:…】 with either);
 - the confusions of pipeline/data/ocr_confusions.csv (a character read for another) undone only where the
-  result is a known word: a municipality's name, an era name, a term of the vocabulary.
+  result is a known word: a municipality's name, an era name, or a word the confusion's row names (the
+  vocabulary is not read here: an edit of it would read every PDF again, the extract stage's code and data).
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from __future__ import annotations
 import csv
 import re
 from functools import cache
+from pathlib import Path
 
-from pipeline.core.reference import DATA_DIR, VOCABULARY_COLUMNS, VOCABULARY_PATH, municipality_rows, read_rows
 from pipeline.core.text import CJK_CLASS
 
+# Read here with the csv module, not core.reference, which names the vocabulary too: an edit of the vocabulary would
+# then read every PDF again (fingerprint.named_files).
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 CONFUSIONS_PATH = DATA_DIR / "ocr_confusions.csv"
-CONFUSION_COLUMNS = ("read", "meant", "reason")
+MUNICIPALITIES_PATH = DATA_DIR / "municipalities.csv"
 ERAS = ("令和", "平成", "昭和")
 CIRCLED = "①②③④⑤⑥⑦⑧⑨"  # ⑩ and above never stand for one digit
 DIGITS = "0-9０-９" + CIRCLED
@@ -56,20 +60,16 @@ def clean_line(text: str) -> str:
 
 
 @cache
-def known_words() -> frozenset[str]:
-    """The words a confusion may be undone into: municipalities' names, era names, the vocabulary's terms."""
-    terms = {t for _, row in read_rows(VOCABULARY_PATH, VOCABULARY_COLUMNS) for t in row["terms"].split("|")}
-    return frozenset({row["name_ja"] for row in municipality_rows()} | set(ERAS) | terms)
-
-
-@cache
 def misreadings() -> dict[str, str]:
-    """Each known word as a confusion of ocr_confusions.csv would misread it, and the word: 祷助 → 補助."""
+    """Each known word as a confusion of ocr_confusions.csv misreads it, and the word: 祷助 → 補助. The known words
+    of a confusion are its row's words, the municipalities' names and the era names that hold the character meant."""
+    with MUNICIPALITIES_PATH.open(encoding="utf-8", newline="") as f:
+        places = {row["name_ja"] for row in csv.DictReader(f)} | set(ERAS)
     with CONFUSIONS_PATH.open(encoding="utf-8", newline="") as f:
-        confusions = [(row["read"], row["meant"]) for row in csv.DictReader(f)]
+        confusions = list(csv.DictReader(f))
     found = {}
-    for word in sorted(known_words()):
-        for read, meant in confusions:
-            if meant in word and len(word) > 1:  # a word of one character would turn every misread one
-                found[word.replace(meant, read)] = word
+    for row in confusions:
+        for word in sorted(places | set(row["words"].split("|"))):
+            if row["meant"] in word:
+                found[word.replace(row["meant"], row["read"])] = word
     return found
