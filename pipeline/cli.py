@@ -165,6 +165,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help=f"page reader: pypdfium2, or pdfplumber, its slower reference (default: {DEFAULT_READER})",
     )
     parser.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help="read no image-only scan by OCR: such a file gets no_text (default: OCR with Tesseract, jpn)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="read every file again and rewrite every output, whatever OUT/interim holds",
@@ -276,12 +281,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         stream=sys.stderr,
     )
     logging.captureWarnings(True)  # a library's warnings are log lines too: -q silences them
+    from pipeline.reading.ocr import ocr_problem  # here: the other commands need no reader
+
+    problem = None if args.no_ocr else ocr_problem()
+    if problem:
+        logging.getLogger("pipeline").warning("no OCR on this machine: %s; image-only scans get no_text", problem)
     options = Options(
         raw=args.raw,
         out=args.out,
         stage=args.stage,
         jobs=args.jobs,
-        limits=Limits(args.timeout, args.memory_mb),
+        limits=Limits(args.timeout, args.memory_mb, ocr=not args.no_ocr and problem is None),
         force=args.force,
         reader=args.reader,
     )

@@ -270,11 +270,12 @@ def collect_reader_warnings() -> list[str]:
 
 
 def extract_record(
-    source: Source, limits: Limits, reader: str = DEFAULT_READER, after_crash: str | None = None
+    source: Source, limits: Limits, reader: str = DEFAULT_READER, after_crash: str | None = None, allow=None
 ) -> tuple[ExtractHeader, list[Page]]:
     """Header and pages of one file read by `reader`, or by pdfplumber after pdfium crashed on it (`after_crash`
     says how, for a warning; the header keeps `reader`, the run's choice, that decides when the record stands);
-    failures become the header's status and error.
+    failures become the header's status and error. Scans without text are read by OCR unless `limits.ocr` is off;
+    `allow(n)` hears how many pages first (extract_pdf).
 
     The bytes are read once and hashed: what is parsed is exactly what the header's sha256 names, and a file
     that changed since RAW was listed is reported, never cached under the hash of other bytes."""
@@ -299,7 +300,7 @@ def extract_record(
         failure = sniff(data)
     if failure is None:
         try:
-            pages = extract_pdf(data, "pdfplumber" if after_crash else reader)
+            pages = extract_pdf(data, "pdfplumber" if after_crash else reader, ocr=limits.ocr, allow=allow)
         except MemoryError:
             failure = (Failure.too_large, too_large_reason(limits))
         except BaseException as exc:  # noqa: BLE001 - any parser failure is this file's status, never the run's

@@ -48,9 +48,17 @@ class Limits:
 
     seconds: float = 60.0
     memory_mb: int = 1024
+    ocr: bool = True  # whether a scan without text is read by OCR (--no-ocr turns it off)
 
     def allow_more_than(self, other: dict) -> bool:
         return self.seconds > other["seconds"] or self.memory_mb > other["memory_mb"]
+
+
+# Seconds a page read by OCR adds to its file's time limit (Limits.seconds, for its text layer): a page of the
+# fixtures reads in 3-5 s on one core of the development machine (rendered at 300 dpi, rules wiped, Tesseract at
+# 1.5-3 s; `make bench`), and two workers share a core on a small machine; 15 s leaves three times that. A 20-page
+# scan gets 60 + 300 s.
+OCR_SECONDS_PER_PAGE = 15.0
 
 
 @dataclass

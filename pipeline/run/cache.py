@@ -56,10 +56,11 @@ def read_cached(out: Path, stage: str, sha256: str) -> dict | None:
 def is_reusable(head: dict | None, limits: Limits, reader: str = DEFAULT_READER) -> bool:
     """Whether a cached extract header stands: a file that hit a limit is read again under wider limits, one
     that changed while it was read is read again whatever the limits, and one read by another page reader is
-    read again by this one."""
+    read again by this one, as is one read with OCR on or off when the run turns it the other way."""
     return (
         head is not None
         and head.get("reader") == reader
+        and head["limits"].get("ocr", True) == limits.ocr
         and not is_retried(head["status"], limits.allow_more_than(head["limits"]))
     )
 

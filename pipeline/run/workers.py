@@ -27,12 +27,12 @@ from functools import cache
 from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.failures import Failure
 from pipeline.core.fingerprint import adopt, fingerprint
 from pipeline.core.io import write_atomic
-from pipeline.core.records import DEFAULT_READER, Limits, Source
+from pipeline.core.records import DEFAULT_READER, OCR_SECONDS_PER_PAGE, Limits, Source
 from pipeline.reading.errors import EXIT_OUT_OF_MEMORY, deadline_failure, died
 from pipeline.run.cache import INTERIM_STAGES as STAGES
 from pipeline.run.cache import interim_path, write_segment
@@ -101,8 +101,11 @@ def _worker(
     last: str,
     reader: str,
     after_crash: str | None,
+    extra=None,
 ) -> None:
-    """Child process: cap memory, read the file with the page reader `reader` and write its records atomically.
+    """Child process: cap memory, read the file with the page reader `reader` and write its records atomically;
+    the seconds its OCR'd pages add to its time limit (OCR_SECONDS_PER_PAGE) go into the shared value `extra`,
+    which the run adds to the worker's deadline.
 
     The cap is counted on top of the address space the worker starts with (the fork server's, with the
     stages' modules and the tagger loaded). The fingerprints are the run's, computed once. Ctrl-C is the run's
@@ -115,9 +118,15 @@ def _worker(
     cap = address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
-        read_file(source, out, limits, last, reader, after_crash)
+        read_file(source, out, limits, last, reader, after_crash, lambda pages: allow(extra, pages))
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
+
+
+def allow(extra, pages: int) -> None:
+    """Tell the run the seconds `pages` pages read by OCR add to this worker's deadline."""
+    if extra is not None:
+        extra.value = pages * OCR_SECONDS_PER_PAGE
 
 
 def read_file(
@@ -127,18 +136,20 @@ def read_file(
     last: str,
     reader: str = DEFAULT_READER,
     after_crash: str | None = None,
+    allow_ocr=None,
 ) -> None:
     """Extract one file with the page reader `reader` (`after_crash`: the account of the pdfium worker that
     crashed on it, for pdfplumber's reading to report) and, as far as the run goes (`last`), segment it and make
     its rows and tags, caching each record under OUT/interim, and render the crops of its plans (outputs.crops):
     where the file was read, so that the run only merges. Rows that cannot be made here are left to the run, which
-    makes them again from the segment record and reports what failed."""
+    makes them again from the segment record and reports what failed. `allow_ocr(n)` hears how many pages will be
+    read by OCR, before they are."""
     from pipeline.extract import extract_record, write_extract
     from pipeline.normalize import file_rows, rows_record
     from pipeline.outputs.crops import crops_of, make_crops
     from pipeline.segment import segment_record
 
-    head, pages = extract_record(source, limits, reader, after_crash)
+    head, pages = extract_record(source, limits, reader, after_crash, allow_ocr)
     write_extract(interim_path(out, "extract", source.sha256), head, pages)
     if last == "extract":
         return
@@ -187,21 +198,23 @@ def read_in_workers(
     ctx.set_forkserver_preload([*PRELOAD, *([PRELOAD_TAGGER] if last in TAGGING else [])])
     forkserver.ensure_running()
     fingerprints = {stage: fingerprint(stage) for stage in STAGES[: 1 + (last != "extract") + (last in TAGGING)]}
-    running: dict[int, tuple[multiprocessing.Process, float, Source, str | None]] = {}
+    # sentinel -> the worker, its deadline before OCR, its file, how pdfium crashed on it, the seconds OCR adds
+    running: dict[int, tuple[multiprocessing.Process, float, Source, str | None, Any]] = {}
     while queue or running:
         while queue and len(running) < max(jobs, 1):
             s, after_crash = queue.pop(0)
-            args = (s, out, limits, os.getpid(), fingerprints, last, reader, after_crash)
+            extra = ctx.Value("d", 0.0, lock=False)
+            args = (s, out, limits, os.getpid(), fingerprints, last, reader, after_crash, extra)
             proc = ctx.Process(target=_worker, args=args, daemon=True)
             proc.start()
-            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, after_crash)
+            running[proc.sentinel] = (proc, time.monotonic() + limits.seconds, s, after_crash, extra)
         if meanwhile is not None:
             meanwhile()
             meanwhile = None
-        next_deadline = min(deadline for _, deadline, *_ in running.values())
+        next_deadline = min(deadline + extra.value for _, deadline, _, _, extra in running.values())
         done = wait(list(running), timeout=max(0.0, next_deadline - time.monotonic()))
-        for sentinel, (proc, deadline, s, after_crash) in list(running.items()):
-            if sentinel in done or time.monotonic() >= deadline:
+        for sentinel, (proc, deadline, s, after_crash, extra) in list(running.items()):
+            if sentinel in done or time.monotonic() >= deadline + extra.value:
                 del running[sentinel]
                 crash = finish_worker(proc, s, out, limits, sentinel not in done, reader, after_crash)
                 if crash:
