@@ -4,10 +4,12 @@ Every rule reads only the line it mends, and changes a character only where its 
 - spaces between Japanese characters dropped (the model puts one between every two characters);
 - circled digits inside a number or a year made digits (平成②⑦年度 → 平成27年度, 約③,⑤00 → 約3,500), while
   a circled digit that starts a line, not followed by a digit, stays: it numbers a pillar (① 創業の支援);
-- a range mark read as 一 or ー, or lost, between a fiscal year and an era name made ～ (令和2年度一令和4年度);
-- an opening bracket read as a backquote or 』 made 「 where a 」 closes it later in the line, and the ASCII
-  parentheses the model gives for the full-width ones made full-width beside Japanese text, as printed (not the
-  colon: summaries print 【計画期間:…】 with either);
+- a range mark read as 一, ー or ~, or lost, between a fiscal year and an era name made ～ (令和2年度一令和4年度);
+- an opening bracket read as a backquote made 「 before Japanese text, 』 made 「 where a 」 closes it later in the
+  line, and the ASCII parentheses the model gives for the full-width ones made full-width beside Japanese text, as
+  printed (not the colon: summaries print 【計画期間:…】 with either);
+- what is left of a wiped rule (reading.ocr.without_rules) beside Japanese text, read as | [ ] or _, dropped: no
+  summary prints these ASCII marks in Japanese text (its brackets are full-width);
 - the confusions of pipeline/data/ocr_confusions.csv (a character read for another) undone only where the
   result is a known word: a municipality's name, an era name, or a word the confusion's row names (the
   vocabulary is not read here: an edit of it would read every PDF again, the extract stage's code and data).
@@ -38,9 +40,12 @@ IN_NUMBER_RE = re.compile(
     rf"(?<=[{DIGITS},])[{CIRCLED}]|[{CIRCLED}](?=[{DIGITS}]|,[{DIGITS}])"
     rf"|(?<={'|'.join(ERAS)})[{CIRCLED}]|[{CIRCLED}](?=年|月|日|%|％)"
 )
-RANGE_RE = re.compile(rf"(?<=年度)[一ー－-]?(?={'|'.join(ERAS)})")
-OPENING_RE = re.compile(r"[`‘』](?=[^「」]*」)")
+RANGE_RE = re.compile(rf"(?<=年度)[一ー－~-]?(?={'|'.join(ERAS)})")
+# A backquote is never printed in a summary: before Japanese text it is 「 (`五反田バレー at a line's end). 』 is
+# printed, after its 『: it is 「 only where a 」 closes it later in the line.
+OPENING_RE = re.compile(rf"[`‘](?={JAPANESE})|』(?=[^「」『』]*」)")
 FULL_WIDTH = str.maketrans("()", "（）")
+RULE_REMNANT_RE = re.compile(rf"(?<={JAPANESE})[|\[\]_]+|[|\[\]_]+(?={JAPANESE})")
 # An ASCII parenthesis with Japanese text on one side at least: a full-width one, as the summaries print.
 HALF_WIDTH_RE = re.compile(rf"(?<={JAPANESE})[()]|[()](?={JAPANESE})")
 
@@ -54,6 +59,7 @@ def clean_line(text: str) -> str:
     text = RANGE_RE.sub("～", text)
     text = OPENING_RE.sub("「", text)
     text = HALF_WIDTH_RE.sub(lambda m: m.group().translate(FULL_WIDTH), text)
+    text = RULE_REMNANT_RE.sub("", text)
     for misread, word in misreadings().items():
         text = text.replace(misread, word)
     return text
