@@ -7,7 +7,7 @@ OCR text can differ from the print by a character, so the plans' numbers (count,
 pillar numbers) are compared exactly and their texts by difflib's ratio, at least SIMILAR: 0.85 lets one character
 in seven be wrong, one plain misreading in the shortest pillar titles (断製品開発の支援 for 新製品開発の支援 is 0.875),
 and no other text of the fixtures is that close to a text it is not (the nearest pair, 創業の支援 and 創業支援事業,
-is 0.73). The summaries, up to 120 characters, read at 0.98 or better.
+is 0.73). The summaries and captions read exactly, the projects at 0.97 or better (python -m bench.bench_ocr).
 """
 
 from __future__ import annotations

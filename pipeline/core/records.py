@@ -55,9 +55,8 @@ class Limits:
 
 
 # Seconds a page read by OCR adds to its file's time limit (Limits.seconds, for its text layer): a page of the
-# fixtures reads in 3-5 s on one core of the development machine (rendered at 300 dpi, rules wiped, Tesseract at
-# 1.5-3 s; `make bench`), and two workers share a core on a small machine; 15 s leaves three times that. A 20-page
-# scan gets 60 + 300 s.
+# image-only fixtures takes 2.3-2.9 s of CPU (rendered at 300 dpi, rules wiped, read by Tesseract), 9-12 s of wall
+# time on a machine whose two cores ran ten busy processes; 15 s covers that. A 20-page scan gets 60 + 300 s.
 OCR_SECONDS_PER_PAGE = 15.0
 
 
