@@ -151,3 +151,13 @@ def test_the_worker_hears_how_many_pages_ocr_will_read():
     heard = []
     extract_pdf(Path(GRID), allow=heard.append)
     assert heard == [2]
+
+
+def test_a_record_read_with_ocr_off_is_read_again_by_a_run_with_ocr_on():
+    from dataclasses import asdict
+
+    from pipeline.core.records import Limits
+    from pipeline.run.cache import is_reusable
+
+    head = {"reader": "pdfium", "status": "no_text", "limits": asdict(Limits(ocr=False))}
+    assert (is_reusable(head, Limits(ocr=False)), is_reusable(head, Limits(ocr=True))) == (True, False)
