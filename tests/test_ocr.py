@@ -23,6 +23,7 @@ from pipeline.reading.ocr_text import clean_line
 from tests.fixtures.make_calc_grid import DOCUMENT as GRID_DOCUMENT
 from tests.fixtures.make_image_only import GRID, OCR_TEXT, PHOTOS
 from tests.fixtures.make_scanned import DOCUMENT as PHOTOS_DOCUMENT
+from tests.test_cache import run_log
 from tests.test_variants import actual, expected
 
 SIMILAR = 0.85
@@ -161,3 +162,20 @@ def test_a_record_read_with_ocr_off_is_read_again_by_a_run_with_ocr_on():
 
     head = {"reader": "pdfium", "status": "no_text", "limits": asdict(Limits(ocr=False))}
     assert (is_reusable(head, Limits(ocr=False)), is_reusable(head, Limits(ocr=True))) == (True, False)
+
+
+@pytest.mark.slow
+def test_a_run_without_ocr_on_the_machine_says_so_once_and_reads_scans_as_before(tmp_path, monkeypatch, caplog):
+    import shutil
+
+    from pipeline.cli import main
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(GRID, raw / "a.pdf")
+    shutil.copy(PHOTOS, raw / "b.pdf")
+    monkeypatch.setattr(ocr, "ocr_problem", lambda: "tesserocr cannot be loaded (made up)")
+    assert main(["extract", "--raw", str(raw), "--out", str(tmp_path / "out")]) == 2
+    said = [r.getMessage() for r in caplog.records if "OCR" in r.getMessage()]
+    assert said == ["no OCR on this machine: tesserocr cannot be loaded (made up); image-only scans get no_text"]
+    assert run_log(tmp_path / "out")["failed"] == {"a.pdf": "no_text", "b.pdf": "no_text"}
