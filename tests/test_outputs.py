@@ -278,7 +278,7 @@ def test_csv_list_cell_bytes():
         + b"0" * 64
         + rb',,,,,,3,ok,,1,0,0,0,"a\|b|c,d|say ""hi""|C:\\dir\\file.pdf|two'
         + b"\n"
-        + rb'lines|ends with \\|\\\|",2|3,'
+        + rb'lines|ends with \\|\\\|",2|3,,pdf,,'  # then text_source, ocr_pages (none), ocr_confidence (null)
         + b"\r\n"
     )
 
@@ -297,8 +297,8 @@ def test_csv_list_cells_keep_the_formula_guard():
     ]
     data = csv_bytes(pd.DataFrame(rows), "documents")
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert lines[1].endswith(r",1,0,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2")
-    assert lines[2].endswith(r",1,0,0,0,'@me,\'plain,")
+    assert lines[1].endswith(r",1,0,0,0,'=SUM(A1)|x\|y,'-1,\'=quoted|+2,pdf,,")
+    assert lines[2].endswith(r",1,0,0,0,'@me,\'plain,,pdf,,")
     csv = read_documents_csv(data)
     assert csv["warnings"].tolist() == [["=SUM(A1)", "x|y"], ["@me"]]
     assert csv["vertical_pages"].tolist() == [["-1"], ["'plain"]]
