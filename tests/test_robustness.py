@@ -665,7 +665,7 @@ def test_csv_cells_cannot_run_as_formulas():
     text = ptables.csv_bytes(docs, "documents").decode("utf-8-sig")
     assert (
         text.splitlines()[1]
-        == '"\'=HYPERLINK(""http://x"")",0000000000000000000000000000000000000000000000000000000000000000,\'-承認した計画の概要,,,,,,corrupt,\'+1,0,0,0,0,\'@SUM(A1)|ok,\'-2,'
+        == '"\'=HYPERLINK(""http://x"")",0000000000000000000000000000000000000000000000000000000000000000,\'-承認した計画の概要,,,,,,corrupt,\'+1,0,0,0,0,\'@SUM(A1)|ok,\'-2,,pdf,,'
     )
 
 
