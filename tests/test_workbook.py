@@ -37,6 +37,9 @@ DOCUMENTS_NAMES = [
     "warnings",
     "vertical_pages",
     "pages_with_unmapped_glyphs",
+    "text_source",
+    "ocr_pages",
+    "ocr_confidence",
 ]
 DOCUMENTS_TITLES = [
     "ファイル名",
@@ -56,6 +59,9 @@ DOCUMENTS_TITLES = [
     "警告",
     "縦書きページ",
     "文字化けページ",
+    "テキストの読み取り方法",
+    "OCRページ",
+    "OCR信頼度",
 ]
 
 
@@ -113,9 +119,9 @@ def test_header_rows_are_the_column_names_then_their_titles(tables):
 def test_frozen_below_the_headers_and_filtered_over_the_data(tables):
     book = read_back(workbook_bytes(tables))
     assert [book[name].freeze_panes for name in book.sheetnames] == ["A3", "A3", "A3"]
-    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:Q4", "A2:AC4", "A2:Q4"]
+    assert [book[name].auto_filter.ref for name in book.sheetnames] == ["A2:T4", "A2:AC4", "A2:Q4"]
     empty = read_back(workbook_bytes({"documents": tables["documents"].iloc[0:0]}))["documents"]
-    assert empty.auto_filter.ref == "A2:Q2" and empty.max_row == 2
+    assert empty.auto_filter.ref == "A2:T2" and empty.max_row == 2
 
 
 def test_cells_are_typed_by_the_schema(tables):
