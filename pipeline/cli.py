@@ -22,6 +22,7 @@ from pathlib import Path
 from pipeline import PIPELINE_VERSION
 from pipeline.core.failures import UsageError
 from pipeline.core.records import DEFAULT_READER, READERS, Limits
+from pipeline.run.outdir import current_generation
 from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1
@@ -32,7 +33,7 @@ EXIT_CODES = f"""exit status:
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
   {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents;
        or report.html or tables.xlsx could not be written (the tables were)
-  {EXIT_INTERRUPTED}  interrupted: the previous outputs stay as they were"""
+  {EXIT_INTERRUPTED}  interrupted: OUT holds the previous outputs, or this run's if it had switched to them, whole"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -263,6 +264,14 @@ def fetch_urls(args: argparse.Namespace) -> int:
     return EXIT_FAILED_FILES if failed else 0
 
 
+def interrupted_line(out: Path, held: str | None) -> str:
+    """What OUT holds after a run was interrupted, told by the set OUT/current names now against `held`, the one it
+    named when the run started: the outputs switch in one step (run.outdir), so it is one or the other."""
+    if current_generation(out) != held:
+        return f"interrupted: {printable(str(out))} holds this run's outputs, complete"
+    return f"interrupted: the previous outputs in {printable(str(out))} are unchanged; run again to finish"
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int:
     """Run the command line `argv` (sys.argv's by default); `prog` names the command in its help and errors."""
     args = parse_args(argv, prog)
@@ -285,6 +294,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         force=args.force,
         reader=args.reader,
     )
+    held = current_generation(args.out)
     try:
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)
@@ -292,7 +302,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"interrupted: the previous outputs in {args.out} are unchanged; run again to finish", file=sys.stderr)
+        print(interrupted_line(args.out, held), file=sys.stderr)
         return EXIT_INTERRUPTED
     log = logging.getLogger("pipeline")
     for name, why in outcome.adds_nothing.items():

@@ -132,6 +132,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, str]:
         for suffix, data in (("parquet", parquet_bytes(df, table)), ("csv", csv_bytes(df, table))):
             path = out / f"{table}.{suffix}"
             write_atomic(path, data)
-            stop_here("mid_table_write")  # after the first file renamed into place, before the others
+            stop_here("mid_table_write")  # after the first file is written, before the others
             written[path.name] = hashlib.sha256(data).hexdigest()
     return written

@@ -17,6 +17,8 @@ from pipeline.outputs.views import VIEWS
 from pipeline.run.cache import interim_path
 from pipeline.run.inputs import Refused
 
+MANIFEST_NAME = "manifest.json"
+
 
 def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
@@ -37,7 +39,7 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
     """OUT's manifest when OUT already holds, whole, the outputs of these very inputs, and the report's crops (then a
     re-run has nothing to write); else None."""
     try:
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
         current = (
             all(manifest.get(k) == v for k, v in inputs.items())
             and all(sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())

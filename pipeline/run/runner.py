@@ -34,7 +34,7 @@ from pipeline.core.faults import stop_here
 from pipeline.core.fingerprint import keep_facts, load_facts
 from pipeline.core.io import json_by_key, sha256_file, write_atomic
 from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict, to_dict
-from pipeline.outputs.views import start_views, write_views
+from pipeline.outputs.views import VIEWS, start_views, write_views
 from pipeline.run.cache import (
     FACTS_NAME,
     interim_path,
@@ -48,8 +48,16 @@ from pipeline.run.cache import (
     write_segment,
 )
 from pipeline.run.inputs import Refused, find_sources, same_bytes
-from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
-from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
+from pipeline.run.manifest import MANIFEST_NAME, current_manifest, manifest_inputs, notices_record
+from pipeline.run.outdir import (
+    exclusive,
+    prepare_out,
+    prune_crops,
+    remove_leftovers,
+    remove_old_generations,
+    start_generation,
+    switch_to,
+)
 from pipeline.run.workers import beside, read_in_workers
 
 if TYPE_CHECKING:
@@ -226,15 +234,19 @@ def run_segment(sources: list[Source], out: Path) -> None:
 def normalize_unless_current(
     sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float, force: bool = False
 ) -> dict:
-    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
-    Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced); then remove
+    the crops and the sets of outputs OUT's set does not use. Returns the manifest of OUT, which also tells of files
+    whose plans were all read from other files."""
     prune_interim(sources, out)
     inputs = manifest_inputs(sources, refused, raw, out)
     manifest = current_manifest(out, inputs) if not force else None
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
+        prune_crops(out, manifest["crops"])  # those a run stopped after its switch left
         return manifest
     manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
+    prune_crops(out, manifest["crops"])
+    remove_old_generations(out)
     rows = manifest["rows"]
     log.info(
         "normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
@@ -308,10 +320,11 @@ def normalize_and_write(
     sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
 ) -> dict:
     """Build, tag and write the tables and what changed in them since the previous run's (outputs.changes, said in
-    one line), then their views (write_views), then the manifest, which it returns: written last, it names the
-    sha256 of every output, so a reader can tell a complete set from one a killed run left half-replaced, and keeps
-    the warnings normalize gave and the corrections it applied or refused as records (notices_record), for a view
-    made later. A correction refused is said on the terminal too."""
+    one line), then their views (write_views), then the manifest, which it returns: it names the sha256 of every
+    output and keeps the warnings normalize gave and the corrections it applied or refused as records
+    (notices_record), for a view made later. All are written into a generation folder of their own, which then
+    replaces OUT's set in one step (outdir.switch_to): OUT holds the whole old set or the whole new one, never a mix.
+    A correction refused is said on the terminal too."""
     from pipeline.normalize import assemble, file_rows
     from pipeline.outputs.changes import diff_tables, read_previous, summarize
     from pipeline.outputs.datapackage import write_datapackage
@@ -333,13 +346,14 @@ def normalize_and_write(
     tables = assembled.tables
     tables["changes"] = diff_tables(read_previous(out), tables)  # read before write_tables replaces them
     log.info("changes: %s", summarize(tables["changes"], len(tables["plans"]))[1])
+    generation = start_generation(out)
     started = start_views(
-        tables, assembled.read_twice, assembled.corrections, out, beside, {s.name: s.path for s in sources}
+        tables, assembled.read_twice, assembled.corrections, generation, beside, {s.name: s.path for s in sources}
     )
-    outputs = write_tables(tables, out)
-    path = write_datapackage(out, tables)
+    outputs = write_tables(tables, generation)
+    path = write_datapackage(generation, tables)
     outputs[path.name] = sha256_file(path)
-    view_errors = write_views(out, outputs, started)
+    view_errors = write_views(generation, outputs, started)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
@@ -351,7 +365,9 @@ def normalize_and_write(
         **notices_record(assembled.read_twice, assembled.notices, assembled.corrections),
     }
     stop_here("before_manifest")
-    write_atomic(out / "manifest.json", json_by_key(manifest))
+    write_atomic(generation / MANIFEST_NAME, json_by_key(manifest))
+    switch_to(out, generation, sorted({*outputs, *VIEWS, MANIFEST_NAME}))
+    stop_here("after_switch")
     return manifest
 
 
