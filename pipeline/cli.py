@@ -20,19 +20,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
-from pipeline.core.failures import UsageError
+from pipeline.core.failures import UsageError, is_machine_error, machine_reason
 from pipeline.core.records import DEFAULT_READER, READERS, Limits
 from pipeline.run.outdir import current_generation
 from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1
 EXIT_FAILED_FILES = 2
+EXIT_MACHINE = 3
 EXIT_INTERRUPTED = 130
 EXIT_CODES = f"""exit status:
   0    every file came out ok
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
   {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents;
        or report.html or tables.xlsx could not be written (the tables were)
+  {EXIT_MACHINE}    the machine failed: a full disk, a quota, an I/O error (the path is named); OUT holds the
+       previous outputs, whole: free some space and run again
   {EXIT_INTERRUPTED}  interrupted: OUT holds the previous outputs, or this run's if it had switched to them, whole"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
@@ -299,6 +302,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)
     except (OSError, UsageError) as exc:
+        if is_machine_error(exc):
+            print(f"error: {printable(machine_reason(exc))}", file=sys.stderr)
+            return EXIT_MACHINE
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import io
@@ -23,11 +24,15 @@ import pytest
 
 from pipeline import PIPELINE_VERSION
 from pipeline.cli import main
+from pipeline.core.failures import MACHINE_ERRNOS
 from pipeline.core.faults import POINTS, SIGNAL_VARIABLE, VARIABLE
+from pipeline.core.records import Limits
 from pipeline.outputs import tables as ptables
 from pipeline.outputs.views import VIEWS
-from pipeline.run.cache import load_extract
+from pipeline.run.cache import is_reusable, load_extract, read_cached
+from pipeline.run.inputs import find_sources
 from pipeline.run.outdir import link_names, start_generation, switch_to
+from pipeline.run.workers import EXIT_MACHINE, finish_worker
 from tests import badfiles
 from tests.conftest import frozen
 from tests.rows import document_row
@@ -762,3 +767,68 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
         f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
         "please report the file with the error",
     )
+
+
+# --------------------------------------------------------------------------- the machine's failures
+
+
+def no_space_writing(name: str):
+    """os.fsync that fails as a full disk does (ENOSPC, naming no file) on the temporary file of `name`."""
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(f".{name}."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    return fsync
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_writing_the_tables_leaves_the_old_set_and_says_where(
+    completed, completed_next, tmp_path, monkeypatch, capsys
+):
+    """Issue 25: a full disk while writing the tables exited 1 (a wrong argument) with `[Errno 28]` and no path,
+    and left 10 new tables beside the old datapackage, report, workbook and manifest. Now: exit 3, the path named,
+    OUT the previous set, whole; once space is freed, the next run writes the new one."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(completed_next[0], raw)
+    shutil.copytree(completed[1], out, symlinks=True)
+    before = output_bytes(out)
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", no_space_writing("plans.csv"))
+        assert run_cli(raw, out) == 3
+    assert re.fullmatch(
+        f"error: No space left on device writing {re.escape(str(out))}/generations/[0-9a-f]{{16}}/plans.csv; "
+        "free some space \\(or mend the disk\\) and run again\n",
+        capsys.readouterr().err,
+    )
+    assert output_bytes(out) == before
+    assert unvouched(out) == set()
+    check_next_run_repairs(raw, out, output_bytes(completed_next[1]), capsys)
+
+
+@pytest.mark.parametrize("code", MACHINE_ERRNOS)
+def test_a_worker_stopped_by_the_machine_is_recorded_as_such_and_read_again(tmp_path, code):
+    """Issue 25: a worker that found the disk full was recorded as internal_error ("please report the file"), never
+    read again: after space was freed a run still kept 14 of 20 plans, until --force."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.pdf").write_bytes(SAMPLE.read_bytes())
+    (source,), _ = find_sources(raw)
+
+    class Exited:
+        """A worker process that has exited with the status its error of the machine gives."""
+
+        exitcode = EXIT_MACHINE + MACHINE_ERRNOS.index(code)
+
+        def join(self) -> None:
+            pass
+
+    assert finish_worker(Exited(), source, out, Limits(), timed_out=False) is None
+    head = read_cached(out, "extract", source.sha256)
+    assert (head["status"], head["error"]) == (
+        "write_failed",
+        f"{os.strerror(code)} writing {out / 'interim'}; free some space (or mend the disk) and run again",
+    )
+    assert not is_reusable(head, Limits())
