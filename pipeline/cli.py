@@ -54,7 +54,8 @@ FETCH_HELP = (
 )
 FETCH_EXIT_CODES = f"""exit status:
   0    every summary was saved, or was in RAW already
-  {EXIT_USAGE}    a wrong argument (an address that is not http or https), or a RAW that cannot take files
+  {EXIT_USAGE}    a wrong argument (an address that is not http or https), a RAW that cannot take files, or one
+       another fetch or a run's listing holds (try again when it has finished)
   {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
   {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
 EXPLAIN_HELP = (
@@ -259,6 +260,9 @@ def fetch_urls(args: argparse.Namespace) -> int:
         for outcome in fetch(args.urls, args.raw, Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB))):
             failed |= outcome.status == FAILED
             print(printable(outcome.line), file=sys.stderr if outcome.status == FAILED else sys.stdout, flush=True)
+    except RawUnusable as exc:  # another fetch, or a run's listing, holds RAW
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(
             f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv", file=sys.stderr

@@ -5,6 +5,7 @@ another address, and none sleeps: the client's timeout against a server held on 
 
 import hashlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,8 +21,9 @@ import pytest
 from pipeline.acquire.fetch import ALREADY, FAILED, SAVED, Fetched, fetch, pdf_name
 from pipeline.acquire.http import MIB, Settings
 from pipeline.acquire.page import parse_page, summary_links
-from pipeline.acquire.sources import SourceInfo, read_sources
+from pipeline.acquire.sources import SourceInfo, hold_raw, read_sources
 from pipeline.cli import main
+from pipeline.core.faults import VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = (ROOT / "raw" / "r2-approval-summary.pdf").read_bytes()
@@ -215,17 +217,73 @@ def test_bytes_already_in_raw_are_not_saved_again(server, tmp_path):
     assert (raw / "sources.csv").read_bytes() == before
 
 
-def test_a_copy_under_another_name_or_a_row_of_sources_csv_counts_as_in_raw(server, tmp_path):
+def moved_row(server, name: str) -> str:
+    """The sources.csv row of /moved.pdf saved as `name`."""
+    return f"{name},{address(server, '/moved.pdf')},,,,,2025-01-06T09:30:15Z,{SUMMARY_SHA},{len(SUMMARY)}\n"
+
+
+def test_a_copy_under_another_name_counts_as_in_raw_and_gets_its_row(server, tmp_path):
+    """Issue 25: a PDF a killed fetch (or a maintainer) left without a row was "already in RAW" for ever, its row
+    never added."""
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "r6-kouki.pdf").write_bytes(SUMMARY)
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/moved.pdf')}: already in RAW as r6-kouki.pdf, without a row: row added to sources.csv"
+    ]
+    assert (raw / "sources.csv").read_text(encoding="utf-8") == HEADER + moved_row(server, "r6-kouki.pdf")
+    outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
     assert [o.line for o in outcomes] == [f"{address(server, '/moved.pdf')}: already in RAW as r6-kouki.pdf"]
-    (raw / "r6-kouki.pdf").unlink()
+
+
+def test_a_row_whose_file_is_gone_gets_its_file_again(server, tmp_path):
+    """Issue 25: after a PDF was deleted by hand, fetching it again said "already in RAW as d.pdf"."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
     (raw / "sources.csv").write_text(f"source_file,sha256\n移した概要.pdf,{SUMMARY_SHA}\n", encoding="utf-8")
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
-    assert [o.line for o in outcomes] == [f"{address(server, '/moved.pdf')}: already in RAW as 移した概要.pdf"]
-    assert listing(raw) == ["sources.csv"]
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/moved.pdf')}: saved again as 移した概要.pdf, whose row sources.csv kept"
+    ]
+    assert listing(raw) == ["sources.csv", "移した概要.pdf"]
+    assert (raw / "移した概要.pdf").read_bytes() == SUMMARY
+    assert (raw / "sources.csv").read_text(encoding="utf-8") == f"source_file,sha256\n移した概要.pdf,{SUMMARY_SHA}\n"
+
+
+def test_fetch_killed_between_the_pdf_and_its_row_is_mended_by_the_next(server, tmp_path):
+    raw = tmp_path / "raw"
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES} | {VARIABLE: "fetch_after_pdf"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "pipeline", "fetch", address(server, "/moved.pdf"), "--raw", str(raw)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert listing(raw) == ["moved.pdf"]
+    outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/moved.pdf')}: already in RAW as moved.pdf, without a row: row added to sources.csv"
+    ]
+    assert (raw / "sources.csv").read_text(encoding="utf-8") == HEADER + moved_row(server, "moved.pdf")
+
+
+def test_a_second_fetch_or_a_run_is_refused_while_a_fetch_holds_raw(server, tmp_path, capsys):
+    """Issue 25: two fetches into one RAW at once both said "80 saved" while sources.csv had 78 rows, 5 PDFs were
+    overwritten and 5 rows carried another file's sha256. A fetch holds RAW from start to end (sources.hold_raw), and
+    a run holds it while it lists RAW: the second is refused at once, and nothing is asked of the server."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    busy = f"error: {raw} is in use by another fetch, or by a run listing it: wait for it to finish\n"
+    with hold_raw(raw):  # as the first fetch does
+        assert main(["fetch", address(server, "/moved.pdf"), "--raw", str(raw)]) == 1
+        assert capsys.readouterr().err == busy
+        assert main(["all", "--raw", str(raw), "--out", str(tmp_path / "out"), "-q"]) == 1
+        assert capsys.readouterr().err == busy
+    assert server.hits == {}
+    assert listing(raw) == []
 
 
 def test_a_pdf_address_is_saved_under_its_own_name_through_redirects(server, tmp_path):

@@ -25,7 +25,7 @@ import pytest
 from pipeline import PIPELINE_VERSION
 from pipeline.cli import main
 from pipeline.core.failures import MACHINE_ERRNOS
-from pipeline.core.faults import POINTS, SIGNAL_VARIABLE, VARIABLE
+from pipeline.core.faults import RUN_POINTS, SIGNAL_VARIABLE, VARIABLE
 from pipeline.core.records import Limits
 from pipeline.outputs import tables as ptables
 from pipeline.outputs.views import VIEWS
@@ -581,7 +581,7 @@ INTERRUPTED_AFTER = "interrupted: {} holds this run's outputs, complete\n"
 
 
 def test_every_fault_point_is_tested():
-    assert list(STOPPED) == list(POINTS)
+    assert list(STOPPED) == list(RUN_POINTS)
 
 
 def unvouched(out: Path) -> set[str]:
@@ -631,7 +631,7 @@ def check_next_run_repairs(raw: Path, out: Path, after: dict[str, bytes], capsys
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", RUN_POINTS)
 def test_run_killed_at_a_fault_point_leaves_a_whole_set_and_the_next_run_repairs_it(
     completed, completed_next, tmp_path, capsys, point
 ):
@@ -644,7 +644,7 @@ def test_run_killed_at_a_fault_point_leaves_a_whole_set_and_the_next_run_repairs
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", RUN_POINTS)
 def test_ctrl_c_at_a_fault_point_says_what_out_holds(completed, completed_next, tmp_path, capsys, point):
     """Issue 25: Ctrl-C at the table-writing point said "the previous outputs are unchanged" while documents.parquet
     was new and documents.csv old. Now OUT holds one whole set, and the line says which."""

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fcntl
 import io
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -141,6 +145,32 @@ def is_date(text: str) -> bool:
 
 class RawUnusable(Exception):
     """RAW, or its sources.csv, cannot take new files: reported before anything is downloaded."""
+
+
+class RawBusy(RawUnusable):
+    """Another fetch, or a run listing RAW, holds RAW (hold_raw)."""
+
+
+@contextmanager
+def hold_raw(raw: Path) -> Iterator[None]:
+    """Hold RAW for a fetch, or for a run while it lists RAW and reads sources.csv: a lock on the folder itself (no
+    file added to it), so that two fetches, or a fetch and a run's listing, never interleave. The second is refused at
+    once (RawBusy) rather than left waiting: a fetch may take minutes, and its maintainer is at the terminal to run
+    the command again. A RAW that is not a folder is not held: the caller says what is wrong with it."""
+    try:
+        fd = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RawBusy(f"{raw} is in use by another fetch, or by a run listing it: wait for it to finish") from None
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

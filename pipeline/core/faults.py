@@ -1,6 +1,6 @@
 """Fault injection, for tests and maintainers: kill a run at a named point, as `kill -9` would.
 
-Set the environment variable PIPELINE_STOP_AT to the name of one point and the run's main process kills
+Set the environment variable PIPELINE_STOP_AT to the name of one point and the run's (or fetch's) main process kills
 itself with SIGKILL when it gets there: no cleanup, no `finally`, no flush, exactly what a power cut of
 the process or the OOM killer leaves behind. Unset (or set to anything else), nothing happens. The points:
 
@@ -10,7 +10,9 @@ the process or the OOM killer leaves behind. Unset (or set to anything else), no
 - `before_manifest`: every table, datapackage.json and the views (report.html, tables.xlsx) are written in the new
   generation folder, manifest.json is not yet (pipeline/run/runner.py, `normalize_and_write`);
 - `after_switch`: OUT/current names the new generation, the old one and the crops it alone showed are not yet
-  removed (pipeline/run/runner.py, `normalize_and_write`).
+  removed (pipeline/run/runner.py, `normalize_and_write`);
+- `fetch_after_pdf`: fetch has written a PDF into RAW, not yet its row of sources.csv (pipeline/acquire/fetch.py,
+  `save`): the next fetch of it adds the row.
 
     PIPELINE_STOP_AT=mid_table_write python -m pipeline all   # dies of SIGKILL (exit status 137 in a shell)
 
@@ -26,7 +28,9 @@ import signal
 
 VARIABLE = "PIPELINE_STOP_AT"
 SIGNAL_VARIABLE = "PIPELINE_STOP_SIGNAL"
-POINTS = ("after_extract", "mid_table_write", "before_manifest", "after_switch")
+RUN_POINTS = ("after_extract", "mid_table_write", "before_manifest", "after_switch")
+FETCH_POINTS = ("fetch_after_pdf",)
+POINTS = RUN_POINTS + FETCH_POINTS
 
 
 def stop_here(point: str) -> None:
