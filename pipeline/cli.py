@@ -123,6 +123,18 @@ def parse_args(argv: list[str] | None, prog: str = "python -m pipeline") -> argp
         help="seconds allowed to connect, and between two reads of an answer (default: 30)",
     )
     fetch.add_argument(
+        "--deadline",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.deadline: not imported here, which would load httpx
+        help="seconds one download may take in all, however slowly the server sends (default: 600)",
+    )
+    fetch.add_argument(
+        "--run-deadline",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.run_deadline
+        help="seconds the whole fetch may take (default: 3600)",
+    )
+    fetch.add_argument(
         "--max-mb",
         type=positive(float),
         default=100.0,
@@ -257,7 +269,9 @@ def fetch_urls(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     failed = False
     try:
-        for outcome in fetch(args.urls, args.raw, Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB))):
+        given = {name: getattr(args, name) for name in ("deadline", "run_deadline") if hasattr(args, name)}
+        settings = Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB), **given)
+        for outcome in fetch(args.urls, args.raw, settings):
             failed |= outcome.status == FAILED
             print(printable(outcome.line), file=sys.stderr if outcome.status == FAILED else sys.stdout, flush=True)
     except RawUnusable as exc:  # another fetch, or a run's listing, holds RAW

@@ -3,6 +3,7 @@ release with its summary and an unrelated PDF, redirects, errors, a server that 
 oversized answers, one that is busy once; and what RAW and RAW/sources.csv hold after each. No test reaches
 another address, and none sleeps: the client's timeout against a server held on an Event is the only timing."""
 
+import gzip
 import hashlib
 import os
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +55,14 @@ PRESS_PAGE = f"""<!DOCTYPE html>
 """
 NO_LINKS_PAGE = """<html><head><title>報道発表｜東京都</title></head><body>
 <ul><li><a href="/files/press-release.pdf">報道発表資料（PDF：120KB）</a></li></ul></body></html>"""
+# A gzip bomb: 64 MiB of zeros in 64 KiB, once and twice packed.
+BOMB = gzip.compress(bytes(64 * MIB), compresslevel=9)
+ENCODED = {
+    "/gzip.pdf": ("gzip", gzip.compress(SUMMARY)),
+    "/bomb.pdf": ("gzip", BOMB),
+    "/bomb2.pdf": ("gzip, gzip", gzip.compress(BOMB)),
+    "/br.pdf": ("br", SUMMARY),
+}
 ERROR_PAGE = "<html><head><title>ページが見つかりません｜東京都</title></head><body>お探しのページは…</body></html>"
 
 
@@ -79,6 +89,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, "application/pdf", SUMMARY[: len(SUMMARY) // 2], {"Content-Length": len(SUMMARY)})
         if path == "/chunked.pdf":  # no Content-Length: the size cap must stop the reading itself
             return self.send(200, "application/pdf", SUMMARY, {"Content-Length": None})
+        if path == "/drip.pdf":
+            return self.drip()
+        if path in ENCODED:
+            encoding, body = ENCODED[path]
+            return self.send(200, "application/pdf", body, {"Content-Encoding": encoding})
         body = {
             "/news/press.html": ("text/html; charset=utf-8", PRESS_PAGE.encode()),
             "/nolinks.html": ("text/html", NO_LINKS_PAGE.encode()),
@@ -92,6 +107,22 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             return self.send(404, "text/html", b"<html><title>404</title></html>")
         return self.send(200, *body)
+
+    def drip(self):
+        """The summary a byte at a time, each sent once the client's clock has been read (DripClock): a server
+        slow without end, whose pace the test sets without sleeping."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header("Content-Length", str(len(SUMMARY)))
+        self.end_headers()
+        drip = self.server.drip
+        try:
+            for i in range(len(SUMMARY)):
+                if not drip.acquire(timeout=60):  # a test that ended without its client's hanging up
+                    return
+                self.wfile.write(SUMMARY[i : i + 1])
+        except OSError:  # the client hung up at its deadline
+            pass
 
     def redirect(self, status, location):
         self.send(status, "text/html", b"", {"Location": location})
@@ -121,6 +152,7 @@ class Server(ThreadingHTTPServer):
 def running_server():
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.lock, httpd.hits, httpd.release = threading.Lock(), Counter(), threading.Event()
+    httpd.drip = threading.Semaphore(0)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield httpd
@@ -139,6 +171,8 @@ def server(running_server, monkeypatch):
     yield running_server
     running_server.release.set()
     running_server.release = threading.Event()
+    running_server.drip.release(len(SUMMARY))  # a drip the client hung up on ends at its next byte
+    running_server.drip = threading.Semaphore(0)
 
 
 def address(server, path):
@@ -403,6 +437,68 @@ def test_a_server_that_does_not_answer_times_out_once(server, tmp_path):
     assert [o.line for o in outcomes] == [f"{address(server, '/slow.pdf')}: no answer within 0.5 s (--timeout)"]
     assert server.hits == {"/slow.pdf": 1} and pauses == []
     assert listing(tmp_path / "raw") == []
+
+
+class DripClock:
+    """A monotonic clock that moves half a second at each reading and lets the drip server send one more byte: a
+    server sending a byte every half second (issue 25: a 25 KB "PDF" took 14 hours), without a sleep."""
+
+    def __init__(self, server):
+        self.now, self.server = 0.0, server
+
+    def __call__(self) -> float:
+        self.now += 0.5
+        self.server.drip.release()
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        ({"deadline": 1.0}, "not received within 1 s (--deadline): the server is too slow"),
+        ({"run_deadline": 2.0}, "the fetch ran past its 2 s (--run-deadline)"),
+    ],
+    ids=["download", "run"],
+)
+def test_a_server_that_drips_is_stopped_at_the_deadline(server, tmp_path, limits, reason):
+    raw = tmp_path / "raw"
+    outcomes, pauses = fetch_all([address(server, "/drip.pdf")], raw, monotonic=DripClock(server), **limits)
+    assert [o.line for o in outcomes] == [f"{address(server, '/drip.pdf')}: {reason}"]
+    assert listing(raw) == [] and pauses == []
+
+
+# Bytes of Python memory a download may take beyond its cap (tracemalloc's peak, the cap subtracted): a block being
+# unpacked (64 KiB), the chunks joined once at the end (the cap again, were it reached), httpx's buffers.
+PEAK_MARGIN = 2 * MIB
+
+
+def test_a_gzip_bomb_is_stopped_at_the_cap_within_a_block_of_memory(server, tmp_path):
+    """Issue 25: each layer was unpacked whole before the cap was checked: 3,499 bytes took the process to 4.2 GB."""
+    tracemalloc.start()
+    try:
+        outcomes, _ = fetch_all([address(server, "/bomb.pdf")], tmp_path / "raw", max_bytes=MIB)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [o.line for o in outcomes] == [
+        f"{address(server, '/bomb.pdf')}: too large: over 1 MiB (--max-mb), the download was stopped there"
+    ]
+    assert peak < MIB + PEAK_MARGIN, f"peak {peak:,} bytes"
+
+
+@pytest.mark.parametrize(("path", "encoding"), [("/bomb2.pdf", "gzip, gzip"), ("/br.pdf", "br")])
+def test_stacked_or_unknown_encodings_are_refused(server, tmp_path, path, encoding):
+    outcomes, _ = fetch_all([address(server, path)], tmp_path / "raw")
+    assert [o.line for o in outcomes] == [
+        f"{address(server, path)}: refused: the answer is sent as Content-Encoding: {encoding}, which fetch does not "
+        "read"
+    ]
+
+
+def test_a_gzipped_pdf_is_saved_unpacked(server, tmp_path):
+    outcomes, _ = fetch_all([address(server, "/gzip.pdf")], tmp_path / "raw")
+    assert [o.line for o in outcomes] == [f"{address(server, '/gzip.pdf')}: saved as gzip.pdf ({len(SUMMARY):,} bytes)"]
+    assert (tmp_path / "raw" / "gzip.pdf").read_bytes() == SUMMARY
 
 
 def test_a_sources_csv_that_cannot_be_written_takes_the_pdf_back(server, tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -173,6 +173,7 @@ def fetch(urls: Iterable[str], raw: Path, settings: Settings = DEFAULT_SETTINGS)
     listing holds it); a Fetched per PDF saved, found already or failed, and one per URL that failed before any PDF
     (a page that cannot be read, or that links no summary)."""
     raw.mkdir(parents=True, exist_ok=True)
+    settings = replace(settings, run_ends_at=settings.monotonic() + settings.run_deadline)
     folder = RawFolder(raw)
     with hold_raw(raw), client(settings) as session:
         for url in urls:

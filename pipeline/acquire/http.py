@@ -7,7 +7,8 @@ from __future__ import annotations
 import codecs
 import re
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +23,12 @@ MIB = 1 << 20
 EOF_WINDOW = 1024  # the PDF specification puts %%EOF within the last 1024 bytes of the file
 RETRY_AFTER_MAX = 60.0  # seconds: a server asking for longer is not waited for that long
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# The one layer of compression fetch reads, itself, a block at a time (unpack): httpx unpacks each layer of a chunk
+# whole before the size cap can be checked (3,499 bytes of `gzip, gzip` took the process to 4.2 GB). Asked for
+# alone; any other coding, or two stacked, is refused: no server needs them to send a PDF or a page.
+ACCEPTED_ENCODINGS = ("gzip", "x-gzip", "deflate")
+# Bytes unpacked at a time: the cap is checked after each block, so memory stays within the cap plus one block.
+UNPACK_BLOCK = 1 << 16
 
 
 def utc_now() -> datetime:
@@ -37,8 +44,16 @@ class Settings:
     attempts: int = 3  # tries of a URL that failed to connect, broke off, or got a 5xx or 429 answer
     backoff: float = 1.0  # seconds before the second try, doubled before each next
     max_redirects: int = 5
+    # Seconds one download may take in all, whatever the server's pace: a server sending a byte every few seconds
+    # never trips `timeout`. Ten minutes bring the default cap of 100 MiB at 170 KiB/s, a slow municipal server.
+    deadline: float = 600.0
+    # Seconds a whole fetch may take, its pages and PDFs together: an hour is a round of 20 summaries at the
+    # slowest pace above, two and a half times over; a URL reached later fails with its reason, the others stand.
+    run_deadline: float = 3600.0
+    run_ends_at: float | None = None  # the monotonic time the fetch ends by, set by fetch.fetch from run_deadline
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
 
 
 class FetchFailed(Exception):
@@ -72,7 +87,7 @@ def client(settings: Settings) -> httpx.Client:
         timeout=httpx.Timeout(settings.timeout),
         follow_redirects=True,
         max_redirects=settings.max_redirects,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ", ".join(ACCEPTED_ENCODINGS[::2])},
     )
 
 
@@ -103,7 +118,8 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
             if expected is not None and expected > settings.max_bytes:
                 raise FetchFailed(too_large(settings.max_bytes, f"{expected:,} bytes announced"))
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            raw = within_deadline(response.iter_raw(), settings)
+            for chunk in unpack(raw, response.headers.get("content-encoding", "")):
                 size += len(chunk)
                 if size > settings.max_bytes:
                     raise FetchFailed(too_large(settings.max_bytes, "the download was stopped there"))
@@ -134,6 +150,44 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
         raise TryAgain(f"connection failed: {exception_line(exc)}") from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise FetchFailed(f"{type(exc).__name__}: {exception_line(exc)}") from None
+
+
+def within_deadline(chunks: Iterable[bytes], settings: Settings) -> Iterator[bytes]:
+    """The chunks of an answer as they come, until the download's deadline (settings.deadline) or the fetch's
+    (settings.run_ends_at) passes: checked at each chunk, so a server that sends nothing at all is stopped by
+    `timeout` instead, the later by at most that much."""
+    started = settings.monotonic()
+    for chunk in chunks:
+        now = settings.monotonic()
+        if now - started > settings.deadline:
+            raise FetchFailed(f"not received within {settings.deadline:g} s (--deadline): the server is too slow")
+        if settings.run_ends_at is not None and now > settings.run_ends_at:
+            raise FetchFailed(f"the fetch ran past its {settings.run_deadline:g} s (--run-deadline)")
+        yield chunk
+
+
+def unpack(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """The body sent with Content-Encoding `encoding`, unpacked a block of at most UNPACK_BLOCK bytes at a time, so
+    that the caller's size cap stops a decompression bomb within a block of it. One layer of gzip or deflate (zlib
+    or gzip framing, told by its header); stacked or other codings are refused."""
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not codings:
+        yield from chunks
+        return
+    if len(codings) > 1 or codings[0] not in ACCEPTED_ENCODINGS:
+        raise FetchFailed(
+            f"refused: the answer is sent as Content-Encoding: {encoding.strip()}, which fetch does not read"
+        )
+    unpacker = zlib.decompressobj(zlib.MAX_WBITS | 32)  # +32: a zlib or a gzip header, whichever it has
+    try:
+        for chunk in chunks:
+            data = chunk
+            while block := unpacker.decompress(data, UNPACK_BLOCK):  # until this chunk gives no more
+                yield block
+                data = unpacker.unconsumed_tail
+        yield unpacker.flush()  # what zlib still holds of the input taken: at most its window, 32 KiB
+    except zlib.error as exc:
+        raise FetchFailed(f"the answer could not be decompressed: {exc}") from None
 
 
 def content_length(response: httpx.Response) -> int | None:
