@@ -37,13 +37,13 @@ from pipeline.acquire.http import (
     Settings,
     check_pdf,
     client,
-    decode_html,
     download,
     is_html,
     is_pdf,
     preview,
+    read_html,
 )
-from pipeline.acquire.page import parse_page, summary_links
+from pipeline.acquire.page import looks_like_pdf, parse_page, summary_links
 from pipeline.acquire.rounds import parse_round
 from pipeline.acquire.sources import SOURCES_NAME, RawUnusable, hold_raw, is_input_name, read_sources, writable_sources
 from pipeline.core.failures import exception_line
@@ -199,11 +199,16 @@ def fetch_url(session: httpx.Client, folder: RawFolder, url: str, settings: Sett
             f"neither a PDF nor a web page (the server sent {got.content_type or 'no Content-Type'}: {preview(got)!r})",
         )
         return
-    page = parse_page(decode_html(got))
+    text, encoding = read_html(got)
+    page = parse_page(text)
     attachments = summary_links(page, got.final_url)
     if not attachments:
+        pdfs = sum(looks_like_pdf(link) for link in page.links)
         yield Fetched(
-            url, FAILED, "no summary PDF linked on the page (no PDF link whose text or list item says 概要 or 別紙)"
+            url,
+            FAILED,
+            "no summary PDF linked on the page (no PDF link whose text or list item says 概要 or 別紙; read as "
+            f"{encoding}: {len(page.links)} link(s), {pdfs} to PDFs)",
         )
         return
     page_round = parse_round(page.title)

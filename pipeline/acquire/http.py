@@ -248,16 +248,35 @@ def preview(got: Download, limit: int = 60) -> str:
 
 
 def decode_html(got: Download) -> str:
-    """A page's text: in the charset the server names, else the one its <meta> names, else UTF-8."""
-    charset = got.charset
-    if charset is None:
-        m = re.search(rb"<meta[^>]*charset\s*=\s*[\"']?([\w.:-]+)", got.data[:4096], re.IGNORECASE)
-        charset = m[1].decode("ascii") if m else "utf-8"
-    try:
-        name = codecs.lookup(charset).name
-    except LookupError:
-        name = "utf-8"
-    # Browsers read Shift_JIS as Windows-31J, its superset (①, ㈱, NEC and IBM extensions); Japanese sites use them.
-    name = {"shift_jis": "cp932"}.get(name, name)
-    data = got.data[len(codecs.BOM_UTF8) :] if got.data.startswith(codecs.BOM_UTF8) else got.data
-    return data.decode(name, "replace")
+    """A page's text (read_html)."""
+    return read_html(got)[0]
+
+
+def read_html(got: Download) -> tuple[str, str]:
+    """A page's text and the name of the encoding it was read in, found as a browser finds it, by the WHATWG
+    Encoding Standard's labels (webencodings): a byte order mark, else the charset the server names (Windows-31J,
+    x-sjis: Shift_JIS), else the one its <meta> names within META_WINDOW, else UTF-8 when the bytes are UTF-8, else
+    Shift_JIS, the default a browser set to Japanese takes. Shift_JIS is read as Windows-31J, its superset (①, ㈱,
+    NEC and IBM extensions), which Japanese sites use."""
+    import webencodings
+
+    label = got.charset
+    if webencodings.lookup(label or "") is None:
+        m = META_CHARSET_RE.search(got.data[:META_WINDOW])
+        label = m[1].decode("ascii") if m else None
+    encoding = webencodings.lookup(label or "")
+    if encoding is None:
+        try:
+            got.data.decode("utf-8")
+            encoding = webencodings.lookup("utf-8")
+        except UnicodeDecodeError:
+            encoding = webencodings.lookup("shift_jis")
+    text, used = webencodings.decode(got.data, encoding, errors="replace")
+    return text, used.name
+
+
+# How far into a page its <meta charset> is looked for: the first 1,024 bytes in the standard, but a Japanese site's
+# head may carry scripts and styles before it (one put it after the first 4 KiB); 64 KiB holds any head seen, and
+# keeps the search short on a page of megabytes.
+META_WINDOW = 1 << 16
+META_CHARSET_RE = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
