@@ -91,6 +91,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, "application/pdf", SUMMARY, {"Content-Length": None})
         if path == "/drip.pdf":
             return self.drip()
+        if path == "/many.html":  # 25 summaries linked, each the same bytes
+            links = "".join(f'<li><a href="/many/{i}.pdf">概要{i}</a></li>' for i in range(25))
+            return self.send(200, "text/html; charset=utf-8", f"<html><ul>{links}</ul></html>".encode())
+        if path.startswith("/many/"):
+            return self.send(200, "application/pdf", SUMMARY)
         if path in ENCODED:
             encoding, body = ENCODED[path]
             return self.send(200, "application/pdf", body, {"Content-Encoding": encoding})
@@ -438,6 +443,16 @@ def test_a_server_that_does_not_answer_times_out_once(server, tmp_path):
     assert [o.line for o in outcomes] == [f"{address(server, '/slow.pdf')}: no answer within 0.5 s (--timeout)"]
     assert server.hits == {"/slow.pdf": 1} and pauses == []
     assert listing(tmp_path / "raw") == []
+
+
+def test_a_page_of_many_summary_links_is_fetched_up_to_the_cap(server, tmp_path):
+    outcomes, _ = fetch_all([address(server, "/many.html")], tmp_path / "raw")
+    assert outcomes[0].line == (
+        f"{address(server, '/many.html')}: the page links 25 summary PDFs: only the first 20 are fetched (a press "
+        "release links one or two; fetch the others by their own addresses)"
+    )
+    assert [o.status for o in outcomes[1:]] == [SAVED] + [ALREADY] * 19
+    assert sorted(server.hits) == ["/many.html"] + sorted(f"/many/{i}.pdf" for i in range(20))
 
 
 class DripClock:

@@ -52,6 +52,9 @@ from pipeline.core.io import sha256_file, write_atomic
 
 NAME_MAX_BYTES = 200  # a file name's stem, in UTF-8 bytes: Linux allows 255 for the whole name, suffix included
 SAVED, ALREADY, FAILED = "saved", "already", "failed"
+# Summary PDFs fetched from one page: a press release links one or two (the summary, a 別紙); 20 leaves room for a
+# page gathering a year's rounds, and keeps a page of thousands of matching links from filling RAW.
+MAX_SUMMARIES_PER_PAGE = 20
 DEFAULT_SETTINGS = Settings()  # frozen: one instance serves every call that brings none
 
 
@@ -211,6 +214,14 @@ def fetch_url(session: httpx.Client, folder: RawFolder, url: str, settings: Sett
             f"{encoding}: {len(page.links)} link(s), {pdfs} to PDFs)",
         )
         return
+    if len(attachments) > MAX_SUMMARIES_PER_PAGE:
+        yield Fetched(
+            url,
+            FAILED,
+            f"the page links {len(attachments)} summary PDFs: only the first {MAX_SUMMARIES_PER_PAGE} are fetched "
+            "(a press release links one or two; fetch the others by their own addresses)",
+        )
+        attachments = attachments[:MAX_SUMMARIES_PER_PAGE]
     page_round = parse_round(page.title)
     for attachment in attachments:
         origin = Origin(
