@@ -714,3 +714,34 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
         f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
         "please report the file with the error",
     )
+
+
+# Writes half a file through atomic_file, says so on stdout, then waits for stdin: killed there, as a view's process
+# is when its run dies.
+HALF_WRITTEN = """
+import sys
+from pathlib import Path
+from pipeline.core.io import atomic_file
+with atomic_file(Path(sys.argv[1])) as f:
+    f.write(b"half")
+    f.flush()
+    print("written", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_process_killed_while_writing_a_file_leaves_the_previous_file_and_nothing_else(tmp_path):
+    target = tmp_path / "tables.xlsx"
+    target.write_bytes(b"previous")
+    child = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITTEN, str(target)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "written\n"
+    child.kill()
+    child.wait()
+    assert [path.name for path in tmp_path.iterdir()] == ["tables.xlsx"]
+    assert target.read_bytes() == b"previous"
