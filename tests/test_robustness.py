@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import redirect_stderr
+from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,7 @@ import pytest
 
 from pipeline import PIPELINE_VERSION
 from pipeline.cli import main
+from pipeline.core import io as io_module
 from pipeline.core.failures import MACHINE_ERRNOS
 from pipeline.core.faults import RUN_POINTS, SIGNAL_VARIABLE, VARIABLE
 from pipeline.core.records import Limits
@@ -773,15 +774,17 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
 
 
 def no_space_writing(name: str):
-    """os.fsync that fails as a full disk does (ENOSPC, naming no file) on the temporary file of `name`."""
-    real = os.fsync
+    """core.io.atomic_file that fails as a full disk does (ENOSPC, naming no file) while writing the file `name`."""
+    real = io_module.atomic_file
 
-    def fsync(fd: int) -> None:
-        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(f".{name}."):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(fd)
+    @contextmanager
+    def atomic_file(path: Path):
+        with real(path) as f:
+            if path.name == name:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            yield f
 
-    return fsync
+    return atomic_file
 
 
 @pytest.mark.slow
@@ -796,7 +799,7 @@ def test_a_full_disk_while_writing_the_tables_leaves_the_old_set_and_says_where(
     shutil.copytree(completed[1], out, symlinks=True)
     before = output_bytes(out)
     with monkeypatch.context() as patch:
-        patch.setattr(os, "fsync", no_space_writing("plans.csv"))
+        patch.setattr(io_module, "atomic_file", no_space_writing("plans.csv"))
         assert run_cli(raw, out) == 3
     assert re.fullmatch(
         f"error: No space left on device writing {re.escape(str(out))}/generations/[0-9a-f]{{16}}/plans.csv; "
@@ -832,3 +835,34 @@ def test_a_worker_stopped_by_the_machine_is_recorded_as_such_and_read_again(tmp_
         f"{os.strerror(code)} writing {out / 'interim'}; free some space (or mend the disk) and run again",
     )
     assert not is_reusable(head, Limits())
+
+
+# Writes half a file through atomic_file, says so on stdout, then waits for stdin: killed there, as a view's process
+# is when its run dies.
+HALF_WRITTEN = """
+import sys
+from pathlib import Path
+from pipeline.core.io import atomic_file
+with atomic_file(Path(sys.argv[1])) as f:
+    f.write(b"half")
+    f.flush()
+    print("written", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_process_killed_while_writing_a_file_leaves_the_previous_file_and_nothing_else(tmp_path):
+    target = tmp_path / "tables.xlsx"
+    target.write_bytes(b"previous")
+    child = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITTEN, str(target)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "written\n"
+    child.kill()
+    child.wait()
+    assert [path.name for path in tmp_path.iterdir()] == ["tables.xlsx"]
+    assert target.read_bytes() == b"previous"
