@@ -140,6 +140,12 @@ def parse_args(argv: list[str] | None, prog: str = "python -m pipeline") -> argp
         default=100.0,
         help="largest download, MiB: a larger one is stopped and refused (default: 100)",
     )
+    fetch.add_argument(
+        "--page-max-mb",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.page_max_bytes
+        help="most bytes fetched from one page, its PDFs together, MiB: the later links are left (default: 200)",
+    )
     return parser.parse_args(argv)
 
 
@@ -270,6 +276,8 @@ def fetch_urls(args: argparse.Namespace) -> int:
     failed = False
     try:
         given = {name: getattr(args, name) for name in ("deadline", "run_deadline") if hasattr(args, name)}
+        if hasattr(args, "page_max_mb"):
+            given["page_max_bytes"] = int(args.page_max_mb * MIB)
         settings = Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB), **given)
         for outcome in fetch(args.urls, args.raw, settings):
             failed |= outcome.status == FAILED

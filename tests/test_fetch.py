@@ -455,6 +455,28 @@ def test_a_page_of_many_summary_links_is_fetched_up_to_the_cap(server, tmp_path)
     assert sorted(server.hits) == ["/many.html"] + sorted(f"/many/{i}.pdf" for i in range(20))
 
 
+def test_a_page_stops_at_its_cap_of_bytes_all_its_pdfs_together(server, tmp_path):
+    """Issue 25: a page's links were fetched whatever they weighed together. Two and a half summaries' worth: two are
+    fetched whole, the third is refused by what they left, the last 17 of the 20 are not asked for."""
+    raw = tmp_path / "raw"
+    outcomes, _ = fetch_all([address(server, "/many.html")], raw, page_max_bytes=412_887)  # 2.5 × 165,155 bytes
+    left_note = f"{address(server, '/many.html')}: the page links 25 summary PDFs: only the first 20 are fetched"
+    assert outcomes[0].line.startswith(left_note)
+    assert [o.line for o in outcomes[1:4]] == [
+        f"{address(server, '/many/0.pdf')}: saved as 0.pdf (165,155 bytes)",
+        f"{address(server, '/many/1.pdf')}: already in RAW as 0.pdf",
+        f"{address(server, '/many/2.pdf')}: too large: over 0.08 MiB (what the page's 0.39 MiB left, --page-max-mb), "
+        "165,155 bytes announced",
+    ]
+    assert [o.line for o in outcomes[4:]] == [
+        f"{address(server, f'/many/{i}.pdf')}: not fetched: the page's PDFs reached 0.39 MiB together "
+        "(--page-max-mb); fetch the others by their own addresses"
+        for i in range(3, 20)
+    ]
+    assert sorted(server.hits) == ["/many.html", "/many/0.pdf", "/many/1.pdf", "/many/2.pdf"]
+    assert listing(raw) == ["0.pdf", "sources.csv"]
+
+
 class DripClock:
     """A monotonic clock that moves half a second at each reading and lets the drip server send one more byte: a
     server sending a byte every half second (issue 25: a 25 KB "PDF" took 14 hours), without a sleep."""

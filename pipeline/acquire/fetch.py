@@ -32,6 +32,7 @@ import httpx
 
 from pipeline.acquire import sources
 from pipeline.acquire.http import (
+    MIB,
     Download,
     FetchFailed,
     Settings,
@@ -223,16 +224,40 @@ def fetch_url(session: httpx.Client, folder: RawFolder, url: str, settings: Sett
         )
         attachments = attachments[:MAX_SUMMARIES_PER_PAGE]
     page_round = parse_round(page.title)
+    left = settings.page_max_bytes  # bytes the page's PDFs may still bring, saved or found in RAW alike
     for attachment in attachments:
+        if left <= 0:
+            yield Fetched(attachment.url, FAILED, page_cap_reached(settings))
+            continue
         origin = Origin(
             attachment.url, url, page.title or "", page.published or "", page_round or attachment.round or ""
         )
         try:
-            pdf = download(session, attachment.url, settings)
+            pdf = download(session, attachment.url, within_page(settings, left))
         except FetchFailed as exc:
+            if left < settings.max_bytes and str(exc).startswith("too large"):
+                left = 0  # the page's cap stopped it: the later links are not asked for
             yield Fetched(attachment.url, FAILED, str(exc))
             continue
+        left -= len(pdf.data)
         yield save(folder, origin, pdf, settings)
+
+
+def within_page(settings: Settings, left: int) -> Settings:
+    """The settings for one PDF of a page whose earlier PDFs left `left` bytes of --page-max-mb: the smaller cap
+    stops the download, and is named."""
+    if left >= settings.max_bytes:
+        return settings
+    page_mib = round(settings.page_max_bytes / MIB, 2)
+    return replace(settings, max_bytes=left, cap_option=f"what the page's {page_mib:g} MiB left, --page-max-mb")
+
+
+def page_cap_reached(settings: Settings) -> str:
+    """Why a link of a page was not asked for: its earlier PDFs brought --page-max-mb."""
+    return (
+        f"not fetched: the page's PDFs reached {round(settings.page_max_bytes / MIB, 2):g} MiB together "
+        "(--page-max-mb); fetch the others by their own addresses"
+    )
 
 
 def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -> Fetched:

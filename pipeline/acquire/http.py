@@ -51,6 +51,11 @@ class Settings:
     # slowest pace above, two and a half times over; a URL reached later fails with its reason, the others stand.
     run_deadline: float = 3600.0
     run_ends_at: float | None = None  # the monotonic time the fetch ends by, set by fetch.fetch from run_deadline
+    # Bytes fetched from one page, its PDFs together: a round's summaries weigh 0.2 to 2 MB each, so 200 MiB is ten
+    # times the most a page of MAX_SUMMARIES_PER_PAGE (20) real ones could bring, and two downloads at the default
+    # cap; without it, 20 links at 100 MiB each would put 2 GB into RAW from one address.
+    page_max_bytes: int = 200 * MIB
+    cap_option: str = "--max-mb"  # the option named when max_bytes stops a download (fetch sets --page-max-mb)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
     monotonic: Callable[[], float] = time.monotonic
@@ -116,13 +121,13 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
                 raise FetchFailed(f"HTTP {status} {response.reason_phrase}".rstrip())
             expected = content_length(response)
             if expected is not None and expected > settings.max_bytes:
-                raise FetchFailed(too_large(settings.max_bytes, f"{expected:,} bytes announced"))
+                raise FetchFailed(too_large(settings, f"{expected:,} bytes announced"))
             chunks, size = [], 0
             raw = within_deadline(response.iter_raw(), settings)
             for chunk in unpack(raw, response.headers.get("content-encoding", "")):
                 size += len(chunk)
                 if size > settings.max_bytes:
-                    raise FetchFailed(too_large(settings.max_bytes, "the download was stopped there"))
+                    raise FetchFailed(too_large(settings, "the download was stopped there"))
                 chunks.append(chunk)
             received = response.num_bytes_downloaded
             if expected is not None and received != expected:
@@ -202,8 +207,9 @@ def retry_after(response: httpx.Response) -> float:
     return min(float(value), RETRY_AFTER_MAX) if value.isdigit() else 0.0
 
 
-def too_large(max_bytes: int, how: str) -> str:
-    return f"too large: over {round(max_bytes / MIB, 2):g} MiB (--max-mb), {how}"
+def too_large(settings: Settings, how: str) -> str:
+    """Why a download was refused for its size, naming the option whose cap it passed."""
+    return f"too large: over {round(settings.max_bytes / MIB, 2):g} MiB ({settings.cap_option}), {how}"
 
 
 def parse_content_type(value: str) -> tuple[str, str | None]:
