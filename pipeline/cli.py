@@ -57,6 +57,8 @@ FETCH_EXIT_CODES = f"""exit status:
   {EXIT_USAGE}    a wrong argument (an address that is not http or https), a RAW that cannot take files, or one
        another fetch or a run's listing holds (try again when it has finished)
   {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
+  {EXIT_MACHINE}    the machine failed writing into RAW: a full disk, a quota, an I/O error (the path is named); RAW
+       holds what was saved before, whole: free some space and fetch again
   {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
 EXPLAIN_HELP = (
     "read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
@@ -285,12 +287,27 @@ def fetch_urls(args: argparse.Namespace) -> int:
     except RawUnusable as exc:  # another fetch, or a run's listing, holds RAW
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        if not is_machine_error(exc):
+            raise
+        print(fetch_machine_line(args.raw, exc), file=sys.stderr)
+        return EXIT_MACHINE
     except KeyboardInterrupt:
         print(
             f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv", file=sys.stderr
         )
         return EXIT_INTERRUPTED
     return EXIT_FAILED_FILES if failed else 0
+
+
+def fetch_machine_line(raw: Path, exc: OSError) -> str:
+    """What a fetch stopped by a full disk (or a quota, an I/O error) says: the path, what to do, and that RAW holds
+    only whole summaries with their rows (fetch.save takes a PDF back when its row could not be written)."""
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return printable(
+        f"error: {exc.strerror or exc}{where}; free some space (or mend the disk) and fetch again: {raw} holds the "
+        "summaries saved before, each whole and in sources.csv"
+    )
 
 
 def interrupted_line(out: Path, held: str | None) -> str:

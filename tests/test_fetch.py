@@ -3,6 +3,7 @@ release with its summary and an unrelated PDF, redirects, errors, a server that 
 oversized answers, one that is busy once; and what RAW and RAW/sources.csv hold after each. No test reaches
 another address, and none sleeps: the client's timeout against a server held on an Event is the only timing."""
 
+import errno
 import gzip
 import hashlib
 import os
@@ -13,6 +14,7 @@ import sys
 import threading
 import tracemalloc
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +27,8 @@ from pipeline.acquire.http import MIB, Download, Settings, parse_content_type, r
 from pipeline.acquire.page import PageParser, parse_page, summary_links
 from pipeline.acquire.sources import SourceInfo, hold_raw, read_sources
 from pipeline.cli import main
+from pipeline.core import io as io_module
+from pipeline.core.failures import MACHINE_ERRNOS
 from pipeline.core.faults import VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -541,17 +545,54 @@ def test_a_gzipped_pdf_is_saved_unpacked(server, tmp_path):
 
 
 def test_a_sources_csv_that_cannot_be_written_takes_the_pdf_back(server, tmp_path, monkeypatch):
-    def full_disk(raw, row):
-        raise OSError(28, "No space left on device")
+    def refused(raw, row):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("pipeline.acquire.sources.add_source_row", full_disk)
+    monkeypatch.setattr("pipeline.acquire.sources.add_source_row", refused)
     raw = tmp_path / "raw"
     outcomes, _ = fetch_all([address(server, "/moved.pdf")], raw)
     assert [o.line for o in outcomes] == [
-        f"{address(server, '/moved.pdf')}: not saved: sources.csv could not be written: [Errno 28] No space left "
-        "on device"
+        f"{address(server, '/moved.pdf')}: not saved: sources.csv could not be written: [Errno 13] Permission denied"
     ]
     assert listing(raw) == []
+
+
+def failing_writing(name: str, code: int):
+    """core.io.atomic_file that fails with the error `code` of the machine (naming no file, as a write does) while
+    writing the file `name`: the injected full disk of tests/test_robustness.py."""
+    real = io_module.atomic_file
+
+    @contextmanager
+    def atomic_file(path: Path):
+        with real(path) as f:
+            if path.name == name:
+                raise OSError(code, os.strerror(code))
+            yield f
+
+    return atomic_file
+
+
+@pytest.mark.parametrize("code", MACHINE_ERRNOS, ids=[errno.errorcode[c] for c in MACHINE_ERRNOS])
+@pytest.mark.parametrize("name", ["moved.pdf", "sources.csv"])
+def test_a_full_disk_in_raw_stops_fetch_as_the_machines_failure(server, tmp_path, monkeypatch, capsys, name, code):
+    """Issue 25: fetch's own full disk said "not saved: [Errno 28]…" per URL and exited 2, as for a bad address. Now
+    the run's machine-failure status, 3, with the path and what to do; RAW keeps only the summary saved before, whole
+    with its row (a PDF whose row could not be written is taken back), and the later address is not asked for."""
+    raw = tmp_path / "raw"
+    first, second = address(server, "/files/press-release.pdf"), address(server, "/moved.pdf")
+    assert main(["fetch", first, "--raw", str(raw)]) == 0
+    capsys.readouterr()
+    before = {entry: (raw / entry).read_bytes() for entry in listing(raw)}
+    monkeypatch.setattr(io_module, "atomic_file", failing_writing(name, code))
+    later = address(server, "/gzip.pdf")
+    assert main(["fetch", second, later, "--raw", str(raw)]) == 3
+    assert capsys.readouterr() == (
+        "",
+        f"error: {os.strerror(code)} writing {raw / name}; free some space (or mend the disk) and fetch again: {raw} "
+        "holds the summaries saved before, each whole and in sources.csv\n",
+    )
+    assert {entry: (raw / entry).read_bytes() for entry in listing(raw)} == before
+    assert server.hits == {"/files/press-release.pdf": 1, "/moved.pdf": 1, "/news/files/summary.pdf": 1}  # redirected
 
 
 # --- the command ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ overwritten: a new file under a taken name gets `-2`, `-3`. The PDF is written a
 rewritten atomically with the row added; when that fails the PDF is taken back, so RAW never holds half a fetch.
 
 Each URL comes out as one Fetched record, printed as one line: saved, already in RAW, or failed with its reason; a
-failure never stops the other URLs.
+failure never stops the other URLs, but a full disk, a quota or an I/O error (core.failures.MACHINE_ERRNOS) stops the
+fetch: raised, for the command to say once with its path (exit status 3).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pipeline.acquire.http import (
 from pipeline.acquire.page import looks_like_pdf, parse_page, summary_links
 from pipeline.acquire.rounds import parse_round
 from pipeline.acquire.sources import SOURCES_NAME, RawUnusable, hold_raw, is_input_name, read_sources, writable_sources
-from pipeline.core.failures import exception_line
+from pipeline.core.failures import exception_line, is_machine_error
 from pipeline.core.faults import stop_here
 from pipeline.core.io import sha256_file, write_atomic
 
@@ -184,6 +185,8 @@ def fetch(urls: Iterable[str], raw: Path, settings: Settings = DEFAULT_SETTINGS)
             try:
                 yield from fetch_url(session, folder, url, settings)
             except Exception as exc:  # noqa: BLE001 - our own bug on one URL: said in one line, the others go on
+                if is_machine_error(exc):  # the disk, not this URL: every later one would meet it too
+                    raise
                 yield Fetched(url, FAILED, f"internal error: {type(exc).__name__}: {exception_line(exc)}")
 
 
@@ -277,6 +280,8 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
         try:
             sources.add_source_row(folder.raw, row | {"source_file": held})
         except (OSError, RawUnusable) as exc:
+            if is_machine_error(exc):
+                raise
             return Fetched(
                 origin.url, FAILED, f"its row not added: {SOURCES_NAME} could not be written: {exception_line(exc)}"
             )
@@ -289,6 +294,8 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
         try:
             write_atomic(folder.raw / gone, got.data)
         except OSError as exc:
+            if is_machine_error(exc):  # a full disk is the machine's, said once by the command (cli.fetch_urls)
+                raise
             return Fetched(origin.url, FAILED, f"not saved: {exception_line(exc)}")
         folder.add(sha256, gone)
         return Fetched(origin.url, SAVED, f"saved again as {gone}, whose row {SOURCES_NAME} kept", gone)
@@ -297,13 +304,15 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
     try:
         write_atomic(path, got.data)
     except OSError as exc:
+        if is_machine_error(exc):
+            raise
         return Fetched(origin.url, FAILED, f"not saved: {exception_line(exc)}")
     stop_here("fetch_after_pdf")
     try:
         sources.add_source_row(folder.raw, row | {"source_file": name})  # through the module, which a test replaces
     except BaseException as exc:  # the PDF without its row would be taken for a file fetched and described
         path.unlink(missing_ok=True)
-        if not isinstance(exc, (OSError, RawUnusable)):
+        if not isinstance(exc, (OSError, RawUnusable)) or is_machine_error(exc):
             raise
         return Fetched(origin.url, FAILED, f"not saved: {SOURCES_NAME} could not be written: {exception_line(exc)}")
     folder.add(sha256, name)
