@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,7 @@ EXIT_USAGE = 1
 EXIT_FAILED_FILES = 2
 EXIT_MACHINE = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, what a shell reports for a process SIGTERM ended
 EXIT_CODES = f"""exit status:
   0    every file came out ok
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
@@ -36,7 +39,8 @@ EXIT_CODES = f"""exit status:
        or report.html or tables.xlsx could not be written (the tables were)
   {EXIT_MACHINE}    the machine failed: a full disk, a quota, an I/O error (the path is named); OUT holds the
        previous outputs, whole: free some space and run again
-  {EXIT_INTERRUPTED}  interrupted: OUT holds the previous outputs, or this run's if it had switched to them, whole"""
+  {EXIT_INTERRUPTED}  interrupted: OUT holds the previous outputs, or this run's if it had switched to them, whole
+  {EXIT_TERMINATED}  stopped by SIGTERM (kill, a service manager, a CI timeout): the same as interrupted"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -59,7 +63,8 @@ FETCH_EXIT_CODES = f"""exit status:
   {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
   {EXIT_MACHINE}    the machine failed writing into RAW: a full disk, a quota, an I/O error (the path is named); RAW
        holds what was saved before, whole: free some space and fetch again
-  {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
+  {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole
+  {EXIT_TERMINATED}  stopped by SIGTERM: the same as interrupted"""
 EXPLAIN_HELP = (
     "read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
     "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page"
@@ -292,11 +297,11 @@ def fetch_urls(args: argparse.Namespace) -> int:
             raise
         print(fetch_machine_line(args.raw, exc), file=sys.stderr)
         return EXIT_MACHINE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(
             f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        return interrupted_status(exc)
     return EXIT_FAILED_FILES if failed else 0
 
 
@@ -318,9 +323,49 @@ def interrupted_line(out: Path, held: str | None) -> str:
     return f"interrupted: the previous outputs in {printable(str(out))} are unchanged; run again to finish"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: the same unwinding, the same truthful line about what
+    OUT (or RAW) holds, instead of a death that says nothing."""
+
+
+def interrupted_status(exc: KeyboardInterrupt) -> int:
+    """The exit status of a command stopped by Ctrl-C (130) or SIGTERM (143), as a shell reports either."""
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+@contextmanager
+def terminate_as_interrupt():
+    """While the command runs, SIGTERM raises Terminated in it, as Ctrl-C raises KeyboardInterrupt: `kill`, a service
+    manager or a CI timeout then gets the line saying which set OUT holds. A process forked meanwhile (the run's
+    workers) keeps dying of SIGTERM as before: the handler tells it by its pid."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+    pid = os.getpid()
+
+    def terminate(signum, frame):
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int:
     """Run the command line `argv` (sys.argv's by default); `prog` names the command in its help and errors."""
     args = parse_args(argv, prog)
+    with terminate_as_interrupt():
+        return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The command `args` asks for, its outcome told on stderr, its exit status returned."""
     if args.stage == "explain":
         return explain_file(args.file, args.out)
     if args.stage == "fetch":
@@ -350,9 +395,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
             return EXIT_MACHINE
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(interrupted_line(args.out, held), file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted_status(exc)
     log = logging.getLogger("pipeline")
     for name, why in outcome.adds_nothing.items():
         log.warning("%s: adds nothing: %s", printable(name), why)

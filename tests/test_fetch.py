@@ -29,7 +29,7 @@ from pipeline.acquire.sources import SourceInfo, hold_raw, read_sources
 from pipeline.cli import main
 from pipeline.core import io as io_module
 from pipeline.core.failures import MACHINE_ERRNOS
-from pipeline.core.faults import VARIABLE
+from pipeline.core.faults import SIGNAL_VARIABLE, VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = (ROOT / "raw" / "r2-approval-summary.pdf").read_bytes()
@@ -311,6 +311,29 @@ def test_fetch_killed_between_the_pdf_and_its_row_is_mended_by_the_next(server, 
         f"{address(server, '/moved.pdf')}: already in RAW as moved.pdf, without a row: row added to sources.csv"
     ]
     assert (raw / "sources.csv").read_text(encoding="utf-8") == HEADER + moved_row(server, "moved.pdf")
+
+
+@pytest.mark.parametrize(("stop_signal", "status"), [("INT", 130), ("TERM", 143)], ids=["ctrl-c", "sigterm"])
+def test_fetch_interrupted_between_the_pdf_and_its_row_takes_the_pdf_back(server, tmp_path, stop_signal, status):
+    """Ctrl-C or SIGTERM where a SIGKILL leaves a PDF without its row: the PDF is taken back, and the line says what
+    RAW holds (SIGTERM ended fetch without a word)."""
+    raw = tmp_path / "raw"
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+    env |= {VARIABLE: "fetch_after_pdf", SIGNAL_VARIABLE: stop_signal}
+    stopped = subprocess.run(
+        [sys.executable, "-m", "pipeline", "fetch", address(server, "/moved.pdf"), "--raw", str(raw)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (stopped.returncode, stopped.stdout, stopped.stderr) == (
+        status,
+        "",
+        f"interrupted: {raw} holds the summaries saved before, each whole and in sources.csv\n",
+    )
+    assert listing(raw) == []
 
 
 def test_a_second_fetch_or_a_run_is_refused_while_a_fetch_holds_raw(server, tmp_path, capsys):

@@ -307,8 +307,8 @@ def save(folder: RawFolder, origin: Origin, got: Download, settings: Settings) -
         if is_machine_error(exc):
             raise
         return Fetched(origin.url, FAILED, f"not saved: {exception_line(exc)}")
-    stop_here("fetch_after_pdf")
     try:
+        stop_here("fetch_after_pdf")  # inside: Ctrl-C or SIGTERM here takes the PDF back, as a failed row does
         sources.add_source_row(folder.raw, row | {"source_file": name})  # through the module, which a test replaces
     except BaseException as exc:  # the PDF without its row would be taken for a file fetched and described
         path.unlink(missing_ok=True)

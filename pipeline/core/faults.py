@@ -17,7 +17,8 @@ the process or the OOM killer leaves behind. Unset (or set to anything else), no
     PIPELINE_STOP_AT=mid_table_write python -m pipeline all   # dies of SIGKILL (exit status 137 in a shell)
 
 With PIPELINE_STOP_SIGNAL=INT the process sends itself SIGINT instead, as Ctrl-C would: the run stops with its
-KeyboardInterrupt, and says what OUT holds. tests/test_robustness.py stops a run at each point both ways and checks
+KeyboardInterrupt, and says what OUT holds; with PIPELINE_STOP_SIGNAL=TERM, SIGTERM, as `kill` would: the same line
+(cli.terminate_as_interrupt), exit status 143. tests/test_robustness.py stops a run at each point both ways and checks
 what OUT holds, what the run said, and what the next run finds.
 """
 
