@@ -97,6 +97,7 @@ def test_a_sources_csv_saved_by_japanese_excel_is_read_as_cp932_and_said(tmp_pat
         "sources.csv is not UTF-8 (invalid start byte at byte 119): read as cp932, as Japanese Excel saves it; save it "
         "as CSV UTF-8 for fetch to add rows"
     ]
+    assert found.file_problems == {"a.pdf": found.problems, "b.pdf": found.problems}  # documents.warnings of each
     (tmp_path / "sources.csv").write_bytes(codecs.BOM_UTF8 * 2 + text.encode("utf-8"))
     assert urls_read(tmp_path) == {"a.pdf": "https://x.test/a.pdf", "b.pdf": "https://x.test/b.pdf"}
     assert read_sources(tmp_path).problems == []
@@ -166,6 +167,29 @@ def test_previous_plan_is_the_latest_earlier_one_of_the_municipality():
         "131148-2023": "131148-2023: no previous plan set, 2 plans started in 2020: 131148-2020, 131148-2020-2"
     }
     assert "previous_plan_id" not in plans  # the input is left as it was
+
+
+def test_a_sources_csv_read_as_cp932_is_said_on_the_terminal_and_in_each_described_files_warnings(tmp_path, caplog):
+    """Issue 25: the notice that sources.csv was read as cp932 was one terminal line; the documents it describes
+    carried values read through that guess without a word. Now each described file's documents.warnings says it."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE_RAW / "r2-approval-summary.pdf", raw / "r2.pdf")
+    text = "\r\n".join([",".join(SOURCE_COLUMNS), "r2.pdf,https://x.test/r2.pdf,,承認しました,2020-10-01,令和2年度,,,"])
+    (raw / "sources.csv").write_bytes(text.encode("cp932") + b"\r\n")
+    notice = (
+        "sources.csv is not UTF-8 (invalid start byte at byte 109): read as cp932, as Japanese Excel saves it; save it "
+        "as CSV UTF-8 for fetch to add rows"
+    )
+    assert main(["all", "--raw", str(raw), "--out", str(out), "--timeout", "600"]) == 0
+    assert [m for m in caplog.messages if m.startswith("sources.csv")] == [notice]
+    documents = read_tables(out)["documents"].set_index("source_file")
+    assert list(documents.loc["r2.pdf", "warnings"]) == [notice]
+    assert documents.loc["r2.pdf", ["round", "published", "url"]].tolist() == [
+        "令和2年度",
+        "2020-10-01",
+        "https://x.test/r2.pdf",
+    ]
 
 
 def test_rounds_come_from_sources_csv_else_from_the_title(tmp_path, variant_pdfs, caplog):

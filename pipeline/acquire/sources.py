@@ -129,6 +129,9 @@ def read_sources(raw: Path) -> Sources:
             round=checked_round(cells.get("round"), number, problems),
             sha256=checked(cells, "sha256", SHA256_RE.match, "not a lowercase hex sha256", number, problems),
         )
+    if current.not_utf8:  # each file it describes was described through a guess: its documents row says so too
+        for name in found.rows:
+            found.file_problems.setdefault(name, []).insert(0, found.problems[0])
     return found
 
 
