@@ -67,6 +67,11 @@ ENCODED = {
     "/bomb2.pdf": ("gzip, gzip", gzip.compress(BOMB)),
     "/br.pdf": ("br", SUMMARY),
 }
+# Bytes of Python memory a fetch may take beyond its --max-mb (tracemalloc's peak, the cap subtracted): a block being
+# unpacked (64 KiB), the chunks joined once at the end (the cap again, were it reached), httpx's buffers, a page's
+# text and one PDF with its sources.csv row. Peaks measured under a 1 MiB cap: the gzip bomb 1.5 MB (143 MiB before
+# fetch unpacked the body itself), a page of three PDFs 1.8 MB, a dripping server 0.1 MB; 4 MiB leaves twice that.
+PEAK_MARGIN = 4 * MIB
 ERROR_PAGE = "<html><head><title>ページが見つかりません｜東京都</title></head><body>お探しのページは…</body></html>"
 
 
@@ -486,7 +491,10 @@ def test_a_page_stops_at_its_cap_of_bytes_all_its_pdfs_together(server, tmp_path
     """Issue 25: a page's links were fetched whatever they weighed together. Two and a half summaries' worth: two are
     fetched whole, the third is refused by what they left, the last 17 of the 20 are not asked for."""
     raw = tmp_path / "raw"
-    outcomes, _ = fetch_all([address(server, "/many.html")], raw, page_max_bytes=412_887)  # 2.5 × 165,155 bytes
+    # 2.5 × 165,155 bytes; --max-mb 1, above each PDF, for the peak of memory measured against it
+    (outcomes, _), peak = traced_peak(
+        fetch_all, [address(server, "/many.html")], raw, page_max_bytes=412_887, max_bytes=MIB
+    )
     left_note = f"{address(server, '/many.html')}: the page links 25 summary PDFs: only the first 20 are fetched"
     assert outcomes[0].line.startswith(left_note)
     assert [o.line for o in outcomes[1:4]] == [
@@ -502,6 +510,7 @@ def test_a_page_stops_at_its_cap_of_bytes_all_its_pdfs_together(server, tmp_path
     ]
     assert sorted(server.hits) == ["/many.html", "/many/0.pdf", "/many/1.pdf", "/many/2.pdf"]
     assert listing(raw) == ["0.pdf", "sources.csv"]
+    assert peak < MIB + PEAK_MARGIN, f"peak {peak:,} bytes"
 
 
 class DripClock:
@@ -527,25 +536,27 @@ class DripClock:
 )
 def test_a_server_that_drips_is_stopped_at_the_deadline(server, tmp_path, limits, reason):
     raw = tmp_path / "raw"
-    outcomes, pauses = fetch_all([address(server, "/drip.pdf")], raw, monotonic=DripClock(server), **limits)
+    (outcomes, pauses), peak = traced_peak(
+        fetch_all, [address(server, "/drip.pdf")], raw, monotonic=DripClock(server), max_bytes=MIB, **limits
+    )
     assert [o.line for o in outcomes] == [f"{address(server, '/drip.pdf')}: {reason}"]
     assert listing(raw) == [] and pauses == []
+    assert peak < MIB + PEAK_MARGIN, f"peak {peak:,} bytes"
 
 
-# Bytes of Python memory a download may take beyond its cap (tracemalloc's peak, the cap subtracted): a block being
-# unpacked (64 KiB), the chunks joined once at the end (the cap again, were it reached), httpx's buffers: 2.5 MiB
-# measured under a 1 MiB cap, against 143 MiB before fetch unpacked the body itself.
-PEAK_MARGIN = 4 * MIB
+def traced_peak(function, *args, **kwargs):
+    """What function(*args, **kwargs) returns, and the peak of Python memory it took (tracemalloc), in bytes."""
+    tracemalloc.start()
+    try:
+        result = function(*args, **kwargs)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def test_a_gzip_bomb_is_stopped_at_the_cap_within_a_block_of_memory(server, tmp_path):
     """Issue 25: each layer was unpacked whole before the cap was checked: 3,499 bytes took the process to 4.2 GB."""
-    tracemalloc.start()
-    try:
-        outcomes, _ = fetch_all([address(server, "/bomb.pdf")], tmp_path / "raw", max_bytes=MIB)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (outcomes, _), peak = traced_peak(fetch_all, [address(server, "/bomb.pdf")], tmp_path / "raw", max_bytes=MIB)
     assert [o.line for o in outcomes] == [
         f"{address(server, '/bomb.pdf')}: too large: over 1 MiB (--max-mb), the download was stopped there"
     ]
