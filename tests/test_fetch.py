@@ -92,6 +92,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/slow.pdf":
             self.server.release.wait(60)  # set when the test ends: the client has given up long before
             return self.send(200, "application/pdf", SUMMARY)
+        if path == "/held.pdf":  # held until the test lets it go, having seen it asked for
+            self.server.asked.set()
+            self.server.release.wait(60)  # a guard: the test sets it at once, or at its end
+            return self.send(200, "application/pdf", SUMMARY)
         if path == "/flaky.pdf" and hits == 1 or path == "/busy.pdf":
             return self.send(503, "text/html", b"<html><title>busy</title></html>", {"Retry-After": "2"})
         if path == "/truncated.pdf":  # announces the whole file, sends half, hangs up
@@ -165,7 +169,12 @@ class Server(ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def running_server():
     httpd = Server(("127.0.0.1", 0), Handler)
-    httpd.lock, httpd.hits, httpd.release = threading.Lock(), Counter(), threading.Event()
+    httpd.lock, httpd.hits, httpd.release, httpd.asked = (
+        threading.Lock(),
+        Counter(),
+        threading.Event(),
+        threading.Event(),
+    )
     httpd.drip = threading.Semaphore(0)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -184,7 +193,7 @@ def server(running_server, monkeypatch):
     running_server.hits.clear()
     yield running_server
     running_server.release.set()
-    running_server.release = threading.Event()
+    running_server.release, running_server.asked = threading.Event(), threading.Event()
     running_server.drip.release(len(SUMMARY))  # a drip the client hung up on ends at its next byte
     running_server.drip = threading.Semaphore(0)
 
@@ -339,6 +348,58 @@ def test_fetch_interrupted_between_the_pdf_and_its_row_takes_the_pdf_back(server
         f"interrupted: {raw} holds the summaries saved before, each whole and in sources.csv\n",
     )
     assert listing(raw) == []
+
+
+# Seconds a test waits for a child process or an event at most: a guard against a hang, never reached when the test
+# passes (a fetch from loopback takes about a second, most of it Python starting).
+GUARD = 120
+
+
+def fetch_command(raw: Path, *urls: str) -> list[str]:
+    """`python -m pipeline fetch` of the URLs into RAW, as a maintainer types it."""
+    return [sys.executable, "-m", "pipeline", "fetch", *urls, "--raw", str(raw)]
+
+
+def test_two_fetch_processes_racing_into_one_raw_one_is_refused(server, tmp_path):
+    """Issue 25: two fetches into one RAW at once both exited 0 and said 80 saved, while sources.csv had 78 rows. Two
+    real processes: the first is held in its download (the server waits for the test) while the second starts, is
+    refused with the lock's message and exits 1 having asked for nothing; then the first completes."""
+    raw = tmp_path / "raw"
+    env = {k: v for k, v in os.environ.items() if k not in (*PROXY_VARIABLES, VARIABLE, SIGNAL_VARIABLE)}
+    first = subprocess.Popen(
+        fetch_command(raw, address(server, "/held.pdf")),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.asked.wait(GUARD)  # the first fetch holds RAW once it asks (hold_raw, then the download)
+        second = subprocess.run(
+            fetch_command(raw, address(server, "/moved.pdf")),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=GUARD,
+        )
+    finally:
+        server.release.set()
+        out, err = first.communicate(timeout=GUARD)
+    assert (second.returncode, second.stdout, second.stderr) == (
+        1,
+        "",
+        f"error: {raw} is in use by another fetch, or by a run listing it: wait for it to finish\n",
+    )
+    assert (first.returncode, out, err) == (
+        0,
+        f"{address(server, '/held.pdf')}: saved as held.pdf (165,155 bytes)\n",
+        "",
+    )
+    assert server.hits == {"/held.pdf": 1}
+    assert listing(raw) == ["held.pdf", "sources.csv"]
+    assert list(read_sources(raw).rows) == ["held.pdf"]
 
 
 def test_a_second_fetch_or_a_run_is_refused_while_a_fetch_holds_raw(server, tmp_path, capsys):
