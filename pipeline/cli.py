@@ -13,26 +13,34 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
-from pipeline.core.failures import UsageError
+from pipeline.core.failures import UsageError, is_machine_error, machine_reason
 from pipeline.core.records import DEFAULT_READER, READERS, Limits
+from pipeline.run.outdir import current_generation
 from pipeline.run.runner import STAGES, Options, run
 
 EXIT_USAGE = 1
 EXIT_FAILED_FILES = 2
+EXIT_MACHINE = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, what a shell reports for a process SIGTERM ended
 EXIT_CODES = f"""exit status:
   0    every file came out ok
   {EXIT_USAGE}    a wrong argument, a folder that cannot be used, or a raw folder holding no file
   {EXIT_FAILED_FILES}    a file failed, or lost plans as unreadable: one line per file on stderr, a row in documents;
        or report.html or tables.xlsx could not be written (the tables were)
-  {EXIT_INTERRUPTED}  interrupted: the previous outputs stay as they were"""
+  {EXIT_MACHINE}    the machine failed: a full disk, a quota, an I/O error (the path is named); OUT holds the
+       previous outputs, whole: free some space and run again
+  {EXIT_INTERRUPTED}  interrupted: OUT holds the previous outputs, or this run's if it had switched to them, whole
+  {EXIT_TERMINATED}  stopped by SIGTERM (kill, a service manager, a CI timeout): the same as interrupted"""
 # Characters that move the cursor or reorder text on a terminal: controls, line and paragraph separators, and
 # the bidirectional overrides and isolates a name could use to show itself backwards.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -50,9 +58,13 @@ FETCH_HELP = (
 )
 FETCH_EXIT_CODES = f"""exit status:
   0    every summary was saved, or was in RAW already
-  {EXIT_USAGE}    a wrong argument (an address that is not http or https), or a RAW that cannot take files
+  {EXIT_USAGE}    a wrong argument (an address that is not http or https), a RAW that cannot take files, or one
+       another fetch or a run's listing holds (try again when it has finished)
   {EXIT_FAILED_FILES}    an address failed: one line each on stderr; the other addresses were still fetched
-  {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole"""
+  {EXIT_MACHINE}    the machine failed writing into RAW: a full disk, a quota, an I/O error (the path is named); RAW
+       holds what was saved before, whole: free some space and fetch again
+  {EXIT_INTERRUPTED}  interrupted: RAW holds what was saved before, whole
+  {EXIT_TERMINATED}  stopped by SIGTERM: the same as interrupted"""
 EXPLAIN_HELP = (
     "read one PDF afresh and draw each page with every line boxed by the role it was given and the photos "
     "outlined (FILE-pNN.png), list every line (FILE-lines.tsv), print the role counts of each page"
@@ -118,10 +130,28 @@ def parse_args(argv: list[str] | None, prog: str = "python -m pipeline") -> argp
         help="seconds allowed to connect, and between two reads of an answer (default: 30)",
     )
     fetch.add_argument(
+        "--deadline",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.deadline: not imported here, which would load httpx
+        help="seconds one download may take in all, however slowly the server sends (default: 600)",
+    )
+    fetch.add_argument(
+        "--run-deadline",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.run_deadline
+        help="seconds the whole fetch may take (default: 3600)",
+    )
+    fetch.add_argument(
         "--max-mb",
         type=positive(float),
         default=100.0,
         help="largest download, MiB: a larger one is stopped and refused (default: 100)",
+    )
+    fetch.add_argument(
+        "--page-max-mb",
+        type=positive(float),
+        default=argparse.SUPPRESS,  # acquire.http.Settings.page_max_bytes
+        help="most bytes fetched from one page, its PDFs together, MiB: the later links are left (default: 200)",
     )
     return parser.parse_args(argv)
 
@@ -257,20 +287,90 @@ def fetch_urls(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     failed = False
     try:
-        for outcome in fetch(args.urls, args.raw, Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB))):
+        given = {name: getattr(args, name) for name in ("deadline", "run_deadline") if hasattr(args, name)}
+        if hasattr(args, "page_max_mb"):
+            given["page_max_bytes"] = int(args.page_max_mb * MIB)
+        settings = Settings(timeout=args.timeout, max_bytes=int(args.max_mb * MIB), **given)
+        for outcome in fetch(args.urls, args.raw, settings):
             failed |= outcome.status == FAILED
             print(printable(outcome.line), file=sys.stderr if outcome.status == FAILED else sys.stdout, flush=True)
-    except KeyboardInterrupt:
+    except RawUnusable as exc:  # another fetch, or a run's listing, holds RAW
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        if not is_machine_error(exc):
+            raise
+        print(fetch_machine_line(args.raw, exc), file=sys.stderr)
+        return EXIT_MACHINE
+    except KeyboardInterrupt as exc:
         print(
             f"interrupted: {args.raw} holds the summaries saved before, each whole and in sources.csv", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        return interrupted_status(exc)
     return EXIT_FAILED_FILES if failed else 0
+
+
+def fetch_machine_line(raw: Path, exc: OSError) -> str:
+    """What a fetch stopped by a full disk (or a quota, an I/O error) says: the path, what to do, and that RAW holds
+    only whole summaries with their rows (fetch.save takes a PDF back when its row could not be written)."""
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return printable(
+        f"error: {exc.strerror or exc}{where}; free some space (or mend the disk) and fetch again: {raw} holds the "
+        "summaries saved before, each whole and in sources.csv"
+    )
+
+
+def interrupted_line(out: Path, held: str | None) -> str:
+    """What OUT holds after a run was interrupted, told by the set OUT/current names now against `held`, the one it
+    named when the run started: the outputs switch in one step (run.outdir), so it is one or the other."""
+    if current_generation(out) != held:
+        return f"interrupted: {printable(str(out))} holds this run's outputs, complete"
+    return f"interrupted: the previous outputs in {printable(str(out))} are unchanged; run again to finish"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: the same unwinding, the same truthful line about what
+    OUT (or RAW) holds, instead of a death that says nothing."""
+
+
+def interrupted_status(exc: KeyboardInterrupt) -> int:
+    """The exit status of a command stopped by Ctrl-C (130) or SIGTERM (143), as a shell reports either."""
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+@contextmanager
+def terminate_as_interrupt():
+    """While the command runs, SIGTERM raises Terminated in it, as Ctrl-C raises KeyboardInterrupt: `kill`, a service
+    manager or a CI timeout then gets the line saying which set OUT holds. A process forked meanwhile (the run's
+    workers) keeps dying of SIGTERM as before: the handler tells it by its pid."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+    pid = os.getpid()
+
+    def terminate(signum, frame):
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int:
     """Run the command line `argv` (sys.argv's by default); `prog` names the command in its help and errors."""
     args = parse_args(argv, prog)
+    with terminate_as_interrupt():
+        return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The command `args` asks for, its outcome told on stderr, its exit status returned."""
     if args.stage == "explain":
         return explain_file(args.file, args.out)
     if args.stage == "fetch":
@@ -295,15 +395,19 @@ def main(argv: list[str] | None = None, prog: str = "python -m pipeline") -> int
         force=args.force,
         reader=args.reader,
     )
+    held = current_generation(args.out)
     try:
         with progress_reporter(args.quiet) as progress:
             outcome = run(options, progress)
     except (OSError, UsageError) as exc:
+        if is_machine_error(exc):
+            print(f"error: {printable(machine_reason(exc))}", file=sys.stderr)
+            return EXIT_MACHINE
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"interrupted: the previous outputs in {args.out} are unchanged; run again to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        print(interrupted_line(args.out, held), file=sys.stderr)
+        return interrupted_status(exc)
     log = logging.getLogger("pipeline")
     for name, why in outcome.adds_nothing.items():
         log.warning("%s: adds nothing: %s", printable(name), why)

@@ -30,6 +30,7 @@ def test_the_statuses_a_file_can_end_with():
         "unreadable_text",
         "no_plans",
         "changed_during_run",
+        "write_failed",
         "internal_error",
     ]
 
@@ -46,6 +47,7 @@ def test_the_statuses_a_file_can_end_with():
         ("changed_during_run", False, True),
         ("not_a_file", False, True),
         ("unreadable", False, True),
+        ("write_failed", False, True),
         ("internal_error", True, False),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import io
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import redirect_stderr
+from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +24,16 @@ import pytest
 
 from pipeline import PIPELINE_VERSION
 from pipeline.cli import main
-from pipeline.core.faults import POINTS, VARIABLE
+from pipeline.core import io as io_module
+from pipeline.core.failures import MACHINE_ERRNOS
+from pipeline.core.faults import RUN_POINTS, SIGNAL_VARIABLE, VARIABLE
+from pipeline.core.records import Limits
 from pipeline.outputs import tables as ptables
 from pipeline.outputs.views import VIEWS
-from pipeline.run.cache import load_extract
+from pipeline.run.cache import is_reusable, load_extract, read_cached
+from pipeline.run.inputs import find_sources
+from pipeline.run.outdir import link_names, start_generation, switch_to
+from pipeline.run.workers import EXIT_MACHINE, finish_worker
 from tests import badfiles
 from tests.conftest import frozen
 from tests.rows import document_row
@@ -89,10 +96,13 @@ def run_cli(raw: Path, out: Path, *args: str) -> int:
     return main(["all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME, *args])
 
 
-def run_subprocess(raw: Path, out: Path, *args: str, stop_at: str | None = None) -> subprocess.Popen:
+def run_subprocess(
+    raw: Path, out: Path, *args: str, stop_at: str | None = None, stop_signal: str = "KILL"
+) -> subprocess.Popen:
     """`python -m pipeline all` as a maintainer starts it, in its own process, under WIDE_TIME unless `args` set
-    --timeout; with `stop_at`, killed at that fault point (pipeline.core.faults)."""
-    env = {k: v for k, v in os.environ.items() if k != VARIABLE} | ({VARIABLE: stop_at} if stop_at else {})
+    --timeout; with `stop_at`, stopped at that fault point by `stop_signal` (pipeline.core.faults)."""
+    env = {k: v for k, v in os.environ.items() if k not in (VARIABLE, SIGNAL_VARIABLE)}
+    env |= {VARIABLE: stop_at, SIGNAL_VARIABLE: stop_signal} if stop_at else {}
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out), "-q", *WIDE_TIME, *args],
         cwd=ROOT,
@@ -563,64 +573,112 @@ def completed_next(completed, tmp_path_factory):
 
 
 ALL_BUT_MANIFEST = frozenset(["datapackage.json", *VIEWS] + [f"{t}.{s}" for t in TABLES for s in ("parquet", "csv")])
-KILLED = {
-    # fault point: (the outputs the killed run renamed into place, those of them whose bytes then differ from the
-    # sha256 manifest.json lists; a second copy of the sample adds a documents row and a warning on a.pdf's, and no
-    # plan: the changes table, which listed every plan added by the first run, is empty)
-    "after_extract": (frozenset(), set()),
-    "mid_table_write": (frozenset(["documents.parquet"]), {"documents.parquet"}),
-    "before_manifest": (
-        ALL_BUT_MANIFEST,
-        {"documents.parquet", "documents.csv", "changes.parquet", "changes.csv", *VIEWS},
-    ),
-}
+# fault point → whether OUT holds the new set once a run is stopped there: the outputs are written into a generation
+# folder of their own, and OUT switches to it in one rename (pipeline.run.outdir), so OUT holds the old set, whole,
+# until that rename, and the new one, whole, after it.
+STOPPED = {"after_extract": False, "mid_table_write": False, "before_manifest": False, "after_switch": True}
+INTERRUPTED_BEFORE = "interrupted: the previous outputs in {} are unchanged; run again to finish\n"
+INTERRUPTED_AFTER = "interrupted: {} holds this run's outputs, complete\n"
 
 
 def test_every_fault_point_is_tested():
-    assert list(KILLED) == list(POINTS)
+    assert list(STOPPED) == list(RUN_POINTS)
 
 
-def stale_outputs(out: Path) -> set[str]:
-    """The outputs whose bytes differ from the sha256 manifest.json lists for them."""
+def unvouched(out: Path) -> set[str]:
+    """The outputs whose bytes differ from the sha256 manifest.json lists for them, and the crops it lists that are
+    missing."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
         name
         for name, digest in manifest["outputs"].items()
         if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest
-    }
+    } | {name for name in manifest["crops"] if not (out / name).is_file()}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("point", POINTS)
-def test_run_killed_at_a_fault_point_leaves_whole_files_and_the_next_run_repairs_them(
-    completed, completed_next, tmp_path, capsys, point
-):
-    """A run killed with SIGKILL at each fault point (pipeline.core.faults) leaves every output whole: the previous
-    file or the new one, never a mix, never a temporary. manifest.json is the previous run's until the new one
-    is complete, so it names exactly the files a killed run replaced, and the next run rewrites them."""
+def stop_at_each_point(completed, completed_next, tmp_path, point, stop_signal):
+    """A copy of `completed`'s OUT, a run over `completed_next`'s RAW into it stopped at `point` by `stop_signal`
+    (pipeline.core.faults); returns RAW, OUT, the stopped run's exit status and stderr, and the outputs expected in
+    OUT (the previous run's, or the new ones when it stopped after the switch)."""
     raw, out = tmp_path / "raw", tmp_path / "out"
     shutil.copytree(completed_next[0], raw)
-    shutil.copytree(completed[1], out)
+    shutil.copytree(completed[1], out, symlinks=True)
     before = output_bytes(out)
     assert set(before) == ALL_BUT_MANIFEST | {"manifest.json"}
-    after = output_bytes(completed_next[1])
-    renamed, stale = KILLED[point]
-
-    proc = run_subprocess(raw, out, stop_at=point)
-    proc.communicate()
-    assert proc.returncode == -signal.SIGKILL
-    assert output_bytes(out) == {name: (after if name in renamed else before)[name] for name in before}
+    expected = output_bytes(completed_next[1]) if STOPPED[point] else before
+    proc = run_subprocess(raw, out, stop_at=point, stop_signal=stop_signal)
+    _, stderr = proc.communicate()
+    assert output_bytes(out) == expected
+    assert unvouched(out) == set()
     assert list(out.rglob(".*.tmp")) == []
     for table in TABLES:
         pq.read_table(out / f"{table}.parquet")
-    assert stale_outputs(out) == stale
+    return raw, out, proc.returncode, stderr, expected
 
+
+def check_next_run_repairs(raw: Path, out: Path, after: dict[str, bytes], capsys) -> None:
+    """The next run finishes the stopped one's work without reading a PDF again, and leaves one set of outputs."""
     assert run_cli(raw, out) == 0
     assert capsys.readouterr().err == ""
     assert run_log(out)["read"] == []  # b.pdf's extract record, written before the kill, is kept
     assert output_bytes(out) == after
-    assert stale_outputs(out) == set()
+    assert unvouched(out) == set()
     assert list(out.rglob(".*.tmp")) == []
+    assert [Path("generations", p.name) for p in (out / "generations").iterdir()] == [
+        Path(os.readlink(out / "current"))
+    ]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(f"crops/{p.name}" for p in (out / "crops").iterdir()) == sorted(manifest["crops"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", RUN_POINTS)
+def test_run_killed_at_a_fault_point_leaves_a_whole_set_and_the_next_run_repairs_it(
+    completed, completed_next, tmp_path, capsys, point
+):
+    """A run killed with SIGKILL at each fault point (pipeline.core.faults) leaves OUT with a whole set of outputs,
+    every file as manifest.json lists it: the previous set before the switch, the new one after, never a mix, never a
+    temporary. The next run finishes the work."""
+    raw, out, returncode, _, _ = stop_at_each_point(completed, completed_next, tmp_path, point, "KILL")
+    assert returncode == -signal.SIGKILL
+    check_next_run_repairs(raw, out, output_bytes(completed_next[1]), capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stop_signal", "status"), [("INT", 130), ("TERM", 143)], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("point", RUN_POINTS)
+def test_ctrl_c_at_a_fault_point_says_what_out_holds(
+    completed, completed_next, tmp_path, capsys, point, stop_signal, status
+):
+    """Issue 25: Ctrl-C at the table-writing point said "the previous outputs are unchanged" while documents.parquet
+    was new and documents.csv old. Now OUT holds one whole set, and the line says which; SIGTERM (kill, a service
+    manager, a CI timeout), which ended the run without a word, says the same, with 143 as a shell reports it."""
+    raw, out, returncode, stderr, _ = stop_at_each_point(completed, completed_next, tmp_path, point, stop_signal)
+    assert returncode == status
+    assert stderr == (INTERRUPTED_AFTER if STOPPED[point] else INTERRUPTED_BEFORE).format(out)
+    check_next_run_repairs(raw, out, output_bytes(completed_next[1]), capsys)
+
+
+def test_outputs_an_older_run_wrote_in_out_itself_are_adopted_before_the_switch(tmp_path):
+    """OUT written before generations (each output a file in OUT), or copied with its links followed (OUT/current a
+    folder): each name becomes a link reading the same bytes, never a mix, and the next set replaces them whole."""
+    out = tmp_path / "out"
+    (out / "current").mkdir(parents=True)
+    (out / "current" / "a.csv").write_bytes(b"copied")
+    (out / "a.csv").write_bytes(b"old a")
+    (out / "b.csv").write_bytes(b"old b")
+    link_names(out, ["a.csv", "b.csv", "c.csv"])
+    assert [(out / name).is_symlink() for name in ("a.csv", "b.csv", "c.csv")] == [True, True, True]
+    assert [(out / "a.csv").read_bytes(), (out / "b.csv").read_bytes(), (out / "c.csv").exists()] == [
+        b"old a",
+        b"old b",
+        False,
+    ]
+    generation = start_generation(out)
+    for name in ("a.csv", "b.csv"):
+        (generation / name).write_bytes(b"new " + name.encode())
+    switch_to(out, generation, ["a.csv", "b.csv"])
+    assert [(out / "a.csv").read_bytes(), (out / "b.csv").read_bytes()] == [b"new a.csv", b"new b.csv"]
 
 
 # --------------------------------------------------------------------------- safe defaults
@@ -714,3 +772,101 @@ def test_a_layout_that_breaks_segmenting_costs_only_its_file(rerun, monkeypatch)
         f"segmenting failed: IndexError: list index out of range (pipeline {PIPELINE_VERSION}); "
         "please report the file with the error",
     )
+
+
+# --------------------------------------------------------------------------- the machine's failures
+
+
+def no_space_writing(name: str):
+    """core.io.atomic_file that fails as a full disk does (ENOSPC, naming no file) while writing the file `name`."""
+    real = io_module.atomic_file
+
+    @contextmanager
+    def atomic_file(path: Path):
+        with real(path) as f:
+            if path.name == name:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            yield f
+
+    return atomic_file
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_writing_the_tables_leaves_the_old_set_and_says_where(
+    completed, completed_next, tmp_path, monkeypatch, capsys
+):
+    """Issue 25: a full disk while writing the tables exited 1 (a wrong argument) with `[Errno 28]` and no path,
+    and left 10 new tables beside the old datapackage, report, workbook and manifest. Now: exit 3, the path named,
+    OUT the previous set, whole; once space is freed, the next run writes the new one."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(completed_next[0], raw)
+    shutil.copytree(completed[1], out, symlinks=True)
+    before = output_bytes(out)
+    with monkeypatch.context() as patch:
+        patch.setattr(io_module, "atomic_file", no_space_writing("plans.csv"))
+        assert run_cli(raw, out) == 3
+    assert re.fullmatch(
+        f"error: No space left on device writing {re.escape(str(out))}/generations/[0-9a-f]{{16}}/plans.csv; "
+        "free some space \\(or mend the disk\\) and run again\n",
+        capsys.readouterr().err,
+    )
+    assert output_bytes(out) == before
+    assert unvouched(out) == set()
+    check_next_run_repairs(raw, out, output_bytes(completed_next[1]), capsys)
+
+
+@pytest.mark.parametrize("code", MACHINE_ERRNOS)
+def test_a_worker_stopped_by_the_machine_is_recorded_as_such_and_read_again(tmp_path, code):
+    """Issue 25: a worker that found the disk full was recorded as internal_error ("please report the file"), never
+    read again: after space was freed a run still kept 14 of 20 plans, until --force."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.pdf").write_bytes(SAMPLE.read_bytes())
+    (source,), _ = find_sources(raw)
+
+    class Exited:
+        """A worker process that has exited with the status its error of the machine gives."""
+
+        exitcode = EXIT_MACHINE + MACHINE_ERRNOS.index(code)
+
+        def join(self) -> None:
+            pass
+
+    assert finish_worker(Exited(), source, out, Limits(), timed_out=False) is None
+    head = read_cached(out, "extract", source.sha256)
+    assert (head["status"], head["error"]) == (
+        "write_failed",
+        f"{os.strerror(code)} writing {out / 'interim'}; free some space (or mend the disk) and run again",
+    )
+    assert not is_reusable(head, Limits())
+
+
+# Writes half a file through atomic_file, says so on stdout, then waits for stdin: killed there, as a view's process
+# is when its run dies.
+HALF_WRITTEN = """
+import sys
+from pathlib import Path
+from pipeline.core.io import atomic_file
+with atomic_file(Path(sys.argv[1])) as f:
+    f.write(b"half")
+    f.flush()
+    print("written", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_process_killed_while_writing_a_file_leaves_the_previous_file_and_nothing_else(tmp_path):
+    target = tmp_path / "tables.xlsx"
+    target.write_bytes(b"previous")
+    child = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITTEN, str(target)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "written\n"
+    child.kill()
+    child.wait()
+    assert [path.name for path in tmp_path.iterdir()] == ["tables.xlsx"]
+    assert target.read_bytes() == b"previous"

@@ -1,5 +1,6 @@
 """Approval rounds and RAW/sources.csv: parsed, checked, and carried into documents and plans."""
 
+import codecs
 import hashlib
 import shutil
 
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.acquire.rounds import parse_round, round_fy
-from pipeline.acquire.sources import SOURCE_COLUMNS, read_sources
+from pipeline.acquire.sources import SOURCE_COLUMNS, add_source_row, read_sources
 from pipeline.cli import main
 from pipeline.normalize import link_previous_plans
 from tests.conftest import SAMPLE_RAW, read_tables
@@ -77,6 +78,59 @@ def test_read_sources_without_the_file_or_its_key_column(tmp_path):
     assert read_sources(tmp_path).problems == ["sources.csv not read: no source_file column in its first line"]
 
 
+ROW_A = "a.pdf,https://x.test/a.pdf,,,2024-12-20,令和6年度後期,,,"
+ROW_B = "b.pdf,https://x.test/b.pdf,,,,,,,"
+
+
+def urls_read(raw) -> dict[str, str | None]:
+    return {name: info.url for name, info in read_sources(raw).rows.items()}
+
+
+def test_a_sources_csv_saved_by_japanese_excel_is_read_as_cp932_and_said(tmp_path):
+    """Issue 25: a sources.csv in cp932, or with a double byte order mark, lost every row's url, round and date, in
+    one terminal line."""
+    text = "\r\n".join([",".join(SOURCE_COLUMNS), ROW_A, ROW_B]) + "\r\n"
+    (tmp_path / "sources.csv").write_bytes(text.encode("cp932"))
+    found = read_sources(tmp_path)
+    assert (found.rows["a.pdf"].round, urls_read(tmp_path)["b.pdf"]) == ("令和6年度後期", "https://x.test/b.pdf")
+    assert found.problems == [
+        "sources.csv is not UTF-8 (invalid start byte at byte 119): read as cp932, as Japanese Excel saves it; save it "
+        "as CSV UTF-8 for fetch to add rows"
+    ]
+    assert found.file_problems == {"a.pdf": found.problems, "b.pdf": found.problems}  # documents.warnings of each
+    (tmp_path / "sources.csv").write_bytes(codecs.BOM_UTF8 * 2 + text.encode("utf-8"))
+    assert urls_read(tmp_path) == {"a.pdf": "https://x.test/a.pdf", "b.pdf": "https://x.test/b.pdf"}
+    assert read_sources(tmp_path).problems == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ('c.pdf,"https://x.test/c.pdf,,,,,,,', "a quote opened and never closed"),
+        ("c.pdf," + "x" * 200_000, "field larger than field limit (131072)"),
+    ],
+    ids=["unbalanced-quote", "huge-cell"],
+)
+def test_a_bad_line_of_sources_csv_costs_only_itself(tmp_path, bad, problem):
+    """Issue 25: an unbalanced quote on line 2 swallowed every later row; a 200,000-character cell in one row lost
+    every row. Now the line alone is left out, named, and its file warned of (documents.warnings)."""
+    write_sources(tmp_path, bad, ROW_A, ROW_B)
+    found = read_sources(tmp_path)
+    assert urls_read(tmp_path) == {"a.pdf": "https://x.test/a.pdf", "b.pdf": "https://x.test/b.pdf"}
+    said = f"sources.csv line 2: {problem}, row ignored"
+    assert (found.problems, {k: v for k, v in found.file_problems.items() if v}) == ([said], {"c.pdf": [said]})
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_guarded_and_read_back(tmp_path):
+    """Issue 25: a page <title> of =HYPERLINK(…) went into sources.csv as it was, a live formula in LibreOffice."""
+    row = dict.fromkeys(SOURCE_COLUMNS, "") | {"source_file": "a.pdf", "page_title": '=HYPERLINK("http://x")'}
+    add_source_row(tmp_path, row)
+    assert (tmp_path / "sources.csv").read_text(encoding="utf-8").splitlines()[1] == (
+        'a.pdf,,,"\'=HYPERLINK(""http://x"")",,,,,'
+    )
+    assert read_sources(tmp_path).rows["a.pdf"].page_title == '=HYPERLINK("http://x")'
+
+
 def test_previous_plan_is_the_latest_earlier_one_of_the_municipality():
     plans = pd.DataFrame(
         {
@@ -113,6 +167,29 @@ def test_previous_plan_is_the_latest_earlier_one_of_the_municipality():
         "131148-2023": "131148-2023: no previous plan set, 2 plans started in 2020: 131148-2020, 131148-2020-2"
     }
     assert "previous_plan_id" not in plans  # the input is left as it was
+
+
+def test_a_sources_csv_read_as_cp932_is_said_on_the_terminal_and_in_each_described_files_warnings(tmp_path, caplog):
+    """Issue 25: the notice that sources.csv was read as cp932 was one terminal line; the documents it describes
+    carried values read through that guess without a word. Now each described file's documents.warnings says it."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(SAMPLE_RAW / "r2-approval-summary.pdf", raw / "r2.pdf")
+    text = "\r\n".join([",".join(SOURCE_COLUMNS), "r2.pdf,https://x.test/r2.pdf,,承認しました,2020-10-01,令和2年度,,,"])
+    (raw / "sources.csv").write_bytes(text.encode("cp932") + b"\r\n")
+    notice = (
+        "sources.csv is not UTF-8 (invalid start byte at byte 109): read as cp932, as Japanese Excel saves it; save it "
+        "as CSV UTF-8 for fetch to add rows"
+    )
+    assert main(["all", "--raw", str(raw), "--out", str(out), "--timeout", "600"]) == 0
+    assert [m for m in caplog.messages if m.startswith("sources.csv")] == [notice]
+    documents = read_tables(out)["documents"].set_index("source_file")
+    assert list(documents.loc["r2.pdf", "warnings"]) == [notice]
+    assert documents.loc["r2.pdf", ["round", "published", "url"]].tolist() == [
+        "令和2年度",
+        "2020-10-01",
+        "https://x.test/r2.pdf",
+    ]
 
 
 def test_rounds_come_from_sources_csv_else_from_the_title(tmp_path, variant_pdfs, caplog):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import codecs
 import re
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +23,12 @@ MIB = 1 << 20
 EOF_WINDOW = 1024  # the PDF specification puts %%EOF within the last 1024 bytes of the file
 RETRY_AFTER_MAX = 60.0  # seconds: a server asking for longer is not waited for that long
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# The one layer of compression fetch reads, itself, a block at a time (unpack): httpx unpacks each layer of a chunk
+# whole before the size cap can be checked (3,499 bytes of `gzip, gzip` took the process to 4.2 GB). Asked for
+# alone; any other coding, or two stacked, is refused: no server needs them to send a PDF or a page.
+ACCEPTED_ENCODINGS = ("gzip", "x-gzip", "deflate")
+# Bytes unpacked at a time: the cap is checked after each block, so memory stays within the cap plus one block.
+UNPACK_BLOCK = 1 << 16
 
 
 def utc_now() -> datetime:
@@ -37,8 +44,21 @@ class Settings:
     attempts: int = 3  # tries of a URL that failed to connect, broke off, or got a 5xx or 429 answer
     backoff: float = 1.0  # seconds before the second try, doubled before each next
     max_redirects: int = 5
+    # Seconds one download may take in all, whatever the server's pace: a server sending a byte every few seconds
+    # never trips `timeout`. Ten minutes bring the default cap of 100 MiB at 170 KiB/s, a slow municipal server.
+    deadline: float = 600.0
+    # Seconds a whole fetch may take, its pages and PDFs together: an hour is a round of 20 summaries at the
+    # slowest pace above, two and a half times over; a URL reached later fails with its reason, the others stand.
+    run_deadline: float = 3600.0
+    run_ends_at: float | None = None  # the monotonic time the fetch ends by, set by fetch.fetch from run_deadline
+    # Bytes fetched from one page, its PDFs together: a round's summaries weigh 0.2 to 2 MB each, so 200 MiB is ten
+    # times the most a page of MAX_SUMMARIES_PER_PAGE (20) real ones could bring, and two downloads at the default
+    # cap; without it, 20 links at 100 MiB each would put 2 GB into RAW from one address.
+    page_max_bytes: int = 200 * MIB
+    cap_option: str = "--max-mb"  # the option named when max_bytes stops a download (fetch sets --page-max-mb)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
 
 
 class FetchFailed(Exception):
@@ -72,7 +92,7 @@ def client(settings: Settings) -> httpx.Client:
         timeout=httpx.Timeout(settings.timeout),
         follow_redirects=True,
         max_redirects=settings.max_redirects,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ", ".join(ACCEPTED_ENCODINGS[::2])},
     )
 
 
@@ -101,12 +121,13 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
                 raise FetchFailed(f"HTTP {status} {response.reason_phrase}".rstrip())
             expected = content_length(response)
             if expected is not None and expected > settings.max_bytes:
-                raise FetchFailed(too_large(settings.max_bytes, f"{expected:,} bytes announced"))
+                raise FetchFailed(too_large(settings, f"{expected:,} bytes announced"))
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            raw = within_deadline(response.iter_raw(), settings)
+            for chunk in unpack(raw, response.headers.get("content-encoding", "")):
                 size += len(chunk)
                 if size > settings.max_bytes:
-                    raise FetchFailed(too_large(settings.max_bytes, "the download was stopped there"))
+                    raise FetchFailed(too_large(settings, "the download was stopped there"))
                 chunks.append(chunk)
             received = response.num_bytes_downloaded
             if expected is not None and received != expected:
@@ -136,6 +157,44 @@ def download_once(session: httpx.Client, url: str, settings: Settings) -> Downlo
         raise FetchFailed(f"{type(exc).__name__}: {exception_line(exc)}") from None
 
 
+def within_deadline(chunks: Iterable[bytes], settings: Settings) -> Iterator[bytes]:
+    """The chunks of an answer as they come, until the download's deadline (settings.deadline) or the fetch's
+    (settings.run_ends_at) passes: checked at each chunk, so a server that sends nothing at all is stopped by
+    `timeout` instead, the later by at most that much."""
+    started = settings.monotonic()
+    for chunk in chunks:
+        now = settings.monotonic()
+        if now - started > settings.deadline:
+            raise FetchFailed(f"not received within {settings.deadline:g} s (--deadline): the server is too slow")
+        if settings.run_ends_at is not None and now > settings.run_ends_at:
+            raise FetchFailed(f"the fetch ran past its {settings.run_deadline:g} s (--run-deadline)")
+        yield chunk
+
+
+def unpack(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    """The body sent with Content-Encoding `encoding`, unpacked a block of at most UNPACK_BLOCK bytes at a time, so
+    that the caller's size cap stops a decompression bomb within a block of it. One layer of gzip or deflate (zlib
+    or gzip framing, told by its header); stacked or other codings are refused."""
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not codings:
+        yield from chunks
+        return
+    if len(codings) > 1 or codings[0] not in ACCEPTED_ENCODINGS:
+        raise FetchFailed(
+            f"refused: the answer is sent as Content-Encoding: {encoding.strip()}, which fetch does not read"
+        )
+    unpacker = zlib.decompressobj(zlib.MAX_WBITS | 32)  # +32: a zlib or a gzip header, whichever it has
+    try:
+        for chunk in chunks:
+            data = chunk
+            while block := unpacker.decompress(data, UNPACK_BLOCK):  # until this chunk gives no more
+                yield block
+                data = unpacker.unconsumed_tail
+        yield unpacker.flush()  # what zlib still holds of the input taken: at most its window, 32 KiB
+    except zlib.error as exc:
+        raise FetchFailed(f"the answer could not be decompressed: {exc}") from None
+
+
 def content_length(response: httpx.Response) -> int | None:
     """The announced length of the body as sent (compressed, when it is); None when absent or not a number."""
     value = response.headers.get("content-length", "")
@@ -148,8 +207,9 @@ def retry_after(response: httpx.Response) -> float:
     return min(float(value), RETRY_AFTER_MAX) if value.isdigit() else 0.0
 
 
-def too_large(max_bytes: int, how: str) -> str:
-    return f"too large: over {round(max_bytes / MIB, 2):g} MiB (--max-mb), {how}"
+def too_large(settings: Settings, how: str) -> str:
+    """Why a download was refused for its size, naming the option whose cap it passed."""
+    return f"too large: over {round(settings.max_bytes / MIB, 2):g} MiB ({settings.cap_option}), {how}"
 
 
 def parse_content_type(value: str) -> tuple[str, str | None]:
@@ -194,16 +254,35 @@ def preview(got: Download, limit: int = 60) -> str:
 
 
 def decode_html(got: Download) -> str:
-    """A page's text: in the charset the server names, else the one its <meta> names, else UTF-8."""
-    charset = got.charset
-    if charset is None:
-        m = re.search(rb"<meta[^>]*charset\s*=\s*[\"']?([\w.:-]+)", got.data[:4096], re.IGNORECASE)
-        charset = m[1].decode("ascii") if m else "utf-8"
-    try:
-        name = codecs.lookup(charset).name
-    except LookupError:
-        name = "utf-8"
-    # Browsers read Shift_JIS as Windows-31J, its superset (①, ㈱, NEC and IBM extensions); Japanese sites use them.
-    name = {"shift_jis": "cp932"}.get(name, name)
-    data = got.data[len(codecs.BOM_UTF8) :] if got.data.startswith(codecs.BOM_UTF8) else got.data
-    return data.decode(name, "replace")
+    """A page's text (read_html)."""
+    return read_html(got)[0]
+
+
+def read_html(got: Download) -> tuple[str, str]:
+    """A page's text and the name of the encoding it was read in, found as a browser finds it, by the WHATWG
+    Encoding Standard's labels (webencodings): a byte order mark, else the charset the server names (Windows-31J,
+    x-sjis: Shift_JIS), else the one its <meta> names within META_WINDOW, else UTF-8 when the bytes are UTF-8, else
+    Shift_JIS, the default a browser set to Japanese takes. Shift_JIS is read as Windows-31J, its superset (①, ㈱,
+    NEC and IBM extensions), which Japanese sites use."""
+    import webencodings
+
+    label = got.charset
+    if webencodings.lookup(label or "") is None:
+        m = META_CHARSET_RE.search(got.data[:META_WINDOW])
+        label = m[1].decode("ascii") if m else None
+    encoding = webencodings.lookup(label or "")
+    if encoding is None:
+        try:
+            got.data.decode("utf-8")
+            encoding = webencodings.lookup("utf-8")
+        except UnicodeDecodeError:
+            encoding = webencodings.lookup("shift_jis")
+    text, used = webencodings.decode(got.data, encoding, errors="replace")
+    return text, used.name
+
+
+# How far into a page its <meta charset> is looked for: the first 1,024 bytes in the standard, but a Japanese site's
+# head may carry scripts and styles before it (one put it after the first 4 KiB); 64 KiB holds any head seen, and
+# keeps the search short on a page of megabytes.
+META_WINDOW = 1 << 16
+META_CHARSET_RE = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)

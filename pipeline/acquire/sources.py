@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fcntl
 import io
+import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pipeline.acquire.rounds import parse_round
 from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.text import csv_cell, csv_text
 
 SOURCES_NAME = "sources.csv"
 CORRECTIONS_NAME = "corrections.csv"  # a maintainer's fixes of misreads (pipeline.acquire.corrections)
@@ -75,22 +80,35 @@ def read_sources(raw: Path) -> Sources:
     found = Sources({}, {}, [])
     try:
         current = read_sources_file(raw)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except OSError as exc:
         found.problems.append(f"{SOURCES_NAME} not read: {exc}")
         return found
     if current.text is None:
         return found
-    lines = current.lines
-    header = [name.strip() for name in lines[0]] if lines else []
+    if current.not_utf8:
+        found.problems.append(
+            f"{SOURCES_NAME} is not UTF-8 ({current.not_utf8}): read as cp932, as Japanese Excel saves it; save it as "
+            "CSV UTF-8 for fetch to add rows"
+        )
+    header = [name.strip() for name in current.header]
     if "source_file" not in header:
         found.problems.append(f"{SOURCES_NAME} not read: no source_file column in its first line")
         return found
-    for number, fields in enumerate(lines[1:], start=2):
+    for number, problem in current.bad_lines.items():
+        said = f"{SOURCES_NAME} line {number}: {problem}, row ignored"
+        found.problems.append(said)
+        name = current.text.splitlines()[number - 1].split(",", 1)[0].strip()
+        if name and not name.startswith('"'):
+            found.file_problems.setdefault(name, []).append(said)
+    for number, fields in current.lines[1:]:
         if not "".join(fields).strip():
             continue
-        # A ragged row is read as far as it goes: a missing cell is empty, a field past the header is dropped.
+        # A ragged row is read as far as it goes: a missing cell is empty, a field past the header is dropped; a
+        # cell fetch guarded against a spreadsheet's formulas (csv_cell) is read back as it was.
         cells = {
-            name: value.strip() or None for name, value in zip(header, fields, strict=False) if name in SOURCE_COLUMNS
+            name: csv_text(value.strip()) or None
+            for name, value in zip(header, fields, strict=False)
+            if name in SOURCE_COLUMNS
         }
         name = cells.get("source_file")
         if name is None:
@@ -111,6 +129,9 @@ def read_sources(raw: Path) -> Sources:
             round=checked_round(cells.get("round"), number, problems),
             sha256=checked(cells, "sha256", SHA256_RE.match, "not a lowercase hex sha256", number, problems),
         )
+    if current.not_utf8:  # each file it describes was described through a guess: its documents row says so too
+        for name in found.rows:
+            found.file_problems.setdefault(name, []).insert(0, found.problems[0])
     return found
 
 
@@ -143,6 +164,32 @@ class RawUnusable(Exception):
     """RAW, or its sources.csv, cannot take new files: reported before anything is downloaded."""
 
 
+class RawBusy(RawUnusable):
+    """Another fetch, or a run listing RAW, holds RAW (hold_raw)."""
+
+
+@contextmanager
+def hold_raw(raw: Path) -> Iterator[None]:
+    """Hold RAW for a fetch, or for a run while it lists RAW and reads sources.csv: a lock on the folder itself (no
+    file added to it), so that two fetches, or a fetch and a run's listing, never interleave. The second is refused at
+    once (RawBusy) rather than left waiting: a fetch may take minutes, and its maintainer is at the terminal to run
+    the command again. A RAW that is not a folder is not held: the caller says what is wrong with it."""
+    try:
+        fd = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RawBusy(f"{raw} is in use by another fetch, or by a run listing it: wait for it to finish") from None
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class SourcesFile:
     """RAW/sources.csv as it stands: its text, whether it starts with a byte order mark, its line end, and its
@@ -151,24 +198,51 @@ class SourcesFile:
     text: str | None  # None when there is no sources.csv
     bom: bool
     newline: str
-    lines: list[list[str]]
+    lines: list[tuple[int, list[str]]]  # (line number, its cells) of each line read
+    not_utf8: str | None = None  # why the bytes are not UTF-8 (then read as cp932), or None
+    bad_lines: dict[int, str] = field(default_factory=dict)  # line number → why it was not read
 
     @property
     def header(self) -> list[str]:
-        return self.lines[0] if self.lines else []
+        return self.lines[0][1] if self.lines and self.lines[0][0] == 1 else []
 
 
 def read_sources_file(raw: Path) -> SourcesFile:
     """The one reading of RAW/sources.csv, for the run (read_sources) and for fetch (writable_sources), each of
-    which says in its own way why it cannot be read: raises OSError, UnicodeDecodeError or csv.Error."""
+    which says in its own way what it could not read: raises OSError. UTF-8, with or without byte order marks (a
+    spreadsheet saves one, a second save through another tool a second), else cp932, as Japanese Excel saves it
+    (`not_utf8` says why). Each line is a row of its own, read alone (a row never spans lines in this file): a
+    line that cannot be read (an unbalanced quote, a cell over the csv module's limit) costs only itself, named in
+    `bad_lines`, where one unclosed quote used to swallow every later row."""
     try:
         data = (raw / SOURCES_NAME).read_bytes()
     except FileNotFoundError:
         return SourcesFile(None, False, "\n", [])
-    text = data.decode("utf-8-sig")  # -sig: spreadsheets save a BOM
+    bom = data.startswith(codecs.BOM_UTF8)
+    while data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        text, not_utf8 = data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        text, not_utf8 = data.decode("cp932", "replace"), f"{exc.reason} at byte {exc.start}"
     first = text.split("\n", 1)[0]
-    lines = list(csv.reader(io.StringIO(text, newline="")))
-    return SourcesFile(text, data.startswith(codecs.BOM_UTF8), "\r\n" if first.endswith("\r") else "\n", lines)
+    lines, bad = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        problem = line_problem(line)
+        if problem is None:
+            try:
+                lines.append((number, next(csv.reader([line]), [])))
+                continue
+            except csv.Error as exc:
+                problem = str(exc)
+        bad[number] = problem
+    return SourcesFile(text, bom, "\r\n" if first.endswith("\r") else "\n", lines, not_utf8, bad)
+
+
+def line_problem(line: str) -> str | None:
+    """Why a line of sources.csv cannot be a row, before the csv module reads it: a quote opened and never closed
+    (the doubled quote of a quoted cell counts twice), which would make its cell run on over the next lines."""
+    return "a quote opened and never closed" if line.count('"') % 2 else None
 
 
 def sources_sha256(raw: Path) -> str | None:
@@ -186,10 +260,10 @@ def writable_sources(raw: Path) -> SourcesFile:
         current = read_sources_file(raw)
     except OSError as exc:
         raise RawUnusable(f"{path} cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise RawUnusable(f"{path} is not UTF-8 ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
-    except csv.Error as exc:
-        raise RawUnusable(f"{path} cannot be read: {exc}") from None
+    if current.not_utf8:
+        raise RawUnusable(f"{path} is not UTF-8 ({current.not_utf8}): save it as UTF-8")
+    for number, problem in current.bad_lines.items():  # a row fetch could lose when it rewrites the file
+        raise RawUnusable(f"{path} line {number}: {problem}: fix it first")
     if current.text is None or not current.text.strip():
         return SourcesFile(None, current.bom, "\n", [])
     if "source_file" not in (name.strip() for name in current.header):
@@ -198,25 +272,26 @@ def writable_sources(raw: Path) -> SourcesFile:
 
 
 def add_source_row(raw: Path, row: dict[str, str]) -> None:
-    """Rewrite sources.csv with the row added (atomically: a crash leaves the old file or the new one). Its rows,
+    """Rewrite sources.csv with the row added (atomically: a crash leaves the old file or the new one), its cells
+    guarded as the output CSVs' are against a spreadsheet's formulas (a page titled =HYPERLINK(…)). Its rows,
     their order and quoting, its byte order mark and line ends stay as they were; columns it lacks are added at
     the end of its header (the old rows then rewritten as the csv module quotes them, their cells unchanged)."""
     current = writable_sources(raw)
     if current.text is None:
-        text = csv_text([list(SOURCE_COLUMNS), [row[c] for c in SOURCE_COLUMNS]], current.newline)
+        text = rows_text([list(SOURCE_COLUMNS), [csv_cell(row[c]) for c in SOURCE_COLUMNS]], current.newline)
     else:
         names = [name.strip() for name in current.header]
         missing = [c for c in SOURCE_COLUMNS if c not in names]
         if missing:  # every row again, the new columns empty in the old rows
-            text = csv_text([current.header + missing, *current.lines[1:]], current.newline)
+            text = rows_text([current.header + missing, *(cells for _, cells in current.lines[1:])], current.newline)
             names += missing
         else:
             text = current.text if current.text.endswith("\n") else current.text + current.newline
-        text += csv_text([[row.get(name, "") for name in names]], current.newline)
+        text += rows_text([[csv_cell(row.get(name, "")) for name in names]], current.newline)
     write_atomic(raw / SOURCES_NAME, (codecs.BOM_UTF8 if current.bom else b"") + text.encode("utf-8"))
 
 
-def csv_text(rows: list[list[str]], newline: str) -> str:
+def rows_text(rows: list[list[str]], newline: str) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator=newline).writerows(rows)
     return out.getvalue()

@@ -7,6 +7,7 @@ the terminal all come from `Failure`; nothing else lists the kinds.
 
 from __future__ import annotations
 
+import errno
 from enum import Enum
 
 from pipeline import PIPELINE_VERSION
@@ -21,6 +22,7 @@ class Fault(Enum):
     LIMITS = "the limits of the run"
     RUN = "the run (the file changed while it was read)"
     OURS = "this pipeline or a library it uses"
+    MACHINE = "the machine (its disk full, a quota reached, a failing device)"
 
 
 class Retry(Enum):
@@ -106,6 +108,12 @@ class Failure(Enum):
         Fault.RUN,
         Retry.ALWAYS,
     )
+    write_failed = (
+        "writing under OUT failed: the disk is full, a quota is reached, or the device gave an I/O error",
+        "free some space (or mend the disk) and run again",
+        Fault.MACHINE,
+        Retry.ALWAYS,
+    )
     internal_error = (
         "this pipeline failed on the file (a bug)",
         "please report the file with the error",
@@ -162,3 +170,19 @@ def internal_reason(message: str) -> str:
 
 class UsageError(Exception):
     """A folder the run cannot use: reported in one line."""
+
+
+# The errors of the machine, not of a file nor of this pipeline: a full disk, a quota, a failing device, a file
+# system remounted read-only. A run stopped by one is not a bug to report; the next run does the work again.
+MACHINE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS)
+
+
+def is_machine_error(exc: BaseException) -> bool:
+    """Whether an exception is an error of the machine (MACHINE_ERRNOS)."""
+    return isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS
+
+
+def machine_reason(exc: OSError) -> str:
+    """The one-line reason for an error of the machine: what failed, on which path, and what to do."""
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return reason(Failure.write_failed, f"{exc.strerror or exc}{where}")

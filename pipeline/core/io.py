@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -67,20 +68,50 @@ def write_atomic(path: Path, data: bytes) -> None:
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A file to write `path` through, renamed into place once written and flushed (write_atomic), for what is
-    too large to hold in memory whole."""
+    too large to hold in memory whole. Written unnamed (O_TMPFILE) where the file system allows: a process killed
+    while writing (a view's, when its run is killed) then leaves nothing behind; the temporary name exists only
+    for the instant between linking the written file and renaming it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
+    unnamed = getattr(os, "O_TMPFILE", 0)
+    try:
+        fd, tmp = os.open(path.parent, unnamed | os.O_WRONLY, 0o600), None
+    except (OSError, ValueError):  # no O_TMPFILE here, or not on this file system
+        unnamed = 0
+    if not unnamed:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), file_mode())
             yield f
             f.flush()
             os.fsync(f.fileno())
+            if tmp is None:
+                tmp = link_unnamed(f.fileno(), path)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:  # a write names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     sync_folder(path.parent)
+
+
+def link_unnamed(fd: int, path: Path) -> str:
+    """Give the unnamed file `fd` a temporary name beside `path` (linkat through /proc, following the link: a
+    destination given by folder makes Python call linkat, which can follow it) and return that name."""
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        for _ in range(100):  # a name another writer took meanwhile: draw another
+            name = f".{path.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+            try:
+                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder, follow_symlinks=True)
+                return str(path.parent / name)
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"no free temporary name beside {path}")
+    finally:
+        os.close(folder)
 
 
 def sync_folder(folder: Path) -> None:

@@ -118,3 +118,19 @@ def split_name_detail(item: str) -> tuple[str, str | None]:
                 name = item[:i].strip()
                 return (name, item[i + 1 : -1].strip()) if name else (item, None)
     return item, None
+
+
+# A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def csv_cell(value: str) -> str:
+    """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text. Text that
+    already starts with apostrophes before such a character gets one more, so that removing one apostrophe
+    before a formula character always gives the text back (csv_text)."""
+    return "'" + value if value.lstrip("'").startswith(FORMULA_PREFIXES) else value
+
+
+def csv_text(cell: str) -> str:
+    """The text of a cell csv_cell wrote: one apostrophe before a formula character taken off."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_PREFIXES) else cell

@@ -4,8 +4,9 @@ so that a reviewer confirms or rejects a reading without opening the PDF.
 A crop is named by what it shows (the source's sha256, the page, the box, the resolution): a run renders only the
 crops it has not made before, and removes those no plan shows any more. Pages are rendered with pypdfium2, each page
 once for all its crops. The worker that reads a file makes its plans' crops, in parallel with the others; the
-report's own process (report.start_report) makes those still missing (a file read before, whose plans changed) and
-removes the rest. Like the report, this module needs neither pandas nor pyarrow.
+report's own process (report.start_report) makes those still missing (a file read before, whose plans changed); the
+run removes the rest once its outputs are in place (run.outdir.prune_crops). Like the report, this module needs neither
+pandas nor pyarrow.
 """
 
 from __future__ import annotations
@@ -61,18 +62,6 @@ def parse_box(text: str) -> tuple[int, tuple[float, float, float, float]]:
 def crops_of(source: Path, sha256: str, boxes: list[str]) -> list[Crop]:
     """The crops of a row: one per item of its `boxes` column (normalize.box_columns), in `source`."""
     return [Crop(source, sha256, *parse_box(box)) for box in boxes]
-
-
-def write_crops(crops: list[Crop], out: Path) -> dict[str, str]:
-    """Make every crop of `crops` not yet under OUT/crops (make_crops) and remove the crops not in `crops`; returns,
-    per crop that could not be made, why."""
-    folder = Path(out) / CROPS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    wanted = {crop.name for crop in crops}
-    for path in folder.iterdir():
-        if f"{CROPS_DIR}/{path.name}" not in wanted:
-            path.unlink(missing_ok=True)
-    return make_crops(crops, out)
 
 
 def make_crops(crops: list[Crop], out: Path) -> dict[str, str]:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from pipeline import PIPELINE_VERSION
 from pipeline.core.io import write_atomic
 from pipeline.core.schema import BOOL, FIELDS, STRINGS, TABLES, constraints
-from pipeline.outputs.tables import ESCAPE, FORMULA_PREFIXES, LIST_ITEM_RE, LIST_SEPARATOR
+from pipeline.core.text import FORMULA_PREFIXES
+from pipeline.outputs.tables import ESCAPE, LIST_ITEM_RE, LIST_SEPARATOR
 
 if TYPE_CHECKING:  # only for the signatures: the descriptor never reads rows
     import pandas as pd

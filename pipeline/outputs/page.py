@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from pipeline.core.io import write_atomic
-from pipeline.outputs.crops import Crop, write_crops
+from pipeline.outputs.crops import Crop, make_crops
 
 # Characters that have no place in an HTML or XML document: C0 controls but tab, line feed and carriage return,
 # DEL and the C1 controls, lone surrogates (an undecodable file name), noncharacters.
@@ -53,9 +53,9 @@ def render_page(context: dict) -> str:
 
 
 def write_page(context: dict, path: Path, crops: dict[str, list[Crop]] | None = None) -> Path:
-    """Write the page of its values atomically, after the crops it shows (`crops`, by plan id: crops.write_crops;
-    None keeps those under its folder as they are); returns its path."""
+    """Write the page of its values atomically, after the crops it shows that are not made yet (`crops`, by plan id:
+    crops.make_crops, under its folder's `crops`); returns its path."""
     if crops is not None:
-        write_crops([crop for made in crops.values() for crop in made], path.parent)
+        make_crops([crop for made in crops.values() for crop in made], path.parent)
     write_atomic(path, render_page(context).encode("utf-8"))
     return path

@@ -16,14 +16,13 @@ from pipeline import PIPELINE_VERSION
 from pipeline.core.faults import stop_here
 from pipeline.core.io import write_atomic
 from pipeline.core.schema import FIELDS, INT, STRING, STRINGS, TABLES, arrow_schema
+from pipeline.core.text import csv_cell
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
 TAG_COLUMNS = ("themes", "instruments")
-# A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 # A list cell in CSV: the items joined with |; inside an item a backslash is written \\ and a | \|, and an
 # apostrophe that starts the cell \' (so the formula guard below never takes it for its own). Read back: take off
 # the guard, split at each | not escaped, then read each backslash and the character after it as that character.
@@ -98,13 +97,6 @@ def list_cell(items) -> str:
     return ESCAPE + cell if cell.startswith("'") else cell
 
 
-def csv_cell(value: str) -> str:
-    """Quote a leading formula character with an apostrophe, as spreadsheets expect for literal text. Text that
-    already starts with apostrophes before such a character gets one more, so that removing one apostrophe
-    before a formula character always gives the text back."""
-    return "'" + value if value.lstrip("'").startswith(FORMULA_PREFIXES) else value
-
-
 def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
     """A table as CSV for spreadsheets: UTF-8 with BOM, lists |-joined with escapes, codes as text, no formulas."""
     import pandas as pd
@@ -132,6 +124,6 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, str]:
         for suffix, data in (("parquet", parquet_bytes(df, table)), ("csv", csv_bytes(df, table))):
             path = out / f"{table}.{suffix}"
             write_atomic(path, data)
-            stop_here("mid_table_write")  # after the first file renamed into place, before the others
+            stop_here("mid_table_write")  # after the first file is written, before the others
             written[path.name] = hashlib.sha256(data).hexdigest()
     return written

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.corrections import corrections_sha256
-from pipeline.acquire.sources import sources_sha256
 from pipeline.core.fingerprint import fingerprint
 from pipeline.core.io import sha256_file
 from pipeline.core.records import CorrectionOutcome, FileNotice, ReadTwice, Source, to_dict
@@ -17,18 +16,23 @@ from pipeline.outputs.views import VIEWS
 from pipeline.run.cache import interim_path
 from pipeline.run.inputs import Refused
 
+MANIFEST_NAME = "manifest.json"
 
-def manifest_inputs(sources: list[Source], refused: list[Refused], raw: Path, out: Path) -> dict:
+
+def manifest_inputs(
+    sources: list[Source], refused: list[Refused], raw: Path, out: Path, sources_csv_sha256: str | None
+) -> dict:
     """What the tables are made from: the input files, what was read of them (a file read again under wider
     limits may come out differently), RAW's sources.csv and corrections.csv and the fingerprint of the normalize
-    stage (its code, its data files such as the vocabulary, its libraries)."""
+    stage (its code, its data files such as the vocabulary, its libraries). sources.csv's sha256 is the one taken
+    while RAW was listed (run.runner.run)."""
     return {
         "pipeline_version": PIPELINE_VERSION,
         "normalize_fingerprint": fingerprint("normalize"),
         "inputs": [{"source_file": s.name, "source_sha256": s.sha256, "bytes": s.path.stat().st_size} for s in sources],
         "refused": [{"source_file": r.name, "status": r.failure.status, "error": r.reason} for r in refused],
         "segment_records": {s.sha256: sha256_file(interim_path(out, "segment", s.sha256)) for s in sources},
-        "sources_csv": sources_sha256(raw),
+        "sources_csv": sources_csv_sha256,
         "corrections_csv": corrections_sha256(raw),
     }
 
@@ -37,7 +41,7 @@ def current_manifest(out: Path, inputs: dict) -> dict | None:
     """OUT's manifest when OUT already holds, whole, the outputs of these very inputs, and the report's crops (then a
     re-run has nothing to write); else None."""
     try:
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
         current = (
             all(manifest.get(k) == v for k, v in inputs.items())
             and all(sha256_file(out / name) == digest for name, digest in manifest["outputs"].items())

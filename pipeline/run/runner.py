@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.corrections import CORRECTIONS_NAME, Corrections, read_corrections
-from pipeline.acquire.sources import SOURCES_NAME, Sources, read_sources
-from pipeline.core.failures import OK
+from pipeline.acquire.sources import SOURCES_NAME, RawBusy, Sources, hold_raw, read_sources, sources_sha256
+from pipeline.core.failures import OK, UsageError
 from pipeline.core.faults import stop_here
 from pipeline.core.fingerprint import keep_facts, load_facts
 from pipeline.core.io import json_by_key, sha256_file, write_atomic
 from pipeline.core.records import DEFAULT_READER, FileRows, Limits, Notice, Source, from_dict, to_dict
-from pipeline.outputs.views import start_views, write_views
+from pipeline.outputs.views import VIEWS, start_views, write_views
 from pipeline.run.cache import (
     FACTS_NAME,
     interim_path,
@@ -48,8 +48,16 @@ from pipeline.run.cache import (
     write_segment,
 )
 from pipeline.run.inputs import Refused, find_sources, same_bytes
-from pipeline.run.manifest import current_manifest, manifest_inputs, notices_record
-from pipeline.run.outdir import exclusive, prepare_out, remove_leftovers
+from pipeline.run.manifest import MANIFEST_NAME, current_manifest, manifest_inputs, notices_record
+from pipeline.run.outdir import (
+    exclusive,
+    prepare_out,
+    prune_crops,
+    remove_leftovers,
+    remove_old_generations,
+    start_generation,
+    switch_to,
+)
 from pipeline.run.workers import beside, read_in_workers
 
 if TYPE_CHECKING:
@@ -101,7 +109,12 @@ class Outcome:
 def run(options: Options, progress=None) -> Outcome:
     """Run the stages up to options.stage; `progress(source, done, total)` hears of each PDF read."""
     started, clock = datetime.now(UTC), time.monotonic()
-    sources, refused = find_sources(options.raw)
+    try:
+        with hold_raw(options.raw):  # no fetch writes a PDF or a row while RAW is listed
+            sources, refused = find_sources(options.raw)
+            described, described_sha256 = read_sources(options.raw), sources_sha256(options.raw)
+    except RawBusy as exc:
+        raise UsageError(str(exc)) from None
     prepare_out(options.raw, options.out)
     with exclusive(options.out):
         remove_leftovers(options.out)
@@ -117,7 +130,9 @@ def run(options: Options, progress=None) -> Outcome:
             stage = "segment"
         manifest = {"adds_nothing": {}, "view_errors": {}, "needs_review": {}}
         if options.stage in ("normalize", "all"):
-            manifest = normalize_unless_current(sources, refused, options.raw, options.out, clock, options.force)
+            manifest = normalize_unless_current(
+                sources, refused, options.raw, (described, described_sha256), options.out, clock, options.force
+            )
         adds_nothing = manifest["adds_nothing"] | same_bytes(sources)
         failed = [Failed(r.name, r.failure.status, r.reason) for r in refused] + failures(sources, options.out, stage)
         outcome = Outcome(
@@ -224,17 +239,27 @@ def run_segment(sources: list[Source], out: Path) -> None:
 
 
 def normalize_unless_current(
-    sources: list[Source], refused: list[Refused], raw: Path, out: Path, started: float, force: bool = False
+    sources: list[Source],
+    refused: list[Refused],
+    raw: Path,
+    described: tuple[Sources, str | None],
+    out: Path,
+    started: float,
+    force: bool = False,
 ) -> dict:
-    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced).
-    Returns the manifest of OUT, which also tells of files whose plans were all read from other files."""
+    """Build and write the tables, unless OUT already holds those of these very inputs (and not forced); then remove
+    the crops and the sets of outputs OUT's set does not use. Returns the manifest of OUT, which also tells of files
+    whose plans were all read from other files."""
     prune_interim(sources, out)
-    inputs = manifest_inputs(sources, refused, raw, out)
+    inputs = manifest_inputs(sources, refused, raw, out, described[1])
     manifest = current_manifest(out, inputs) if not force else None
     if manifest is not None:
         log.info("normalize: nothing changed since the last run, outputs in %s kept", out)
+        prune_crops(out, manifest["crops"])  # those a run stopped after its switch left
         return manifest
-    manifest = normalize_and_write(sources, refused, raw, out, inputs, force)
+    manifest = normalize_and_write(sources, refused, raw, described[0], out, inputs, force)
+    prune_crops(out, manifest["crops"])
+    remove_old_generations(out)
     rows = manifest["rows"]
     log.info(
         "normalize: %d plans, %d pillars, %d projects, %d tags in %.1f s -> %s",
@@ -305,13 +330,20 @@ def load_rows(out: Path, sha256: str, segment_sha256: str, tagger: Callable[[], 
 
 
 def normalize_and_write(
-    sources: list[Source], refused: list[Refused], raw: Path, out: Path, inputs: dict, force: bool = False
+    sources: list[Source],
+    refused: list[Refused],
+    raw: Path,
+    described: Sources,
+    out: Path,
+    inputs: dict,
+    force: bool = False,
 ) -> dict:
     """Build, tag and write the tables and what changed in them since the previous run's (outputs.changes, said in
-    one line), then their views (write_views), then the manifest, which it returns: written last, it names the
-    sha256 of every output, so a reader can tell a complete set from one a killed run left half-replaced, and keeps
-    the warnings normalize gave and the corrections it applied or refused as records (notices_record), for a view
-    made later. A correction refused is said on the terminal too."""
+    one line), then their views (write_views), then the manifest, which it returns: it names the sha256 of every
+    output and keeps the warnings normalize gave and the corrections it applied or refused as records
+    (notices_record), for a view made later. All are written into a generation folder of their own, which then
+    replaces OUT's set in one step (outdir.switch_to): OUT holds the whole old set or the whole new one, never a mix.
+    A correction refused is said on the terminal too."""
     from pipeline.normalize import assemble, file_rows
     from pipeline.outputs.changes import diff_tables, read_previous, summarize
     from pipeline.outputs.datapackage import write_datapackage
@@ -325,7 +357,7 @@ def normalize_and_write(
     files = [(s.name, rows[s.sha256]) for s in sources] + [
         (r.name, file_rows(refused_record(r.failure, r.reason))) for r in refused
     ]
-    assembled = assemble(files, read_listing(raw, [name for name, _ in files]), read_fixes(raw).rows, tagger)
+    assembled = assemble(files, read_listing(raw, described, [name for name, _ in files]), read_fixes(raw).rows, tagger)
     for outcome in assembled.corrections:
         if outcome.refused:
             c = outcome.correction
@@ -333,13 +365,14 @@ def normalize_and_write(
     tables = assembled.tables
     tables["changes"] = diff_tables(read_previous(out), tables)  # read before write_tables replaces them
     log.info("changes: %s", summarize(tables["changes"], len(tables["plans"]))[1])
+    generation = start_generation(out)
     started = start_views(
-        tables, assembled.read_twice, assembled.corrections, out, beside, {s.name: s.path for s in sources}
+        tables, assembled.read_twice, assembled.corrections, generation, beside, {s.name: s.path for s in sources}
     )
-    outputs = write_tables(tables, out)
-    path = write_datapackage(out, tables)
+    outputs = write_tables(tables, generation)
+    path = write_datapackage(generation, tables)
     outputs[path.name] = sha256_file(path)
-    view_errors = write_views(out, outputs, started)
+    view_errors = write_views(generation, outputs, started)
     manifest = {
         **inputs,
         "outputs": dict(sorted(outputs.items())),
@@ -351,7 +384,9 @@ def normalize_and_write(
         **notices_record(assembled.read_twice, assembled.notices, assembled.corrections),
     }
     stop_here("before_manifest")
-    write_atomic(out / "manifest.json", json_by_key(manifest))
+    write_atomic(generation / MANIFEST_NAME, json_by_key(manifest))
+    switch_to(out, generation, sorted({*outputs, *VIEWS, MANIFEST_NAME}))
+    stop_here("after_switch")
     return manifest
 
 
@@ -365,10 +400,9 @@ def needs_review(plans) -> dict[str, str]:
     }
 
 
-def read_listing(raw: Path, names: list[str]) -> Sources:
-    """RAW's sources.csv, what in it concerns no file or no file of RAW said on the terminal (what concerns one
-    file goes to its documents row)."""
-    listing = read_sources(raw)
+def read_listing(raw: Path, listing: Sources, names: list[str]) -> Sources:
+    """RAW's sources.csv as read while RAW was listed, what in it concerns no file or no file of RAW said on the
+    terminal (what concerns one file goes to its documents row)."""
     for problem in listing.problems:
         log.warning("%s", problem)
     for name in sorted(set(listing.rows) - set(names)):

@@ -29,7 +29,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.failures import Failure
+from pipeline.core.failures import MACHINE_ERRNOS, Failure, is_machine_error, machine_reason
 from pipeline.core.fingerprint import adopt, fingerprint
 from pipeline.core.io import write_atomic
 from pipeline.core.records import DEFAULT_READER, OCR_SECONDS_PER_PAGE, Limits, Source
@@ -121,6 +121,10 @@ def _worker(
         read_file(source, out, limits, last, reader, after_crash, lambda pages: allow(extra, pages))
     except MemoryError:  # even while reporting a failure: the parent writes the record
         os._exit(EXIT_OUT_OF_MEMORY)
+    except OSError as exc:  # a full disk is the machine's failure, not a bug: the parent records it, read again
+        if not is_machine_error(exc):
+            raise
+        os._exit(EXIT_MACHINE + MACHINE_ERRNOS.index(exc.errno))
 
 
 def allow(extra, pages: int) -> None:
@@ -257,7 +261,8 @@ def _beside(run: int, function, args: tuple, send) -> None:
         result = ("ok", function(*args))
     except Exception as exc:  # noqa: BLE001 - the caller's to report, as if it had raised there
         result = ("error", exc)
-    send.send(result)
+    with contextlib.suppress(BrokenPipeError):  # the run stopped (a full disk, Ctrl-C) and no longer waits for it
+        send.send(result)
 
 
 def file_size(source: Source) -> int:
@@ -266,6 +271,20 @@ def file_size(source: Source) -> int:
         return source.path.stat().st_size
     except OSError:
         return 0
+
+
+# A worker stopped by an error of the machine exits with this status plus the error's place in MACHINE_ERRNOS, above
+# EXIT_OUT_OF_MEMORY and below 128 (a shell's mark of a signal): the parent records which error it was.
+EXIT_MACHINE = 16
+
+
+def machine_failure(exitcode: int, out: Path) -> tuple[Failure, str] | None:
+    """The failure of a worker that exited on an error of the machine (a full disk while writing its records under
+    OUT/interim), or None: the file is read again by the next run, and no bug is reported."""
+    if not EXIT_MACHINE <= exitcode < EXIT_MACHINE + len(MACHINE_ERRNOS):
+        return None
+    code = MACHINE_ERRNOS[exitcode - EXIT_MACHINE]
+    return Failure.write_failed, machine_reason(OSError(code, os.strerror(code), str(out / "interim")))
 
 
 def finish_worker(
@@ -291,7 +310,7 @@ def finish_worker(
         proc.join()
         if proc.exitcode == 0 and target.exists():
             return None
-        failure = died(proc.exitcode, limits)
+        failure = machine_failure(proc.exitcode, out) or died(proc.exitcode, limits)
         if reader == "pdfium" and after_crash is None and failure[0] is Failure.reader_crashed and not target.exists():
             return f"pdfium died of {signal.Signals(-proc.exitcode).name}"
     from pipeline.extract import header, write_extract
