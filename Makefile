@@ -64,8 +64,9 @@ format: $(STAMP) ## format the code with ruff and apply its safe fixes (import o
 
 # make bench BENCH_ARGS="--sizes 400,4000": add-one at 4,000 files too (about 15 more minutes on 2 cores);
 # --no-long, --no-tests, --corpus DIR: see python -m bench.bench --help and docs/performance.md.
-bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2 (BENCH_ARGS: more options)
+bench: $(STAMP) ## measure the pipeline against bare pdfplumber and pypdfium2, then OCR (BENCH_ARGS: more options)
 	$(PY) -m bench.bench $(BENCH_ARGS)
+	$(PY) -m bench.bench_ocr
 
 check: $(STAMP) ## validate OUT/datapackage.json with frictionless
 	$(PY) -m frictionless validate "$(OUT)/datapackage.json"
