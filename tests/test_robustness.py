@@ -228,7 +228,7 @@ def test_pages_are_counted_where_the_file_opened(bad_run):
 
 # Text no readable text layer holds: pdfminer's unmapped glyphs, U+FFFD, control characters, Latin-1 letters.
 GIBBERISH_RE = re.compile(r"\(cid:\d+\)|[\ufffd\x00-\x1f\x7f-\x9f\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\xff]")
-OCR_HINT = "get a better copy, or OCR the file"
+OCR_HINT = "get a better copy, or an image-only one, which is read by OCR (a text layer is never read over)"
 MUTANTS = 40
 
 

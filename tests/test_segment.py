@@ -725,7 +725,8 @@ def test_rejections_come_to_one_line_per_file():
     ]
     assert summarize_rejections(rejected) == (
         "4 plan(s) rejected: unreadable text on pages 1, 3; no place name in the "
-        "header on page 3; get a better copy, or OCR the file"
+        "header on page 3; get a better copy, or an image-only one, which is read by OCR (a text layer is never "
+        "read over)"
     )
 
 

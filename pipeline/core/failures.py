@@ -92,7 +92,7 @@ class Failure(Enum):
     )
     unreadable_text = (
         "the text layer does not read as Japanese (glyphs without a Unicode map, a broken font)",
-        "get a better copy, or OCR the file",
+        "get a better copy, or an image-only one, which is read by OCR (a text layer is never read over)",
         Fault.FILE,
         Retry.NEVER,
     )
