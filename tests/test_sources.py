@@ -107,7 +107,7 @@ def test_a_sources_csv_saved_by_japanese_excel_is_read_as_cp932_and_said(tmp_pat
     ("bad", "problem"),
     [
         ('c.pdf,"https://x.test/c.pdf,,,,,,,', "a quote opened and never closed"),
-        ("c.pdf," + "x" * 200_000, "field larger than field limit (131072)"),
+        ("c.pdf," + "x" * 200_000, "a line of 200,006 characters, over 131,072"),
     ],
     ids=["unbalanced-quote", "huge-cell"],
 )

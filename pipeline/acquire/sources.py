@@ -212,7 +212,7 @@ def read_sources_file(raw: Path) -> SourcesFile:
     which says in its own way what it could not read: raises OSError. UTF-8, with or without byte order marks (a
     spreadsheet saves one, a second save through another tool a second), else cp932, as Japanese Excel saves it
     (`not_utf8` says why). Each line is a row of its own, read alone (a row never spans lines in this file): a
-    line that cannot be read (an unbalanced quote, a cell over the csv module's limit) costs only itself, named in
+    line that cannot be read (an unbalanced quote, an over-long line) costs only itself, named in
     `bad_lines`, where one unclosed quote used to swallow every later row."""
     try:
         data = (raw / SOURCES_NAME).read_bytes()
@@ -239,10 +239,18 @@ def read_sources_file(raw: Path) -> SourcesFile:
     return SourcesFile(text, bom, "\r\n" if first.endswith("\r") else "\n", lines, not_utf8, bad)
 
 
+# The longest line of sources.csv read as a row: the csv module's default limit of a cell (131,072 characters), which
+# no address, title or date comes near, checked here since any library in the process may raise the module's limit.
+LINE_MAX_CHARS = 131_072
+
+
 def line_problem(line: str) -> str | None:
     """Why a line of sources.csv cannot be a row, before the csv module reads it: a quote opened and never closed
-    (the doubled quote of a quoted cell counts twice), which would make its cell run on over the next lines."""
-    return "a quote opened and never closed" if line.count('"') % 2 else None
+    (the doubled quote of a quoted cell counts twice), which would make its cell run on over the next lines; a line
+    longer than LINE_MAX_CHARS (a cell pasted whole from elsewhere)."""
+    if line.count('"') % 2:
+        return "a quote opened and never closed"
+    return f"a line of {len(line):,} characters, over {LINE_MAX_CHARS:,}" if len(line) > LINE_MAX_CHARS else None
 
 
 def sources_sha256(raw: Path) -> str | None:
