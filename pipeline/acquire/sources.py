@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import fcntl
 import io
 import os
 import re
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.acquire.rounds import parse_round
-from pipeline.core.io import sha256_file, write_atomic
+from pipeline.core.io import held, sha256_file, write_atomic
 from pipeline.core.text import csv_cell, csv_text
 
 SOURCES_NAME = "sources.csv"
@@ -179,15 +178,8 @@ def hold_raw(raw: Path) -> Iterator[None]:
     except OSError:
         yield
         return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RawBusy(f"{raw} is in use by another fetch, or by a run listing it: wait for it to finish") from None
-    try:
+    with held(fd, RawBusy(f"{raw} is in use by another fetch, or by a run listing it: wait for it to finish")):
         yield
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)

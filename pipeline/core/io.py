@@ -5,6 +5,7 @@ Standard library only: the extract workers write their records with it, and must
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -112,6 +113,22 @@ def link_unnamed(fd: int, path: Path) -> str:
         raise FileExistsError(f"no free temporary name beside {path}")
     finally:
         os.close(folder)
+
+
+@contextmanager
+def held(fd: int, busy: Exception) -> Iterator[None]:
+    """Hold an exclusive lock on the open file `fd` while the block runs, and close it after; raise `busy` at once
+    when another process holds it: a second run or fetch is refused, never left waiting (outdir.exclusive,
+    sources.hold_raw)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise busy from None
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def sync_folder(folder: Path) -> None:

@@ -12,7 +12,6 @@ what they show: a new set only adds some, and those no set shows are removed aft
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import secrets
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.core.failures import UsageError
-from pipeline.core.io import TEMPORARY_SUFFIX, remove_temporaries, sync_folder
+from pipeline.core.io import TEMPORARY_SUFFIX, held, remove_temporaries, sync_folder
 from pipeline.outputs.crops import CROPS_DIR
 from pipeline.run.cache import INTERIM_STAGES
 
@@ -57,15 +56,8 @@ def exclusive(out: Path):
         if exc.errno == errno.ELOOP:
             raise UsageError(f"{path} is a symbolic link: remove it (a lock is never followed)") from None
         raise UsageError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise UsageError(f"another run is writing {out}; wait for it to finish") from None
-    try:
+    with held(fd, UsageError(f"another run is writing {out}; wait for it to finish")):
         yield
-    finally:
-        os.close(fd)
 
 
 def remove_leftovers(out: Path) -> None:
