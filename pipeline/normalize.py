@@ -223,16 +223,10 @@ def box_columns(regions: list[Region], page_sizes: list[tuple[float, float]]) ->
     """Where a row stands: the box of its first region (on its first page) and that page's size, and every
     page's box as `page:x0,top,x1,bottom`, so that anyone can crop the source."""
     first = regions[0] if regions else None
-    width, height = page_sizes[first.page - 1] if first and first.page <= len(page_sizes) else (None, None)
-    return {
-        "box_x0": first and first.x0,
-        "box_top": first and first.top,
-        "box_x1": first and first.x1,
-        "box_bottom": first and first.bottom,
-        "page_width": width,
-        "page_height": height,
-        "boxes": [f"{r.page}:{r.x0:g},{r.top:g},{r.x1:g},{r.bottom:g}" for r in regions],
-    }
+    box = (first.x0, first.top, first.x1, first.bottom) if first else (None,) * 4
+    size = page_sizes[first.page - 1] if first and first.page <= len(page_sizes) else (None, None)
+    boxes = [f"{r.page}:{r.x0:g},{r.top:g},{r.x1:g},{r.bottom:g}" for r in regions]
+    return dict(zip(BOX_COLUMNS, (*box, *size, boxes), strict=True))
 
 
 def set_tags(tagger: Tagger, plans: list[tuple[int, PlanRows]], pillars: list[ChildRows], projects: list[ChildRows]):
