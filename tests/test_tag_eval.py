@@ -1,5 +1,6 @@
 """The tagger against the labelled projects of tests/data/labelled/ (tools.evaluate, make eval-tags): each
-code's figures on the development set must reach its floors, and the labelled files must be sound."""
+code's figures on the development set must reach its floors, and the labelled files must be sound. The fresh set
+(tests/data/labelled_fresh/) is reported, never held to floors chosen with it."""
 
 from pathlib import Path
 
@@ -7,46 +8,47 @@ import pytest
 
 from pipeline.tagging.tagger import Tagger
 from pipeline.tagging.vocabulary import load_vocabulary
-from tools.evaluate import LABELLED, Example, Score, evaluate, read_labelled_sets, report, score
+from tools.evaluate import FRESH, LABELLED, Example, Score, evaluate, read_labelled_sets, report, score
 
-LABELLED_DIR = Path(__file__).resolve().parents[1] / LABELLED
+ROOT = Path(__file__).resolve().parents[1]
 
 # Below this many labelled positives one example moves a figure by 0.2 or more: the floors wait for more.
 MIN_SUPPORT = 5
-# code: (precision floor, recall floor) on the development set. Set by hand from the development figures after the
-# vocabulary curation of issue 16 item 4 (248 examples, make eval-tags), rounded down to 0.05 and no higher than
-# 0.95; raise them as the vocabulary and the labelled set improve, never lower them to let a change through
+# code: (precision floor, recall floor) on the development set. Set by hand from the development figures (make
+# eval-tags), rounded down to 0.05 and no higher than 0.95: last by issue 26, on its 7,782 development rows (the
+# labelled sets before it, the sets written blind from the code definitions, and its first three fresh sets once
+# measured); raise them as the vocabulary and the labelled set improve, never lower them to let a change through
 # unexplained.
 FLOORS = {
-    "succession": (0.9, 0.95),
+    "succession": (0.95, 0.95),
     "startup": (0.95, 0.95),
-    "talent": (0.85, 0.9),
-    "sales": (0.85, 0.95),
-    "digital": (0.9, 0.9),
-    "productivity": (0.95, 0.9),
-    "management": (0.95, 0.85),
-    "rnd": (0.85, 0.95),
-    "academia": (0.85, 0.95),
-    "network": (0.85, 0.95),
-    "siting": (0.9, 0.95),
-    "manufacturing": (0.95, 0.95),
+    "talent": (0.95, 0.95),
+    "sales": (0.95, 0.9),
+    "digital": (0.95, 0.95),
+    "productivity": (0.95, 0.95),
+    "management": (0.95, 0.9),
+    "rnd": (0.95, 0.95),
+    "academia": (0.9, 0.95),
+    "network": (0.9, 0.9),
+    "siting": (0.95, 0.95),
+    "manufacturing": (0.9, 0.95),
     "retail": (0.95, 0.95),
-    "branding": (0.85, 0.8),
+    "branding": (0.95, 0.85),
     "sdgs": (0.95, 0.95),
     "subsidy": (0.95, 0.95),
-    "seminar": (0.9, 0.95),
-    "advisory": (0.9, 0.9),
-    "survey": (0.85, 0.95),
-    "exhibition": (0.9, 0.95),
-    "facility": (0.85, 0.95),
-    "event": (0.95, 0.85),
+    "seminar": (0.95, 0.95),
+    "advisory": (0.95, 0.95),
+    "survey": (0.95, 0.95),
+    "exhibition": (0.95, 0.95),
+    "facility": (0.95, 0.9),
+    "event": (0.95, 0.95),
 }
 HEADER = "project_name,project_detail,themes,instruments,note\n"
 
 
 @pytest.fixture(scope="module")
 def development():
-    return evaluate(LABELLED_DIR)["development"]
+    return evaluate(ROOT)["development"]
 
 
 def test_every_code_has_its_floors():
@@ -65,30 +67,37 @@ def test_development_figures_reach_their_floors(development, code):
 
 def test_labelled_files_parse_with_known_codes_and_no_project_twice():
     # Refuses an unknown code, a code of the other kind, a project labelled twice.
-    sets = read_labelled_sets(LABELLED_DIR)
-    assert len(sets["development"]) >= 56
+    sets = read_labelled_sets(ROOT)
+    assert len(sets["development"]) >= 7782
 
 
 def test_development_set_has_every_code():
-    supports = {code: figures.support for code, figures in evaluate(LABELLED_DIR)["development"].scores.items()}
+    supports = {code: figures.support for code, figures in evaluate(ROOT)["development"].scores.items()}
     assert [code for code, n in supports.items() if n == 0] == []
 
 
 def write_labelled(folder, name, rows):
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(HEADER + rows, encoding="utf-8")
 
 
-def test_read_labelled_sets_puts_holdout_csv_apart(tmp_path):
-    write_labelled(tmp_path, "examples.csv", "工場の操業環境,,siting|manufacturing,,\n")
-    write_labelled(tmp_path, "projects.csv", "創業塾,創業希望者向けの連続講座,startup,seminar,from a plan\n")
-    write_labelled(tmp_path, "holdout.csv", "専門家派遣,,, advisory ,\n")
+def test_read_labelled_sets_puts_the_fresh_folder_apart(tmp_path):
+    write_labelled(tmp_path / LABELLED, "examples.csv", "工場の操業環境,,siting|manufacturing,,\n")
+    write_labelled(tmp_path / LABELLED, "projects.csv", "創業塾,創業希望者向けの連続講座,startup,seminar,from a plan\n")
+    write_labelled(tmp_path / FRESH, "fresh.csv", "専門家派遣,,, advisory ,\n")
     sets = read_labelled_sets(tmp_path)
     assert [(e.where, e.text, e.expected, e.note) for e in sets["development"]] == [
         ("examples.csv:2", "工場の操業環境", {"siting", "manufacturing"}, ""),
         ("projects.csv:2", "創業塾\n創業希望者向けの連続講座", {"startup", "seminar"}, "from a plan"),
     ]
-    assert [(e.where, e.expected) for e in sets["holdout"]] == [("holdout.csv:2", {"advisory"})]
+    assert [(e.where, e.expected) for e in sets["fresh"]] == [("fresh.csv:2", {"advisory"})]
+
+
+def test_read_labelled_sets_skips_the_fresh_set_while_its_folder_is_absent(tmp_path):
+    write_labelled(tmp_path / LABELLED, "holdout_2025.csv", "専門家派遣,,,advisory,\n")
+    sets = read_labelled_sets(tmp_path)
+    assert list(sets) == ["development"]
+    assert [(e.where, e.expected) for e in sets["development"]] == [("holdout_2025.csv:2", {"advisory"})]
 
 
 @pytest.mark.parametrize(
@@ -100,21 +109,22 @@ def test_read_labelled_sets_puts_holdout_csv_apart(tmp_path):
         ({"a.csv": ",工場の移転,siting,,\n"}, r"a\.csv line 2: empty project_name$"),
         ({"a.csv": "工場,,manufacturing,,\n工場,,,,\n"}, r"a\.csv:3: the same project as a\.csv:2$"),
         (
-            {"a.csv": "工場,,manufacturing,,\n", "holdout.csv": "工場,,manufacturing,,\n"},
-            r"holdout\.csv:2: the same project as a\.csv:2$",
+            {"a.csv": "工場,,manufacturing,,\n", "fresh/b.csv": "工場,,manufacturing,,\n"},
+            r"b\.csv:2: the same project as a\.csv:2$",
         ),
     ],
 )
 def test_read_labelled_sets_refuses_unsound_rows(tmp_path, files, message):
     for name, rows in files.items():
-        write_labelled(tmp_path, name, rows)
+        fresh = name.startswith("fresh/")
+        write_labelled(tmp_path / (FRESH if fresh else LABELLED), name.removeprefix("fresh/"), rows)
     with pytest.raises(ValueError, match=message):
         read_labelled_sets(tmp_path)
 
 
 def test_score_counts_each_code_and_keeps_the_disagreements():
     right = Example("a.csv:2", "異業種交流会", None, frozenset({"network", "event"}), "")
-    implied = Example("a.csv:3", "産業展示会", None, frozenset({"exhibition"}), "")  # the tagger adds sales
+    implied = Example("a.csv:3", "見本市への出展", None, frozenset({"exhibition"}), "")  # the tagger adds sales
     missed = Example("a.csv:4", "事業所の移設", None, frozenset({"siting"}), "移設 is no term")
     result = score([right, implied, missed], Tagger())
     assert result.examples == 3
@@ -130,7 +140,7 @@ def test_score_counts_each_code_and_keeps_the_disagreements():
         ("a.csv:4", set()),
     ]
     text = report({"development": result})
-    assert "a.csv:3  産業展示会\n    expected exhibition; got exhibition, sales; missing none; extra sales" in text
+    assert "a.csv:3  見本市への出展\n    expected exhibition; got exhibition, sales; missing none; extra sales" in text
     assert (
         "a.csv:4  事業所の移設\n    expected siting; got none; missing siting; extra none\n    note: 移設 is no term"
         in text

@@ -5,9 +5,12 @@ import ast
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from pipeline.tagging.vocabulary import load_vocabulary
 from tools import docs, evaluate
+from tools.evaluate import Score, SetResult
 from tools.repo import CHECKOUT, default_repo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +50,7 @@ def test_evaluate_prints_the_figures_of_the_repository_given(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert evaluate.main(["--repo", str(ROOT)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("== development: ") and "\n== holdout: " in out and "macro precision" in out
+    assert out.startswith("== development: ") and "macro precision" in out and "== fresh: " in out
 
 
 def test_the_pipeline_never_imports_the_tools():
@@ -69,3 +72,28 @@ def test_the_installed_package_leaves_the_tools_out():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     packages = find_packages(str(ROOT), **config["tool"]["setuptools"]["packages"]["find"])
     assert "pipeline" in packages and not [p for p in packages if not p.startswith("pipeline")]
+
+
+def test_the_docs_show_the_fresh_figures_beside_developments():
+    codes = load_vocabulary()["code"]
+    development = SetResult(
+        2, {code: Score() for code in codes} | {"succession": Score(tp=1, fp=1), "startup": Score(fn=1)}, []
+    )
+    fresh = SetResult(1, {code: Score() for code in codes} | {"succession": Score(tp=1)}, [])
+    tags = pd.DataFrame({"code": ["succession"], "level": ["plan"]})
+    table = docs.vocabulary_markdown(tags, {"development": development, "fresh": fresh}).splitlines()
+    assert table[0].endswith(
+        "| development precision | development recall | development F1 | development support"
+        " | fresh precision | fresh recall | fresh F1 | fresh support |"
+    )
+    assert table[2].startswith("| `succession` |") and table[2].endswith(
+        "| 1 | 0 | 0 | 0.50 | 1.00 | 0.67 | 1 | 1.00 | 1.00 | 1.00 | 1 |"
+    )
+    assert table[3].startswith("| `startup` |") and table[3].endswith(
+        "| 0 | 0 | 0 | – | 0.00 | 0.00 | 1 | – | – | – | 0 |"
+    )
+    assert docs.scores_markdown({"development": development, "fresh": fresh}) == (
+        "development: 2 projects, macro precision 0.50, macro recall 0.50, macro F1 0.33, 0 tagged otherwise than"
+        " labelled; fresh: 1 projects, macro precision 1.00, macro recall 1.00, macro F1 1.00, 0 tagged otherwise"
+        " than labelled.\n"
+    )

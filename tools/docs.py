@@ -24,7 +24,7 @@ from pipeline.core.fingerprint import PACKAGE_DIR, imported_modules, module_name
 from pipeline.core.reference import read_rows, review_reasons
 from pipeline.core.schema import dictionary_markdown
 from pipeline.tagging.vocabulary import IMPLIED_THEMES_COLUMNS, IMPLIED_THEMES_PATH, load_vocabulary
-from tools.evaluate import LABELLED, SETS, SetResult, evaluate, figure
+from tools.evaluate import SetResult, evaluate, figure
 from tools.repo import repository
 
 # The layout parameters are read from the source of the module the pipeline uses.
@@ -36,19 +36,29 @@ LEVELS = ("plan", "pillar", "project")
 
 def vocabulary_markdown(tags: pd.DataFrame, results: dict[str, SetResult]) -> str:
     """One row per vocabulary code: what it means, its first terms, how many rows of each level carry it on the
-    sample, and how well it is given on each set of labelled projects."""
+    sample, and how well it is given on each set of labelled projects (fresh beside development once it is there)."""
     counts = tags.groupby(["code", "level"]).size().unstack(fill_value=0).reindex(columns=list(LEVELS), fill_value=0)
     header = ["code", "kind", "ラベル", "label", "terms (first five)", "plans", "pillars", "projects"]
-    header += [f"{name} {measure}" for name in SETS for measure in ("precision", "recall", "support")]
+    header += [f"{name} {measure}" for name in results for measure in ("precision", "recall", "F1", "support")]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in load_vocabulary().itertuples():
         n = counts.loc[row.code] if row.code in counts.index else {level: 0 for level in LEVELS}
         cells = [f"`{row.code}`", row.kind, row.label_ja, row.label_en, "、".join(row.terms[:5])]
         cells += [str(int(n[level])) for level in LEVELS]
-        for name in SETS:
-            score = results[name].scores[row.code]
-            cells += [figure(score.precision), figure(score.recall), str(score.support)]
+        for result in results.values():
+            score = result.scores[row.code]
+            cells += [figure(score.precision), figure(score.recall), figure(score.f1), str(score.support)]
         out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def definitions_markdown() -> str:
+    """One row per vocabulary code: what it covers and what only looks like it, as the labelled projects were
+    labelled by."""
+    out = ["| code | ラベル | covers | does not cover |", "|---|---|---|---|"]
+    out += [
+        f"| `{row.code}` | {row.label_ja} | {row.covers} | {row.excludes} |" for row in load_vocabulary().itertuples()
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -58,7 +68,8 @@ def scores_markdown(results: dict[str, SetResult]) -> str:
     return (
         "; ".join(
             f"{name}: {r.examples} projects, macro precision {figure(r.macro_precision)}, macro recall"
-            f" {figure(r.macro_recall)}, {len(r.disagreements)} tagged otherwise than labelled"
+            f" {figure(r.macro_recall)}, macro F1 {figure(r.macro_f1)}, {len(r.disagreements)} tagged otherwise"
+            " than labelled"
             if r.examples
             else f"{name}: no labelled projects yet"
             for name, r in results.items()
@@ -135,11 +146,12 @@ def imports_markdown() -> str:
 
 def generated_parts(repo: Path, tags: pd.DataFrame) -> dict[Path, dict[str, str]]:
     """File of the repository → generated part name → its body."""
-    results = evaluate(repo / LABELLED)
+    results = evaluate(repo)
     return {
         repo / "README.md": {"tag-scores": scores_markdown(results), "failures": failures_markdown()},
         repo / "docs" / "data-dictionary.md": {
             "dictionary": dictionary_markdown(),
+            "definitions": definitions_markdown(),
             "vocabulary": vocabulary_markdown(tags, results),
             "implied": implied_markdown(),
             "review-reasons": review_markdown(),

@@ -12,7 +12,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MUNICIPALITIES_PATH = DATA_DIR / "municipalities.csv"
 MUNICIPALITY_COLUMNS = ("municipality_code", "name_ja", "name_en", "municipality_kind", "municipality_kind_en")
 VOCABULARY_PATH = DATA_DIR / "vocabulary.csv"
-VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "terms")
+VOCABULARY_COLUMNS = ("code", "kind", "label_ja", "label_en", "covers", "excludes", "terms")
 REVIEW_REASONS_PATH = DATA_DIR / "review_reasons.csv"
 REVIEW_REASON_COLUMNS = ("code", "label_ja", "label_en", "meaning", "what_to_check")
 

@@ -312,6 +312,19 @@ FIELDS: dict[str, tuple[str, str, str, dict]] = {
     "code": (STRING, "コード", "Tag code (vocabulary.code).", {"required": True, "enum": vocabulary_codes}),
     "label_ja": (STRING, "ラベル", "Japanese label of the code.", {"required": True}),
     "label_en": (STRING, "英語ラベル", "English label of the code.", {"required": True}),
+    "covers": (
+        STRING,
+        "定義",
+        "What the code means, in English: what a text must be about (a theme) or use (an instrument) to carry it. "
+        "The labelled projects that measure the tagger were labelled from these definitions alone.",
+        {"required": True},
+    ),
+    "excludes": (
+        STRING,
+        "対象外",
+        "What looks like the code but does not carry it, in English, with the code it belongs to where there is one.",
+        {"required": True},
+    ),
     "terms": (
         STRINGS,
         "根拠語",
@@ -447,7 +460,7 @@ TABLES: dict[str, tuple[list[str], list[str], list[tuple]]] = {
         ["change", "level", "plan_id", "pillar_no", "project_no", "field"],
         [],
     ),
-    "vocabulary": (["code", "kind", "label_ja", "label_en", "terms"], ["code"], []),
+    "vocabulary": (["code", "kind", "label_ja", "label_en", "covers", "excludes", "terms"], ["code"], []),
     "municipalities": (
         ["municipality_code", "name_ja", "name_en", "municipality_kind", "municipality_kind_en"],
         ["municipality_code"],

@@ -5,9 +5,11 @@ contiguous runs of whole morphemes, in both split modes C and A: spelling
 variants (ｽﾀｰﾄｱｯﾌﾟ, ＩｏＴ, もの作り) then match, compounds and their parts
 both match, and a term never matches inside an unrelated word. Spelling pairs Sudachi does
 not unify (事業継承 for 事業承継) are rewritten first, from ``data/spelling_variants.csv``. Then the rules of
-``data/implied_themes.csv`` add the themes a matched code or term implies (an exhibition is about sales), with
-``implied by …`` as their evidence. A term found inside a longer word or phrase listed for it in
-``data/exclusions.csv`` (派遣 in 人材派遣) does not count.
+``data/implied_themes.csv`` add the themes a matched code or term implies (a stand at a trade fair, 出展, is about
+sales), with ``implied by …`` as their evidence. A term found inside a longer word or phrase listed for it in
+``data/exclusions.csv`` (派遣 in 人材派遣) does not count. A code's term found inside a match of a pattern of
+``data/false_friends.csv`` does not tag that code (創業 in 創業100年), and inside one of ``data/context_rules.csv``
+tags the code the rule names instead (マッチング of successors is succession), its evidence ``term in match``.
 
 A plan's tags are its own text's and its pillars', a pillar's its own and its projects': all within one file, so
 a file's tags can be made from its segment record alone and cached (pipeline.normalize.file_rows). SudachiPy and
@@ -20,8 +22,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from pipeline.tagging.tokens import MODES, find_runs, index_runs, tokenize_forms
-from pipeline.tagging.vocabulary import Exclusion, Implication, load_exclusions, load_implied_themes, read_vocabulary
+from pipeline.tagging.tokens import MODES, find_runs, index_runs, rewrite_variants, tokenize_spans
+from pipeline.tagging.vocabulary import (
+    Exclusion,
+    Implication,
+    Reading,
+    load_context_rules,
+    load_exclusions,
+    load_false_friends,
+    load_implied_themes,
+    read_vocabulary,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,10 +52,18 @@ class Tagger:
         vocabulary: Columns | None = None,
         implications: list[Implication] | None = None,
         exclusions: list[Exclusion] | None = None,
+        readings: list[Reading] | None = None,
     ) -> None:
         self.vocabulary = read_vocabulary() if vocabulary is None else vocabulary
         self.implications = load_implied_themes(self.vocabulary) if implications is None else implications
         self.exclusions = load_exclusions(self.vocabulary) if exclusions is None else exclusions
+        if readings is None:
+            readings = load_false_friends(self.vocabulary) + load_context_rules(self.vocabulary)
+        # A code's rules, matched against a text only once one of the code's terms is found in it: most texts touch
+        # few codes, and the rules' patterns are half the time of tagging when all are run on every text.
+        self.readings_by_key: dict[tuple[str, str], list[Reading]] = {}
+        for rule in readings:
+            self.readings_by_key.setdefault(rule.key, []).append(rule)
         self.labels = dict(
             zip(
                 zip(self.vocabulary["kind"], self.vocabulary["code"], strict=True),
@@ -64,17 +83,32 @@ class Tagger:
 
     def match(self, text: str | None) -> Match:
         """Return (kind, code) -> sorted unique vocabulary terms found in `text`; a term inside an exclusion
-        phrase listed for it does not count there, though it still counts elsewhere in the text."""
+        phrase listed for it does not count there, though it still counts elsewhere in the text, and a term inside
+        a reading's match counts as the reading says (read)."""
         found: dict[tuple[str, str], set[str]] = {}
         if not text:
             return {}
+        text = rewrite_variants(text)
+        matches: dict[tuple[str, str], list[tuple[int, int, str, Reading]]] = {}  # by code, found on its first term
         for mode in MODES:
-            for forms in tokenize_forms(text, mode):
+            for forms, spans in tokenize_spans(text, mode):
                 masks = find_runs(forms, self.exclusion_index[mode])
                 for start, end, (key, term) in find_runs(forms, self.index[mode]):
                     if not any(s <= start and end <= e and masked == (key, term) for s, e, masked in masks):
-                        found.setdefault(key, set()).add(term)
+                        if key not in matches:
+                            matches[key] = self.find_readings(key, text)
+                        for at, evidence in read(key, term, (spans[start][0], spans[end - 1][1]), matches[key]):
+                            found.setdefault(at, set()).add(evidence)
         return {key: sorted(terms) for key, terms in sorted(found.items())}
+
+    def find_readings(self, key: tuple[str, str], text: str) -> list[tuple[int, int, str, Reading]]:
+        """Where the rules for the code `key` match `text`, as (start, end, the match's text, rule); a match's text
+        is evidence, so across lines (a project's name and detail) it reads "name / detail"."""
+        return [
+            (m.start(), m.end(), m.group().replace("\n", " / "), rule)
+            for rule in self.readings_by_key.get(key, ())
+            for m in rule.pattern.finditer(text)
+        ]
 
     def imply(self, match: Match) -> Match:
         """Add the themes the rules draw from `match`, each with its `implied by …` evidence; rules apply until
@@ -92,6 +126,19 @@ class Tagger:
     def tag(self, text: str | None) -> Match:
         """The tags of `text` alone: its matches and the themes they imply."""
         return self.imply(self.match(text))
+
+
+def read(
+    key: tuple[str, str], term: str, span: tuple[int, int], matches: list[tuple[int, int, str, Reading]]
+) -> list[tuple[tuple[str, str], str]]:
+    """What a term of `key` found at `span` of the text tags, as (kind, code) and evidence: `key` and the term
+    itself, unless it lies inside a match (start, end, text, rule) of the rules for `key` (`matches`,
+    Tagger.find_readings); then each such rule's `means` with evidence `term in match`, or nothing where the rules
+    are false friends."""
+    inside = [(found, rule) for start, end, found, rule in matches if start <= span[0] and span[1] <= end]
+    if not inside:
+        return [(key, term)]
+    return [(rule.means, f"{term} in {found}") for found, rule in inside if rule.means]
 
 
 def merge_matches(*matches: Match) -> Match:

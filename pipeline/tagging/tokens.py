@@ -82,16 +82,18 @@ def get_tokenizer(mode: str) -> Tokenizer:
     return tokenizers[mode]
 
 
-def split_for_sudachi(text: str) -> list[str]:
-    """Cut text into sentences short enough for Sudachi's input limit."""
+def split_for_sudachi(text: str) -> list[tuple[int, str]]:
+    """Cut text into sentences short enough for Sudachi's input limit, each with where it starts in `text`."""
     pieces = []
-    for sentence in SENTENCE_BREAK.split(rewrite_variants(text)):
+    start = 0
+    for end in [m.start() for m in SENTENCE_BREAK.finditer(text)] + [len(text)]:
+        sentence, at, start = text[start:end], start, end + 1
         if not sentence.strip():
             continue
         if len(sentence.encode("utf-8")) <= MAX_INPUT_BYTES:
-            pieces.append(sentence)
+            pieces.append((at, sentence))
         else:
-            pieces.extend(sentence[i : i + MAX_CHUNK_CHARS] for i in range(0, len(sentence), MAX_CHUNK_CHARS))
+            pieces.extend((at + i, sentence[i : i + MAX_CHUNK_CHARS]) for i in range(0, len(sentence), MAX_CHUNK_CHARS))
     return pieces
 
 
@@ -105,13 +107,21 @@ def read_form(morpheme) -> str:
     return form
 
 
-def tokenize_forms(text: str, mode: str) -> list[tuple[str, ...]]:
-    """Tokenize text into one tuple of normalized forms per sentence, whitespace dropped."""
+def tokenize_spans(text: str, mode: str) -> list[tuple[tuple[str, ...], tuple[tuple[int, int], ...]]]:
+    """Tokenize text whose spelling variants are rewritten already into, per sentence, its normalized forms and
+    where each lies in `text` (start, end), whitespace dropped: the tagger reads a pattern's match by its place."""
     tokenizer = get_tokenizer(mode)
-    return [
-        tuple(form for form in map(read_form, tokenizer.tokenize(piece)) if not form.isspace())
-        for piece in split_for_sudachi(text)
-    ]
+    sentences = []
+    for at, piece in split_for_sudachi(text):
+        kept = [(read_form(m), (at + m.begin(), at + m.end())) for m in tokenizer.tokenize(piece)]
+        kept = [(form, span) for form, span in kept if not form.isspace()]
+        sentences.append((tuple(form for form, _ in kept), tuple(span for _, span in kept)))
+    return sentences
+
+
+def tokenize_forms(text: str, mode: str) -> list[tuple[str, ...]]:
+    """Tokenize text into one tuple of normalized forms per sentence, spelling variants rewritten."""
+    return [forms for forms, _ in tokenize_spans(rewrite_variants(text), mode)]
 
 
 @lru_cache(maxsize=4096)

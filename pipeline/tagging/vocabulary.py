@@ -1,9 +1,11 @@
 """The maintainers' tagging files under pipeline/data, read and checked: the vocabulary (codes and their terms),
-spelling variants Sudachi does not unify, the themes a code or term implies, and the longer words in which a
-term means something else. An edit that would silently mis-tag fails here, naming its file and line."""
+spelling variants Sudachi does not unify, the themes a code or term implies, the longer words in which a
+term means something else, and the patterns in which a code's terms mean another code or none. An edit that would
+silently mis-tag fails here, naming its file and line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -27,6 +29,12 @@ TRIGGER_KINDS = ("code", "term")
 # Longer words or phrases in which a code's term means something else (派遣 in 人材派遣), read when matching.
 EXCLUSIONS_PATH = DATA_DIR / "exclusions.csv"
 EXCLUSIONS_COLUMNS = ("code", "term", "unless_in", "reason")
+# Patterns in which a code's terms do not mean it (創業 in 創業100年: the founding of an old firm).
+FALSE_FRIENDS_PATH = DATA_DIR / "false_friends.csv"
+FALSE_FRIENDS_COLUMNS = ("code", "pattern", "example", "reason")
+# Patterns in which a code's terms mean another code, by what they are about (マッチング of successors).
+CONTEXT_RULES_PATH = DATA_DIR / "context_rules.csv"
+CONTEXT_RULES_COLUMNS = ("code", "pattern", "means", "example", "reason")
 KINDS = ("theme", "instrument")
 
 
@@ -173,4 +181,51 @@ def load_exclusions(vocabulary: Columns, path: str | Path | None = None) -> list
             raise ValueError(f"{where}: duplicate rule, first on line {lines[rule]}")
         lines[rule] = line
         rules.append(rule)
+    return rules
+
+
+class Reading(NamedTuple):
+    """A rule of data/false_friends.csv or data/context_rules.csv: a term of `key` (kind, code) found inside a
+    match of `pattern` does not tag `key` there but `means` (a (kind, code), or None: no code at all)."""
+
+    key: tuple[str, str]
+    pattern: re.Pattern
+    means: tuple[str, str] | None
+
+
+def load_false_friends(vocabulary: Columns, path: str | Path | None = None) -> list[Reading]:
+    """Read the maintainers' rules "inside this pattern, the code's terms mean nothing of it" (load_readings)."""
+    return load_readings(vocabulary, Path(path or FALSE_FRIENDS_PATH), FALSE_FRIENDS_COLUMNS)
+
+
+def load_context_rules(vocabulary: Columns, path: str | Path | None = None) -> list[Reading]:
+    """Read the maintainers' rules "inside this pattern, the code's terms mean that code" (load_readings)."""
+    return load_readings(vocabulary, Path(path or CONTEXT_RULES_PATH), CONTEXT_RULES_COLUMNS)
+
+
+def load_readings(vocabulary: Columns, path: Path, columns: tuple[str, ...]) -> list[Reading]:
+    """Read rules of a pattern in which a code's terms mean another code (column `means`) or none, refusing one
+    that could never apply or would not say why: an unknown code, a pattern that does not compile or misses its
+    own `example` (the text it was written for, which shows what it reads), a code meaning itself, a repeat."""
+    keys = {code: (kind, code) for kind, code in zip(vocabulary["kind"], vocabulary["code"], strict=True)}
+    rules: list[Reading] = []
+    lines: dict[tuple[str, str, str], int] = {}
+    for line, row in read_rows(path, columns):
+        code, means = row["code"], row.get("means", "")
+        where = f"{path.name} line {line} ({code} in {row['pattern']!r})"
+        for name in (code, means) if means else (code,):
+            if name not in keys:
+                raise ValueError(f"{where}: {name!r} is not a code of the vocabulary")
+        if means == code:
+            raise ValueError(f"{where}: means its own code")
+        try:
+            pattern = re.compile(row["pattern"])
+        except re.error as error:
+            raise ValueError(f"{where}: the pattern does not compile: {error}") from None
+        if not pattern.search(row["example"]):
+            raise ValueError(f"{where}: the pattern does not match its example {row['example']!r}")
+        if (code, row["pattern"], means) in lines:
+            raise ValueError(f"{where}: duplicate rule, first on line {lines[code, row['pattern'], means]}")
+        lines[code, row["pattern"], means] = line
+        rules.append(Reading(keys[code], pattern, keys[means] if means else None))
     return rules
